@@ -1,0 +1,1 @@
+//! A local stand-in for the Binance and OKX private REST APIs.

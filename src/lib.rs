@@ -1,0 +1,2 @@
+//! keyfolio: a terminal portfolio tracker for crypto exchange accounts.
+pub mod exchange;

@@ -1,2 +1,9 @@
 //! keyfolio: a terminal portfolio tracker for crypto exchange accounts.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod context;
 pub mod exchange;
+pub mod store;
+pub mod ui;

@@ -1,1 +1,100 @@
-fn main(){}
+//! The keyfolio binary: CLI parsing, logging to a file, the panic hook, then the TUI or a subcommand.
+
+use anyhow::{Context as _, Result};
+use clap::Parser;
+use keyfolio::cli::{self, Cli};
+use keyfolio::config::{Config, Paths, SecretStoreKind};
+use keyfolio::context::Context;
+use keyfolio::store::SecretStore;
+use secrecy::SecretString;
+use std::time::Duration;
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            cli::exit::OTHER
+        }
+    };
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    let paths = Paths::discover()?;
+    let config = Config::load(&paths)?;
+    let _log = init_logging(&paths)?;
+    install_panic_hook();
+    let secrets = secret_store(&paths, &config)?;
+    let ctx = Context::open(paths, config, secrets)?;
+    match cli.command {
+        Some(command) => cli::run(ctx, command).await,
+        None => keyfolio::app::run(ctx, cli.demo)
+            .await
+            .map(|()| cli::exit::OK),
+    }
+}
+
+fn secret_store(paths: &Paths, config: &Config) -> Result<SecretStore> {
+    Ok(match config.secret_store {
+        SecretStoreKind::Keyring => {
+            SecretStore::keyring(Duration::from_millis(config.secret_timeout_ms))
+        }
+        SecretStoreKind::File => {
+            let passphrase = std::env::var("KEYFOLIO_SECRETS_PASSPHRASE").context(
+                "secret_store = \"file\" needs the file's passphrase in KEYFOLIO_SECRETS_PASSPHRASE",
+            )?;
+            SecretStore::file(paths.secrets_file(), SecretString::from(passphrase))
+        }
+    })
+}
+
+/// Logs go to a file in the log directory, never to the terminal the TUI draws on.
+fn init_logging(paths: &Paths) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(&paths.log_dir)
+        .with_context(|| format!("cannot create {}", paths.log_dir.display()))?;
+    let appender = tracing_appender::rolling::never(&paths.log_dir, "keyfolio.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEYFOLIO_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    keyfolio::config::restrict_permissions(&paths.log_dir.join("keyfolio.log"), 0o600);
+    Ok(guard)
+}
+
+/// CCXT reports exchange errors by panicking and catching the panic: those stay silent.
+/// Any other panic is a bug: restore the terminal, report it, and exit.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("panic");
+        if keyfolio::exchange::ccxt::is_ccxt_error(message) {
+            return;
+        }
+        keyfolio::app::restore_terminal();
+        let location = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        tracing::error!("bug: {message}{location}");
+        eprintln!(
+            "keyfolio hit a bug and stopped{location}: {message}\nPlease report it; your data is safe."
+        );
+        std::process::exit(101);
+    }));
+}

@@ -1,2 +1,365 @@
-//! The exchange boundary: every byte to or from an exchange goes through here.
+//! The exchange boundary: every request to an exchange goes through here.
+//!
+//! The rest of the app sees typed results ([`AccountSnapshot`]) and typed failures
+//! ([`Failure`]); the CCXT adapter in [`ccxt`] is the only code that talks HTTP.
+
+pub mod ccxt;
+pub mod parse;
 pub mod sim;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// An exchange keyfolio can connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ExchangeId {
+    Binance,
+    Okx,
+}
+
+impl ExchangeId {
+    pub const ALL: [ExchangeId; 2] = [ExchangeId::Binance, ExchangeId::Okx];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Binance => "binance",
+            Self::Okx => "okx",
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Binance => "Binance",
+            Self::Okx => "OKX",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.id().eq_ignore_ascii_case(text.trim()))
+    }
+    /// OKX keys come with a passphrase.
+    pub fn needs_passphrase(self) -> bool {
+        self == Self::Okx
+    }
+}
+
+impl fmt::Display for ExchangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An API key as the trader gave it. Debug prints a mask, never the values.
+#[derive(Clone)]
+pub struct Credentials {
+    pub api_key: SecretString,
+    pub secret: SecretString,
+    pub passphrase: Option<SecretString>,
+}
+
+impl Credentials {
+    pub fn new(api_key: &str, secret: &str, passphrase: Option<&str>) -> Self {
+        Self {
+            api_key: SecretString::from(api_key.to_string()),
+            secret: SecretString::from(secret.to_string()),
+            passphrase: passphrase.map(|p| SecretString::from(p.to_string())),
+        }
+    }
+
+    /// The last four characters of the API key: all keyfolio ever shows of it.
+    pub fn key_hint(&self) -> String {
+        key_hint(self.api_key.expose_secret())
+    }
+
+    /// Which kind of Binance secret this is.
+    pub fn key_type(&self) -> KeyType {
+        KeyType::of(self.secret.expose_secret())
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credentials(••••{})", self.key_hint())
+    }
+}
+
+/// The last four characters of a key, never more.
+pub fn key_hint(api_key: &str) -> String {
+    let chars: Vec<char> = api_key.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
+/// The two kinds of secret Binance issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    Hmac,
+    Ed25519,
+}
+
+impl KeyType {
+    pub fn of(secret: &str) -> Self {
+        if secret.contains("-----BEGIN PRIVATE KEY-----") {
+            Self::Ed25519
+        } else {
+            Self::Hmac
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hmac => "HMAC-SHA256",
+            Self::Ed25519 => "Ed25519",
+        }
+    }
+}
+
+/// Where the exchange lives: its public site, a regional site, or a custom base URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// A base URL replacing the exchange's host (testnets, proxies, the simulator).
+    pub base_url: Option<String>,
+    /// The exchange's testnet or demo-trading environment.
+    pub sandbox: bool,
+}
+
+/// What a key may do, as the exchange reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permissions {
+    pub read: bool,
+    pub trade: bool,
+    pub withdraw: bool,
+    pub ip_restricted: bool,
+}
+
+impl Permissions {
+    /// "read, trade, withdraw · IP-restricted"
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.read {
+            parts.push("read");
+        }
+        if self.trade {
+            parts.push("trade");
+        }
+        if self.withdraw {
+            parts.push("withdraw");
+        }
+        let mut text = if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
+        };
+        text.push_str(if self.ip_restricted {
+            " · IP-restricted"
+        } else {
+            " · any IP"
+        });
+        text
+    }
+}
+
+/// One asset's balance as decimal strings, exactly as the exchange wrote them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub asset: String,
+    pub free: String,
+    pub used: String,
+    pub total: String,
+}
+
+/// What one successful call to an account returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSnapshot {
+    pub balances: Vec<Balance>,
+    /// Read only when asked (validation, daily refresh).
+    pub permissions: Option<Permissions>,
+}
+
+/// Why an exchange call failed, in the trader's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    InvalidKey,
+    BadSignature,
+    WrongPassphrase,
+    IpNotWhitelisted,
+    PermissionDenied,
+    WrongRegion,
+    WrongEnvironment,
+    ClockSkew,
+    RateLimited,
+    Banned,
+    Unreachable,
+    ExchangeDown,
+    UnexpectedResponse,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 13] = [
+        Self::InvalidKey,
+        Self::BadSignature,
+        Self::WrongPassphrase,
+        Self::IpNotWhitelisted,
+        Self::PermissionDenied,
+        Self::WrongRegion,
+        Self::WrongEnvironment,
+        Self::ClockSkew,
+        Self::RateLimited,
+        Self::Banned,
+        Self::Unreachable,
+        Self::ExchangeDown,
+        Self::UnexpectedResponse,
+    ];
+
+    /// The stable name stored in SQLite and printed by `--json`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidKey => "invalid_key",
+            Self::BadSignature => "bad_signature",
+            Self::WrongPassphrase => "wrong_passphrase",
+            Self::IpNotWhitelisted => "ip_not_whitelisted",
+            Self::PermissionDenied => "permission_denied",
+            Self::WrongRegion => "wrong_region",
+            Self::WrongEnvironment => "wrong_environment",
+            Self::ClockSkew => "clock_skew",
+            Self::RateLimited => "rate_limited",
+            Self::Banned => "banned",
+            Self::Unreachable => "unreachable",
+            Self::ExchangeDown => "exchange_down",
+            Self::UnexpectedResponse => "unexpected_response",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// A short badge text: "Error: invalid key".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::InvalidKey => "invalid key",
+            Self::BadSignature => "bad signature",
+            Self::WrongPassphrase => "wrong passphrase",
+            Self::IpNotWhitelisted => "IP not whitelisted",
+            Self::PermissionDenied => "permission denied",
+            Self::WrongRegion => "wrong region",
+            Self::WrongEnvironment => "wrong environment",
+            Self::ClockSkew => "clock skew",
+            Self::RateLimited => "rate limited",
+            Self::Banned => "IP banned",
+            Self::Unreachable => "unreachable",
+            Self::ExchangeDown => "exchange down",
+            Self::UnexpectedResponse => "unexpected response",
+        }
+    }
+
+    /// What the trader should do next.
+    pub fn fix(self, exchange: ExchangeId) -> &'static str {
+        match (self, exchange) {
+            (Self::InvalidKey, ExchangeId::Binance) => {
+                "Binance refused the key (-2015). Possible causes: the API key is mistyped or deleted; \
+                 this machine's IP is not on the key's whitelist; the key lacks the permission. \
+                 Check the key in API Management."
+            }
+            (Self::InvalidKey, ExchangeId::Okx) => {
+                "OKX does not know this API key. Copy it again from the API page."
+            }
+            (Self::BadSignature, _) => {
+                "The secret does not match the API key. Paste the secret that came with this key."
+            }
+            (Self::WrongPassphrase, _) => {
+                "The passphrase is wrong. Use the passphrase you chose when creating the key."
+            }
+            (Self::IpNotWhitelisted, _) => {
+                "This machine's IP is not on the key's whitelist. Add it, or use a key without an IP restriction."
+            }
+            (Self::PermissionDenied, _) => {
+                "The key may not read this account. Enable reading (read-only is enough) for the key."
+            }
+            (Self::WrongRegion, _) => {
+                "The key belongs to another OKX site (global, EEA or US). Pick the matching region under Advanced."
+            }
+            (Self::WrongEnvironment, _) => {
+                "A demo-trading key was used on live trading or the other way round. Toggle the testnet/demo switch."
+            }
+            (Self::ClockSkew, _) => {
+                "This computer's clock is off. keyfolio corrected for it once; sync the system clock (NTP)."
+            }
+            (Self::RateLimited, _) => {
+                "The exchange asked to slow down. keyfolio waits and retries."
+            }
+            (Self::Banned, _) => {
+                "The exchange banned this IP for too many requests. keyfolio waits until the ban ends."
+            }
+            (Self::Unreachable, _) => {
+                "The exchange could not be reached. Check the network, proxy or endpoint."
+            }
+            (Self::ExchangeDown, _) => {
+                "The exchange is down or in maintenance. keyfolio retries later."
+            }
+            (Self::UnexpectedResponse, _) => {
+                "The exchange answered something keyfolio cannot read. Nothing was changed; try again later."
+            }
+        }
+    }
+
+    /// Failures only the trader can fix: syncing again will not help.
+    pub fn needs_trader(self) -> bool {
+        matches!(
+            self,
+            Self::InvalidKey
+                | Self::BadSignature
+                | Self::WrongPassphrase
+                | Self::IpNotWhitelisted
+                | Self::PermissionDenied
+                | Self::WrongRegion
+                | Self::WrongEnvironment
+        )
+    }
+}
+
+/// A failed exchange call: kind, the exchange's own words, and when to try again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// The exchange's message, secrets never included.
+    pub detail: String,
+    /// From Retry-After or a ban's end.
+    pub retry_after: Option<Duration>,
+    /// Measured difference between the exchange's clock and ours, in ms.
+    pub clock_offset_ms: Option<i64>,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            retry_after: None,
+            clock_offset_ms: None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.label(), self.detail)?;
+        if let Some(wait) = self.retry_after {
+            write!(f, " (retry in {}s)", wait.as_secs())?;
+        }
+        if let Some(offset) = self.clock_offset_ms {
+            write!(f, " (clock offset {offset} ms)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Exposes a secret for exactly one call site that must send it.
+pub fn reveal(secret: &SecretString) -> &str {
+    secret.expose_secret()
+}

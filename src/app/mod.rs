@@ -1,0 +1,153 @@
+//! The TUI loop: terminal events, timers and task results become actions; `update`
+//! changes the state; effects run as tokio tasks; the screen redraws on change only.
+
+pub mod action;
+pub mod keys;
+pub mod state;
+pub mod update;
+
+use crate::context::Context;
+use crate::ui::{self, theme::Theme};
+use action::{Action, Effect};
+use anyhow::Result;
+use chrono::{Local, Utc};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use state::{Detail, PortfolioRow, State};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Runs the Connections screen until the trader quits.
+pub async fn run(ctx: Context, demo: bool) -> Result<()> {
+    let mut state = State::new(
+        Utc::now(),
+        *Local::now().offset(),
+        ctx.config.sync_interval(),
+    );
+    state.demo = demo;
+    state.set_connections(ctx.connections().await?);
+    let theme = Theme::from_env();
+
+    let mut terminal = ratatui::init();
+    crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
+    let result = event_loop(&mut terminal, &ctx, &mut state, theme).await;
+    restore_terminal();
+    result
+}
+
+/// Leaves the alternate screen and raw mode; safe to call twice.
+pub fn restore_terminal() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+    ratatui::restore();
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    ctx: &Context,
+    state: &mut State,
+    theme: Theme,
+) -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut events = EventStream::new();
+    let mut sigterm = signal_terminate()?;
+    let mut dirty = true;
+    while !state.quit {
+        if dirty {
+            terminal.draw(|f| ui::draw(f, state, theme))?;
+            dirty = false;
+        }
+        let tick = next_tick(state);
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Action::Key(key),
+                Some(Ok(Event::Paste(text))) => Action::Paste(text),
+                Some(Ok(Event::Resize(..))) => { dirty = true; continue }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            Some(action) = rx.recv() => action,
+            _ = tokio::time::sleep(tick) => Action::Tick(Utc::now()),
+            _ = sigterm.recv() => break,
+        };
+        for effect in update::update(state, action) {
+            spawn_effect(ctx.clone(), effect, tx.clone());
+        }
+        dirty = true;
+    }
+    Ok(())
+}
+
+/// The next moment the screen changes by itself: the spinner while syncing, else the
+/// next whole second of "42s ago" or minute of "5m ago".
+fn next_tick(state: &State) -> Duration {
+    if !state.syncing.is_empty() {
+        return Duration::from_millis(150);
+    }
+    let millis = state.now.timestamp_subsec_millis() as u64;
+    Duration::from_millis(1000 - millis.min(999))
+}
+
+#[cfg(unix)]
+fn signal_terminate() -> Result<tokio::signal::unix::Signal> {
+    Ok(tokio::signal::unix::signal(
+        tokio::signal::unix::SignalKind::terminate(),
+    )?)
+}
+
+/// Runs one effect as a task; its result comes back as an action.
+fn spawn_effect(ctx: Context, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
+    tokio::spawn(async move {
+        let actions = run_effect(&ctx, effect).await;
+        for action in actions {
+            let _ = tx.send(action);
+        }
+    });
+}
+
+async fn run_effect(ctx: &Context, effect: Effect) -> Vec<Action> {
+    let result: Result<Vec<Action>> = async {
+        Ok(match effect {
+            Effect::LoadDetail(id) => {
+                let (balances, synced_at, history) = ctx.detail(id).await?;
+                vec![Action::DetailLoaded(Detail {
+                    id,
+                    balances,
+                    synced_at,
+                    history,
+                })]
+            }
+            Effect::LoadPortfolio => {
+                let rows = ctx.portfolio().await?;
+                vec![Action::PortfolioLoaded(
+                    rows.into_iter()
+                        .map(|(asset, total, connections)| PortfolioRow {
+                            asset,
+                            total,
+                            connections,
+                        })
+                        .collect(),
+                )]
+            }
+            Effect::Disconnect { id, purge } => {
+                let outcome = ctx.disconnect(id, purge).await.map_err(|e| e.to_string());
+                vec![
+                    Action::Disconnected { id, outcome },
+                    Action::Connections(ctx.connections().await?),
+                ]
+            }
+            Effect::Sync(ids) => {
+                let mut out = Vec::new();
+                for id in ids {
+                    let outcome = ctx.sync_now(id).await.map_err(|e| e.to_string());
+                    out.push(Action::SyncFinished { id, outcome });
+                }
+                out.push(Action::Connections(ctx.connections().await?));
+                out
+            }
+        })
+    }
+    .await;
+    result.unwrap_or_else(|e| vec![Action::Notice(format!("{e:#}"))])
+}

@@ -1,0 +1,220 @@
+//! Everything the screen shows, and nothing else: rendering is a pure function of [`State`].
+
+use crate::exchange::{Balance, ExchangeId, FailureKind};
+use crate::store::db::{ConnectionRecord, SyncRun};
+use chrono::{DateTime, FixedOffset, Utc};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// The whole app state.
+pub struct State {
+    /// The injected clock: set by ticks, fixed in tests.
+    pub now: DateTime<Utc>,
+    /// The local time zone offset used to show absolute times.
+    pub utc_offset: FixedOffset,
+    pub demo: bool,
+    pub sync_interval: Duration,
+    pub connections: Vec<ConnectionRecord>,
+    /// Connections with a sync in flight.
+    pub syncing: HashSet<i64>,
+    /// Index into [`State::cards`].
+    pub selected: usize,
+    pub modal: Option<Modal>,
+    /// One line under the cards: the last outcome or warning.
+    pub notice: Option<Notice>,
+    /// Spinner frame, advanced while something runs.
+    pub spinner: usize,
+    pub quit: bool,
+}
+
+/// A message in the notice line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// What a card on the Connections screen stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardRef {
+    Connection(usize),
+    Connect(ExchangeId),
+}
+
+/// A window over the Connections screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    Help,
+    Detail(Detail),
+    /// Placeholder shown by Connect until the key form opens.
+    Message {
+        title: String,
+        body: String,
+    },
+    ConfirmDisconnect {
+        id: i64,
+        purge: bool,
+    },
+    Portfolio(Vec<PortfolioRow>),
+}
+
+/// The detail view of one connection, loaded from storage when opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub id: i64,
+    pub balances: Vec<Balance>,
+    pub synced_at: Option<DateTime<Utc>>,
+    pub history: Vec<SyncRun>,
+}
+
+/// One asset totalled across connections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortfolioRow {
+    pub asset: String,
+    pub total: String,
+    pub connections: usize,
+}
+
+/// The badge of a connection card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    NotConnected,
+    Validating,
+    Syncing,
+    Synced,
+    Stale,
+    Error(FailureKind),
+    Paused(FailureKind),
+    Disconnected,
+}
+
+impl Status {
+    pub fn label(self) -> String {
+        match self {
+            Self::NotConnected => "Not connected".into(),
+            Self::Validating => "Validating".into(),
+            Self::Syncing => "Syncing".into(),
+            Self::Synced => "Synced".into(),
+            Self::Stale => "Stale".into(),
+            Self::Error(kind) => format!("Error: {}", kind.label()),
+            Self::Paused(kind) => format!("Paused: {}", kind.label()),
+            Self::Disconnected => "Disconnected".into(),
+        }
+    }
+}
+
+impl State {
+    pub fn new(now: DateTime<Utc>, utc_offset: FixedOffset, sync_interval: Duration) -> Self {
+        Self {
+            now,
+            utc_offset,
+            demo: false,
+            sync_interval,
+            connections: Vec::new(),
+            syncing: HashSet::new(),
+            selected: 0,
+            modal: None,
+            notice: None,
+            spinner: 0,
+            quit: false,
+        }
+    }
+
+    /// Connection cards first, then one Connect card per exchange.
+    pub fn card_count(&self) -> usize {
+        self.connections.len() + ExchangeId::ALL.len()
+    }
+
+    pub fn card(&self, index: usize) -> CardRef {
+        if index < self.connections.len() {
+            CardRef::Connection(index)
+        } else {
+            CardRef::Connect(ExchangeId::ALL[index - self.connections.len()])
+        }
+    }
+
+    pub fn selected_card(&self) -> CardRef {
+        self.card(self.selected.min(self.card_count() - 1))
+    }
+
+    pub fn selected_connection(&self) -> Option<&ConnectionRecord> {
+        match self.selected_card() {
+            CardRef::Connection(i) => self.connections.get(i),
+            CardRef::Connect(_) => None,
+        }
+    }
+
+    pub fn connection(&self, id: i64) -> Option<&ConnectionRecord> {
+        self.connections.iter().find(|c| c.id == id)
+    }
+
+    /// The interval that applies to one connection.
+    pub fn interval_of(&self, c: &ConnectionRecord) -> Duration {
+        c.sync_interval_secs
+            .map(Duration::from_secs)
+            .unwrap_or(self.sync_interval)
+    }
+
+    /// The badge a connection shows now.
+    pub fn status(&self, c: &ConnectionRecord) -> Status {
+        if self.syncing.contains(&c.id) {
+            return Status::Syncing;
+        }
+        if let Some(err) = &c.last_error {
+            return if c.paused {
+                Status::Paused(err.kind)
+            } else {
+                Status::Error(err.kind)
+            };
+        }
+        match c.last_synced_at {
+            None => Status::NotConnected,
+            Some(at) => {
+                let stale_after =
+                    chrono::Duration::from_std(self.interval_of(c) * 2).unwrap_or_default();
+                if self.now - at > stale_after {
+                    Status::Stale
+                } else {
+                    Status::Synced
+                }
+            }
+        }
+    }
+
+    /// Replaces the connection list, keeping the selection on the same card if it remains.
+    pub fn set_connections(&mut self, connections: Vec<ConnectionRecord>) {
+        let selected_id = self.selected_connection().map(|c| c.id);
+        self.connections = connections;
+        self.syncing
+            .retain(|id| self.connections.iter().any(|c| c.id == *id));
+        if let Some(id) = selected_id {
+            if let Some(i) = self.connections.iter().position(|c| c.id == id) {
+                self.selected = i;
+            }
+        }
+        self.selected = self.selected.min(self.card_count() - 1);
+    }
+}
+
+/// "just now", "42s ago", "5m ago", "3h ago", "2d ago".
+pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let secs = (now - then).num_seconds();
+    match secs {
+        i64::MIN..=4 => "just now".into(),
+        5..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86_399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+/// "in 4m", "in 12s", "now".
+pub fn until(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let secs = (then - now).num_seconds();
+    match secs {
+        i64::MIN..=0 => "now".into(),
+        1..=59 => format!("in {secs}s"),
+        60..=3599 => format!("in {}m", secs / 60),
+        _ => format!("in {}h", secs / 3600),
+    }
+}

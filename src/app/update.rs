@@ -1,0 +1,186 @@
+//! `update(&mut State, Action) -> Vec<Effect>`: every state change, and no I/O.
+
+use super::action::{Action, Effect};
+use super::keys::{self, Intent};
+use super::state::{CardRef, Modal, Notice, State};
+use crossterm::event::KeyCode;
+
+/// Applies one action.
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(key) if keys::is_force_quit(&key) => {
+            state.quit = true;
+            vec![]
+        }
+        Action::Key(key) => match state.modal.take() {
+            Some(modal) => modal_key(state, modal, key.code),
+            None => keys::intent(&key).map_or_else(Vec::new, |i| screen_intent(state, i)),
+        },
+        Action::Paste(_) => vec![],
+        Action::Tick(now) => {
+            state.now = now;
+            if !state.syncing.is_empty() {
+                state.spinner = state.spinner.wrapping_add(1);
+            }
+            vec![]
+        }
+        Action::Connections(list) => {
+            state.set_connections(list);
+            vec![]
+        }
+        Action::DetailLoaded(detail) => {
+            // Only if the trader is still waiting for this detail.
+            if matches!(&state.modal, Some(Modal::Detail(d)) if d.id == detail.id) {
+                state.modal = Some(Modal::Detail(detail));
+            }
+            vec![]
+        }
+        Action::PortfolioLoaded(rows) => {
+            if matches!(state.modal, Some(Modal::Portfolio(_))) {
+                state.modal = Some(Modal::Portfolio(rows));
+            }
+            vec![]
+        }
+        Action::SyncStarted(id) => {
+            state.syncing.insert(id);
+            vec![]
+        }
+        Action::SyncFinished { id, outcome } => {
+            state.syncing.remove(&id);
+            if let Err(message) = outcome {
+                state.notice = Some(Notice {
+                    text: message,
+                    is_error: true,
+                });
+            }
+            reload_open_detail(state, id)
+        }
+        Action::Disconnected { id, outcome } => {
+            state.notice = Some(match outcome {
+                Ok(()) => Notice {
+                    text: "Disconnected. Also delete or restrict the key on the exchange.".into(),
+                    is_error: false,
+                },
+                Err(message) => Notice {
+                    text: message,
+                    is_error: true,
+                },
+            });
+            state.syncing.remove(&id);
+            vec![]
+        }
+        Action::Notice(text) => {
+            state.notice = Some(Notice {
+                text,
+                is_error: true,
+            });
+            vec![]
+        }
+    }
+}
+
+fn reload_open_detail(state: &State, id: i64) -> Vec<Effect> {
+    match &state.modal {
+        Some(Modal::Detail(d)) if d.id == id => vec![Effect::LoadDetail(id)],
+        _ => vec![],
+    }
+}
+
+fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
+    let last = state.card_count() - 1;
+    match intent {
+        Intent::Up => state.selected = state.selected.saturating_sub(1),
+        Intent::Down => state.selected = (state.selected + 1).min(last),
+        Intent::Help => state.modal = Some(Modal::Help),
+        Intent::Quit => state.quit = true,
+        Intent::Back => state.notice = None,
+        Intent::Open => match state.selected_card() {
+            CardRef::Connection(i) => {
+                let id = state.connections[i].id;
+                state.modal = Some(Modal::Detail(super::state::Detail {
+                    id,
+                    balances: vec![],
+                    synced_at: None,
+                    history: vec![],
+                }));
+                return vec![Effect::LoadDetail(id)];
+            }
+            CardRef::Connect(exchange) => return open_connect(state, exchange),
+        },
+        Intent::Connect => {
+            let exchange = match state.selected_card() {
+                CardRef::Connect(e) => e,
+                CardRef::Connection(i) => state.connections[i].exchange,
+            };
+            return open_connect(state, exchange);
+        }
+        Intent::Resync => {
+            if let Some(c) = state.selected_connection() {
+                return vec![Effect::Sync(vec![c.id])];
+            }
+        }
+        Intent::ResyncAll => {
+            let ids: Vec<i64> = state.connections.iter().map(|c| c.id).collect();
+            if !ids.is_empty() {
+                return vec![Effect::Sync(ids)];
+            }
+        }
+        Intent::Disconnect => {
+            if let Some(c) = state.selected_connection() {
+                state.modal = Some(Modal::ConfirmDisconnect {
+                    id: c.id,
+                    purge: false,
+                });
+            }
+        }
+        Intent::Portfolio => {
+            state.modal = Some(Modal::Portfolio(vec![]));
+            return vec![Effect::LoadPortfolio];
+        }
+    }
+    vec![]
+}
+
+fn open_connect(state: &mut State, exchange: crate::exchange::ExchangeId) -> Vec<Effect> {
+    state.modal = Some(Modal::Message {
+        title: format!("Connect {}", exchange.name()),
+        body: format!(
+            "Connecting {} from this screen arrives with the API-key form.\n\
+             Until then, use `keyfolio connect {}` from a shell.",
+            exchange.name(),
+            exchange.id()
+        ),
+    });
+    vec![]
+}
+
+/// Keys while a window is open. The window was taken out of the state; put it back to keep it.
+fn modal_key(state: &mut State, modal: Modal, code: KeyCode) -> Vec<Effect> {
+    match (modal, code) {
+        (Modal::ConfirmDisconnect { id, purge }, KeyCode::Char('y') | KeyCode::Enter) => {
+            vec![Effect::Disconnect { id, purge }]
+        }
+        (
+            Modal::ConfirmDisconnect { id, purge },
+            KeyCode::Char('h') | KeyCode::Char(' ') | KeyCode::Tab,
+        ) => {
+            state.modal = Some(Modal::ConfirmDisconnect { id, purge: !purge });
+            vec![]
+        }
+        (
+            Modal::ConfirmDisconnect { .. },
+            KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q'),
+        ) => vec![],
+        (Modal::Help, KeyCode::Char('?')) => vec![],
+        (Modal::Detail(d), KeyCode::Char('r')) => {
+            let id = d.id;
+            state.modal = Some(Modal::Detail(d));
+            vec![Effect::Sync(vec![id])]
+        }
+        (_, KeyCode::Esc | KeyCode::Char('q')) => vec![],
+        (modal, _) => {
+            state.modal = Some(modal);
+            vec![]
+        }
+    }
+}

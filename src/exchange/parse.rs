@@ -1,0 +1,207 @@
+//! Turns the exchanges' raw JSON answers into balances and permissions.
+//!
+//! Amounts stay the exchange's decimal strings (CCXT's typed balances are f64 and would
+//! round them). Anything malformed is an error, never an empty portfolio.
+
+use super::{Balance, Permissions};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::str::FromStr;
+
+/// Why a body could not be read.
+pub type ParseError = String;
+
+fn decimal(v: &Value, field: &str) -> Result<Decimal, ParseError> {
+    let text = match v.get(field) {
+        Some(Value::String(s)) if s.is_empty() => "0",
+        Some(Value::String(s)) => s.as_str(),
+        _ => {
+            return Err(format!(
+                "field `{field}` is missing or not a decimal string"
+            ));
+        }
+    };
+    Decimal::from_str_exact(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .map_err(|_| format!("field `{field}` is not a decimal: {text:.40}"))
+}
+
+fn text(v: &Value, field: &str) -> Result<String, ParseError> {
+    match v.get(field) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(format!("field `{field}` is missing")),
+    }
+}
+
+/// Sums decimal strings exactly; `None` if one is not a decimal.
+pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut sum = Decimal::ZERO;
+    for v in values {
+        sum = sum.checked_add(Decimal::from_str(v).ok()?)?;
+    }
+    Some(sum.normalize().to_string())
+}
+
+/// Binance GET /api/v3/account: non-zero balances.
+pub fn binance_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
+    let list = body
+        .get("balances")
+        .and_then(Value::as_array)
+        .ok_or("Binance answer has no `balances` list")?;
+    let mut out = Vec::new();
+    for entry in list {
+        let free = decimal(entry, "free")?;
+        let locked = decimal(entry, "locked")?;
+        if free.is_zero() && locked.is_zero() {
+            continue;
+        }
+        out.push(Balance {
+            asset: text(entry, "asset")?,
+            free: text(entry, "free")?,
+            used: text(entry, "locked")?,
+            total: (free + locked).to_string(),
+        });
+    }
+    out.sort_by(|a, b| a.asset.cmp(&b.asset));
+    Ok(out)
+}
+
+/// Binance GET /sapi/v1/account/apiRestrictions.
+pub fn binance_permissions(body: &Value) -> Result<Permissions, ParseError> {
+    let flag = |name: &str| -> Result<bool, ParseError> {
+        body.get(name)
+            .and_then(Value::as_bool)
+            .ok_or_else(|| format!("Binance answer has no `{name}`"))
+    };
+    Ok(Permissions {
+        read: flag("enableReading")?,
+        trade: flag("enableSpotAndMarginTrading")?,
+        withdraw: flag("enableWithdrawals")?,
+        ip_restricted: flag("ipRestrict")?,
+    })
+}
+
+/// The `data[0]` object of an OKX v5 answer whose `code` is "0".
+fn okx_first(body: &Value) -> Result<&Value, ParseError> {
+    match body.get("code").and_then(Value::as_str) {
+        Some("0") => {}
+        Some(code) => return Err(format!("OKX answered code {code}")),
+        None => return Err("OKX answer has no `code`".into()),
+    }
+    body.get("data")
+        .and_then(Value::as_array)
+        .and_then(|d| d.first())
+        .ok_or_else(|| "OKX answer has no `data`".to_string())
+}
+
+/// OKX GET /api/v5/account/balance: the trading account's non-zero currencies.
+pub fn okx_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
+    let details = okx_first(body)?
+        .get("details")
+        .and_then(Value::as_array)
+        .ok_or("OKX answer has no `details`")?;
+    let mut out = Vec::new();
+    for entry in details {
+        let free = decimal(entry, "availBal")?;
+        let used = decimal(entry, "frozenBal")?;
+        let total = decimal(entry, "cashBal")?;
+        if total.is_zero() && free.is_zero() && used.is_zero() {
+            continue;
+        }
+        out.push(Balance {
+            asset: text(entry, "ccy")?,
+            free: free.to_string(),
+            used: used.to_string(),
+            total: total.to_string(),
+        });
+    }
+    out.sort_by(|a, b| a.asset.cmp(&b.asset));
+    Ok(out)
+}
+
+/// OKX GET /api/v5/account/config: `perm` and `ip`.
+pub fn okx_permissions(body: &Value) -> Result<Permissions, ParseError> {
+    let config = okx_first(body)?;
+    let perm = text(config, "perm")?;
+    let has = |p: &str| perm.split(',').any(|x| x.trim() == p);
+    Ok(Permissions {
+        read: has("read_only") || has("trade") || has("withdraw"),
+        trade: has("trade"),
+        withdraw: has("withdraw"),
+        ip_restricted: config
+            .get("ip")
+            .and_then(Value::as_str)
+            .is_some_and(|ip| !ip.trim().is_empty()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn binance_keeps_every_digit_and_skips_zero() {
+        let body = json!({"balances": [
+            {"asset": "BTC", "free": "123456789012.12345678", "locked": "0.00000001"},
+            {"asset": "XRP", "free": "0.00000000", "locked": "0.00000000"},
+            {"asset": "ETH", "free": "0.5", "locked": "1.25"}
+        ]});
+        let b = binance_balances(&body).unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].asset, "BTC");
+        assert_eq!(b[0].free, "123456789012.12345678");
+        assert_eq!(b[0].total, "123456789012.12345679");
+        assert_eq!(b[1].total, "1.75");
+    }
+
+    #[test]
+    fn malformed_answers_are_errors_not_empty_portfolios() {
+        assert!(binance_balances(&json!({})).is_err());
+        assert!(binance_balances(&json!({"balances": [{"asset": "BTC", "free": 1}]})).is_err());
+        assert!(okx_balances(&json!({"code": "0", "data": []})).is_err());
+        assert!(okx_balances(&json!({"code": "50111", "data": []})).is_err());
+        assert!(binance_permissions(&json!({"enableReading": true})).is_err());
+    }
+
+    #[test]
+    fn okx_balances_and_permissions() {
+        let body = json!({"code": "0", "msg": "", "data": [{"details": [
+            {"ccy": "USDT", "availBal": "10.5", "frozenBal": "2", "cashBal": "12.5"},
+            {"ccy": "DOGE", "availBal": "", "frozenBal": "0", "cashBal": "0"}
+        ]}]});
+        let b = okx_balances(&body).unwrap();
+        assert_eq!(
+            b,
+            vec![Balance {
+                asset: "USDT".into(),
+                free: "10.5".into(),
+                used: "2".into(),
+                total: "12.5".into()
+            }]
+        );
+        let p = okx_permissions(
+            &json!({"code": "0", "data": [{"perm": "read_only,withdraw", "ip": "1.2.3.4"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            Permissions {
+                read: true,
+                trade: false,
+                withdraw: true,
+                ip_restricted: true
+            }
+        );
+    }
+
+    #[test]
+    fn sums_decimals_exactly() {
+        assert_eq!(add_decimals(["0.1", "0.2"]).as_deref(), Some("0.3"));
+        assert_eq!(
+            add_decimals(["123456789012.12345678", "1"]).as_deref(),
+            Some("123456789013.12345678")
+        );
+        assert_eq!(add_decimals(["x"]), None);
+    }
+}

@@ -1,0 +1,612 @@
+//! SQLite storage: versioned migrations, connections, sync runs and balance snapshots.
+//!
+//! No secret ever enters this file: connections point at their secret-store entry by a
+//! random reference, and API keys are kept only as a keyed hash (to refuse duplicates)
+//! and their last four characters.
+
+use crate::exchange::{
+    AccountSnapshot, Balance, Endpoint, ExchangeId, Failure, FailureKind, KeyType, Permissions,
+};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use sha2::Sha256;
+use std::path::Path;
+
+/// Storage failures, each saying what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}. If it persists, run `keyfolio doctor`.")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("this API key is already connected as \"{0}\"")]
+    Duplicate(String),
+    #[error("no connection with id {0}: run `keyfolio list` to see the ids")]
+    NotFound(i64),
+    #[error("the database was written by a newer keyfolio (schema {0}); upgrade keyfolio")]
+    TooNew(i64),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// Each entry moves the schema one version up; never edit a shipped entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: connections, sync runs, balances, metadata
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+     CREATE TABLE connections (
+        id INTEGER PRIMARY KEY,
+        exchange TEXT NOT NULL,
+        label TEXT NOT NULL,
+        auth_kind TEXT NOT NULL DEFAULT 'api_key',
+        endpoint TEXT,
+        sandbox INTEGER NOT NULL DEFAULT 0,
+        key_hint TEXT NOT NULL,
+        key_hash TEXT,
+        key_type TEXT,
+        secret_ref TEXT NOT NULL UNIQUE,
+        perm_read INTEGER, perm_trade INTEGER, perm_withdraw INTEGER, ip_restricted INTEGER,
+        permissions_checked_at TEXT,
+        created_at TEXT NOT NULL,
+        last_synced_at TEXT,
+        last_attempt_at TEXT,
+        last_error_kind TEXT,
+        last_error_message TEXT,
+        error_since TEXT,
+        failure_streak INTEGER NOT NULL DEFAULT 0,
+        paused INTEGER NOT NULL DEFAULT 0,
+        next_sync_at TEXT,
+        sync_interval_secs INTEGER,
+        disconnected_at TEXT
+     );
+     CREATE UNIQUE INDEX connections_key ON connections(exchange, key_hash) WHERE key_hash IS NOT NULL;
+     CREATE TABLE sync_runs (
+        id INTEGER PRIMARY KEY,
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        finished_at TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        error_kind TEXT,
+        message TEXT
+     );
+     CREATE INDEX sync_runs_by_connection ON sync_runs(connection_id, id);
+     CREATE TABLE balances (
+        sync_run_id INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+        asset TEXT NOT NULL,
+        free TEXT NOT NULL,
+        used TEXT NOT NULL,
+        total TEXT NOT NULL,
+        PRIMARY KEY (sync_run_id, asset)
+     );
+     CREATE TABLE pending_secrets (secret_ref TEXT PRIMARY KEY, created_at TEXT NOT NULL);",
+];
+
+/// Authentication method of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    ApiKey,
+    OAuth,
+}
+
+impl AuthKind {
+    fn code(self) -> &'static str {
+        match self {
+            Self::ApiKey => "api_key",
+            Self::OAuth => "oauth",
+        }
+    }
+}
+
+/// A connection as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionRecord {
+    pub id: i64,
+    pub exchange: ExchangeId,
+    pub label: String,
+    pub auth_kind: AuthKind,
+    pub endpoint: Endpoint,
+    pub key_hint: String,
+    pub key_type: Option<KeyType>,
+    pub secret_ref: String,
+    pub permissions: Option<Permissions>,
+    pub permissions_checked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<StoredError>,
+    pub failure_streak: u32,
+    pub paused: bool,
+    pub next_sync_at: Option<DateTime<Utc>>,
+    pub sync_interval_secs: Option<u64>,
+}
+
+/// The last failure of a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredError {
+    pub kind: FailureKind,
+    pub message: String,
+    pub since: DateTime<Utc>,
+}
+
+/// What is needed to save a validated connection.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub exchange: ExchangeId,
+    pub label: String,
+    pub auth_kind: AuthKind,
+    pub endpoint: Endpoint,
+    pub key_hint: String,
+    pub key_hash: String,
+    pub key_type: Option<KeyType>,
+    pub secret_ref: String,
+}
+
+/// One finished sync attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRun {
+    pub finished_at: DateTime<Utc>,
+    pub ok: bool,
+    pub error_kind: Option<FailureKind>,
+    pub message: Option<String>,
+}
+
+/// The keyfolio database.
+pub struct Db {
+    conn: Connection,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn parse_ts(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+const CONNECTION_COLUMNS: &str =
+    "id, exchange, label, auth_kind, endpoint, sandbox, key_hint, key_type, secret_ref,
+    perm_read, perm_trade, perm_withdraw, ip_restricted, permissions_checked_at, created_at,
+    last_synced_at, last_attempt_at, last_error_kind, last_error_message, error_since,
+    failure_streak, paused, next_sync_at, sync_interval_secs";
+
+fn connection_from_row(row: &Row) -> rusqlite::Result<ConnectionRecord> {
+    let exchange: String = row.get(1)?;
+    let perm_read: Option<bool> = row.get(9)?;
+    let permissions = match perm_read {
+        Some(read) => Some(Permissions {
+            read,
+            trade: row.get::<_, Option<bool>>(10)?.unwrap_or(false),
+            withdraw: row.get::<_, Option<bool>>(11)?.unwrap_or(false),
+            ip_restricted: row.get::<_, Option<bool>>(12)?.unwrap_or(false),
+        }),
+        None => None,
+    };
+    let error_kind: Option<String> = row.get(17)?;
+    let last_error = error_kind
+        .and_then(|k| FailureKind::from_code(&k))
+        .map(|kind| -> rusqlite::Result<StoredError> {
+            Ok(StoredError {
+                kind,
+                message: row.get::<_, Option<String>>(18)?.unwrap_or_default(),
+                since: parse_ts(row.get(19)?).unwrap_or_default(),
+            })
+        })
+        .transpose()?;
+    let key_type: Option<String> = row.get(7)?;
+    Ok(ConnectionRecord {
+        id: row.get(0)?,
+        exchange: ExchangeId::parse(&exchange).unwrap_or(ExchangeId::Binance),
+        label: row.get(2)?,
+        auth_kind: if row.get::<_, String>(3)? == "oauth" {
+            AuthKind::OAuth
+        } else {
+            AuthKind::ApiKey
+        },
+        endpoint: Endpoint {
+            base_url: row.get(4)?,
+            sandbox: row.get(5)?,
+        },
+        key_hint: row.get(6)?,
+        key_type: key_type.map(|t| {
+            if t == "ed25519" {
+                KeyType::Ed25519
+            } else {
+                KeyType::Hmac
+            }
+        }),
+        secret_ref: row.get(8)?,
+        permissions,
+        permissions_checked_at: parse_ts(row.get(13)?),
+        created_at: parse_ts(row.get(14)?).unwrap_or_default(),
+        last_synced_at: parse_ts(row.get(15)?),
+        last_attempt_at: parse_ts(row.get(16)?),
+        last_error,
+        failure_streak: row.get(20)?,
+        paused: row.get(21)?,
+        next_sync_at: parse_ts(row.get(22)?),
+        sync_interval_secs: row.get(23)?,
+    })
+}
+
+impl Db {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut db = Self { conn };
+        db.migrate()?;
+        for file in [
+            path.to_path_buf(),
+            path.with_extension("db-wal"),
+            path.with_extension("db-shm"),
+        ] {
+            crate::config::restrict_permissions(&file, 0o600);
+        }
+        Ok(db)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version = self.schema_version()?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(StoreError::TooNew(version));
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Keyed hash of an API key: refuses duplicates without storing the key.
+    pub fn key_hash(&mut self, api_key: &str) -> Result<String> {
+        let salt: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'key_hash_salt'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let salt = match salt {
+            Some(s) => s,
+            None => {
+                let fresh: [u8; 32] = rand::random();
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_hash_salt', ?1)",
+                    params![fresh.to_vec()],
+                )?;
+                return self.key_hash(api_key);
+            }
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&salt).expect("HMAC takes any key length");
+        mac.update(api_key.as_bytes());
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// The label of the live connection already using this key, if any.
+    pub fn duplicate_of(&self, exchange: ExchangeId, key_hash: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT label FROM connections WHERE exchange = ?1 AND key_hash = ?2 AND disconnected_at IS NULL",
+                params![exchange.id(), key_hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Notes a secret-store entry about to be written, so a crash cannot orphan it.
+    pub fn add_pending_secret(&self, secret_ref: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO pending_secrets (secret_ref, created_at) VALUES (?1, ?2)",
+            params![secret_ref, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_pending_secret(&self, secret_ref: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM pending_secrets WHERE secret_ref = ?1",
+            params![secret_ref],
+        )?;
+        Ok(())
+    }
+
+    /// Secret references written but never attached to a connection (a crash mid-connect).
+    pub fn orphaned_secrets(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT secret_ref FROM pending_secrets
+             WHERE secret_ref NOT IN (SELECT secret_ref FROM connections WHERE disconnected_at IS NULL)",
+        )?;
+        let refs = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(refs)
+    }
+
+    /// Saves a validated connection with its first balances, in one transaction.
+    pub fn insert_connection(
+        &mut self,
+        new: &NewConnection,
+        snapshot: &AccountSnapshot,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let dup: Option<String> = tx
+            .query_row(
+                "SELECT label FROM connections WHERE exchange = ?1 AND key_hash = ?2 AND disconnected_at IS NULL",
+                params![new.exchange.id(), new.key_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(label) = dup {
+            return Err(StoreError::Duplicate(label));
+        }
+        tx.execute(
+            "INSERT INTO connections (exchange, label, auth_kind, endpoint, sandbox, key_hint, key_hash,
+                key_type, secret_ref, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                new.exchange.id(),
+                new.label,
+                new.auth_kind.code(),
+                new.endpoint.base_url,
+                new.endpoint.sandbox,
+                new.key_hint,
+                new.key_hash,
+                new.key_type.map(|k| if k == KeyType::Ed25519 { "ed25519" } else { "hmac" }),
+                new.secret_ref,
+                ts(now),
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        write_success(&tx, id, snapshot, now)?;
+        tx.execute(
+            "DELETE FROM pending_secrets WHERE secret_ref = ?1",
+            params![new.secret_ref],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Live connections, oldest first.
+    pub fn connections(&self) -> Result<Vec<ConnectionRecord>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {CONNECTION_COLUMNS} FROM connections WHERE disconnected_at IS NULL ORDER BY id"
+        ))?;
+        let rows = stmt
+            .query_map([], connection_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn connection(&self, id: i64) -> Result<ConnectionRecord> {
+        self.conn
+            .query_row(
+                &format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = ?1 AND disconnected_at IS NULL"),
+                params![id],
+                connection_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound(id))
+    }
+
+    /// Labels in use, for suggesting "Binance 2".
+    pub fn labels(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT label FROM connections WHERE disconnected_at IS NULL")?;
+        let labels = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(labels)
+    }
+
+    /// Records a good sync: a new balance snapshot and a cleared error, in one transaction.
+    pub fn record_success(
+        &mut self,
+        id: i64,
+        snapshot: &AccountSnapshot,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        write_success(&tx, id, snapshot, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a failed sync. The last good balances stay untouched.
+    pub fn record_failure(
+        &mut self,
+        id: i64,
+        failure: &Failure,
+        paused: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO sync_runs (connection_id, finished_at, ok, error_kind, message) VALUES (?1, ?2, 0, ?3, ?4)",
+            params![id, ts(now), failure.kind.code(), failure.detail],
+        )?;
+        tx.execute(
+            "UPDATE connections SET last_attempt_at = ?2, last_error_kind = ?3, last_error_message = ?4,
+                error_since = COALESCE(error_since, ?2), failure_streak = failure_streak + 1, paused = ?5
+             WHERE id = ?1",
+            params![id, ts(now), failure.kind.code(), failure.detail, paused],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets or clears the pause of a connection (a Resync clears it).
+    pub fn set_paused(&self, id: i64, paused: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE connections SET paused = ?2 WHERE id = ?1",
+            params![id, paused],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_next_sync(&self, id: i64, at: Option<DateTime<Utc>>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE connections SET next_sync_at = ?2 WHERE id = ?1",
+            params![id, at.map(ts)],
+        )?;
+        Ok(())
+    }
+
+    /// The balances of the last good sync and when it happened.
+    pub fn latest_balances(&self, id: i64) -> Result<(Vec<Balance>, Option<DateTime<Utc>>)> {
+        let run: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, finished_at FROM sync_runs WHERE connection_id = ?1 AND ok = 1 ORDER BY id DESC LIMIT 1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((run_id, at)) = run else {
+            return Ok((Vec::new(), None));
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT asset, free, used, total FROM balances WHERE sync_run_id = ?1 ORDER BY asset",
+        )?;
+        let balances = stmt
+            .query_map(params![run_id], |r| {
+                Ok(Balance {
+                    asset: r.get(0)?,
+                    free: r.get(1)?,
+                    used: r.get(2)?,
+                    total: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((balances, parse_ts(Some(at))))
+    }
+
+    /// The last `limit` sync attempts, newest first.
+    pub fn sync_history(&self, id: i64, limit: usize) -> Result<Vec<SyncRun>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT finished_at, ok, error_kind, message FROM sync_runs
+             WHERE connection_id = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let runs = stmt
+            .query_map(params![id, limit as i64], |r| {
+                Ok(SyncRun {
+                    finished_at: parse_ts(r.get(0)?).unwrap_or_default(),
+                    ok: r.get(1)?,
+                    error_kind: r
+                        .get::<_, Option<String>>(2)?
+                        .and_then(|k| FailureKind::from_code(&k)),
+                    message: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(runs)
+    }
+
+    /// Removes a connection from the list. `purge` also deletes its balance history.
+    /// Returns the secret reference, which the caller deletes from the secret store.
+    pub fn disconnect(&mut self, id: i64, purge: bool, now: DateTime<Utc>) -> Result<String> {
+        let record = self.connection(id)?;
+        let tx = self.conn.transaction()?;
+        if purge {
+            tx.execute("DELETE FROM connections WHERE id = ?1", params![id])?;
+        } else {
+            tx.execute(
+                "UPDATE connections SET disconnected_at = ?2, key_hash = NULL WHERE id = ?1",
+                params![id, ts(now)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(record.secret_ref)
+    }
+
+    /// Drops old sync history, keeping the newest `keep` runs per connection
+    /// (and always the last good one, whose balances are shown).
+    pub fn prune_history(&self, keep: usize) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM sync_runs WHERE id IN (
+                SELECT id FROM (
+                    SELECT id, ROW_NUMBER() OVER (PARTITION BY connection_id ORDER BY id DESC) AS n
+                    FROM sync_runs)
+                WHERE n > ?1)
+             AND id NOT IN (SELECT MAX(id) FROM sync_runs WHERE ok = 1 GROUP BY connection_id)",
+            params![keep as i64],
+        )?)
+    }
+
+    /// The underlying connection, for integrity checks in tests and `doctor`.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn write_success(
+    tx: &rusqlite::Transaction,
+    id: i64,
+    snapshot: &AccountSnapshot,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sync_runs (connection_id, finished_at, ok) VALUES (?1, ?2, 1)",
+        params![id, ts(now)],
+    )?;
+    let run_id = tx.last_insert_rowid();
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO balances (sync_run_id, asset, free, used, total) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for b in &snapshot.balances {
+            stmt.execute(params![run_id, b.asset, b.free, b.used, b.total])?;
+        }
+    }
+    tx.execute(
+        "UPDATE connections SET last_synced_at = ?2, last_attempt_at = ?2, last_error_kind = NULL,
+            last_error_message = NULL, error_since = NULL, failure_streak = 0, paused = 0
+         WHERE id = ?1",
+        params![id, ts(now)],
+    )?;
+    if let Some(p) = snapshot.permissions {
+        tx.execute(
+            "UPDATE connections SET perm_read = ?2, perm_trade = ?3, perm_withdraw = ?4, ip_restricted = ?5,
+                permissions_checked_at = ?6 WHERE id = ?1",
+            params![id, p.read, p.trade, p.withdraw, p.ip_restricted, ts(now)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Portfolio totals over the last good balances of every live connection.
+impl Db {
+    pub fn portfolio(&self) -> Result<Vec<(String, String, usize)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT b.asset, b.total FROM balances b
+             JOIN sync_runs r ON r.id = b.sync_run_id
+             JOIN connections c ON c.id = r.connection_id AND c.disconnected_at IS NULL
+             WHERE r.id IN (SELECT MAX(id) FROM sync_runs WHERE ok = 1 GROUP BY connection_id)
+             ORDER BY b.asset",
+        )?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out: Vec<(String, String, usize)> = Vec::new();
+        for chunk in rows.chunk_by(|a, b| a.0 == b.0) {
+            let total = crate::exchange::parse::add_decimals(chunk.iter().map(|(_, t)| t.as_str()))
+                .unwrap_or_else(|| "?".into());
+            out.push((chunk[0].0.clone(), total, chunk.len()));
+        }
+        Ok(out)
+    }
+}

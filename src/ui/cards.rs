@@ -1,0 +1,178 @@
+//! The Connections screen's cards: one per connection, one Connect card per exchange.
+
+use super::theme::{SPINNER, Theme, badge_symbol};
+use crate::app::state::{CardRef, State, Status, ago, until};
+use crate::exchange::ExchangeId;
+use crate::store::db::ConnectionRecord;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Padding, Paragraph};
+
+const CONNECTION_HEIGHT: u16 = 4;
+const CONNECT_HEIGHT: u16 = 3;
+
+fn height(card: CardRef) -> u16 {
+    match card {
+        CardRef::Connection(_) => CONNECTION_HEIGHT,
+        CardRef::Connect(_) => CONNECT_HEIGHT,
+    }
+}
+
+/// The first card to draw so that the selected one is on screen. Looks only at the cards
+/// between it and the selection, so its cost does not grow with the number of connections.
+fn first_visible(state: &State, rows: u16) -> usize {
+    let selected = state.selected.min(state.card_count() - 1);
+    let mut used = 0u16;
+    let mut first = selected;
+    for index in (0..=selected).rev() {
+        used = used.saturating_add(height(state.card(index)));
+        if used > rows {
+            break;
+        }
+        first = index;
+    }
+    first
+}
+
+/// Draws the visible cards into `area`.
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
+    let mut y = area.y;
+    let bottom = area.y + area.height;
+    for index in first_visible(state, area.height)..state.card_count() {
+        let card = state.card(index);
+        let h = height(card);
+        if y + h > bottom {
+            break;
+        }
+        let rect = Rect::new(area.x, y, area.width, h);
+        let selected = index == state.selected;
+        match card {
+            CardRef::Connection(i) => {
+                connection_card(frame, rect, state, &state.connections[i], selected, theme)
+            }
+            CardRef::Connect(exchange) => connect_card(frame, rect, exchange, selected, theme),
+        }
+        y += h;
+    }
+}
+
+/// "2m ago · 14:03 Nov 25" in the trader's time zone.
+pub fn when(state: &State, at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&state.utc_offset);
+    format!("{} · {}", ago(state.now, at), local.format("%H:%M %b %d"))
+}
+
+fn connection_card(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    c: &ConnectionRecord,
+    selected: bool,
+    theme: Theme,
+) {
+    let status = state.status(c);
+    let symbol = if status == Status::Syncing {
+        SPINNER[state.spinner % SPINNER.len()]
+    } else {
+        badge_symbol(status)
+    };
+    let marker = if selected { "▶ " } else { "" };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(selected))
+        .title(Line::from(vec![
+            Span::styled(format!(" {marker}{} ", c.exchange.name()), theme.title()),
+            Span::raw(format!("· {} ", c.label)),
+        ]))
+        .title(
+            Line::from(Span::styled(
+                format!(" {symbol} {} ", status.label()),
+                theme.badge(status),
+            ))
+            .right_aligned(),
+        );
+
+    let last_sync = match c.last_synced_at {
+        Some(at) => when(state, at),
+        None => "never".into(),
+    };
+    let first = Line::from(vec![
+        Span::styled("Last sync ", theme.dim()),
+        Span::raw(last_sync),
+        Span::styled("  Key ", theme.dim()),
+        Span::raw(format!("••••{}", c.key_hint)),
+        Span::styled("  Perms ", theme.dim()),
+        Span::raw(c.permissions.map_or("not read yet".into(), |p| p.summary())),
+    ]);
+    let second = match (&c.last_error, status) {
+        (Some(err), Status::Error(_) | Status::Paused(_)) => {
+            let mut spans = vec![Span::styled(format!("{} ", err.message), theme.error())];
+            spans.push(Span::styled(
+                format!(" {} failed", c.failure_streak),
+                theme.dim(),
+            ));
+            if c.paused {
+                spans.push(Span::styled(
+                    "  paused: press r after fixing the key",
+                    theme.warning(),
+                ));
+            } else if let Some(next) = c.next_sync_at {
+                spans.push(Span::styled(
+                    format!("  retry {}", until(state.now, next)),
+                    theme.dim(),
+                ));
+            }
+            Line::from(spans)
+        }
+        _ => {
+            let mut spans = vec![];
+            if let Some(at) = c.last_attempt_at.filter(|a| Some(*a) != c.last_synced_at) {
+                spans.push(Span::styled("Last attempt ", theme.dim()));
+                spans.push(Span::raw(format!("{}  ", ago(state.now, at))));
+            }
+            spans.push(Span::styled("Next sync ", theme.dim()));
+            spans.push(Span::raw(match (status, c.next_sync_at) {
+                (Status::Syncing, _) => "running".to_string(),
+                (_, Some(next)) => until(state.now, next),
+                (_, None) => "scheduled".to_string(),
+            }));
+            if let Some(base) = &c.endpoint.base_url {
+                spans.push(Span::styled(format!("  via {base}"), theme.dim()));
+            }
+            if c.endpoint.sandbox {
+                spans.push(Span::styled("  testnet", theme.warning()));
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(vec![first, second]).block(block.padding(Padding::horizontal(1))),
+        area,
+    );
+}
+
+fn connect_card(frame: &mut Frame, area: Rect, exchange: ExchangeId, selected: bool, theme: Theme) {
+    let marker = if selected { "▶ " } else { "" };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(selected))
+        .title(Span::styled(
+            format!(" {marker}+ Connect {} ", exchange.name()),
+            theme.title(),
+        ));
+    let what = match exchange {
+        ExchangeId::Binance => "API key + secret (HMAC or Ed25519)",
+        ExchangeId::Okx => "API key + secret + passphrase",
+    };
+    let line = Line::from(vec![
+        Span::styled("Not connected  ", theme.dim()),
+        Span::raw(what),
+        Span::styled("  press Enter", theme.dim()),
+    ]);
+    frame.render_widget(
+        Paragraph::new(line).block(block.padding(Padding::horizontal(1))),
+        area,
+    );
+}

@@ -1,0 +1,153 @@
+//! The detail view of one connection, and the disconnect confirmation.
+
+use super::cards::when;
+use super::theme::Theme;
+use super::{centered, modal_block};
+use crate::app::state::{Detail, State};
+use ratatui::Frame;
+use ratatui::layout::Constraint;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table, Wrap};
+
+pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
+    let area = centered(frame.area(), 100, 30);
+    frame.render_widget(Clear, area);
+    let Some(c) = state.connection(detail.id) else {
+        frame.render_widget(
+            Paragraph::new("This connection is gone.").block(modal_block(
+                "Detail",
+                "Esc close",
+                theme,
+            )),
+            area,
+        );
+        return;
+    };
+    let title = format!("{} · {}", c.exchange.name(), c.label);
+    let block = modal_block(&title, "r resync  Esc close", theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let status = state.status(c);
+    let mut info = vec![
+        Line::from(vec![
+            Span::styled("Status  ", theme.dim()),
+            Span::styled(status.label(), theme.badge(status)),
+            Span::styled("   Key ", theme.dim()),
+            Span::raw(format!("••••{}", c.key_hint)),
+            Span::raw(
+                c.key_type
+                    .map_or(String::new(), |k| format!(" ({})", k.label())),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("Perms   ", theme.dim()),
+            Span::raw(c.permissions.map_or("not read yet".into(), |p| p.summary())),
+        ]),
+        Line::from(vec![
+            Span::styled("Endpoint ", theme.dim()),
+            Span::raw(
+                c.endpoint
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| "exchange default".into()),
+            ),
+            Span::raw(if c.endpoint.sandbox {
+                " (testnet/demo)"
+            } else {
+                ""
+            }),
+        ]),
+        Line::from(vec![
+            Span::styled("Balances ", theme.dim()),
+            Span::raw(match detail.synced_at {
+                Some(at) => format!("as of {}", when(state, at)),
+                None => "none yet".into(),
+            }),
+        ]),
+    ];
+    if let Some(err) = &c.last_error {
+        info.push(Line::from(Span::styled(
+            format!("{}: {}", err.kind.label(), err.kind.fix(c.exchange)),
+            theme.error(),
+        )));
+    }
+    let info_height = info.len() as u16 + if c.last_error.is_some() { 1 } else { 0 };
+    let history_height = (detail.history.len() as u16).min(6) + 1;
+    let [top, balances, history] = ratatui::layout::Layout::vertical([
+        Constraint::Length(info_height),
+        Constraint::Min(3),
+        Constraint::Length(history_height),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(info).wrap(Wrap { trim: true }), top);
+
+    let rows = detail.balances.iter().map(|b| {
+        Row::new(vec![
+            Cell::from(b.asset.as_str()),
+            Cell::from(Line::from(b.free.as_str()).right_aligned()),
+            Cell::from(Line::from(b.used.as_str()).right_aligned()),
+            Cell::from(Line::from(b.total.as_str()).right_aligned()),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(Row::new(vec!["Asset", "Free", "Used", "Total"]).style(theme.title()));
+    frame.render_widget(table, balances);
+
+    let mut lines = vec![Line::from(Span::styled("Recent syncs", theme.title()))];
+    for run in detail.history.iter().take(6) {
+        let outcome = match (run.ok, run.error_kind) {
+            (true, _) => Span::styled("ok", theme.ok()),
+            (false, Some(kind)) => Span::styled(kind.label(), theme.error()),
+            (false, None) => Span::styled("failed", theme.error()),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{}  ", when(state, run.finished_at))),
+            outcome,
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), history);
+}
+
+pub fn draw_confirm(frame: &mut Frame, state: &State, id: i64, purge: bool, theme: Theme) {
+    let area = centered(frame.area(), 70, 11);
+    frame.render_widget(Clear, area);
+    let name = state.connection(id).map_or("this connection".into(), |c| {
+        format!("{} · {}", c.exchange.name(), c.label)
+    });
+    let check = |on: bool| if on { "[x]" } else { "[ ]" };
+    let lines = vec![
+        Line::from(format!("Disconnect {name}?")),
+        Line::from(""),
+        Line::from("keyfolio stops syncing it and deletes its secret from the keyring."),
+        Line::from(vec![
+            Span::styled(check(!purge), theme.key()),
+            Span::raw(" keep its balance history    "),
+            Span::styled(check(purge), theme.key()),
+            Span::raw(" delete its history"),
+        ]),
+        Line::from(""),
+        Line::from(Span::styled(
+            "Also delete or restrict the API key on the exchange: keyfolio cannot.",
+            theme.warning(),
+        )),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(modal_block(
+                "Disconnect",
+                "y disconnect  Space history  n/Esc cancel",
+                theme,
+            )),
+        area,
+    );
+}

@@ -1,0 +1,103 @@
+//! `draw(frame, &State)`: layout and dispatch. Pure: it reads the state and nothing else.
+
+pub mod cards;
+pub mod detail;
+pub mod help;
+pub mod portfolio;
+pub mod theme;
+
+use crate::app::keys;
+use crate::app::state::{Modal, State};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use theme::Theme;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
+    let [header, body, notice, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    draw_header(frame, header, state, theme);
+    cards::draw(frame, body, state, theme);
+    if let Some(n) = &state.notice {
+        let style = if n.is_error {
+            theme.error()
+        } else {
+            theme.ok()
+        };
+        frame.render_widget(Paragraph::new(Span::styled(n.text.as_str(), style)), notice);
+    }
+    frame.render_widget(
+        Paragraph::new(Span::styled(keys::status_bar_text(), theme.dim())),
+        footer,
+    );
+
+    match &state.modal {
+        None => {}
+        Some(Modal::Help) => help::draw(frame, theme),
+        Some(Modal::Detail(d)) => detail::draw(frame, state, d, theme),
+        Some(Modal::ConfirmDisconnect { id, purge }) => {
+            detail::draw_confirm(frame, state, *id, *purge, theme)
+        }
+        Some(Modal::Portfolio(rows)) => portfolio::draw(frame, state, rows, theme),
+        Some(Modal::Message { title, body }) => {
+            let area = centered(frame.area(), 64, 8);
+            frame.render_widget(Clear, area);
+            frame.render_widget(
+                Paragraph::new(body.as_str())
+                    .wrap(Wrap { trim: false })
+                    .block(modal_block(title, "Esc close", theme)),
+                area,
+            );
+        }
+    }
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
+    let count = state.connections.len();
+    let mut spans = vec![
+        Span::styled(" keyfolio ", theme.title()),
+        Span::styled("· Connections ", theme.dim()),
+        Span::raw(format!(
+            "· {count} connection{} ",
+            if count == 1 { "" } else { "s" }
+        )),
+    ];
+    if !state.syncing.is_empty() {
+        spans.push(Span::raw(format!("· {} syncing ", state.syncing.len())));
+    }
+    if state.demo {
+        spans.push(Span::styled(
+            " DEMO: simulated exchanges, nothing is saved ",
+            theme.demo(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A bordered window with a title and its keys at the bottom.
+pub fn modal_block<'a>(title: &'a str, keys: &'a str, theme: Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(Span::styled(format!(" {title} "), theme.title()))
+        .title_bottom(Line::from(Span::styled(format!(" {keys} "), theme.dim())).right_aligned())
+}
+
+/// A rectangle of at most `width` x `height`, centered, never larger than `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

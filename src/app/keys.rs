@@ -144,12 +144,17 @@ pub fn intent(key: &KeyEvent) -> Option<Intent> {
         .map(|b| b.intent)
 }
 
-/// "Enter open  c connect  r resync ..." for the status bar.
-pub fn status_bar_text() -> String {
-    BINDINGS
-        .iter()
-        .filter(|b| b.in_status_bar)
+/// "Enter open  c connect  r resync ..." for the status bar; only the keys when narrow.
+pub fn status_bar_text(width: u16) -> String {
+    let shown = BINDINGS.iter().filter(|b| b.in_status_bar);
+    let full = shown
+        .clone()
         .map(|b| format!("{} {}", b.shown, b.short))
         .collect::<Vec<_>>()
-        .join("  ")
+        .join("  ");
+    if full.chars().count() <= width as usize {
+        return full;
+    }
+    let keys: Vec<&str> = shown.map(|b| b.shown).collect();
+    format!("{}  (? help)", keys.join(" "))
 }

@@ -187,10 +187,10 @@ impl State {
         self.connections = connections;
         self.syncing
             .retain(|id| self.connections.iter().any(|c| c.id == *id));
-        if let Some(id) = selected_id {
-            if let Some(i) = self.connections.iter().position(|c| c.id == id) {
-                self.selected = i;
-            }
+        if let Some(id) = selected_id
+            && let Some(i) = self.connections.iter().position(|c| c.id == id)
+        {
+            self.selected = i;
         }
         self.selected = self.selected.min(self.card_count() - 1);
     }

@@ -103,8 +103,6 @@ fn connection_card(
         Span::raw(last_sync),
         Span::styled("  Key ", theme.dim()),
         Span::raw(format!("••••{}", c.key_hint)),
-        Span::styled("  Perms ", theme.dim()),
-        Span::raw(c.permissions.map_or("not read yet".into(), |p| p.summary())),
     ]);
     let second = match (&c.last_error, status) {
         (Some(err), Status::Error(_) | Status::Paused(_)) => {
@@ -127,17 +125,20 @@ fn connection_card(
             Line::from(spans)
         }
         _ => {
-            let mut spans = vec![];
+            let mut spans = vec![
+                Span::styled("Perms ", theme.dim()),
+                Span::raw(c.permissions.map_or("not read yet".into(), |p| p.summary())),
+                Span::styled("  Next sync ", theme.dim()),
+                Span::raw(match (status, c.next_sync_at) {
+                    (Status::Syncing, _) => "running now".to_string(),
+                    (_, Some(next)) => until(state.now, next),
+                    (_, None) => "scheduled".to_string(),
+                }),
+            ];
             if let Some(at) = c.last_attempt_at.filter(|a| Some(*a) != c.last_synced_at) {
-                spans.push(Span::styled("Last attempt ", theme.dim()));
-                spans.push(Span::raw(format!("{}  ", ago(state.now, at))));
+                spans.push(Span::styled("  Last attempt ", theme.dim()));
+                spans.push(Span::raw(ago(state.now, at)));
             }
-            spans.push(Span::styled("Next sync ", theme.dim()));
-            spans.push(Span::raw(match (status, c.next_sync_at) {
-                (Status::Syncing, _) => "running".to_string(),
-                (_, Some(next)) => until(state.now, next),
-                (_, None) => "scheduled".to_string(),
-            }));
             if let Some(base) = &c.endpoint.base_url {
                 spans.push(Span::styled(format!("  via {base}"), theme.dim()));
             }

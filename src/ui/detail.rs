@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
     frame.render_widget(block, area);
 
     let status = state.status(c);
-    let mut info = vec![
+    let info = vec![
         Line::from(vec![
             Span::styled("Status  ", theme.dim()),
             Span::styled(status.label(), theme.badge(status)),
@@ -66,13 +66,15 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
             }),
         ]),
     ];
-    if let Some(err) = &c.last_error {
-        info.push(Line::from(Span::styled(
+    let fix = c.last_error.as_ref().map(|err| {
+        Paragraph::new(Span::styled(
             format!("{}: {}", err.kind.label(), err.kind.fix(c.exchange)),
             theme.error(),
-        )));
-    }
-    let info_height = info.len() as u16 + if c.last_error.is_some() { 1 } else { 0 };
+        ))
+        .wrap(Wrap { trim: true })
+    });
+    let info_height =
+        info.len() as u16 + fix.as_ref().map_or(0, |p| p.line_count(inner.width) as u16);
     let history_height = (detail.history.len() as u16).min(6) + 1;
     let [top, balances, history] = ratatui::layout::Layout::vertical([
         Constraint::Length(info_height),
@@ -80,7 +82,15 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         Constraint::Length(history_height),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(info).wrap(Wrap { trim: true }), top);
+    let [info_area, fix_area] = ratatui::layout::Layout::vertical([
+        Constraint::Length(info.len() as u16),
+        Constraint::Fill(1),
+    ])
+    .areas(top);
+    frame.render_widget(Paragraph::new(info), info_area);
+    if let Some(fix) = fix {
+        frame.render_widget(fix, fix_area);
+    }
 
     let rows = detail.balances.iter().map(|b| {
         Row::new(vec![

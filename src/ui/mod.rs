@@ -34,7 +34,10 @@ pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
         frame.render_widget(Paragraph::new(Span::styled(n.text.as_str(), style)), notice);
     }
     frame.render_widget(
-        Paragraph::new(Span::styled(keys::status_bar_text(), theme.dim())),
+        Paragraph::new(Span::styled(
+            keys::status_bar_text(footer.width),
+            theme.dim(),
+        )),
         footer,
     );
 
@@ -86,6 +89,7 @@ pub fn modal_block<'a>(title: &'a str, keys: &'a str, theme: Theme) -> Block<'a>
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
+        .padding(ratatui::widgets::Padding::horizontal(1))
         .title(Span::styled(format!(" {title} "), theme.title()))
         .title_bottom(Line::from(Span::styled(format!(" {keys} "), theme.dim())).right_aligned())
 }

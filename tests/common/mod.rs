@@ -1,0 +1,111 @@
+//! Shared test fixtures: a fixed clock, sample connections, a frame renderer.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use keyfolio::app::state::State;
+use keyfolio::exchange::{Endpoint, ExchangeId, FailureKind, KeyType, Permissions};
+use keyfolio::store::db::{AuthKind, ConnectionRecord, StoredError};
+use keyfolio::ui::{self, theme::Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// The injected "now" of every snapshot.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 14, 30, 0).unwrap()
+}
+
+pub fn state() -> State {
+    State::new(
+        now(),
+        FixedOffset::east_opt(3600).unwrap(),
+        std::time::Duration::from_secs(300),
+    )
+}
+
+pub fn connection(id: i64, exchange: ExchangeId, label: &str) -> ConnectionRecord {
+    ConnectionRecord {
+        id,
+        exchange,
+        label: label.into(),
+        auth_kind: AuthKind::ApiKey,
+        endpoint: Endpoint::default(),
+        key_hint: format!("{:04}", 1000 + id).chars().rev().collect(),
+        key_type: Some(KeyType::Hmac),
+        secret_ref: format!("ref-{id}"),
+        permissions: Some(Permissions {
+            read: true,
+            trade: false,
+            withdraw: false,
+            ip_restricted: true,
+        }),
+        permissions_checked_at: Some(now() - Duration::minutes(2)),
+        created_at: now() - Duration::days(3),
+        last_synced_at: Some(now() - Duration::minutes(2)),
+        last_attempt_at: Some(now() - Duration::minutes(2)),
+        last_error: None,
+        failure_streak: 0,
+        paused: false,
+        next_sync_at: Some(now() + Duration::minutes(3)),
+        sync_interval_secs: None,
+    }
+}
+
+/// One connection in each status the cards can show.
+pub fn every_status() -> Vec<ConnectionRecord> {
+    let mut synced = connection(1, ExchangeId::Binance, "Main");
+    synced.permissions = Some(Permissions {
+        read: true,
+        trade: true,
+        withdraw: false,
+        ip_restricted: false,
+    });
+    let mut stale = connection(2, ExchangeId::Okx, "Savings");
+    stale.last_synced_at = Some(now() - Duration::minutes(47));
+    stale.last_attempt_at = stale.last_synced_at;
+    let mut never = connection(3, ExchangeId::Binance, "New");
+    never.last_synced_at = None;
+    never.last_attempt_at = None;
+    never.permissions = None;
+    let mut error = connection(4, ExchangeId::Okx, "Trading");
+    error.last_error = Some(StoredError {
+        kind: FailureKind::ExchangeDown,
+        message: "OKX answered 503 Service Unavailable".into(),
+        since: now() - Duration::minutes(9),
+    });
+    error.failure_streak = 3;
+    error.last_attempt_at = Some(now() - Duration::minutes(1));
+    error.next_sync_at = Some(now() + Duration::minutes(4));
+    let mut paused = connection(5, ExchangeId::Binance, "Old key");
+    paused.last_error = Some(StoredError {
+        kind: FailureKind::InvalidKey,
+        message: "Invalid API-key, IP, or permissions for action. (-2015)".into(),
+        since: now() - Duration::hours(2),
+    });
+    paused.paused = true;
+    paused.failure_streak = 1;
+    let syncing = connection(6, ExchangeId::Okx, "Syncing one");
+    vec![synced, stale, never, error, paused, syncing]
+}
+
+/// Renders the state into a fresh TestBackend of the given size.
+pub fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| ui::draw(f, state, Theme { color: true }))
+        .unwrap();
+    terminal
+}
+
+/// The frame as text, one line per row.
+pub fn frame_text(state: &State, width: u16, height: u16) -> String {
+    let terminal = render(state, width, height);
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,199 @@
+//! Frame snapshots of every screen and state, at 80x24 and 120x40, plus small terminals.
+
+mod common;
+
+use common::*;
+use keyfolio::app::state::{Detail, Modal, PortfolioRow};
+use keyfolio::exchange::Balance;
+use keyfolio::store::db::SyncRun;
+
+fn snap(name: &str, state: &keyfolio::app::state::State) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), frame_text(state, w, h));
+    }
+}
+
+#[test]
+fn empty_shows_only_connect_cards() {
+    let state = state();
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("Connect Binance") && text.contains("Connect OKX"));
+    snap("empty", &state);
+}
+
+#[test]
+fn every_status_badge() {
+    let mut state = state();
+    state.set_connections(every_status());
+    state.syncing.insert(6);
+    let text = frame_text(&state, 120, 40);
+    for badge in [
+        "Synced",
+        "Stale",
+        "Not connected",
+        "Error: exchange down",
+        "Paused: invalid key",
+        "Syncing",
+    ] {
+        assert!(text.contains(badge), "missing badge {badge}:\n{text}");
+    }
+    assert!(text.contains("••••"), "key hint shown");
+    snap("every_status", &state);
+}
+
+#[test]
+fn selection_scrolls_into_view() {
+    let mut state = state();
+    state.set_connections(every_status());
+    state.selected = state.card_count() - 1;
+    let text = frame_text(&state, 80, 24);
+    assert!(text.contains("▶ + Connect OKX"), "{text}");
+    snap("scrolled_to_last", &state);
+}
+
+#[test]
+fn help_overlay() {
+    let mut state = state();
+    state.set_connections(every_status());
+    state.modal = Some(Modal::Help);
+    snap("help", &state);
+}
+
+fn sample_detail() -> Detail {
+    Detail {
+        id: 1,
+        balances: vec![
+            Balance {
+                asset: "BTC".into(),
+                free: "123456789012.12345678".into(),
+                used: "0.5".into(),
+                total: "123456789012.62345678".into(),
+            },
+            Balance {
+                asset: "USDT".into(),
+                free: "1520.33".into(),
+                used: "0".into(),
+                total: "1520.33".into(),
+            },
+        ],
+        synced_at: Some(now() - chrono::Duration::minutes(2)),
+        history: vec![
+            SyncRun {
+                finished_at: now() - chrono::Duration::minutes(2),
+                ok: true,
+                error_kind: None,
+                message: None,
+            },
+            SyncRun {
+                finished_at: now() - chrono::Duration::minutes(7),
+                ok: false,
+                error_kind: Some(keyfolio::exchange::FailureKind::RateLimited),
+                message: Some("429".into()),
+            },
+        ],
+    }
+}
+
+#[test]
+fn detail_view() {
+    let mut state = state();
+    state.set_connections(every_status());
+    state.modal = Some(Modal::Detail(sample_detail()));
+    let text = frame_text(&state, 120, 40);
+    assert!(
+        text.contains("123456789012.12345678"),
+        "exact decimal shown:\n{text}"
+    );
+    snap("detail", &state);
+}
+
+#[test]
+fn detail_of_a_failing_connection_names_the_fix() {
+    let mut state = state();
+    state.set_connections(every_status());
+    let mut detail = sample_detail();
+    detail.id = 5;
+    state.modal = Some(Modal::Detail(detail));
+    let text = frame_text(&state, 120, 40);
+    assert!(text.contains("API Management"), "{text}");
+    snap("detail_paused", &state);
+}
+
+#[test]
+fn confirm_disconnect() {
+    let mut state = state();
+    state.set_connections(every_status());
+    state.modal = Some(Modal::ConfirmDisconnect {
+        id: 1,
+        purge: false,
+    });
+    snap("confirm_disconnect", &state);
+    state.modal = Some(Modal::ConfirmDisconnect { id: 1, purge: true });
+    snap("confirm_disconnect_purge", &state);
+}
+
+#[test]
+fn portfolio_view() {
+    let mut state = state();
+    state.set_connections(every_status());
+    state.modal = Some(Modal::Portfolio(vec![
+        PortfolioRow {
+            asset: "BTC".into(),
+            total: "1.50000001".into(),
+            connections: 2,
+        },
+        PortfolioRow {
+            asset: "ETH".into(),
+            total: "12".into(),
+            connections: 1,
+        },
+    ]));
+    snap("portfolio", &state);
+}
+
+#[test]
+fn small_terminals_stay_readable() {
+    let mut state = state();
+    state.set_connections(every_status());
+    let text = frame_text(&state, 60, 16);
+    assert!(
+        text.contains("Binance") && text.contains("Synced"),
+        "{text}"
+    );
+    insta::assert_snapshot!("every_status_60x16", text);
+    state.modal = Some(Modal::Help);
+    insta::assert_snapshot!("help_60x16", frame_text(&state, 60, 16));
+}
+
+#[test]
+fn demo_banner() {
+    let mut state = state();
+    state.demo = true;
+    assert!(frame_text(&state, 80, 24).contains("DEMO"));
+}
+
+#[test]
+fn no_color_drops_colors() {
+    let mut state = state();
+    state.set_connections(every_status());
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|f| keyfolio::ui::draw(f, &state, keyfolio::ui::theme::Theme { color: false }))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|c| c.fg == ratatui::style::Color::Reset)
+    );
+    let colored = render(&state, 80, 24);
+    assert!(
+        colored
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .any(|c| c.fg != ratatui::style::Color::Reset)
+    );
+}

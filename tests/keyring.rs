@@ -1,0 +1,79 @@
+//! A real Secret Service round trip: store through SecretStore, read back with `secret-tool`,
+//! delete, confirm it is gone. CI runs this inside a D-Bus session with gnome-keyring.
+
+use keyfolio::exchange::Credentials;
+use keyfolio::store::SecretStore;
+use secrecy::ExposeSecret;
+use std::process::Command;
+use std::time::Duration;
+
+fn secret_tool_lookup(secret_ref: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "keyfolio", "username", secret_ref])
+        .output()
+        .expect("secret-tool (libsecret-tools) must be installed: run .ci/run");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn round_trip_through_the_os_keyring() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "no D-Bus session: run the tests through .ci/run, which starts gnome-keyring"
+    );
+    let store = SecretStore::keyring(Duration::from_secs(5));
+    store.probe().await.expect("the Secret Service answers");
+    let secret_ref = format!("test-{}", std::process::id());
+    let creds = Credentials::new(
+        "APIKEY-round-trip-1234",
+        "s3cr3t-value-from-test",
+        Some("pass phrase"),
+    );
+
+    store.put(&secret_ref, &creds).await.unwrap();
+    let seen = secret_tool_lookup(&secret_ref).expect("secret-tool finds the entry");
+    assert!(
+        seen.contains("s3cr3t-value-from-test"),
+        "secret-tool reads what keyfolio wrote"
+    );
+
+    let back = store.get(&secret_ref).await.unwrap();
+    assert_eq!(back.secret.expose_secret(), "s3cr3t-value-from-test");
+    assert_eq!(
+        back.passphrase.as_ref().unwrap().expose_secret(),
+        "pass phrase"
+    );
+    assert_eq!(format!("{back:?}"), "Credentials(••••1234)", "Debug masks");
+
+    store.delete(&secret_ref).await.unwrap();
+    assert_eq!(secret_tool_lookup(&secret_ref), None, "gone after delete");
+    assert!(store.get(&secret_ref).await.is_err());
+    store
+        .delete(&secret_ref)
+        .await
+        .expect("deleting twice is fine");
+}
+
+#[tokio::test]
+async fn encrypted_file_store_never_writes_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.age");
+    let store = SecretStore::file(path.clone(), "correct horse".to_string().into());
+    let creds = Credentials::new("FILEKEY-5678", "file-secret-abcdef", None);
+    store.put("c1", &creds).await.unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("file-secret-abcdef"));
+    assert_eq!(
+        store.get("c1").await.unwrap().secret.expose_secret(),
+        "file-secret-abcdef"
+    );
+    let wrong = SecretStore::file(path, "wrong".to_string().into());
+    assert!(
+        wrong.get("c1").await.is_err(),
+        "a wrong passphrase opens nothing"
+    );
+    store.delete("c1").await.unwrap();
+    assert!(store.get("c1").await.is_err());
+}

@@ -1,0 +1,36 @@
+//! A Secret Service that accepts the connection and never answers must not freeze keyfolio:
+//! the call ends within its timeout with a message saying what to do.
+//! (Its own test binary, because it points this process's D-Bus address at a silent socket.)
+
+use keyfolio::store::{SecretError, SecretStore};
+use std::os::unix::net::UnixListener;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn a_hung_secret_service_times_out_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("bus");
+    let listener = UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream); // accept, never answer
+        }
+    });
+    // SAFETY: the only test in this binary; set before any thread reads the environment.
+    unsafe {
+        std::env::set_var(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", socket.display()),
+        )
+    };
+
+    let store = SecretStore::keyring(Duration::from_millis(1500));
+    let started = Instant::now();
+    let result = store.probe().await;
+    let elapsed = started.elapsed();
+    assert_eq!(result, Err(SecretError::Timeout(1)));
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("secret_store = \"file\""), "{message}");
+}

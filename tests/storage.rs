@@ -1,0 +1,157 @@
+//! SQLite storage on a real file: migrations, reopen, snapshots, and no secret bytes on disk.
+
+use chrono::{Duration, TimeZone, Utc};
+use keyfolio::exchange::{
+    AccountSnapshot, Balance, Endpoint, ExchangeId, Failure, FailureKind, Permissions,
+};
+use keyfolio::store::db::{AuthKind, Db, NewConnection, StoreError};
+
+fn new_connection(db: &mut Db, api_key: &str, secret_ref: &str) -> NewConnection {
+    NewConnection {
+        exchange: ExchangeId::Binance,
+        label: "Main".into(),
+        auth_kind: AuthKind::ApiKey,
+        endpoint: Endpoint::default(),
+        key_hint: keyfolio::exchange::key_hint(api_key),
+        key_hash: db.key_hash(api_key).unwrap(),
+        key_type: None,
+        secret_ref: secret_ref.into(),
+    }
+}
+
+fn snapshot(btc: &str) -> AccountSnapshot {
+    AccountSnapshot {
+        balances: vec![Balance {
+            asset: "BTC".into(),
+            free: btc.into(),
+            used: "0".into(),
+            total: btc.into(),
+        }],
+        permissions: Some(Permissions {
+            read: true,
+            ..Default::default()
+        }),
+    }
+}
+
+#[test]
+fn migrates_from_empty_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyfolio.db");
+    let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let id = {
+        let mut db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), 1);
+        let new = new_connection(&mut db, "AKEY0000000000001234", "ref-1");
+        db.insert_connection(&new, &snapshot("1.5"), t).unwrap()
+    };
+    let db = Db::open(&path).unwrap();
+    assert_eq!(db.schema_version().unwrap(), 1);
+    let list = db.connections().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, id);
+    assert_eq!(list[0].key_hint, "1234");
+    assert_eq!(list[0].last_synced_at, Some(t));
+    assert_eq!(db.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn refuses_the_same_key_twice_but_allows_it_after_disconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open(&dir.path().join("k.db")).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let first = new_connection(&mut db, "SAMEKEY", "ref-a");
+    let id = db.insert_connection(&first, &snapshot("1"), t).unwrap();
+    let again = new_connection(&mut db, "SAMEKEY", "ref-b");
+    assert!(
+        matches!(db.insert_connection(&again, &snapshot("1"), t), Err(StoreError::Duplicate(l)) if l == "Main")
+    );
+    assert_eq!(db.disconnect(id, false, t).unwrap(), "ref-a");
+    assert!(db.connections().unwrap().is_empty());
+    db.insert_connection(&again, &snapshot("1"), t).unwrap();
+}
+
+#[test]
+fn a_failed_sync_keeps_the_last_good_balances() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open(&dir.path().join("k.db")).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let new = new_connection(&mut db, "K1", "ref-1");
+    let id = db
+        .insert_connection(&new, &snapshot("123456789012.12345678"), t)
+        .unwrap();
+    let failure = Failure::new(FailureKind::ExchangeDown, "503");
+    db.record_failure(id, &failure, false, t + Duration::minutes(5))
+        .unwrap();
+    let (balances, at) = db.latest_balances(id).unwrap();
+    assert_eq!(balances[0].free, "123456789012.12345678");
+    assert_eq!(at, Some(t));
+    let c = db.connection(id).unwrap();
+    assert_eq!(c.failure_streak, 1);
+    assert_eq!(c.last_error.unwrap().kind, FailureKind::ExchangeDown);
+    db.record_success(id, &snapshot("2"), t + Duration::minutes(10))
+        .unwrap();
+    let c = db.connection(id).unwrap();
+    assert_eq!((c.failure_streak, c.last_error), (0, None));
+    assert_eq!(db.latest_balances(id).unwrap().0[0].free, "2");
+    let history = db.sync_history(id, 10).unwrap();
+    assert_eq!(
+        history.iter().map(|r| r.ok).collect::<Vec<_>>(),
+        vec![true, false, true]
+    );
+}
+
+#[test]
+fn portfolio_totals_exactly_across_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open(&dir.path().join("k.db")).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let a = new_connection(&mut db, "K1", "ref-1");
+    db.insert_connection(&a, &snapshot("0.1"), t).unwrap();
+    let mut b = new_connection(&mut db, "K2", "ref-2");
+    b.exchange = ExchangeId::Okx;
+    db.insert_connection(&b, &snapshot("0.2"), t).unwrap();
+    assert_eq!(
+        db.portfolio().unwrap(),
+        vec![("BTC".to_string(), "0.3".to_string(), 2)]
+    );
+}
+
+#[test]
+fn purge_deletes_history_and_pending_secrets_are_tracked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open(&dir.path().join("k.db")).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    db.add_pending_secret("ref-crashed", t).unwrap();
+    db.add_pending_secret("ref-1", t).unwrap();
+    let new = new_connection(&mut db, "K1", "ref-1");
+    let id = db.insert_connection(&new, &snapshot("1"), t).unwrap();
+    assert_eq!(
+        db.orphaned_secrets().unwrap(),
+        vec!["ref-crashed".to_string()]
+    );
+    db.disconnect(id, true, t).unwrap();
+    assert!(db.latest_balances(id).unwrap().0.is_empty());
+    assert!(db.sync_history(id, 5).unwrap().is_empty());
+}
+
+#[test]
+fn the_database_file_never_holds_the_api_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    let api_key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+    {
+        let mut db = Db::open(&path).unwrap();
+        let new = new_connection(&mut db, api_key, "ref-1");
+        db.insert_connection(&new, &snapshot("1"), Utc::now())
+            .unwrap();
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
+        bytes.extend(wal);
+    }
+    let hay = String::from_utf8_lossy(&bytes);
+    assert!(!hay.contains(api_key));
+    assert!(!hay.contains(&api_key[..16]), "not even a prefix");
+    assert!(hay.contains("8A"), "the hint is stored");
+}

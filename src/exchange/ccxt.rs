@@ -1,4 +1,21 @@
-//! The CCXT adapter: configuration, URL overrides, and error classification.
+//! The CCXT adapter: builds CCXT clients, points them at the right endpoint, runs the
+//! calls, and turns CCXT's errors into [`Failure`]s.
+//!
+//! Balances and permissions come from the exchanges' own account endpoints through CCXT's
+//! signed implicit API (the same signing and error handling as `fetch_balance`), so a sync
+//! costs one request and needs no market list, and amounts keep the exchange's decimal
+//! strings. CCXT clients are pooled per exchange and endpoint and lent out with the
+//! credentials of one call, so a thousand connections never cost a thousand clients.
+
+use super::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind, parse};
+use ccxt::Value;
+use ccxt::exchanges::binance::BinanceCore;
+use ccxt::exchanges::okx::OkxCore;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// CCXT's caught panics carry "[ErrorClass] message".
 pub fn is_ccxt_error(message: &str) -> bool {
@@ -8,4 +25,372 @@ pub fn is_ccxt_error(message: &str) -> bool {
     rest.split_once(']').is_some_and(|(class, _)| {
         !class.is_empty() && class.chars().all(|c| c.is_ascii_alphanumeric())
     })
+}
+
+/// Clients idle in the pool per endpoint; more are built when more calls run at once.
+const POOL_SIZE: usize = 16;
+
+enum Core {
+    Binance(Box<BinanceCore>),
+    Okx(Box<OkxCore>),
+}
+
+impl Core {
+    fn exchange(&mut self) -> &mut ccxt::exchange::Exchange {
+        match self {
+            Core::Binance(c) => &mut c.exchange,
+            Core::Okx(c) => &mut c.exchange,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
+    exchange: ExchangeId,
+    endpoint: Endpoint,
+}
+
+/// The exchange client every caller shares.
+pub struct ExchangeClient {
+    timeout: Duration,
+    pool: Mutex<HashMap<PoolKey, Vec<Core>>>,
+    /// Our clock minus the exchange's, in ms, once measured.
+    clock_offsets: Mutex<HashMap<PoolKey, i64>>,
+}
+
+/// The URL groups CCXT uses for each exchange, relative to a custom base URL.
+fn url_overrides(exchange: ExchangeId, base: &str) -> serde_json::Value {
+    let base = base.trim_end_matches('/');
+    match exchange {
+        ExchangeId::Binance => json!({ "api": {
+            "public": format!("{base}/api/v3"),
+            "private": format!("{base}/api/v3"),
+            "v1": format!("{base}/api/v1"),
+            "sapi": format!("{base}/sapi/v1"),
+            "sapiV2": format!("{base}/sapi/v2"),
+            "sapiV3": format!("{base}/sapi/v3"),
+            "sapiV4": format!("{base}/sapi/v4"),
+        }}),
+        ExchangeId::Okx => json!({ "api": { "rest": base } }),
+    }
+}
+
+fn build(key: &PoolKey, timeout: Duration) -> Core {
+    let config = json!({
+        "timeout": timeout.as_millis() as i64,
+        // keyfolio's sync engine keeps its own per-exchange budget.
+        "enableRateLimit": false,
+        "options": { "timeDifference": 0, "adjustForTimeDifference": false },
+    });
+    let config = Some(Value::from_json(&config));
+    let mut core = match key.exchange {
+        ExchangeId::Binance => Core::Binance(Box::new(BinanceCore::new(config))),
+        ExchangeId::Okx => Core::Okx(Box::new(OkxCore::new(config))),
+    };
+    if key.endpoint.sandbox {
+        let ex = core.exchange();
+        let test = ccxt::get_value(&ex.urls, &Value::from("test"));
+        if !matches!(test, Value::Null) {
+            ccxt::value::set_value(&mut ex.urls, &Value::from("api"), test);
+        }
+        if key.exchange == ExchangeId::Okx {
+            // OKX's demo trading: same host, `x-simulated-trading: 1` on every request.
+            ex.headers = Value::from_json(&json!({ "x-simulated-trading": "1" }));
+        }
+        ccxt::value::set_value(&mut ex.options, &Value::from("sandboxMode"), Value::Bool(true));
+    }
+    if let Some(base) = &key.endpoint.base_url {
+        let overrides = url_overrides(key.exchange, base);
+        let ex = core.exchange();
+        ccxt::value::set_value(&mut ex.urls, &Value::from("api"), Value::from_json(&overrides["api"]));
+    }
+    core
+}
+
+/// A raw CCXT error, classified.
+fn classify(exchange: ExchangeId, err: &ccxt::ExchangeError, retry_after: Option<Duration>) -> Failure {
+    let message = err.message.as_str();
+    let code = exchange_code(message);
+    use FailureKind::*;
+    let by_code = match (exchange, code.as_deref()) {
+        (ExchangeId::Binance, Some("-2014" | "-2015" | "-2008")) => Some(InvalidKey),
+        (ExchangeId::Binance, Some("-1022")) => Some(BadSignature),
+        (ExchangeId::Binance, Some("-1021")) => Some(ClockSkew),
+        (ExchangeId::Binance, Some("-1003")) if message.contains("banned") => Some(Banned),
+        (ExchangeId::Binance, Some("-1003")) => Some(RateLimited),
+        (ExchangeId::Okx, Some("50111" | "50100" | "50114")) => Some(InvalidKey),
+        (ExchangeId::Okx, Some("50113")) => Some(BadSignature),
+        (ExchangeId::Okx, Some("50105")) => Some(WrongPassphrase),
+        (ExchangeId::Okx, Some("50110")) => Some(IpNotWhitelisted),
+        (ExchangeId::Okx, Some("50102" | "50112")) => Some(ClockSkew),
+        (ExchangeId::Okx, Some("50101")) => Some(WrongEnvironment),
+        (ExchangeId::Okx, Some("50119")) => Some(WrongRegion),
+        (ExchangeId::Okx, Some("50120" | "50121")) => Some(PermissionDenied),
+        (ExchangeId::Okx, Some("50011" | "50061")) => Some(RateLimited),
+        (ExchangeId::Okx, Some("50001" | "50004" | "50013" | "50026")) => Some(ExchangeDown),
+        _ => None,
+    };
+    let kind = by_code.unwrap_or_else(|| {
+        if message.contains("HTTP 418") || message.starts_with("418") || message.contains(" 418 ") {
+            Banned
+        } else if err.is("PermissionDenied") {
+            PermissionDenied
+        } else if err.is("AuthenticationError") {
+            InvalidKey
+        } else if err.is("InvalidNonce") {
+            ClockSkew
+        } else if err.is("RateLimitExceeded") || err.is("DDoSProtection") {
+            RateLimited
+        } else if err.is("ExchangeNotAvailable") {
+            ExchangeDown
+        } else if err.is("NetworkError") {
+            Unreachable
+        } else {
+            UnexpectedResponse
+        }
+    });
+    let mut failure = Failure::new(kind, short_detail(message, code.as_deref()));
+    failure.retry_after = retry_after;
+    failure
+}
+
+/// The exchange's error code in a CCXT message: `"code":-2015` or `"code":"50105"`.
+fn exchange_code(message: &str) -> Option<String> {
+    let at = message.find("\"code\"")? + 6;
+    let rest = message[at..].trim_start_matches([' ', ':', '"']);
+    let code: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    (!code.is_empty() && code != "0").then_some(code)
+}
+
+/// The exchange's own message (`msg`), or the first line of CCXT's, kept short.
+fn short_detail(message: &str, code: Option<&str>) -> String {
+    let msg = serde_json::from_str::<serde_json::Value>(message.get(message.find('{').unwrap_or(0)..).unwrap_or(""))
+        .ok()
+        .and_then(|v| v.get("msg").and_then(|m| m.as_str()).map(str::to_string));
+    let text = match (msg, code) {
+        (Some(m), Some(c)) if !m.is_empty() => format!("{m} ({c})"),
+        _ => {
+            let first = message.lines().next().unwrap_or(message);
+            if first.contains("<html") || first.contains("<!DOCTYPE") {
+                "the exchange answered with an HTML error page".to_string()
+            } else {
+                first.to_string()
+            }
+        }
+    };
+    text.chars().take(160).collect()
+}
+
+/// Seconds from a Retry-After header in CCXT's last response headers.
+fn retry_after(core: &mut Core) -> Option<Duration> {
+    let headers = core.exchange().last_response_headers.clone();
+    let value = ccxt::get_value(&headers, &Value::from("retry-after"));
+    match value {
+        Value::Str(s) => s.trim().parse::<u64>().ok().map(Duration::from_secs),
+        Value::Int(n) if n >= 0 => Some(Duration::from_secs(n as u64)),
+        _ => None,
+    }
+}
+
+/// Which account call to make.
+#[derive(Clone, Copy)]
+enum Call {
+    Balance,
+    Permissions,
+    Time,
+}
+
+async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeError> {
+    let args = [Value::Null];
+    match (core, call) {
+        (Core::Binance(c), Call::Balance) => ccxt::runtime::call_typed(c.private_get_account(&args)).await,
+        (Core::Binance(c), Call::Permissions) => {
+            ccxt::runtime::call_typed(c.sapi_get_account_api_restrictions(&args)).await
+        }
+        (Core::Binance(c), Call::Time) => ccxt::runtime::call_typed(c.public_get_time(&args)).await,
+        (Core::Okx(c), Call::Balance) => ccxt::runtime::call_typed(c.private_get_account_balance(&args)).await,
+        (Core::Okx(c), Call::Permissions) => {
+            ccxt::runtime::call_typed(c.private_get_account_config(&args)).await
+        }
+        (Core::Okx(c), Call::Time) => ccxt::runtime::call_typed(c.public_get_public_time(&args)).await,
+    }
+}
+
+/// A 200 answer must be a JSON object; CCXT hands non-JSON bodies back as a string.
+fn json_body(value: Value) -> Result<serde_json::Value, Failure> {
+    match value {
+        Value::Dict(_) => Ok(value.to_json()),
+        Value::Str(text) => Err(Failure::new(
+            FailureKind::UnexpectedResponse,
+            format!("the exchange answered {} bytes that are not JSON", text.len()),
+        )),
+        other => Err(Failure::new(
+            FailureKind::UnexpectedResponse,
+            format!("the exchange answered {:.60}", format!("{:?}", other.to_json())),
+        )),
+    }
+}
+
+impl ExchangeClient {
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            pool: Mutex::default(),
+            clock_offsets: Mutex::default(),
+        }
+    }
+
+    /// Fetches balances, and permissions when asked (validation, daily refresh).
+    /// One request for the balance, one more for permissions; on a timestamp error the
+    /// clock offset is measured against the exchange, corrected, and the call retried once.
+    pub async fn fetch(
+        &self,
+        exchange: ExchangeId,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+        with_permissions: bool,
+    ) -> Result<AccountSnapshot, Failure> {
+        let key = PoolKey { exchange, endpoint: endpoint.clone() };
+        let mut core = self.lend(&key, creds);
+        let result = self.fetch_with(&key, &mut core, with_permissions).await;
+        self.give_back(key, core);
+        result
+    }
+
+    async fn fetch_with(&self, key: &PoolKey, core: &mut Core, with_permissions: bool) -> Result<AccountSnapshot, Failure> {
+        let body = self.call_correcting_clock(key, core, Call::Balance).await?;
+        let balances = match key.exchange {
+            ExchangeId::Binance => parse::binance_balances(&body),
+            ExchangeId::Okx => parse::okx_balances(&body),
+        }
+        .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?;
+        let permissions = if with_permissions {
+            let body = self.call_correcting_clock(key, core, Call::Permissions).await?;
+            Some(
+                match key.exchange {
+                    ExchangeId::Binance => parse::binance_permissions(&body),
+                    ExchangeId::Okx => parse::okx_permissions(&body),
+                }
+                .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
+            )
+        } else {
+            None
+        };
+        Ok(AccountSnapshot { balances, permissions })
+    }
+
+    async fn call_correcting_clock(&self, key: &PoolKey, core: &mut Core, call: Call) -> Result<serde_json::Value, Failure> {
+        match self.call(key.exchange, core, call).await {
+            Err(f) if f.kind == FailureKind::ClockSkew => {
+                let offset = self.measure_offset(key, core).await?;
+                let delta = offset - self.offset(key);
+                self.clock_offsets.lock().unwrap().insert(key.clone(), offset);
+                set_time_difference(core, offset);
+                tracing::info!(exchange = key.exchange.id(), offset_ms = offset, "clock offset corrected");
+                self.call(key.exchange, core, call).await.map_err(|mut f| {
+                    if f.kind == FailureKind::ClockSkew {
+                        f.clock_offset_ms = Some(if delta == 0 { offset } else { delta });
+                    }
+                    f
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn call(&self, exchange: ExchangeId, core: &mut Core, call: Call) -> Result<serde_json::Value, Failure> {
+        match raw_call(core, call).await {
+            Ok(value) => json_body(value),
+            Err(err) => {
+                let wait = retry_after(core);
+                Err(classify(exchange, &err, wait))
+            }
+        }
+    }
+
+    /// Our clock minus the exchange's, measured at the middle of a time request.
+    async fn measure_offset(&self, key: &PoolKey, core: &mut Core) -> Result<i64, Failure> {
+        let sent = chrono::Utc::now().timestamp_millis();
+        let started = Instant::now();
+        let body = self.call(key.exchange, core, Call::Time).await?;
+        let local = sent + started.elapsed().as_millis() as i64 / 2;
+        let server = match key.exchange {
+            ExchangeId::Binance => body.get("serverTime").and_then(|v| v.as_i64()),
+            ExchangeId::Okx => body["data"][0]["ts"].as_str().and_then(|s| s.parse().ok()),
+        }
+        .ok_or_else(|| Failure::new(FailureKind::UnexpectedResponse, "the exchange's time answer has no time"))?;
+        Ok(local - server)
+    }
+
+    fn offset(&self, key: &PoolKey) -> i64 {
+        self.clock_offsets.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+
+    /// A pooled (or new) client carrying this call's credentials and the known clock offset.
+    fn lend(&self, key: &PoolKey, creds: &Credentials) -> Core {
+        let pooled = self.pool.lock().unwrap().get_mut(key).and_then(Vec::pop);
+        let mut core = pooled.unwrap_or_else(|| build(key, self.timeout));
+        set_time_difference(&mut core, self.offset(key));
+        let ex = core.exchange();
+        ex.apiKey = Value::from(creds.api_key.expose_secret());
+        ex.secret = Value::from(creds.secret.expose_secret());
+        ex.password = creds
+            .passphrase
+            .as_ref()
+            .map_or(Value::Null, |p| Value::from(p.expose_secret()));
+        core
+    }
+
+    /// Wipes the credentials and returns the client to the pool.
+    fn give_back(&self, key: PoolKey, mut core: Core) {
+        let ex = core.exchange();
+        ex.apiKey = Value::from("");
+        ex.secret = Value::from("");
+        ex.password = Value::from("");
+        ex.last_request_headers = Value::Null;
+        ex.last_request_url = Value::Null;
+        ex.last_request_body = Value::Null;
+        let mut pool = self.pool.lock().unwrap();
+        let idle = pool.entry(key).or_default();
+        if idle.len() < POOL_SIZE {
+            idle.push(core);
+        }
+    }
+}
+
+fn set_time_difference(core: &mut Core, offset_ms: i64) {
+    let ex = core.exchange();
+    ccxt::value::set_value(&mut ex.options, &Value::from("timeDifference"), Value::Int(offset_ms));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_exchange_codes_in_ccxt_messages() {
+        assert_eq!(exchange_code(r#"binance {"code":-2015,"msg":"Invalid API-key"}"#).as_deref(), Some("-2015"));
+        assert_eq!(exchange_code(r#"okx {"msg":"x","code":"50105","data":[]}"#).as_deref(), Some("50105"));
+        assert_eq!(exchange_code("HTTP 503: <html>"), None);
+    }
+
+    #[test]
+    fn recognises_ccxt_panic_payloads() {
+        assert!(is_ccxt_error("[AuthenticationError] binance {\"code\":-2015}"));
+        assert!(!is_ccxt_error("index out of bounds"));
+        assert!(!is_ccxt_error("[] nothing"));
+    }
+
+    #[test]
+    fn classifies_by_exchange_code_first() {
+        let e = ccxt::ExchangeError::new("AuthenticationError", r#"okx {"msg":"OK-ACCESS-PASSPHRASE incorrect","code":"50105"}"#);
+        let f = classify(ExchangeId::Okx, &e, None);
+        assert_eq!(f.kind, FailureKind::WrongPassphrase);
+        assert_eq!(f.detail, "OK-ACCESS-PASSPHRASE incorrect (50105)");
+        let e = ccxt::ExchangeError::new("NetworkError", "error sending request: connection refused");
+        assert_eq!(classify(ExchangeId::Binance, &e, None).kind, FailureKind::Unreachable);
+    }
 }

@@ -117,7 +117,7 @@ impl KeyType {
 }
 
 /// Where the exchange lives: its public site, a regional site, or a custom base URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Endpoint {
     /// A base URL replacing the exchange's host (testnets, proxies, the simulator).
     pub base_url: Option<String>,

@@ -253,6 +253,19 @@ async fn binance_auth_failures() {
         "-2015",
     );
 
+    // A key without the reading permission is refused with the same -2015.
+    let no_read = SimAccount {
+        api_key: "N".repeat(64),
+        perms: Default::default(),
+        ..good.clone()
+    };
+    h.add_account(no_read.clone());
+    assert_class(
+        &binance_balance_err(&h, &no_read).await,
+        "AuthenticationError",
+        "-2015",
+    );
+
     h.set_fault(&good.api_key, Some(Fault::WrongRegion));
     assert_class(
         &binance_balance_err(&h, &good).await,

@@ -4,6 +4,17 @@
 //! `{base_url}/okx`. Both front-ends check credentials, signatures, clocks and
 //! rate limits the way the exchanges document, answer with their real error
 //! codes, and can be told to misbehave per account through [`Fault`].
+//!
+//! CCXT config that talks to it (see `tests/sim_ccxt.rs`):
+//! - Binance: `urls.api.public` = `urls.api.private` = `{base_url}/binance/api/v3`,
+//!   `urls.api.sapi` = `{base_url}/binance/sapi/v1`, and
+//!   `options.fetchMarkets = {"types": ["spot"]}` so load_markets skips fapi/dapi.
+//!   (`fapiPublic`/`dapiPublic` = `{base_url}/binance/fapi/v1` / `dapi/v1` also answer,
+//!   with no symbols.)
+//! - OKX: `urls.api.rest` = `{base_url}/okx`, `options.fetchMarkets = {"types": ["spot"]}`.
+//!
+//! Request paths are counted as the exchange sees them: `/api/v3/account`,
+//! `/sapi/v1/account/apiRestrictions`, `/api/v5/account/balance`, ...
 
 mod accounts;
 mod binance;

@@ -1,1 +1,477 @@
 //! A local stand-in for the Binance and OKX private REST APIs.
+//!
+//! One HTTP listener serves Binance under `{base_url}/binance` and OKX under
+//! `{base_url}/okx`. Both front-ends check credentials, signatures, clocks and
+//! rate limits the way the exchanges document, answer with their real error
+//! codes, and can be told to misbehave per account through [`Fault`].
+//!
+//! CCXT config that talks to it (see `tests/sim_ccxt.rs`):
+//! - Binance: `urls.api.public` = `urls.api.private` = `{base_url}/binance/api/v3`,
+//!   `urls.api.sapi` = `{base_url}/binance/sapi/v1`, and
+//!   `options.fetchMarkets = {"types": ["spot"]}` so load_markets skips fapi/dapi.
+//!   (`fapiPublic`/`dapiPublic` = `{base_url}/binance/fapi/v1` / `dapi/v1` also answer,
+//!   with no symbols.)
+//! - OKX: `urls.api.rest` = `{base_url}/okx`, `options.fetchMarkets = {"types": ["spot"]}`.
+//!
+//! Request paths are counted as the exchange sees them: `/api/v3/account`,
+//! `/sapi/v1/account/apiRestrictions`, `/api/v5/account/balance`, ...
+
+mod accounts;
+mod binance;
+pub mod binance_sign;
+mod okx;
+mod util;
+
+pub use binance_sign::{binance_hmac_signature, okx_signature};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What an API key may do, and from where.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Perms {
+    pub read: bool,
+    pub trade: bool,
+    pub withdraw: bool,
+    /// The key only works from `ips`.
+    pub ip_restricted: bool,
+    pub ips: Vec<String>,
+}
+
+/// A per-account misbehaviour, set with [`SimHandle::set_fault`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The key belongs to another region (OKX 50119, Binance -2015).
+    WrongRegion,
+    /// The caller's IP is not on the key's whitelist (Binance -2015, OKX 50110).
+    IpNotWhitelisted,
+    /// Timestamps of this account are checked against server time + this skew.
+    ClockSkewMs(i64),
+    /// Answer normally, but only after this delay.
+    SlowMs(u64),
+    /// Answer 429 with Retry-After (Binance -1003, OKX 50011).
+    RateLimitBurst,
+    /// Binance: 418 IP ban with Retry-After (429 on SAPI). OKX has no 418: same as RateLimitBurst.
+    Ban418,
+    /// 502 (Binance) / 503 (OKX) with an HTML body, like a failing gateway.
+    Html5xx,
+    /// 200 whose JSON body is cut in half.
+    Truncated200,
+    /// 200 whose body is an HTML page, not JSON.
+    NonJson200,
+    /// Never answer; the client must time out.
+    Hang,
+    /// Close the connection without answering.
+    ResetConnection,
+}
+
+/// One API key on one exchange.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SimAccount {
+    /// "binance" or "okx".
+    pub exchange: String,
+    pub api_key: String,
+    /// HMAC secret, or the Ed25519 private key PEM for Binance Ed25519 keys.
+    pub secret: String,
+    /// OKX passphrase.
+    pub passphrase: Option<String>,
+    /// Unique per exchange, e.g. "read-only".
+    pub purpose: String,
+    #[serde(skip)]
+    pub perms: Perms,
+    /// (asset, free, locked) as decimal strings.
+    #[serde(skip)]
+    pub balances: Vec<(String, String, String)>,
+    #[serde(skip)]
+    pub fault: Option<Fault>,
+    /// OKX demo-trading key (only valid with `x-simulated-trading: 1`).
+    #[serde(skip)]
+    pub demo: bool,
+}
+
+#[derive(Default)]
+struct Counts {
+    by_path: HashMap<String, u64>,
+    by_key_path: HashMap<(String, String), u64>,
+    by_key: HashMap<String, u64>,
+    by_status: HashMap<u16, u64>,
+}
+
+/// State shared by the listener and every handle.
+struct Shared {
+    accounts: Mutex<Vec<SimAccount>>,
+    clock_offset_ms: AtomicI64,
+    counts: Mutex<Counts>,
+    binance_limits: Mutex<binance::Limiter>,
+    okx_limits: Mutex<okx::Limiter>,
+}
+
+impl Shared {
+    /// The simulator's server clock (wall clock + global offset).
+    fn server_ms(&self) -> i64 {
+        util::now_ms() + self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    fn account(&self, exchange: &str, api_key: &str) -> Option<SimAccount> {
+        let accounts = self.accounts.lock().unwrap();
+        accounts
+            .iter()
+            .find(|a| a.exchange == exchange && a.api_key == api_key)
+            .cloned()
+    }
+
+    fn with_account(&self, api_key: &str, f: impl FnOnce(&mut SimAccount)) {
+        let mut accounts = self.accounts.lock().unwrap();
+        if let Some(a) = accounts.iter_mut().find(|a| a.api_key == api_key) {
+            f(a);
+        }
+    }
+}
+
+/// One incoming request, with the mount prefix (`/binance`, `/okx`) removed from `path`.
+struct Req {
+    method: Method,
+    path: String,
+    /// Raw query string without `?`, exactly as sent.
+    query: String,
+    headers: HeaderMap,
+    body: String,
+    ip: IpAddr,
+}
+
+impl Req {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// An answer before it becomes an HTTP response.
+struct Answer {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    content_type: &'static str,
+    body: String,
+}
+
+impl Answer {
+    fn json(status: u16, body: serde_json::Value) -> Self {
+        Answer {
+            status,
+            headers: Vec::new(),
+            content_type: "application/json",
+            body: body.to_string(),
+        }
+    }
+
+    fn html(status: u16, body: String) -> Self {
+        Answer {
+            status,
+            headers: Vec::new(),
+            content_type: "text/html",
+            body,
+        }
+    }
+
+    fn with_header(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+}
+
+/// The simulator: seeded accounts plus counters, not yet listening.
+#[derive(Clone)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+}
+
+impl Default for Simulator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Simulator {
+    /// Seeded accounts (see `accounts.rs`), not yet listening.
+    pub fn new() -> Self {
+        Simulator {
+            shared: Arc::new(Shared {
+                accounts: Mutex::new(accounts::seeded()),
+                clock_offset_ms: AtomicI64::new(0),
+                counts: Mutex::new(Counts::default()),
+                binance_limits: Mutex::new(binance::Limiter::default()),
+                okx_limits: Mutex::new(okx::Limiter::default()),
+            }),
+        }
+    }
+
+    /// Binds 127.0.0.1:port (0 = random) with a fresh seeded simulator and serves it
+    /// in a tokio task; returns once listening.
+    pub async fn start(port: u16) -> anyhow::Result<SimHandle> {
+        Simulator::new().serve(port).await
+    }
+
+    /// Like [`Simulator::start`], for a simulator prepared beforehand.
+    pub async fn serve(self, port: u16) -> anyhow::Result<SimHandle> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(self.shared.clone());
+        let server = tokio::spawn(async move {
+            let service = app.into_make_service_with_connect_info::<SocketAddr>();
+            let _ = axum::serve(listener, service).await;
+        });
+        Ok(SimHandle {
+            base_url: format!("http://{addr}"),
+            shared: self.shared,
+            server: Arc::new(server.abort_handle()),
+        })
+    }
+}
+
+/// A running simulator. Clones share it; dropping them does not stop it: call [`SimHandle::shutdown`].
+#[derive(Clone)]
+pub struct SimHandle {
+    /// e.g. `http://127.0.0.1:41234`; Binance lives under `/binance`, OKX under `/okx`.
+    pub base_url: String,
+    shared: Arc<Shared>,
+    server: Arc<tokio::task::AbortHandle>,
+}
+
+impl SimHandle {
+    pub fn accounts(&self) -> Vec<SimAccount> {
+        self.shared.accounts.lock().unwrap().clone()
+    }
+
+    /// Looks an account up by purpose. Purposes are unique per exchange only, so
+    /// "okx:read-only" / "binance:read-only" pick the exchange; a bare purpose
+    /// returns the first match (Binance accounts come first).
+    pub fn account(&self, purpose: &str) -> Option<SimAccount> {
+        match purpose.split_once(':') {
+            Some((exchange, p)) => self.account_on(exchange, p),
+            None => self.accounts().into_iter().find(|a| a.purpose == purpose),
+        }
+    }
+
+    /// The account with this purpose on this exchange ("binance" / "okx").
+    pub fn account_on(&self, exchange: &str, purpose: &str) -> Option<SimAccount> {
+        self.accounts()
+            .into_iter()
+            .find(|a| a.exchange == exchange && a.purpose == purpose)
+    }
+
+    pub fn set_fault(&self, api_key: &str, fault: Option<Fault>) {
+        self.shared.with_account(api_key, |a| a.fault = fault);
+    }
+
+    /// Shifts the server clock (time endpoints and timestamp checks) for everyone.
+    pub fn set_clock_offset_ms(&self, ms: i64) {
+        self.shared.clock_offset_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Requests seen on an endpoint path as the exchange names it, e.g. "/api/v3/account".
+    pub fn request_count(&self, path: &str) -> u64 {
+        self.shared
+            .counts
+            .lock()
+            .unwrap()
+            .by_path
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn request_count_for(&self, api_key: &str, path: &str) -> u64 {
+        let counts = self.shared.counts.lock().unwrap();
+        counts
+            .by_key_path
+            .get(&(api_key.to_string(), path.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn total_requests_for(&self, api_key: &str) -> u64 {
+        self.shared
+            .counts
+            .lock()
+            .unwrap()
+            .by_key
+            .get(api_key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many answers had this HTTP status.
+    pub fn status_count(&self, status: u16) -> u64 {
+        self.shared
+            .counts
+            .lock()
+            .unwrap()
+            .by_status
+            .get(&status)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Clears request counters and rate-limit state.
+    pub fn reset_counts(&self) {
+        *self.shared.counts.lock().unwrap() = Counts::default();
+        *self.shared.binance_limits.lock().unwrap() = binance::Limiter::default();
+        *self.shared.okx_limits.lock().unwrap() = okx::Limiter::default();
+    }
+
+    /// Sets (or adds) one balance; `free` and `locked` are decimal strings.
+    pub fn set_balance(&self, api_key: &str, asset: &str, free: &str, locked: &str) {
+        self.shared.with_account(api_key, |a| {
+            let entry = (asset.to_string(), free.to_string(), locked.to_string());
+            match a.balances.iter_mut().find(|b| b.0 == asset) {
+                Some(b) => *b = entry,
+                None => a.balances.push(entry),
+            }
+        });
+    }
+
+    pub fn add_account(&self, acct: SimAccount) {
+        self.shared.accounts.lock().unwrap().push(acct);
+    }
+
+    /// Stops accepting connections (requests already in flight may still finish).
+    pub fn shutdown(&self) {
+        self.server.abort();
+    }
+}
+
+/// JSON printed by `keyfolio sim`: `{"base_url": "...", "accounts": [...]}`.
+pub fn listing_json(h: &SimHandle) -> serde_json::Value {
+    serde_json::json!({ "base_url": h.base_url, "accounts": h.accounts() })
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let full = uri.path();
+    let (exchange, path) = if let Some(p) = full.strip_prefix("/binance") {
+        ("binance", p)
+    } else if let Some(p) = full.strip_prefix("/okx") {
+        ("okx", p)
+    } else {
+        return finish(
+            &shared,
+            Answer::json(404, serde_json::json!({"error": "unknown exchange mount"})),
+        );
+    };
+    let req = Req {
+        method,
+        path: path.to_string(),
+        query: uri.query().unwrap_or("").to_string(),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        ip: peer.ip(),
+    };
+    let key_header = if exchange == "binance" {
+        "x-mbx-apikey"
+    } else {
+        "ok-access-key"
+    };
+    let api_key = req.header(key_header).unwrap_or("").to_string();
+    count_request(&shared, &req.path, &api_key);
+    let account = shared.account(exchange, &api_key);
+    let fault = account.as_ref().and_then(|a| a.fault);
+
+    match fault {
+        Some(Fault::SlowMs(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(Fault::Hang) => std::future::pending::<()>().await,
+        // Unwinding the connection task drops the socket without writing a byte.
+        // resume_unwind skips the panic hook, so nothing is printed.
+        Some(Fault::ResetConnection) => {
+            std::panic::resume_unwind(Box::new("sim: reset connection"))
+        }
+        Some(Fault::Html5xx) => {
+            let status = if exchange == "binance" { 502 } else { 503 };
+            return finish(&shared, Answer::html(status, gateway_error_page(status)));
+        }
+        _ => {}
+    }
+
+    let mut answer = if exchange == "binance" {
+        binance::answer(&shared, &req, account.as_ref())
+    } else {
+        okx::answer(&shared, &req, account.as_ref())
+    };
+    if answer.status == 200 {
+        match fault {
+            Some(Fault::Truncated200) => {
+                let cut = answer.body.len() / 2;
+                answer.body.truncate(cut);
+            }
+            Some(Fault::NonJson200) => {
+                answer.content_type = "text/html";
+                answer.body = "<!DOCTYPE html><html><head><title>Maintenance</title></head>\
+                    <body><h1>System maintenance</h1><p>We'll be back soon.</p></body></html>"
+                    .to_string();
+            }
+            _ => {}
+        }
+    }
+    finish(&shared, answer)
+}
+
+fn gateway_error_page(status: u16) -> String {
+    let reason = if status == 502 {
+        "Bad Gateway"
+    } else {
+        "Service Temporarily Unavailable"
+    };
+    format!(
+        "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n\
+         <center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
+}
+
+fn count_request(shared: &Shared, path: &str, api_key: &str) {
+    let mut counts = shared.counts.lock().unwrap();
+    *counts.by_path.entry(path.to_string()).or_default() += 1;
+    if !api_key.is_empty() {
+        *counts
+            .by_key_path
+            .entry((api_key.to_string(), path.to_string()))
+            .or_default() += 1;
+        *counts.by_key.entry(api_key.to_string()).or_default() += 1;
+    }
+}
+
+fn finish(shared: &Shared, answer: Answer) -> Response {
+    *shared
+        .counts
+        .lock()
+        .unwrap()
+        .by_status
+        .entry(answer.status)
+        .or_default() += 1;
+    let status = axum::http::StatusCode::from_u16(answer.status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, answer.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static(answer.content_type),
+    );
+    for (name, value) in answer.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    response
+}

@@ -1,0 +1,220 @@
+//! The seeded accounts: fixed keys so docs and tests can name them.
+
+use super::binance_sign::ed25519_pem_from_seed;
+use super::{Fault, Perms, SimAccount};
+
+fn perms(read: bool, trade: bool, withdraw: bool) -> Perms {
+    Perms {
+        read,
+        trade,
+        withdraw,
+        ip_restricted: false,
+        ips: Vec::new(),
+    }
+}
+
+fn bal(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    list.iter()
+        .map(|(a, f, l)| (a.to_string(), f.to_string(), l.to_string()))
+        .collect()
+}
+
+/// A rich portfolio: several assets, locked amounts, dust, and a value with more
+/// significant digits than an f64 can hold.
+fn rich_balances() -> Vec<(String, String, String)> {
+    bal(&[
+        ("BTC", "0.51234567", "0.10000000"),
+        ("ETH", "12.00000000", "0.50000000"),
+        ("USDT", "123456789012.12345678", "1500.00000000"),
+        ("BNB", "0.00000012", "0.00000000"),
+        ("SOL", "3.25000000", "0.00000000"),
+        ("LTC", "0.00000000", "0.00000000"),
+    ])
+}
+
+fn small_balances() -> Vec<(String, String, String)> {
+    bal(&[
+        ("BTC", "0.01000000", "0.00000000"),
+        ("USDT", "250.50000000", "10.00000000"),
+    ])
+}
+
+fn binance(
+    api_key: &str,
+    secret: &str,
+    purpose: &str,
+    perms: Perms,
+    fault: Option<Fault>,
+) -> SimAccount {
+    SimAccount {
+        exchange: "binance".into(),
+        api_key: api_key.into(),
+        secret: secret.into(),
+        passphrase: None,
+        purpose: purpose.into(),
+        perms,
+        balances: small_balances(),
+        fault,
+        demo: false,
+    }
+}
+
+fn okx(api_key: &str, secret: &str, passphrase: &str, purpose: &str, perms: Perms) -> SimAccount {
+    SimAccount {
+        exchange: "okx".into(),
+        api_key: api_key.into(),
+        secret: secret.into(),
+        passphrase: Some(passphrase.into()),
+        purpose: purpose.into(),
+        perms,
+        balances: small_balances(),
+        fault: None,
+        demo: false,
+    }
+}
+
+/// The Ed25519 key of the Binance "ed25519" account, derived from a fixed seed.
+fn ed25519_pem() -> String {
+    let mut seed = [0u8; 32];
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37).wrapping_add(11);
+    }
+    ed25519_pem_from_seed(seed)
+}
+
+/// The accounts every `Simulator::new()` starts with.
+pub fn seeded() -> Vec<SimAccount> {
+    let localhost = || vec!["127.0.0.1".to_string(), "::1".to_string()];
+    let only_localhost = Perms {
+        ip_restricted: true,
+        ips: localhost(),
+        ..perms(true, true, false)
+    };
+    let okx_localhost = Perms {
+        ip_restricted: true,
+        ips: localhost(),
+        ..perms(true, false, false)
+    };
+    vec![
+        SimAccount {
+            balances: rich_balances(),
+            ..binance(
+                "hDAEYqL62pBum9BIy2ewA5s02KGvdiP4TLqi58G5tLSJe44PPxqcALK3nDdL1Eqt",
+                "nfrioO2Mvz8dAOsjOsgquBXbenoyMAERIm7uf3B7ZoIQpYrQWYNy1AF0Y1yljevS",
+                "read-only",
+                perms(true, false, false),
+                None,
+            )
+        },
+        SimAccount {
+            balances: bal(&[
+                ("ETH", "1.23456789", "0.00000000"),
+                ("BTC", "0.00000012", "0.00000000"),
+            ]),
+            ..binance(
+                "7J1yAq9UvWnlyHqlRoyLJj1NYDNuFfxzJZ47md2zrvCtDOh80aVcrFicffGD0JPf",
+                &ed25519_pem(),
+                "ed25519",
+                perms(true, false, false),
+                None,
+            )
+        },
+        binance(
+            "0jClwZ9gcSJogk3RhlyJsL9OH5t4ox8Dku5bXkpKNYJBl65znqNQ7tzNReJsXxXC",
+            "wGA5tLRKnFCPr1DPXuLu7XNejtOmkT5QLoI5fvQmS3BoUb2CUQ8M4z6oWEHTlybV",
+            "trade",
+            perms(true, true, false),
+            None,
+        ),
+        binance(
+            "dVEq8tR2tm6MVTtfZ6F4uG70O2L2ld3sYXCuJX8gkbipMdvEJrUbhXLDJiYE1UIM",
+            "ZAFhuJ59cLcFOPSP6kO7JsbAUolpBGyuGp2IHZLRVCwtvEYDq4sMrU7lbB1KVZcu",
+            "withdraw enabled",
+            perms(true, true, true),
+            None,
+        ),
+        binance(
+            "3y3GItBYyL2EOXkrQm0Qt9VHjHEenRpIvtl87ZC5WRxzoMxhH99Ra6a6V7J8zhhr",
+            "FuNN9cd7zqf81n3Zu8qXLl622y4swwKgSGsXlHZAYgBpyL0jn2spppFdM5RFIXiH",
+            "ip restricted",
+            only_localhost,
+            None,
+        ),
+        binance(
+            "e0iCJj6igu3u2OErKTwApMud8Cp3ms6crgGuWFoB1NnklR5ryOWMJy7fz5zxGO6z",
+            "O4tY6MlruEDO8gU2doXbgumw3uOehvoAuefyuYf4tvKd3VuOoSyCGbL8UhDtmCmr",
+            "ip not whitelisted",
+            Perms {
+                ip_restricted: true,
+                ips: vec!["203.0.113.7".into()],
+                ..perms(true, false, false)
+            },
+            Some(Fault::IpNotWhitelisted),
+        ),
+        binance(
+            "gk65Ry91vXEGY2iy4H7XlnhjxHvSXAN0lxAhENedxfnJ9fpww4cURsQiFCz3INdZ",
+            "ZVXuH7bmrR9QABSKPZ0D65wtMdAEqhaOiEW3EfR9tRKIssoxT5jsbLIyiPupbyzM",
+            "clock skew",
+            perms(true, false, false),
+            Some(Fault::ClockSkewMs(15_000)),
+        ),
+        SimAccount {
+            balances: bal(&[
+                ("BTC", "1.20000000", "0.05000000"),
+                ("ETH", "3.50000000", "0"),
+                ("USDT", "123456789012.12345678", "2500.5"),
+                ("OKB", "42", "0"),
+                ("PEPE", "0.00000012", "0"),
+            ]),
+            ..okx(
+                "be633c25-880b-4b80-9d98-f96f4c0c186d",
+                "71F3B422B90EB226D30EB9B7408A5FD2",
+                "Keyfolio#Read1",
+                "read-only",
+                perms(true, false, false),
+            )
+        },
+        okx(
+            "87721646-72da-494b-a664-29044f1a03a2",
+            "13605A41082CCCF424311CCC92BD5A7B",
+            "Keyfolio#Trade1",
+            "trade",
+            perms(true, true, false),
+        ),
+        okx(
+            "2f47f320-ec64-4a36-b1a5-c827f484fd6c",
+            "812C3F64DA5AE1B4B9CB501FB7BA1FE4",
+            "Keyfolio#Withdraw1",
+            "withdraw enabled",
+            perms(true, true, true),
+        ),
+        okx(
+            "294a9143-e037-4ff8-8c5b-489a4da7d543",
+            "D4DB35CC5BAC2DCC8ED6DEB3C2A5BF14",
+            "Keyfolio#Ip1",
+            "ip restricted",
+            okx_localhost,
+        ),
+        SimAccount {
+            fault: Some(Fault::WrongRegion),
+            ..okx(
+                "f65b7d12-59a1-4b4f-8640-5cba9de818bd",
+                "3128202C5CEB47BA941D8A390A4544A7",
+                "Keyfolio#Region1",
+                "wrong region",
+                perms(true, false, false),
+            )
+        },
+        SimAccount {
+            demo: true,
+            balances: bal(&[("BTC", "1", "0"), ("USDT", "5000", "0"), ("ETH", "1", "0")]),
+            ..okx(
+                "e1020f8f-21ca-435b-a4ba-9ab6a1ebb10b",
+                "C1AC24858C094B0F45475C9EA40862BC",
+                "Keyfolio#Demo1",
+                "demo",
+                perms(true, true, false),
+            )
+        },
+    ]
+}

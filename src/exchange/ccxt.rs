@@ -95,20 +95,34 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
         }
         if key.exchange == ExchangeId::Okx {
             // OKX's demo trading: same host, `x-simulated-trading: 1` on every request.
-            ex.headers = Value::from_json(&json!({ "x-simulated-trading": "1" }));
+            ex.internals
+                .headers
+                .insert("x-simulated-trading".into(), "1".into());
         }
-        ccxt::value::set_value(&mut ex.options, &Value::from("sandboxMode"), Value::Bool(true));
+        ccxt::value::set_value(
+            &mut ex.options,
+            &Value::from("sandboxMode"),
+            Value::Bool(true),
+        );
     }
     if let Some(base) = &key.endpoint.base_url {
         let overrides = url_overrides(key.exchange, base);
         let ex = core.exchange();
-        ccxt::value::set_value(&mut ex.urls, &Value::from("api"), Value::from_json(&overrides["api"]));
+        ccxt::value::set_value(
+            &mut ex.urls,
+            &Value::from("api"),
+            Value::from_json(&overrides["api"]),
+        );
     }
     core
 }
 
 /// A raw CCXT error, classified.
-fn classify(exchange: ExchangeId, err: &ccxt::ExchangeError, retry_after: Option<Duration>) -> Failure {
+fn classify(
+    exchange: ExchangeId,
+    err: &ccxt::ExchangeError,
+    retry_after: Option<Duration>,
+) -> Failure {
     let message = err.message.as_str();
     let code = exchange_code(message);
     use FailureKind::*;
@@ -167,9 +181,11 @@ fn exchange_code(message: &str) -> Option<String> {
 
 /// The exchange's own message (`msg`), or the first line of CCXT's, kept short.
 fn short_detail(message: &str, code: Option<&str>) -> String {
-    let msg = serde_json::from_str::<serde_json::Value>(message.get(message.find('{').unwrap_or(0)..).unwrap_or(""))
-        .ok()
-        .and_then(|v| v.get("msg").and_then(|m| m.as_str()).map(str::to_string));
+    let msg = serde_json::from_str::<serde_json::Value>(
+        message.get(message.find('{').unwrap_or(0)..).unwrap_or(""),
+    )
+    .ok()
+    .and_then(|v| v.get("msg").and_then(|m| m.as_str()).map(str::to_string));
     let text = match (msg, code) {
         (Some(m), Some(c)) if !m.is_empty() => format!("{m} ({c})"),
         _ => {
@@ -206,16 +222,22 @@ enum Call {
 async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeError> {
     let args = [Value::Null];
     match (core, call) {
-        (Core::Binance(c), Call::Balance) => ccxt::runtime::call_typed(c.private_get_account(&args)).await,
+        (Core::Binance(c), Call::Balance) => {
+            ccxt::runtime::call_typed(c.private_get_account(&args)).await
+        }
         (Core::Binance(c), Call::Permissions) => {
             ccxt::runtime::call_typed(c.sapi_get_account_api_restrictions(&args)).await
         }
         (Core::Binance(c), Call::Time) => ccxt::runtime::call_typed(c.public_get_time(&args)).await,
-        (Core::Okx(c), Call::Balance) => ccxt::runtime::call_typed(c.private_get_account_balance(&args)).await,
+        (Core::Okx(c), Call::Balance) => {
+            ccxt::runtime::call_typed(c.private_get_account_balance(&args)).await
+        }
         (Core::Okx(c), Call::Permissions) => {
             ccxt::runtime::call_typed(c.private_get_account_config(&args)).await
         }
-        (Core::Okx(c), Call::Time) => ccxt::runtime::call_typed(c.public_get_public_time(&args)).await,
+        (Core::Okx(c), Call::Time) => {
+            ccxt::runtime::call_typed(c.public_get_public_time(&args)).await
+        }
     }
 }
 
@@ -225,11 +247,17 @@ fn json_body(value: Value) -> Result<serde_json::Value, Failure> {
         Value::Dict(_) => Ok(value.to_json()),
         Value::Str(text) => Err(Failure::new(
             FailureKind::UnexpectedResponse,
-            format!("the exchange answered {} bytes that are not JSON", text.len()),
+            format!(
+                "the exchange answered {} bytes that are not JSON",
+                text.len()
+            ),
         )),
         other => Err(Failure::new(
             FailureKind::UnexpectedResponse,
-            format!("the exchange answered {:.60}", format!("{:?}", other.to_json())),
+            format!(
+                "the exchange answered {:.60}",
+                format!("{:?}", other.to_json())
+            ),
         )),
     }
 }
@@ -253,14 +281,22 @@ impl ExchangeClient {
         creds: &Credentials,
         with_permissions: bool,
     ) -> Result<AccountSnapshot, Failure> {
-        let key = PoolKey { exchange, endpoint: endpoint.clone() };
+        let key = PoolKey {
+            exchange,
+            endpoint: endpoint.clone(),
+        };
         let mut core = self.lend(&key, creds);
         let result = self.fetch_with(&key, &mut core, with_permissions).await;
         self.give_back(key, core);
         result
     }
 
-    async fn fetch_with(&self, key: &PoolKey, core: &mut Core, with_permissions: bool) -> Result<AccountSnapshot, Failure> {
+    async fn fetch_with(
+        &self,
+        key: &PoolKey,
+        core: &mut Core,
+        with_permissions: bool,
+    ) -> Result<AccountSnapshot, Failure> {
         let body = self.call_correcting_clock(key, core, Call::Balance).await?;
         let balances = match key.exchange {
             ExchangeId::Binance => parse::binance_balances(&body),
@@ -268,7 +304,9 @@ impl ExchangeClient {
         }
         .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?;
         let permissions = if with_permissions {
-            let body = self.call_correcting_clock(key, core, Call::Permissions).await?;
+            let body = self
+                .call_correcting_clock(key, core, Call::Permissions)
+                .await?;
             Some(
                 match key.exchange {
                     ExchangeId::Binance => parse::binance_permissions(&body),
@@ -279,17 +317,32 @@ impl ExchangeClient {
         } else {
             None
         };
-        Ok(AccountSnapshot { balances, permissions })
+        Ok(AccountSnapshot {
+            balances,
+            permissions,
+        })
     }
 
-    async fn call_correcting_clock(&self, key: &PoolKey, core: &mut Core, call: Call) -> Result<serde_json::Value, Failure> {
+    async fn call_correcting_clock(
+        &self,
+        key: &PoolKey,
+        core: &mut Core,
+        call: Call,
+    ) -> Result<serde_json::Value, Failure> {
         match self.call(key.exchange, core, call).await {
             Err(f) if f.kind == FailureKind::ClockSkew => {
                 let offset = self.measure_offset(key, core).await?;
                 let delta = offset - self.offset(key);
-                self.clock_offsets.lock().unwrap().insert(key.clone(), offset);
+                self.clock_offsets
+                    .lock()
+                    .unwrap()
+                    .insert(key.clone(), offset);
                 set_time_difference(core, offset);
-                tracing::info!(exchange = key.exchange.id(), offset_ms = offset, "clock offset corrected");
+                tracing::info!(
+                    exchange = key.exchange.id(),
+                    offset_ms = offset,
+                    "clock offset corrected"
+                );
                 self.call(key.exchange, core, call).await.map_err(|mut f| {
                     if f.kind == FailureKind::ClockSkew {
                         f.clock_offset_ms = Some(if delta == 0 { offset } else { delta });
@@ -301,7 +354,12 @@ impl ExchangeClient {
         }
     }
 
-    async fn call(&self, exchange: ExchangeId, core: &mut Core, call: Call) -> Result<serde_json::Value, Failure> {
+    async fn call(
+        &self,
+        exchange: ExchangeId,
+        core: &mut Core,
+        call: Call,
+    ) -> Result<serde_json::Value, Failure> {
         match raw_call(core, call).await {
             Ok(value) => json_body(value),
             Err(err) => {
@@ -321,12 +379,22 @@ impl ExchangeClient {
             ExchangeId::Binance => body.get("serverTime").and_then(|v| v.as_i64()),
             ExchangeId::Okx => body["data"][0]["ts"].as_str().and_then(|s| s.parse().ok()),
         }
-        .ok_or_else(|| Failure::new(FailureKind::UnexpectedResponse, "the exchange's time answer has no time"))?;
+        .ok_or_else(|| {
+            Failure::new(
+                FailureKind::UnexpectedResponse,
+                "the exchange's time answer has no time",
+            )
+        })?;
         Ok(local - server)
     }
 
     fn offset(&self, key: &PoolKey) -> i64 {
-        self.clock_offsets.lock().unwrap().get(key).copied().unwrap_or(0)
+        self.clock_offsets
+            .lock()
+            .unwrap()
+            .get(key)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A pooled (or new) client carrying this call's credentials and the known clock offset.
@@ -363,7 +431,11 @@ impl ExchangeClient {
 
 fn set_time_difference(core: &mut Core, offset_ms: i64) {
     let ex = core.exchange();
-    ccxt::value::set_value(&mut ex.options, &Value::from("timeDifference"), Value::Int(offset_ms));
+    ccxt::value::set_value(
+        &mut ex.options,
+        &Value::from("timeDifference"),
+        Value::Int(offset_ms),
+    );
 }
 
 #[cfg(test)]
@@ -372,25 +444,40 @@ mod tests {
 
     #[test]
     fn finds_exchange_codes_in_ccxt_messages() {
-        assert_eq!(exchange_code(r#"binance {"code":-2015,"msg":"Invalid API-key"}"#).as_deref(), Some("-2015"));
-        assert_eq!(exchange_code(r#"okx {"msg":"x","code":"50105","data":[]}"#).as_deref(), Some("50105"));
+        assert_eq!(
+            exchange_code(r#"binance {"code":-2015,"msg":"Invalid API-key"}"#).as_deref(),
+            Some("-2015")
+        );
+        assert_eq!(
+            exchange_code(r#"okx {"msg":"x","code":"50105","data":[]}"#).as_deref(),
+            Some("50105")
+        );
         assert_eq!(exchange_code("HTTP 503: <html>"), None);
     }
 
     #[test]
     fn recognises_ccxt_panic_payloads() {
-        assert!(is_ccxt_error("[AuthenticationError] binance {\"code\":-2015}"));
+        assert!(is_ccxt_error(
+            "[AuthenticationError] binance {\"code\":-2015}"
+        ));
         assert!(!is_ccxt_error("index out of bounds"));
         assert!(!is_ccxt_error("[] nothing"));
     }
 
     #[test]
     fn classifies_by_exchange_code_first() {
-        let e = ccxt::ExchangeError::new("AuthenticationError", r#"okx {"msg":"OK-ACCESS-PASSPHRASE incorrect","code":"50105"}"#);
+        let e = ccxt::ExchangeError::new(
+            "AuthenticationError",
+            r#"okx {"msg":"OK-ACCESS-PASSPHRASE incorrect","code":"50105"}"#,
+        );
         let f = classify(ExchangeId::Okx, &e, None);
         assert_eq!(f.kind, FailureKind::WrongPassphrase);
         assert_eq!(f.detail, "OK-ACCESS-PASSPHRASE incorrect (50105)");
-        let e = ccxt::ExchangeError::new("NetworkError", "error sending request: connection refused");
-        assert_eq!(classify(ExchangeId::Binance, &e, None).kind, FailureKind::Unreachable);
+        let e =
+            ccxt::ExchangeError::new("NetworkError", "error sending request: connection refused");
+        assert_eq!(
+            classify(ExchangeId::Binance, &e, None).kind,
+            FailureKind::Unreachable
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Command-line parsing and the subcommands scripts use.
 
-use crate::context::Context;
+use crate::context::{ConnectError, Context};
+use crate::exchange::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -25,6 +26,171 @@ pub enum Command {
     },
     /// Show which secret store is in use, whether it answers, the data paths and schema version.
     Doctor,
+    /// Check credentials against the exchange; saves nothing.
+    Validate {
+        exchange: String,
+        #[command(flatten)]
+        creds: CredentialArgs,
+    },
+    /// Validate, then save a connection (secret into the secret store, metadata into SQLite).
+    Connect {
+        exchange: String,
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        creds: CredentialArgs,
+        /// Save a key that can withdraw funds (read-only keys are recommended).
+        #[arg(long)]
+        accept_withdraw_risk: bool,
+    },
+    /// Sync connections now and print each outcome; exit 0 only if all succeeded.
+    Sync {
+        ids: Vec<i64>,
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The last good balances, amounts as decimal strings.
+    Balances {
+        id: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a connection and delete its secret.
+    Disconnect {
+        id: i64,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+        /// Also delete its balance history.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Run the built-in exchange simulator until Ctrl-C; prints its accounts as JSON.
+    Sim {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+/// Where credentials come from: never argv.
+#[derive(Debug, clap::Args)]
+pub struct CredentialArgs {
+    /// Name of the environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    api_key_env: Option<String>,
+    /// Name of the environment variable holding the secret (HMAC secret, Ed25519 PEM, or a .pem path).
+    #[arg(long, value_name = "VAR")]
+    secret_env: Option<String>,
+    /// Name of the environment variable holding the OKX passphrase.
+    #[arg(long, value_name = "VAR")]
+    passphrase_env: Option<String>,
+    /// Read {"api_key", "secret", "passphrase"} as JSON from standard input.
+    #[arg(long, conflicts_with_all = ["api_key_env", "secret_env", "passphrase_env"])]
+    stdin: bool,
+    /// Base URL replacing the exchange's host (testnets, proxies, regional sites, the simulator).
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// Use the exchange's testnet / demo-trading environment.
+    #[arg(long)]
+    sandbox: bool,
+}
+
+/// A usage error: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// A secret given as a path to a .pem file is read from that file.
+pub fn resolve_secret(text: &str) -> std::io::Result<String> {
+    let trimmed = text.trim();
+    if trimmed.ends_with(".pem")
+        && !trimmed.contains('\n')
+        && std::path::Path::new(trimmed).is_file()
+    {
+        return Ok(std::fs::read_to_string(trimmed)?.trim().to_string());
+    }
+    Ok(trimmed.to_string())
+}
+
+impl CredentialArgs {
+    fn read(&self, exchange: ExchangeId) -> Result<(Credentials, Endpoint)> {
+        let env = |flag: &str, var: &Option<String>| -> Result<Option<String>> {
+            match var {
+                None => Ok(None),
+                Some(name) => std::env::var(name)
+                    .map(Some)
+                    .map_err(|_| usage(format!("{flag}: environment variable {name} is not set"))),
+            }
+        };
+        let (api_key, secret, passphrase) = if self.stdin {
+            let mut text = zeroize::Zeroizing::new(String::new());
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
+                usage("--stdin expects a JSON object {\"api_key\", \"secret\", \"passphrase\"}")
+            })?;
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+            (field("api_key"), field("secret"), field("passphrase"))
+        } else {
+            (
+                env("--api-key-env", &self.api_key_env)?,
+                env("--secret-env", &self.secret_env)?,
+                env("--passphrase-env", &self.passphrase_env)?,
+            )
+        };
+        let api_key = api_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| usage("the API key is missing: use --api-key-env VAR or --stdin"))?;
+        let secret = secret
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| usage("the secret is missing: use --secret-env VAR or --stdin"))?;
+        let secret = zeroize::Zeroizing::new(resolve_secret(&secret)?);
+        let passphrase = passphrase.filter(|p| !p.is_empty());
+        if exchange.needs_passphrase() && passphrase.is_none() {
+            return Err(usage(
+                "OKX keys need their passphrase: use --passphrase-env VAR or --stdin",
+            ));
+        }
+        if let Some(url) = &self.endpoint
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(usage("--endpoint must start with http:// or https://"));
+        }
+        let creds = Credentials::new(api_key.trim(), &secret, passphrase.as_deref());
+        Ok((
+            creds,
+            Endpoint {
+                base_url: self.endpoint.clone(),
+                sandbox: self.sandbox,
+            },
+        ))
+    }
+}
+
+fn parse_exchange(text: &str) -> Result<ExchangeId> {
+    ExchangeId::parse(text)
+        .ok_or_else(|| usage(format!("unknown exchange {text:?}: use binance or okx")))
+}
+
+/// The exit code for an exchange failure.
+fn failure_code(f: &Failure) -> i32 {
+    match f.kind {
+        FailureKind::Unreachable
+        | FailureKind::ExchangeDown
+        | FailureKind::RateLimited
+        | FailureKind::Banned
+        | FailureKind::UnexpectedResponse => exit::UNAVAILABLE,
+        _ => exit::REJECTED,
+    }
+}
+
+fn explain(exchange: ExchangeId, f: &Failure) -> String {
+    format!("{f}\n{}", f.kind.fix(exchange))
 }
 
 /// Exit codes scripts can rely on.
@@ -41,7 +207,185 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     match command {
         Command::List { json } => list(&ctx, json).await,
         Command::Doctor => doctor(&ctx).await,
+        Command::Validate { exchange, creds } => {
+            let exchange = parse_exchange(&exchange)?;
+            let (creds, endpoint) = creds.read(exchange)?;
+            match ctx.validate(exchange, &endpoint, &creds).await {
+                Ok(snapshot) => {
+                    print_validated(exchange, &creds, &snapshot);
+                    Ok(exit::OK)
+                }
+                Err(f) => {
+                    eprintln!("{}", explain(exchange, &f));
+                    Ok(failure_code(&f))
+                }
+            }
+        }
+        Command::Connect {
+            exchange,
+            label,
+            creds,
+            accept_withdraw_risk,
+        } => {
+            let exchange = parse_exchange(&exchange)?;
+            let (creds, endpoint) = creds.read(exchange)?;
+            let label = match label {
+                Some(l) if !l.trim().is_empty() => l.trim().to_string(),
+                _ => ctx.suggest_label(exchange).await?,
+            };
+            match ctx
+                .connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk)
+                .await
+            {
+                Ok((id, snapshot)) => {
+                    print_validated(exchange, &creds, &snapshot);
+                    println!("connected {label} as connection {id}");
+                    Ok(exit::OK)
+                }
+                Err(ConnectError::Rejected(f)) => {
+                    eprintln!("{}", explain(exchange, &f));
+                    Ok(failure_code(&f))
+                }
+                Err(e @ (ConnectError::WithdrawRisk(_) | ConnectError::Duplicate(_))) => {
+                    eprintln!("refused: {e}");
+                    if matches!(e, ConnectError::WithdrawRisk(_)) {
+                        eprintln!("(pass --accept-withdraw-risk to save it anyway)");
+                    }
+                    Ok(exit::REJECTED)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Sync { ids, all, json } => sync(ctx, ids, all, json).await,
+        Command::Balances { id, json } => balances(&ctx, id, json).await,
+        Command::Disconnect { id, yes, purge } => {
+            let record = ctx.with_db(move |db| db.connection(id)).await?;
+            if !yes
+                && !confirm(&format!(
+                    "Disconnect {} · {}{}? [y/N] ",
+                    record.exchange.name(),
+                    record.label,
+                    if purge { " and delete its history" } else { "" }
+                ))?
+            {
+                println!("nothing changed");
+                return Ok(exit::OK);
+            }
+            ctx.disconnect(id, purge).await?;
+            println!(
+                "disconnected {}; also delete or restrict the key on {}",
+                record.label,
+                record.exchange.name()
+            );
+            Ok(exit::OK)
+        }
+        Command::Sim { port } => {
+            let sim = crate::exchange::sim::Simulator::start(port).await?;
+            println!("{}", crate::exchange::sim::listing_json(&sim));
+            tokio::signal::ctrl_c().await?;
+            sim.shutdown();
+            Ok(exit::OK)
+        }
     }
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    use std::io::Write;
+    print!("{question}");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn print_validated(exchange: ExchangeId, creds: &Credentials, snapshot: &AccountSnapshot) {
+    println!("{} key ••••{} is valid", exchange.name(), creds.key_hint());
+    if exchange == ExchangeId::Binance {
+        println!("key type: {}", creds.key_type().label());
+    }
+    if let Some(p) = snapshot.permissions {
+        println!("permissions: {}", p.summary());
+        if p.withdraw {
+            println!("warning: this key can withdraw funds; keyfolio only needs read access");
+        }
+    }
+    println!("{} assets with a balance", snapshot.balances.len());
+}
+
+async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i32> {
+    let ids = if all || ids.is_empty() {
+        ctx.connections().await?.iter().map(|c| c.id).collect()
+    } else {
+        ids
+    };
+    for id in &ids {
+        let id = *id;
+        ctx.with_db(move |db| db.set_paused(id, false)).await?;
+    }
+    let engine = crate::sync::Engine::new(ctx.clone(), None);
+    let outcomes = engine.sync_many(&ids).await;
+    let ok = outcomes.iter().all(|(_, o)| o.is_ok());
+    if as_json {
+        let rows: Vec<_> = outcomes
+            .iter()
+            .map(|(id, o)| match o {
+                Ok(()) => json!({"id": id, "ok": true}),
+                Err(f) => json!({"id": id, "ok": false, "error": {"kind": f.kind.code(), "message": f.detail}}),
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        for (id, o) in &outcomes {
+            match o {
+                Ok(()) => println!("{id}: synced"),
+                Err(f) => println!("{id}: {f}"),
+            }
+        }
+    }
+    Ok(if ok { exit::OK } else { exit::OTHER })
+}
+
+async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> {
+    let connections = ctx.connections().await?;
+    let chosen: Vec<_> = connections
+        .into_iter()
+        .filter(|c| id.is_none_or(|i| c.id == i))
+        .collect();
+    if let Some(i) = id.filter(|_| chosen.is_empty()) {
+        return Err(usage(format!(
+            "no connection with id {i}: run `keyfolio list`"
+        )));
+    }
+    let mut out = Vec::new();
+    for c in &chosen {
+        let cid = c.id;
+        let (rows, at) = ctx.with_db(move |db| db.latest_balances(cid)).await?;
+        if as_json {
+            out.push(json!({
+                "id": c.id, "exchange": c.exchange.id(), "label": c.label,
+                "synced_at": at.map(|t| t.to_rfc3339()),
+                "stale": c.last_error.is_some(),
+                "balances": rows,
+            }));
+        } else {
+            println!(
+                "{} · {} (synced {})",
+                c.exchange.name(),
+                c.label,
+                at.map_or("never".into(), |t| t.to_rfc3339())
+            );
+            for b in rows {
+                println!(
+                    "  {:<10} free {:>24}  used {:>20}  total {:>24}",
+                    b.asset, b.free, b.used, b.total
+                );
+            }
+        }
+    }
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(exit::OK)
 }
 
 async fn list(ctx: &Context, as_json: bool) -> Result<i32> {

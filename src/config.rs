@@ -52,9 +52,17 @@ impl Paths {
     pub fn create(&self) -> Result<Vec<String>> {
         let mut warnings = Vec::new();
         for dir in [&self.config_dir, &self.data_dir, &self.log_dir] {
-            std::fs::create_dir_all(dir)
+            if dir.exists() {
+                warnings.extend(restrict_permissions(dir, 0o700));
+                continue;
+            }
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            warnings.extend(restrict_permissions(dir, 0o700));
         }
         Ok(warnings)
     }

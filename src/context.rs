@@ -1,11 +1,14 @@
 //! The handles every command and the TUI share: config, database, secret store.
 
 use crate::config::{Config, Paths};
-use crate::exchange::Balance;
-use crate::store::db::{ConnectionRecord, Db, SyncRun};
+use crate::exchange::ccxt::ExchangeClient;
+use crate::exchange::{AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure};
+use crate::store::db::{AuthKind, ConnectionRecord, Db, NewConnection, StoreError, SyncRun};
+use crate::store::secrets::SecretError;
 use crate::store::secrets::SecretStore;
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use std::sync::{Arc, Mutex};
 
 /// Shared, cheap to clone.
@@ -14,7 +17,25 @@ pub struct Context {
     pub paths: Paths,
     pub config: Config,
     pub secrets: SecretStore,
+    pub exchange: Arc<ExchangeClient>,
     db: Arc<Mutex<Db>>,
+}
+
+/// Why a connect did not save.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Rejected(Failure),
+    #[error(
+        "this key can withdraw funds: keyfolio only needs read access. Use a read-only key, or accept the risk explicitly"
+    )]
+    WithdrawRisk(AccountSnapshot),
+    #[error("{0}")]
+    Duplicate(String),
+    #[error("the secret store failed, nothing was saved: {0}")]
+    Secrets(#[from] SecretError),
+    #[error("nothing was saved: {0:#}")]
+    Storage(anyhow::Error),
 }
 
 impl Context {
@@ -22,14 +43,15 @@ impl Context {
     pub fn open(paths: Paths, config: Config, secrets: SecretStore) -> Result<Self> {
         for warning in paths.create()? {
             tracing::warn!("{warning}");
-            eprintln!("warning: {warning}");
         }
         let db = Db::open(&paths.database())
             .with_context(|| format!("cannot open {}", paths.database().display()))?;
+        let timeout = std::time::Duration::from_millis(config.request_timeout_ms);
         Ok(Self {
             paths,
             config,
             secrets,
+            exchange: Arc::new(ExchangeClient::new(timeout)),
             db: Arc::new(Mutex::new(db)),
         })
     }
@@ -79,9 +101,138 @@ impl Context {
             .context("the connection is gone from keyfolio, but its secret could not be deleted from the secret store")
     }
 
-    /// Syncs one connection now.
-    pub async fn sync_now(&self, id: i64) -> Result<()> {
-        let _ = id;
-        anyhow::bail!("syncing arrives with the exchange adapter")
+    /// Checks credentials against the exchange: balances and permissions. Saves nothing.
+    pub async fn validate(
+        &self,
+        exchange: ExchangeId,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+    ) -> Result<AccountSnapshot, Failure> {
+        self.exchange.fetch(exchange, endpoint, creds, true).await
     }
+
+    /// "Binance", then "Binance 2", "Binance 3", ... for the next connection.
+    pub async fn suggest_label(&self, exchange: ExchangeId) -> Result<String> {
+        let labels = self.with_db(|db| db.labels()).await?;
+        Ok(next_label(exchange, &labels))
+    }
+
+    /// Validates, then saves atomically: the secret first, then the row in one transaction;
+    /// if the row cannot be written, the secret is removed again. A crash in between leaves
+    /// a pending reference that [`Context::clean_orphans`] removes.
+    pub async fn connect(
+        &self,
+        exchange: ExchangeId,
+        label: &str,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+        accept_withdraw_risk: bool,
+    ) -> Result<(i64, AccountSnapshot), ConnectError> {
+        let key_hash = {
+            let api_key = creds.api_key.expose_secret().to_string();
+            self.with_db(move |db| db.key_hash(&api_key))
+                .await
+                .map_err(ConnectError::Storage)?
+        };
+        let hash = key_hash.clone();
+        if let Some(existing) = self
+            .with_db(move |db| db.duplicate_of(exchange, &hash))
+            .await
+            .map_err(ConnectError::Storage)?
+        {
+            return Err(ConnectError::Duplicate(
+                StoreError::Duplicate(existing).to_string(),
+            ));
+        }
+        let snapshot = self
+            .validate(exchange, endpoint, creds)
+            .await
+            .map_err(ConnectError::Rejected)?;
+        if snapshot.permissions.is_some_and(|p| p.withdraw) && !accept_withdraw_risk {
+            return Err(ConnectError::WithdrawRisk(snapshot));
+        }
+        let id = self
+            .save(exchange, label, endpoint, creds, key_hash, &snapshot)
+            .await?;
+        Ok((id, snapshot))
+    }
+
+    /// Stores an already validated connection.
+    pub async fn save(
+        &self,
+        exchange: ExchangeId,
+        label: &str,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+        key_hash: String,
+        snapshot: &AccountSnapshot,
+    ) -> Result<i64, ConnectError> {
+        let secret_ref = format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()));
+        let now = Utc::now();
+        let reference = secret_ref.clone();
+        self.with_db(move |db| db.add_pending_secret(&reference, now))
+            .await
+            .map_err(ConnectError::Storage)?;
+        if let Err(e) = self.secrets.put(&secret_ref, creds).await {
+            let reference = secret_ref.clone();
+            let _ = self
+                .with_db(move |db| db.remove_pending_secret(&reference))
+                .await;
+            return Err(e.into());
+        }
+        let new = NewConnection {
+            exchange,
+            label: label.to_string(),
+            auth_kind: AuthKind::ApiKey,
+            endpoint: endpoint.clone(),
+            key_hint: creds.key_hint(),
+            key_hash,
+            key_type: (exchange == ExchangeId::Binance).then(|| creds.key_type()),
+            secret_ref: secret_ref.clone(),
+        };
+        let snapshot = snapshot.clone();
+        match self
+            .with_db(move |db| db.insert_connection(&new, &snapshot, now))
+            .await
+        {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                let _ = self.secrets.delete(&secret_ref).await;
+                let reference = secret_ref.clone();
+                let _ = self
+                    .with_db(move |db| db.remove_pending_secret(&reference))
+                    .await;
+                match e.downcast::<StoreError>() {
+                    Ok(StoreError::Duplicate(label)) => Err(ConnectError::Duplicate(
+                        StoreError::Duplicate(label).to_string(),
+                    )),
+                    Ok(other) => Err(ConnectError::Storage(other.into())),
+                    Err(other) => Err(ConnectError::Storage(other)),
+                }
+            }
+        }
+    }
+
+    /// Deletes secrets written by a connect that crashed before its row was saved.
+    pub async fn clean_orphans(&self) -> Result<usize> {
+        let orphans = self.with_db(|db| db.orphaned_secrets()).await?;
+        for reference in &orphans {
+            self.secrets.delete(reference).await?;
+            let r = reference.clone();
+            self.with_db(move |db| db.remove_pending_secret(&r)).await?;
+        }
+        Ok(orphans.len())
+    }
+}
+
+/// The exchange's name, numbered after the labels already in use.
+pub fn next_label(exchange: ExchangeId, labels: &[String]) -> String {
+    let base = exchange.name();
+    if !labels.iter().any(|l| l == base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base} {n}"))
+        .find(|candidate| !labels.contains(candidate))
+        .expect("an unused label exists")
 }

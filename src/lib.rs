@@ -6,4 +6,5 @@ pub mod config;
 pub mod context;
 pub mod exchange;
 pub mod store;
+pub mod sync;
 pub mod ui;

@@ -17,6 +17,10 @@ fn main() {
         .expect("tokio runtime");
     let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<cli::UsageError>().is_some() => {
+            eprintln!("error: {e:#}");
+            cli::exit::USAGE
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             cli::exit::OTHER
@@ -27,6 +31,9 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> Result<i32> {
+    if cli.demo && cli.command.is_none() {
+        return run_demo().await;
+    }
     let paths = Paths::discover()?;
     let config = Config::load(&paths)?;
     let _log = init_logging(&paths)?;
@@ -35,10 +42,27 @@ async fn run(cli: Cli) -> Result<i32> {
     let ctx = Context::open(paths, config, secrets)?;
     match cli.command {
         Some(command) => cli::run(ctx, command).await,
-        None => keyfolio::app::run(ctx, cli.demo)
-            .await
-            .map(|()| cli::exit::OK),
+        None => keyfolio::app::run(ctx, None).await.map(|()| cli::exit::OK),
     }
+}
+
+/// The demo: the simulator in-process, a throwaway data directory, an in-memory secret
+/// store. It never touches the trader's keyring or data.
+async fn run_demo() -> Result<i32> {
+    let home = tempfile::Builder::new()
+        .prefix("keyfolio-demo-")
+        .tempdir()?;
+    let paths = Paths::under(home.path());
+    let _log = init_logging(&paths)?;
+    install_panic_hook();
+    let config = Config {
+        sync_interval_secs: 60,
+        ..Config::default()
+    };
+    let ctx = Context::open(paths, config, SecretStore::memory())?;
+    let sim = keyfolio::exchange::sim::Simulator::start(0).await?;
+    keyfolio::app::run(ctx, Some(sim)).await?;
+    Ok(cli::exit::OK)
 }
 
 fn secret_store(paths: &Paths, config: &Config) -> Result<SecretStore> {
@@ -57,8 +81,9 @@ fn secret_store(paths: &Paths, config: &Config) -> Result<SecretStore> {
 
 /// Logs go to a file in the log directory, never to the terminal the TUI draws on.
 fn init_logging(paths: &Paths) -> Result<tracing_appender::non_blocking::WorkerGuard> {
-    std::fs::create_dir_all(&paths.log_dir)
-        .with_context(|| format!("cannot create {}", paths.log_dir.display()))?;
+    for warning in paths.create()? {
+        eprintln!("warning: {warning}");
+    }
     let appender = tracing_appender::rolling::never(&paths.log_dir, "keyfolio.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     tracing_subscriber::fmt()

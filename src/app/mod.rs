@@ -7,6 +7,8 @@ pub mod state;
 pub mod update;
 
 use crate::context::Context;
+use crate::exchange::sim::SimHandle;
+use crate::sync::{Engine, SyncEvent};
 use crate::ui::{self, theme::Theme};
 use action::{Action, Effect};
 use anyhow::Result;
@@ -19,19 +21,26 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Runs the Connections screen until the trader quits.
-pub async fn run(ctx: Context, demo: bool) -> Result<()> {
+/// With `demo`, the screen says DEMO and the connect form offers the simulator's keys.
+pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     let mut state = State::new(
         Utc::now(),
         *Local::now().offset(),
         ctx.config.sync_interval(),
     );
-    state.demo = demo;
+    state.demo = demo.is_some();
+    state.demo_sim = demo;
     state.set_connections(ctx.connections().await?);
     let theme = Theme::from_env();
 
+    let (sync_tx, sync_rx) = mpsc::unbounded_channel();
+    let engine = Engine::new(ctx.clone(), Some(sync_tx));
+    tokio::spawn(engine.clone().run_forever());
+
     let mut terminal = ratatui::init();
     crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
-    let result = event_loop(&mut terminal, &ctx, &mut state, theme).await;
+    let runner = Runner { ctx, engine };
+    let result = event_loop(&mut terminal, &runner, sync_rx, &mut state, theme).await;
     restore_terminal();
     result
 }
@@ -42,9 +51,17 @@ pub fn restore_terminal() {
     ratatui::restore();
 }
 
+/// What effects run with.
+#[derive(Clone)]
+struct Runner {
+    ctx: Context,
+    engine: Engine,
+}
+
 async fn event_loop(
     terminal: &mut DefaultTerminal,
-    ctx: &Context,
+    runner: &Runner,
+    mut sync_events: mpsc::UnboundedReceiver<SyncEvent>,
     state: &mut State,
     theme: Theme,
 ) -> Result<()> {
@@ -68,11 +85,18 @@ async fn event_loop(
                 None => break,
             },
             Some(action) = rx.recv() => action,
+            Some(event) = sync_events.recv() => match event {
+                SyncEvent::Started(id) => Action::SyncStarted(id),
+                SyncEvent::Finished(id, outcome) => {
+                    spawn_reload(&runner.ctx, tx.clone());
+                    Action::SyncFinished { id, outcome: outcome.map_err(|f| f.to_string()) }
+                }
+            },
             _ = tokio::time::sleep(tick) => Action::Tick(Utc::now()),
             _ = sigterm.recv() => break,
         };
         for effect in update::update(state, action) {
-            spawn_effect(ctx.clone(), effect, tx.clone());
+            spawn_effect(runner.clone(), effect, tx.clone());
         }
         dirty = true;
     }
@@ -96,17 +120,29 @@ fn signal_terminate() -> Result<tokio::signal::unix::Signal> {
     )?)
 }
 
-/// Runs one effect as a task; its result comes back as an action.
-fn spawn_effect(ctx: Context, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
+/// Reloads the connection list after something changed it.
+fn spawn_reload(ctx: &Context, tx: mpsc::UnboundedSender<Action>) {
+    let ctx = ctx.clone();
     tokio::spawn(async move {
-        let actions = run_effect(&ctx, effect).await;
+        match ctx.connections().await {
+            Ok(list) => tx.send(Action::Connections(list)),
+            Err(e) => tx.send(Action::Notice(format!("{e:#}"))),
+        }
+    });
+}
+
+/// Runs one effect as a task; its result comes back as an action.
+fn spawn_effect(runner: Runner, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
+    tokio::spawn(async move {
+        let actions = run_effect(&runner, effect).await;
         for action in actions {
             let _ = tx.send(action);
         }
     });
 }
 
-async fn run_effect(ctx: &Context, effect: Effect) -> Vec<Action> {
+async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
+    let ctx = &runner.ctx;
     let result: Result<Vec<Action>> = async {
         Ok(match effect {
             Effect::LoadDetail(id) => {
@@ -131,20 +167,23 @@ async fn run_effect(ctx: &Context, effect: Effect) -> Vec<Action> {
                 )]
             }
             Effect::Disconnect { id, purge } => {
-                let outcome = ctx.disconnect(id, purge).await.map_err(|e| e.to_string());
+                runner.engine.forget(id);
+                let outcome = ctx
+                    .disconnect(id, purge)
+                    .await
+                    .map_err(|e| format!("{e:#}"));
                 vec![
                     Action::Disconnected { id, outcome },
                     Action::Connections(ctx.connections().await?),
                 ]
             }
             Effect::Sync(ids) => {
-                let mut out = Vec::new();
-                for id in ids {
-                    let outcome = ctx.sync_now(id).await.map_err(|e| e.to_string());
-                    out.push(Action::SyncFinished { id, outcome });
-                }
-                out.push(Action::Connections(ctx.connections().await?));
-                out
+                // A resync clears a pause; the outcome arrives through the engine's events.
+                let clear = ids.clone();
+                ctx.with_db(move |db| clear.iter().try_for_each(|id| db.set_paused(*id, false)))
+                    .await?;
+                runner.engine.sync_many(&ids).await;
+                vec![]
             }
         })
     }

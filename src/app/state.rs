@@ -13,6 +13,8 @@ pub struct State {
     /// The local time zone offset used to show absolute times.
     pub utc_offset: FixedOffset,
     pub demo: bool,
+    /// The in-process simulator of `--demo`, whose keys the connect form offers.
+    pub demo_sim: Option<crate::exchange::sim::SimHandle>,
     pub sync_interval: Duration,
     pub connections: Vec<ConnectionRecord>,
     /// Connections with a sync in flight.
@@ -109,6 +111,7 @@ impl State {
             now,
             utc_offset,
             demo: false,
+            demo_sim: None,
             sync_interval,
             connections: Vec::new(),
             syncing: HashSet::new(),

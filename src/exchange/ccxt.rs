@@ -189,7 +189,7 @@ fn short_detail(message: &str, code: Option<&str>) -> String {
     let text = match (msg, code) {
         (Some(m), Some(c)) if !m.is_empty() => format!("{m} ({c})"),
         _ => {
-            let first = message.lines().next().unwrap_or(message);
+            let first = without_query(message.lines().next().unwrap_or(message));
             if first.contains("<html") || first.contains("<!DOCTYPE") {
                 "the exchange answered with an HTML error page".to_string()
             } else {
@@ -198,6 +198,24 @@ fn short_detail(message: &str, code: Option<&str>) -> String {
         }
     };
     text.chars().take(160).collect()
+}
+
+/// Drops query strings (timestamps, signatures) from URLs quoted in an error message.
+fn without_query(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for c in text.chars() {
+        match c {
+            '?' => skipping = true,
+            ')' | ' ' if skipping => {
+                skipping = false;
+                out.push(c);
+            }
+            _ if skipping => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Seconds from a Retry-After header in CCXT's last response headers.
@@ -471,6 +489,10 @@ mod tests {
             r#"okx {"msg":"OK-ACCESS-PASSPHRASE incorrect","code":"50105"}"#,
         );
         let f = classify(ExchangeId::Okx, &e, None);
+        assert_eq!(
+            without_query("url (http://h/a?signature=abc) x"),
+            "url (http://h/a) x"
+        );
         assert_eq!(f.kind, FailureKind::WrongPassphrase);
         assert_eq!(f.detail, "OK-ACCESS-PASSPHRASE incorrect (50105)");
         let e =

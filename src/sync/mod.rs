@@ -1,0 +1,267 @@
+//! The sync engine: syncs every connection on its interval with jitter, backs off on
+//! failure, honours Retry-After and bans, pauses on key failures, keeps each exchange
+//! under a request budget, and runs at most one sync per connection at a time (a second
+//! request for a connection already syncing joins the first).
+
+pub mod budget;
+
+use crate::context::Context;
+use crate::exchange::{ExchangeId, Failure, FailureKind};
+use budget::Budget;
+use chrono::{DateTime, Utc};
+use futures::future::{BoxFuture, FutureExt, Shared};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+/// The outcome of one sync, as the UI and CLI see it.
+pub type Outcome = Result<(), Failure>;
+
+/// What the engine tells its listener.
+#[derive(Debug, Clone)]
+pub enum SyncEvent {
+    Started(i64),
+    Finished(i64, Outcome),
+}
+
+/// When to sync next.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub interval: Duration,
+    /// Fraction of the interval added or removed at random, so syncs spread out.
+    pub jitter: f64,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl Policy {
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            jitter: 0.1,
+            backoff_base: Duration::from_secs(30),
+            backoff_cap: Duration::from_secs(30 * 60),
+        }
+    }
+
+    /// After a good sync: one interval, give or take the jitter. `unit` is a random number in [0, 1).
+    pub fn after_success(
+        &self,
+        now: DateTime<Utc>,
+        interval: Duration,
+        unit: f64,
+    ) -> DateTime<Utc> {
+        let spread = interval.as_secs_f64() * self.jitter * (2.0 * unit - 1.0);
+        now + chrono::Duration::milliseconds(((interval.as_secs_f64() + spread) * 1000.0) as i64)
+    }
+
+    /// After a failure: `None` pauses (only the trader can fix it); otherwise exponential
+    /// backoff with a cap, never sooner than the exchange's Retry-After or ban end.
+    pub fn after_failure(
+        &self,
+        now: DateTime<Utc>,
+        failure: &Failure,
+        streak: u32,
+        unit: f64,
+    ) -> Option<DateTime<Utc>> {
+        if failure.kind.needs_trader() {
+            return None;
+        }
+        let exponent = streak.saturating_sub(1).min(16);
+        let backoff = self
+            .backoff_base
+            .saturating_mul(1 << exponent)
+            .min(self.backoff_cap);
+        let backoff = backoff.mul_f64(1.0 + self.jitter * unit);
+        let wait = failure.retry_after.map_or(backoff, |r| r.max(backoff));
+        Some(now + chrono::Duration::from_std(wait).unwrap_or_default())
+    }
+}
+
+type SharedSync = Shared<BoxFuture<'static, Outcome>>;
+
+/// The engine: shared by the TUI's background loop, Resync and the CLI.
+#[derive(Clone)]
+pub struct Engine {
+    ctx: Context,
+    policy: Policy,
+    in_flight: Arc<Mutex<HashMap<i64, SharedSync>>>,
+    concurrency: Arc<Semaphore>,
+    budgets: Arc<HashMap<ExchangeId, Budget>>,
+    events: Option<mpsc::UnboundedSender<SyncEvent>>,
+    wake: Arc<Notify>,
+}
+
+impl Engine {
+    pub fn new(ctx: Context, events: Option<mpsc::UnboundedSender<SyncEvent>>) -> Self {
+        let policy = Policy::new(ctx.config.sync_interval());
+        let concurrency = Arc::new(Semaphore::new(ctx.config.max_concurrent_syncs.max(1)));
+        Self {
+            ctx,
+            policy,
+            in_flight: Arc::default(),
+            concurrency,
+            budgets: Arc::new(budget::for_exchanges()),
+            events,
+            wake: Arc::default(),
+        }
+    }
+
+    /// Syncs one connection now, or joins the sync already running for it.
+    pub async fn sync(&self, id: i64) -> Outcome {
+        let shared = {
+            let mut in_flight = self.in_flight.lock().unwrap();
+            if let Some(running) = in_flight.get(&id) {
+                running.clone()
+            } else {
+                let engine = self.clone();
+                let fut = async move {
+                    let outcome = engine.run_one(id).await;
+                    engine.in_flight.lock().unwrap().remove(&id);
+                    outcome
+                }
+                .boxed()
+                .shared();
+                in_flight.insert(id, fut.clone());
+                fut
+            }
+        };
+        shared.await
+    }
+
+    /// Syncs several connections concurrently (within the limits); outcomes in order.
+    pub async fn sync_many(&self, ids: &[i64]) -> Vec<(i64, Outcome)> {
+        let runs = ids
+            .iter()
+            .map(|&id| async move { (id, self.sync(id).await) });
+        futures::future::join_all(runs).await
+    }
+
+    /// Whether a sync is running for this connection.
+    pub fn is_syncing(&self, id: i64) -> bool {
+        self.in_flight.lock().unwrap().contains_key(&id)
+    }
+
+    /// Wakes the background loop (after a connect, a resync, a disconnect).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Cancels nothing mid-request, but makes sure a disconnected connection is not synced again.
+    pub fn forget(&self, id: i64) {
+        self.in_flight.lock().unwrap().remove(&id);
+    }
+
+    async fn run_one(&self, id: i64) -> Outcome {
+        let _slot = self
+            .concurrency
+            .acquire()
+            .await
+            .expect("semaphore never closes");
+        self.emit(SyncEvent::Started(id));
+        let outcome = self.sync_record(id).await;
+        self.emit(SyncEvent::Finished(id, outcome.clone()));
+        outcome
+    }
+
+    async fn sync_record(&self, id: i64) -> Outcome {
+        let internal =
+            |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
+        let record = self
+            .ctx
+            .with_db(move |db| db.connection(id))
+            .await
+            .map_err(internal)?;
+        let now = Utc::now();
+        let refresh_permissions = record
+            .permissions_checked_at
+            .is_none_or(|at| now - at > chrono::Duration::hours(24));
+        let cost = budget::cost(record.exchange, refresh_permissions);
+        if let Some(b) = self.budgets.get(&record.exchange) {
+            b.take(cost).await;
+        }
+        let result = match self.ctx.secrets.get(&record.secret_ref).await {
+            Ok(creds) => {
+                self.ctx
+                    .exchange
+                    .fetch(
+                        record.exchange,
+                        &record.endpoint,
+                        &creds,
+                        refresh_permissions,
+                    )
+                    .await
+            }
+            Err(e) => Err(Failure::new(FailureKind::InvalidKey, e.to_string())),
+        };
+        let unit: f64 = rand::random();
+        let interval = record
+            .sync_interval_secs
+            .map_or(self.policy.interval, Duration::from_secs);
+        let finished = Utc::now();
+        match &result {
+            Ok(snapshot) => {
+                let snapshot = snapshot.clone();
+                let next = self.policy.after_success(finished, interval, unit);
+                self.ctx
+                    .with_db(move |db| {
+                        db.record_success(id, &snapshot, finished)?;
+                        db.set_next_sync(id, Some(next))
+                    })
+                    .await
+                    .map_err(internal)?;
+            }
+            Err(failure) => {
+                let failure = failure.clone();
+                let next =
+                    self.policy
+                        .after_failure(finished, &failure, record.failure_streak + 1, unit);
+                self.ctx
+                    .with_db(move |db| {
+                        db.record_failure(id, &failure, next.is_none(), finished)?;
+                        db.set_next_sync(id, next)
+                    })
+                    .await
+                    .map_err(internal)?;
+            }
+        }
+        result.map(|_| ())
+    }
+
+    fn emit(&self, event: SyncEvent) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(event);
+        }
+    }
+
+    /// The background loop: syncs what is due, then sleeps until the next due time or a wake.
+    pub async fn run_forever(self) {
+        loop {
+            let now = Utc::now();
+            let connections = self.ctx.connections().await.unwrap_or_default();
+            let mut next_due: Option<DateTime<Utc>> = None;
+            for c in connections.into_iter().filter(|c| !c.paused) {
+                let due = c.next_sync_at.unwrap_or(now);
+                if due <= now {
+                    if !self.is_syncing(c.id) {
+                        let engine = self.clone();
+                        tokio::spawn(async move {
+                            let _ = engine.sync(c.id).await;
+                            engine.wake();
+                        });
+                    }
+                } else {
+                    next_due = Some(next_due.map_or(due, |n| n.min(due)));
+                }
+            }
+            let sleep = next_due
+                .map(|due| (due - now).to_std().unwrap_or_default())
+                .unwrap_or(Duration::from_secs(3600));
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The CLI end to end: the real binary, a real SQLite file, the real Secret Service, and the
+//! simulator standing in for the exchanges. Secrets travel only through env vars and stdin.
+
+use keyfolio::exchange::sim::{SimAccount, SimHandle, Simulator};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+struct Env {
+    home: tempfile::TempDir,
+    sim: SimHandle,
+}
+
+impl Env {
+    async fn new() -> Self {
+        Self {
+            home: tempfile::tempdir().unwrap(),
+            sim: Simulator::start(0).await.unwrap(),
+        }
+    }
+
+    fn account(&self, exchange: &str, purpose: &str) -> SimAccount {
+        self.sim.account_on(exchange, purpose).unwrap()
+    }
+
+    fn endpoint(&self, exchange: &str) -> String {
+        format!("{}/{exchange}", self.sim.base_url)
+    }
+
+    /// Runs keyfolio with the account's credentials in environment variables.
+    fn run_with(&self, args: &[&str], account: Option<&SimAccount>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyfolio"));
+        cmd.args(args)
+            .env("KEYFOLIO_HOME", self.home.path())
+            .env("NO_COLOR", "1");
+        if let Some(a) = account {
+            cmd.env("KF_KEY", &a.api_key).env("KF_SECRET", &a.secret);
+            if let Some(p) = &a.passphrase {
+                cmd.env("KF_PASS", p);
+            }
+        }
+        cmd.stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn cred_args<'a>(&self, exchange: &'a str, endpoint: &'a str) -> Vec<&'a str> {
+        let mut args = vec![
+            exchange,
+            "--api-key-env",
+            "KF_KEY",
+            "--secret-env",
+            "KF_SECRET",
+            "--endpoint",
+            endpoint,
+        ];
+        if exchange == "okx" {
+            args.extend(["--passphrase-env", "KF_PASS"]);
+        }
+        args
+    }
+
+    fn list(&self) -> Vec<serde_json::Value> {
+        let out = self.run_with(&["list", "--json"], None);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn scan_dir_for(dir: &Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    for entry in walk(dir) {
+        if let Ok(bytes) = std::fs::read(&entry)
+            && String::from_utf8_lossy(&bytes).contains(needle)
+        {
+            hits.push(entry.display().to_string());
+        }
+    }
+    hits
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_saves_nothing_and_connect_saves_once() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let mut args = vec!["validate"];
+    args.extend(env.cred_args("binance", &ep));
+    let out = env.run_with(&args, Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("read · any IP"), "{}", text(&out));
+    assert!(env.list().is_empty(), "validate saves nothing");
+
+    let mut args = vec!["connect"];
+    args.extend(env.cred_args("binance", &ep));
+    args.extend(["--label", "Main"]);
+    let out = env.run_with(&args, Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let list = env.list();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["label"], "Main");
+    assert_eq!(list[0]["status"], "Synced");
+    assert_eq!(list[0]["key_hint"], a.api_key[a.api_key.len() - 4..]);
+    assert_eq!(list[0]["permissions"]["withdraw"], false);
+    assert!(list[0]["last_synced_at"].is_string());
+
+    let again = env.run_with(&args, Some(&a));
+    assert_eq!(
+        again.status.code(),
+        Some(3),
+        "duplicate refused: {}",
+        text(&again)
+    );
+    assert!(text(&again).contains("already connected"));
+    assert_eq!(env.list().len(), 1);
+
+    // Balances, sync and disconnect.
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    let out = env.run_with(&["balances", &id, "--json"], None);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("123456789012.12345678"),
+        "{}",
+        text(&out)
+    );
+    let out = env.run_with(&["sync", "--all", "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        scan_dir_for(env.home.path(), &a.secret).is_empty(),
+        "no secret in the data directory"
+    );
+    let out = env.run_with(&["disconnect", &id, "--yes", "--purge"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(env.list().is_empty());
+    let out = env.run_with(&["sync", &id], None);
+    assert_ne!(out.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_keys_exit_3_with_the_failure_named() {
+    let env = Env::new().await;
+    let ep = env.endpoint("okx");
+    let mut wrong = env.account("okx", "read-only");
+    wrong.passphrase = Some("not-the-passphrase".into());
+    let mut args = vec!["connect"];
+    args.extend(env.cred_args("okx", &ep));
+    let out = env.run_with(&args, Some(&wrong));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("wrong passphrase"), "{}", text(&out));
+    assert!(env.list().is_empty(), "a failed validation saves nothing");
+
+    let withdraw = env.account("okx", "withdraw enabled");
+    let out = env.run_with(&args, Some(&withdraw));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("withdraw"), "{}", text(&out));
+    assert!(env.list().is_empty());
+    args.push("--accept-withdraw-risk");
+    let out = env.run_with(&args, Some(&withdraw));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(env.list()[0]["permissions"]["withdraw"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_exchange_exits_4_and_usage_errors_exit_2() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let out = env.run_with(
+        &[
+            "validate",
+            "binance",
+            "--api-key-env",
+            "KF_KEY",
+            "--secret-env",
+            "KF_SECRET",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        Some(&a),
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("unreachable"), "{}", text(&out));
+
+    let out = env.run_with(&["validate", "binance"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = env.run_with(&["validate", "kraken", "--stdin"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = env.run_with(&["validate", "binance", "--secret", "oops"], None);
+    assert_eq!(out.status.code(), Some(2), "no secret flag on argv exists");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdin_credentials_and_pem_files() {
+    let env = Env::new().await;
+    let a = env.account("binance", "ed25519");
+    let pem = env.home.path().join("key.pem");
+    std::fs::write(&pem, &a.secret).unwrap();
+    let body =
+        serde_json::json!({"api_key": a.api_key, "secret": pem.display().to_string()}).to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+        .args([
+            "validate",
+            "binance",
+            "--stdin",
+            "--endpoint",
+            &env.endpoint("binance"),
+        ])
+        .env("KEYFOLIO_HOME", env.home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), body.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Ed25519"), "{}", text(&out));
+}

@@ -40,7 +40,11 @@ async fn round_trip_through_the_os_keyring() {
     );
 
     let back = store.get(&secret_ref).await.unwrap();
-    assert_eq!(back.secret.expose_secret(), "s3cr3t-value-from-test");
+    assert_eq!(
+        back.secret.expose_secret(),
+        pem,
+        "a multi-line PEM survives"
+    );
     assert_eq!(
         back.passphrase.as_ref().unwrap().expose_secret(),
         "pass phrase"

@@ -53,7 +53,7 @@ pub enum SecretStore {
 type SecretMap = HashMap<String, Zeroizing<String>>;
 
 /// The stored form of credentials: JSON inside the secret entry only.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct StoredCredentials<'a> {
     api_key: &'a str,
     secret: &'a str,
@@ -70,12 +70,20 @@ fn encode(creds: &Credentials) -> Zeroizing<String> {
     Zeroizing::new(serde_json::to_string(&stored).expect("strings serialize"))
 }
 
+/// Owned strings: a PEM's escaped newlines cannot be borrowed from the JSON text.
+#[derive(Deserialize)]
+struct LoadedCredentials {
+    api_key: Zeroizing<String>,
+    secret: Zeroizing<String>,
+    passphrase: Option<Zeroizing<String>>,
+}
+
 fn decode(text: &str) -> Option<Credentials> {
-    let stored: StoredCredentials = serde_json::from_str(text).ok()?;
+    let loaded: LoadedCredentials = serde_json::from_str(text).ok()?;
     Some(Credentials::new(
-        stored.api_key,
-        stored.secret,
-        stored.passphrase,
+        &loaded.api_key,
+        &loaded.secret,
+        loaded.passphrase.as_ref().map(|p| p.as_str()),
     ))
 }
 

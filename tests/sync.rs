@@ -1,0 +1,187 @@
+//! The sync engine: scheduling policy on tokio's paused clock, and end to end against the
+//! simulator with faults (last good balances kept, pause on key failure, join, request budget).
+
+use chrono::{TimeZone, Utc};
+use keyfolio::config::{Config, Paths};
+use keyfolio::context::Context;
+use keyfolio::exchange::sim::{Fault, Simulator};
+use keyfolio::exchange::{Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use keyfolio::store::SecretStore;
+use keyfolio::sync::budget::Budget;
+use keyfolio::sync::{Engine, Policy};
+use std::time::Duration;
+
+fn policy() -> Policy {
+    Policy::new(Duration::from_secs(300))
+}
+
+#[test]
+fn intervals_stay_within_the_jitter_bounds() {
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let p = policy();
+    let low = p.after_success(now, p.interval, 0.0);
+    let high = p.after_success(now, p.interval, 0.999);
+    assert_eq!((low - now).num_seconds(), 270);
+    assert!((high - now).num_seconds() >= 329 && (high - now).num_seconds() <= 330);
+}
+
+#[test]
+fn backoff_grows_is_capped_and_honours_retry_after() {
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let p = policy();
+    let down = Failure::new(FailureKind::ExchangeDown, "503");
+    let wait = |streak| (p.after_failure(now, &down, streak, 0.0).unwrap() - now).num_seconds();
+    assert_eq!((wait(1), wait(2), wait(3)), (30, 60, 120));
+    assert_eq!(wait(30), 1800, "capped at 30 minutes");
+    let mut banned = Failure::new(FailureKind::Banned, "418");
+    banned.retry_after = Some(Duration::from_secs(7200));
+    assert_eq!(
+        (p.after_failure(now, &banned, 1, 0.0).unwrap() - now).num_seconds(),
+        7200,
+        "a ban is waited out"
+    );
+    let dead_key = Failure::new(FailureKind::InvalidKey, "-2015");
+    assert_eq!(
+        p.after_failure(now, &dead_key, 1, 0.0),
+        None,
+        "key failures pause"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_budget_waits_instead_of_overspending() {
+    let budget = Budget::new(40, Duration::from_secs(60));
+    let started = tokio::time::Instant::now();
+    budget.take(20).await;
+    budget.take(20).await;
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "the first 40 units are free"
+    );
+    budget.take(20).await;
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(29) && waited <= Duration::from_secs(31),
+        "{waited:?}"
+    );
+}
+
+async fn setup() -> (
+    tempfile::TempDir,
+    Context,
+    keyfolio::exchange::sim::SimHandle,
+) {
+    let home = tempfile::tempdir().unwrap();
+    let ctx = Context::open(
+        Paths::under(home.path()),
+        Config::default(),
+        SecretStore::memory(),
+    )
+    .unwrap();
+    let sim = Simulator::start(0).await.unwrap();
+    (home, ctx, sim)
+}
+
+async fn connect(
+    ctx: &Context,
+    sim: &keyfolio::exchange::sim::SimHandle,
+    exchange: ExchangeId,
+    purpose: &str,
+) -> (i64, String) {
+    let a = sim.account_on(exchange.id(), purpose).unwrap();
+    let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
+    let endpoint = Endpoint {
+        base_url: Some(format!("{}/{}", sim.base_url, exchange.id())),
+        sandbox: false,
+    };
+    let (id, _) = ctx
+        .connect(exchange, purpose, &endpoint, &creds, true)
+        .await
+        .unwrap();
+    (id, a.api_key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sync_keeps_the_last_good_balances_marked_stale() {
+    let (_home, ctx, sim) = setup().await;
+    let engine = Engine::new(ctx.clone(), None);
+    for exchange in ExchangeId::ALL {
+        let (id, key) = connect(&ctx, &sim, exchange, "trade").await;
+        let before = ctx.detail(id).await.unwrap().0;
+        assert!(!before.is_empty());
+        for fault in [Fault::NonJson200, Fault::Truncated200, Fault::Html5xx] {
+            sim.set_fault(&key, Some(fault));
+            let outcome = engine.sync(id).await;
+            assert!(outcome.is_err(), "{exchange} {fault:?}");
+            let (after, _, history) = ctx.detail(id).await.unwrap();
+            assert_eq!(after, before, "{exchange} {fault:?}: balances kept");
+            assert!(!history[0].ok);
+        }
+        let c = ctx.with_db(move |db| db.connection(id)).await.unwrap();
+        assert_eq!(c.failure_streak, 3);
+        assert!(!c.paused, "server faults retry, they do not pause");
+        assert!(c.next_sync_at.is_some());
+        sim.set_fault(&key, None);
+        engine.sync(id).await.unwrap();
+        let c = ctx.with_db(move |db| db.connection(id)).await.unwrap();
+        assert_eq!((c.failure_streak, c.last_error.is_none()), (0, true));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_key_pauses_until_the_trader_resyncs() {
+    let (_home, ctx, sim) = setup().await;
+    let engine = Engine::new(ctx.clone(), None);
+    let (id, key) = connect(&ctx, &sim, ExchangeId::Okx, "trade").await;
+    sim.set_fault(&key, Some(Fault::IpNotWhitelisted));
+    let f = engine.sync(id).await.unwrap_err();
+    assert_eq!(f.kind, FailureKind::IpNotWhitelisted);
+    let c = ctx.with_db(move |db| db.connection(id)).await.unwrap();
+    assert!(c.paused && c.next_sync_at.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_join_one_sync_and_cost_one_request() {
+    let (_home, ctx, sim) = setup().await;
+    let engine = Engine::new(ctx.clone(), None);
+    let (id, key) = connect(&ctx, &sim, ExchangeId::Binance, "read-only").await;
+    sim.set_fault(&key, Some(Fault::SlowMs(300)));
+    sim.reset_counts();
+    let (a, b, c) = tokio::join!(engine.sync(id), engine.sync(id), engine.sync(id));
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    assert_eq!(
+        sim.total_requests_for(&key),
+        1,
+        "joined, not repeated; permissions are fresh"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_of_many_connections_stays_within_two_requests_and_never_sees_a_429() {
+    let (_home, ctx, sim) = setup().await;
+    let engine = Engine::new(ctx.clone(), None);
+    let mut ids = Vec::new();
+    for (exchange, purpose) in [
+        (ExchangeId::Binance, "read-only"),
+        (ExchangeId::Binance, "trade"),
+        (ExchangeId::Binance, "ed25519"),
+        (ExchangeId::Okx, "read-only"),
+        (ExchangeId::Okx, "trade"),
+    ] {
+        ids.push(connect(&ctx, &sim, exchange, purpose).await.0);
+    }
+    sim.reset_counts();
+    for _ in 0..3 {
+        for (_, outcome) in engine.sync_many(&ids).await {
+            outcome.unwrap();
+        }
+    }
+    let accounts = sim.accounts();
+    let total: u64 = accounts
+        .iter()
+        .map(|a| sim.total_requests_for(&a.api_key))
+        .sum();
+    assert!(total <= 2 * 3 * ids.len() as u64, "{total} requests");
+    assert_eq!(sim.status_count(429) + sim.status_count(418), 0);
+}

@@ -2,6 +2,7 @@
 //! changes the state; effects run as tokio tasks; the screen redraws on change only.
 
 pub mod action;
+pub mod form;
 pub mod keys;
 pub mod state;
 pub mod update;

@@ -3,6 +3,7 @@
 pub mod cards;
 pub mod detail;
 pub mod help;
+pub mod key_form;
 pub mod portfolio;
 pub mod theme;
 

@@ -1,0 +1,796 @@
+//! The API-key connect form: its fields, focus, masking, local checks and phases. No I/O
+//! except reading a `.pem` file named in the secret field at submit time.
+
+use crate::exchange::{
+    AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, KeyType, Permissions,
+};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// The longest text any field takes; a PEM key is about 120 characters.
+pub const MAX_LEN: usize = 4096;
+/// The longest label: it is a card title.
+pub const MAX_LABEL_LEN: usize = 64;
+
+/// One row of the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Label,
+    ApiKey,
+    Secret,
+    Passphrase,
+    Region,
+    CustomUrl,
+    Testnet,
+    Validate,
+}
+
+impl Field {
+    const COUNT: usize = 8;
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The name shown left of the value, and in "… is required".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Label => "Label",
+            Self::ApiKey => "API key",
+            Self::Secret => "Secret",
+            Self::Passphrase => "Passphrase",
+            Self::Region => "Region",
+            Self::CustomUrl => "Custom URL",
+            Self::Testnet => "Testnet",
+            Self::Validate => "Validate",
+        }
+    }
+
+    /// Holds typed text.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            Self::Label | Self::ApiKey | Self::Secret | Self::Passphrase | Self::CustomUrl
+        )
+    }
+
+    /// Shown masked unless revealed while focused.
+    pub fn is_masked(self) -> bool {
+        matches!(self, Self::ApiKey | Self::Secret | Self::Passphrase)
+    }
+
+    /// Belongs to the Advanced section.
+    pub fn is_advanced(self) -> bool {
+        matches!(self, Self::Region | Self::CustomUrl | Self::Testnet)
+    }
+}
+
+/// Where the form stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormPhase {
+    Editing,
+    Validating,
+    /// The exchange refused; the form stays editable.
+    Failed(Failure),
+    /// The key works but can withdraw: ask before saving.
+    WithdrawWarning(AccountSnapshot),
+    Saved {
+        label: String,
+        assets: usize,
+        permissions: Option<Permissions>,
+    },
+}
+
+/// What a key press asks of the caller.
+#[derive(Debug)]
+pub enum FormOutcome {
+    Nothing,
+    /// Close the form and store nothing (also: abort a running validation).
+    Cancel,
+    /// Validate this key, then save it.
+    Submit(ConnectRequest),
+    /// Save the key despite its withdraw permission.
+    ConfirmWithdraw,
+    /// The form is done: close it.
+    Close,
+}
+
+/// What the caller validates and saves. Debug masks the credentials.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest {
+    pub exchange: ExchangeId,
+    pub label: String,
+    pub creds: Credentials,
+    pub endpoint: Endpoint,
+}
+
+/// The API-key form of one exchange.
+pub struct KeyForm {
+    exchange: ExchangeId,
+    labels_in_use: Vec<String>,
+    phase: FormPhase,
+    focus: Field,
+    /// The focused field is shown in clear; reset whenever focus moves.
+    revealed: bool,
+    label: String,
+    api_key: Zeroizing<String>,
+    secret: Zeroizing<String>,
+    passphrase: Zeroizing<String>,
+    custom_url: String,
+    /// Index into [`KeyForm::regions`].
+    region: usize,
+    testnet: bool,
+    /// One message per field, shown under it.
+    errors: [Option<String>; Field::COUNT],
+    spinner: usize,
+}
+
+impl fmt::Debug for KeyForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |s: &str| {
+            if s.is_empty() {
+                "empty"
+            } else {
+                "••••"
+            }
+        };
+        f.debug_struct("KeyForm")
+            .field("exchange", &self.exchange)
+            .field("phase", &self.phase)
+            .field("focus", &self.focus)
+            .field("revealed", &self.revealed)
+            .field("label", &self.label)
+            .field("api_key", &set(&self.api_key))
+            .field("secret", &set(&self.secret))
+            .field("passphrase", &set(&self.passphrase))
+            .field("custom_url", &self.custom_url)
+            .field("region", &self.region_name())
+            .field("testnet", &self.testnet)
+            .finish()
+    }
+}
+
+/// One choice of the Region field: its name and base URL (`None`: the exchange default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub name: &'static str,
+    pub base_url: Option<&'static str>,
+    pub custom: bool,
+}
+
+const BINANCE_REGIONS: &[Region] = &[
+    Region {
+        name: "binance.com",
+        base_url: None,
+        custom: false,
+    },
+    Region {
+        name: "Custom URL",
+        base_url: None,
+        custom: true,
+    },
+];
+
+const OKX_REGIONS: &[Region] = &[
+    Region {
+        name: "Global (www.okx.com)",
+        base_url: Some("https://www.okx.com"),
+        custom: false,
+    },
+    Region {
+        name: "EEA (eea.okx.com)",
+        base_url: Some("https://eea.okx.com"),
+        custom: false,
+    },
+    Region {
+        name: "US (us.okx.com)",
+        base_url: Some("https://us.okx.com"),
+        custom: false,
+    },
+    Region {
+        name: "Custom URL",
+        base_url: None,
+        custom: true,
+    },
+];
+
+/// The label a new connection gets: "Binance", then "Binance 2", "Binance 3" …
+pub fn default_label(exchange: ExchangeId, labels_in_use: &[String]) -> String {
+    let taken = |l: &str| {
+        labels_in_use
+            .iter()
+            .any(|u| u.trim().eq_ignore_ascii_case(l))
+    };
+    let name = exchange.name();
+    if !taken(name) {
+        return name.to_string();
+    }
+    (2..)
+        .map(|n| format!("{name} {n}"))
+        .find(|l| !taken(l))
+        .expect("some number is free")
+}
+
+impl KeyForm {
+    pub fn new(exchange: ExchangeId, labels_in_use: &[String]) -> Self {
+        Self {
+            exchange,
+            labels_in_use: labels_in_use.to_vec(),
+            phase: FormPhase::Editing,
+            focus: Field::ApiKey,
+            revealed: false,
+            label: default_label(exchange, labels_in_use),
+            api_key: Zeroizing::new(String::new()),
+            secret: Zeroizing::new(String::new()),
+            passphrase: Zeroizing::new(String::new()),
+            custom_url: String::new(),
+            region: 0,
+            testnet: false,
+            errors: Default::default(),
+            spinner: 0,
+        }
+    }
+
+    pub fn exchange(&self) -> ExchangeId {
+        self.exchange
+    }
+
+    pub fn phase(&self) -> &FormPhase {
+        &self.phase
+    }
+
+    pub fn set_phase(&mut self, phase: FormPhase) {
+        self.phase = phase;
+    }
+
+    /// The rows of this exchange's form, in focus order.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut fields = vec![Field::Label, Field::ApiKey, Field::Secret];
+        if self.exchange.needs_passphrase() {
+            fields.push(Field::Passphrase);
+        }
+        fields.extend([
+            Field::Region,
+            Field::CustomUrl,
+            Field::Testnet,
+            Field::Validate,
+        ]);
+        fields
+    }
+
+    pub fn focus(&self) -> Field {
+        self.focus
+    }
+
+    /// Whether the focused field is shown in clear.
+    pub fn revealed(&self) -> bool {
+        self.revealed && self.focus.is_masked()
+    }
+
+    pub fn regions(&self) -> &'static [Region] {
+        match self.exchange {
+            ExchangeId::Binance => BINANCE_REGIONS,
+            ExchangeId::Okx => OKX_REGIONS,
+        }
+    }
+
+    pub fn region(&self) -> Region {
+        self.regions()[self.region]
+    }
+
+    fn region_name(&self) -> &'static str {
+        self.region().name
+    }
+
+    pub fn testnet(&self) -> bool {
+        self.testnet
+    }
+
+    /// The spinner frame while validating.
+    pub fn spinner(&self) -> usize {
+        self.spinner
+    }
+
+    pub fn spinner_tick(&mut self) {
+        self.spinner = self.spinner.wrapping_add(1);
+    }
+
+    /// The message under a field, if any.
+    pub fn error(&self, field: Field) -> Option<&str> {
+        self.errors[field.index()].as_deref()
+    }
+
+    /// Whether any field has a message.
+    pub fn has_errors(&self) -> bool {
+        self.errors.iter().any(Option::is_some)
+    }
+
+    fn text(&self, field: Field) -> &str {
+        match field {
+            Field::Label => &self.label,
+            Field::ApiKey => &self.api_key,
+            Field::Secret => &self.secret,
+            Field::Passphrase => &self.passphrase,
+            Field::CustomUrl => &self.custom_url,
+            _ => "",
+        }
+    }
+
+    fn text_mut(&mut self, field: Field) -> Option<&mut String> {
+        match field {
+            Field::Label => Some(&mut self.label),
+            Field::ApiKey => Some(&mut self.api_key),
+            Field::Secret => Some(&mut self.secret),
+            Field::Passphrase => Some(&mut self.passphrase),
+            Field::CustomUrl => Some(&mut self.custom_url),
+            _ => None,
+        }
+    }
+
+    /// Whether a text field holds anything.
+    pub fn is_empty(&self, field: Field) -> bool {
+        self.text(field).is_empty()
+    }
+
+    /// How many characters a text field holds.
+    pub fn char_count(&self, field: Field) -> usize {
+        self.text(field).chars().count()
+    }
+
+    /// A field's value as the screen may show it: masked unless it is the focused,
+    /// revealed field. The API key keeps its last four characters; a PEM shows its
+    /// line breaks as `⏎`.
+    pub fn display(&self, field: Field) -> String {
+        let text = self.text(field);
+        if !field.is_masked() || (self.revealed && self.focus == field) {
+            return text.replace('\n', "⏎");
+        }
+        let count = text.chars().count();
+        if field == Field::ApiKey && count > 8 {
+            let hint = crate::exchange::key_hint(text);
+            return format!("{}{hint}", "•".repeat(count - 4));
+        }
+        "•".repeat(count)
+    }
+
+    /// Which kind of secret the Secret field holds, in words, for Binance.
+    pub fn secret_note(&self) -> Option<String> {
+        let secret = self.secret.trim();
+        if self.exchange != ExchangeId::Binance || secret.is_empty() {
+            return None;
+        }
+        if is_pem_path(secret) {
+            return Some(format!(
+                "Recognised: a path to a PEM file ({} key), read when you validate",
+                KeyType::Ed25519.label()
+            ));
+        }
+        Some(match KeyType::of(secret) {
+            KeyType::Hmac => format!("Recognised: {} secret", KeyType::Hmac.label()),
+            KeyType::Ed25519 => {
+                format!("Recognised: {} private key (PEM)", KeyType::Ed25519.label())
+            }
+        })
+    }
+
+    fn set_focus(&mut self, field: Field) {
+        if field != self.focus {
+            self.revealed = false;
+            self.focus = field;
+        }
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let fields = self.fields();
+        let at = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let next = if forward {
+            (at + 1) % fields.len()
+        } else {
+            (at + fields.len() - 1) % fields.len()
+        };
+        self.set_focus(fields[next]);
+    }
+
+    fn editable(&self) -> bool {
+        matches!(self.phase, FormPhase::Editing | FormPhase::Failed(_))
+    }
+
+    /// Handles one key; Esc while Validating returns Cancel too (the caller aborts the task).
+    pub fn handle_key(&mut self, key: KeyEvent) -> FormOutcome {
+        match &self.phase {
+            FormPhase::Validating => {
+                if key.code == KeyCode::Esc {
+                    self.phase = FormPhase::Editing;
+                    return FormOutcome::Cancel;
+                }
+                return FormOutcome::Nothing;
+            }
+            FormPhase::WithdrawWarning(_) => {
+                return match key.code {
+                    KeyCode::Char('y' | 'Y') => FormOutcome::ConfirmWithdraw,
+                    KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                        self.phase = FormPhase::Editing;
+                        FormOutcome::Nothing
+                    }
+                    _ => FormOutcome::Nothing,
+                };
+            }
+            FormPhase::Saved { .. } => {
+                return match key.code {
+                    KeyCode::Enter | KeyCode::Esc => FormOutcome::Close,
+                    _ => FormOutcome::Nothing,
+                };
+            }
+            FormPhase::Editing | FormPhase::Failed(_) => {}
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancel,
+            KeyCode::Tab | KeyCode::Down => self.move_focus(true),
+            KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
+            KeyCode::F(2) => self.revealed = !self.revealed,
+            KeyCode::Char('r' | 'R') if ctrl => self.revealed = !self.revealed,
+            KeyCode::Enter => {
+                if self.focus == Field::Validate {
+                    return self.submit();
+                }
+                self.move_focus(true);
+            }
+            KeyCode::Left | KeyCode::Right if self.focus == Field::Region => {
+                self.cycle_region(key.code == KeyCode::Right)
+            }
+            KeyCode::Char(' ') if self.focus == Field::Region => self.cycle_region(true),
+            KeyCode::Char(' ') if self.focus == Field::Testnet => self.testnet = !self.testnet,
+            KeyCode::Char(' ') if self.focus == Field::Validate => return self.submit(),
+            KeyCode::Char('u') if ctrl && self.focus.is_text() => {
+                let field = self.focus;
+                if let Some(text) = self.text_mut(field) {
+                    text.clear();
+                }
+                self.errors[field.index()] = None;
+            }
+            KeyCode::Backspace if self.focus.is_text() => {
+                let field = self.focus;
+                if let Some(text) = self.text_mut(field) {
+                    text.pop();
+                }
+                self.errors[field.index()] = None;
+            }
+            KeyCode::Char(c) if !ctrl && !alt && self.focus.is_text() => self.type_char(c),
+            _ => {}
+        }
+        FormOutcome::Nothing
+    }
+
+    fn cycle_region(&mut self, forward: bool) {
+        let n = self.regions().len();
+        self.region = if forward {
+            (self.region + 1) % n
+        } else {
+            (self.region + n - 1) % n
+        };
+        self.errors[Field::CustomUrl.index()] = None;
+    }
+
+    fn type_char(&mut self, c: char) {
+        let field = self.focus;
+        let limit = limit(field);
+        if c.is_control() {
+            return;
+        }
+        if self.char_count(field) >= limit {
+            self.errors[field.index()] =
+                Some(format!("{} is at most {limit} characters", field.name()));
+            return;
+        }
+        if field == Field::CustomUrl {
+            self.select_custom();
+        }
+        if let Some(text) = self.text_mut(field) {
+            text.push(c);
+        }
+        self.errors[field.index()] = None;
+    }
+
+    fn select_custom(&mut self) {
+        if let Some(i) = self.regions().iter().position(|r| r.custom) {
+            self.region = i;
+        }
+    }
+
+    /// Inserts pasted text into the focused field, stripped; refuses control characters
+    /// and absurd lengths with a message under the field.
+    pub fn handle_paste(&mut self, text: &str) {
+        if !self.editable() {
+            return;
+        }
+        let field = self.focus;
+        if !field.is_text() {
+            return;
+        }
+        match clean_paste(field, text) {
+            Err(message) => self.errors[field.index()] = Some(message),
+            Ok(clean) => {
+                let limit = limit(field);
+                if self.char_count(field) + clean.chars().count() > limit {
+                    self.errors[field.index()] =
+                        Some(format!("{} is at most {limit} characters", field.name()));
+                    return;
+                }
+                if field == Field::CustomUrl && !clean.is_empty() {
+                    self.select_custom();
+                }
+                if let Some(value) = self.text_mut(field) {
+                    value.push_str(&clean);
+                }
+                self.errors[field.index()] = None;
+            }
+        }
+    }
+
+    /// Prefill (demo helper): set api key / secret / passphrase / custom URL programmatically.
+    pub fn prefill(
+        &mut self,
+        api_key: &str,
+        secret: &str,
+        passphrase: Option<&str>,
+        base_url: Option<&str>,
+    ) {
+        *self.api_key = api_key.to_string();
+        *self.secret = secret.to_string();
+        if let Some(p) = passphrase {
+            *self.passphrase = p.to_string();
+        }
+        if let Some(url) = base_url {
+            self.custom_url = url.to_string();
+            self.select_custom();
+        }
+        self.errors = Default::default();
+    }
+
+    /// Checks every field; on success the caller validates the key with the exchange.
+    fn submit(&mut self) -> FormOutcome {
+        self.errors = Default::default();
+        let request = self.check();
+        match request {
+            Some(request) => {
+                self.phase = FormPhase::Validating;
+                self.spinner = 0;
+                self.revealed = false;
+                FormOutcome::Submit(request)
+            }
+            None => {
+                if let Some(first) = self.fields().into_iter().find(|f| self.error(*f).is_some()) {
+                    self.set_focus(first);
+                }
+                FormOutcome::Nothing
+            }
+        }
+    }
+
+    fn fail(&mut self, field: Field, message: impl Into<String>) {
+        self.errors[field.index()].get_or_insert_with(|| message.into());
+    }
+
+    fn required(&mut self, field: Field) -> Option<String> {
+        let value = self.text(field).trim().to_string();
+        if value.is_empty() {
+            self.fail(field, format!("{} is required", field.name()));
+            return None;
+        }
+        if let Err(message) = check_text(field, &value) {
+            self.fail(field, message);
+            return None;
+        }
+        Some(value)
+    }
+
+    fn check(&mut self) -> Option<ConnectRequest> {
+        let label = self.required(Field::Label);
+        if let Some(l) = &label {
+            if l.chars().count() > MAX_LABEL_LEN {
+                self.fail(
+                    Field::Label,
+                    format!("Label is at most {MAX_LABEL_LEN} characters"),
+                );
+            } else if self
+                .labels_in_use
+                .iter()
+                .any(|u| u.trim().eq_ignore_ascii_case(l))
+            {
+                self.fail(
+                    Field::Label,
+                    format!("“{l}” is already used by another connection; pick another label"),
+                );
+            }
+        }
+        let api_key = self.required(Field::ApiKey).map(Zeroizing::new);
+        if let Some(key) = &api_key
+            && key.chars().any(char::is_whitespace)
+        {
+            self.fail(Field::ApiKey, "API key has a space in it; copy it again");
+        }
+        let secret = self.required(Field::Secret).map(Zeroizing::new);
+        let secret = secret.and_then(|s| self.resolve_secret(s));
+        if let (Some(key), Some(secret)) = (&api_key, &secret)
+            && key.as_str() == secret.as_str()
+        {
+            self.fail(
+                Field::Secret,
+                "This is the API key again; paste the secret that came with it",
+            );
+        }
+        let passphrase = if self.exchange.needs_passphrase() {
+            self.required(Field::Passphrase).map(Zeroizing::new)
+        } else {
+            None
+        };
+        let region = self.region();
+        let base_url = if region.custom {
+            self.required(Field::CustomUrl)
+                .and_then(|url| match check_url(&url) {
+                    Ok(url) => Some(url),
+                    Err(message) => {
+                        self.fail(Field::CustomUrl, message);
+                        None
+                    }
+                })
+        } else {
+            region.base_url.map(str::to_string)
+        };
+        if self.has_errors() {
+            return None;
+        }
+        let (label, api_key, secret) = (label?, api_key?, secret?);
+        if region.custom && base_url.is_none() {
+            return None;
+        }
+        Some(ConnectRequest {
+            exchange: self.exchange,
+            label,
+            creds: Credentials::new(&api_key, &secret, passphrase.as_deref().map(String::as_str)),
+            endpoint: Endpoint {
+                base_url,
+                sandbox: self.testnet,
+            },
+        })
+    }
+
+    /// The secret as sent: the field itself, or the PEM file it names.
+    fn resolve_secret(&mut self, secret: Zeroizing<String>) -> Option<Zeroizing<String>> {
+        if self.exchange == ExchangeId::Binance && is_pem_path(&secret) {
+            let path = std::path::Path::new(secret.as_str());
+            if !path.is_file() {
+                self.fail(
+                    Field::Secret,
+                    format!(
+                        "No file at {}; paste the key or fix the path",
+                        secret.as_str()
+                    ),
+                );
+                return None;
+            }
+            let contents = match std::fs::metadata(path) {
+                Ok(m) if m.len() > MAX_LEN as u64 => {
+                    self.fail(Field::Secret, "That file is too large to be a PEM key");
+                    return None;
+                }
+                _ => std::fs::read_to_string(path).map(Zeroizing::new),
+            };
+            return match contents {
+                Ok(text) if KeyType::of(&text) == KeyType::Ed25519 => {
+                    Some(Zeroizing::new(text.trim().replace("\r\n", "\n")))
+                }
+                Ok(_) => {
+                    self.fail(
+                        Field::Secret,
+                        "That file holds no “BEGIN PRIVATE KEY” block; pick the Ed25519 private key",
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.fail(Field::Secret, format!("Could not read that file: {e}"));
+                    None
+                }
+            };
+        }
+        if KeyType::of(&secret) == KeyType::Ed25519 {
+            if self.exchange != ExchangeId::Binance {
+                self.fail(
+                    Field::Secret,
+                    format!(
+                        "{} keys use an HMAC secret, not a PEM private key",
+                        self.exchange.name()
+                    ),
+                );
+                return None;
+            }
+        } else if secret.chars().any(char::is_whitespace) {
+            self.fail(Field::Secret, "Secret has a space in it; copy it again");
+            return None;
+        }
+        Some(secret)
+    }
+}
+
+fn limit(field: Field) -> usize {
+    if field == Field::Label {
+        MAX_LABEL_LEN
+    } else {
+        MAX_LEN
+    }
+}
+
+/// A single-line value ending in `.pem`: a path to a key file.
+fn is_pem_path(text: &str) -> bool {
+    !text.contains('\n') && text.to_ascii_lowercase().ends_with(".pem")
+}
+
+/// Whether a secret field value is a PEM block (inner newlines allowed).
+fn is_pem(text: &str) -> bool {
+    text.contains("-----BEGIN")
+}
+
+/// What a pasted string becomes in a field: stripped of surrounding whitespace, or refused.
+pub fn clean_paste(field: Field, text: &str) -> Result<String, String> {
+    // Refuse absurd lengths before doing any work on the text.
+    if text.len() > MAX_LEN * 4 || text.chars().count() > MAX_LEN {
+        return Err(format!(
+            "Paste refused: {} characters is too long for {} ({} at most)",
+            text.chars().count(),
+            field.name(),
+            MAX_LEN
+        ));
+    }
+    let trimmed = text.trim().replace("\r\n", "\n");
+    check_text(field, &trimmed)?;
+    Ok(trimmed)
+}
+
+/// The characters a field accepts.
+fn check_text(field: Field, text: &str) -> Result<(), String> {
+    let pem_ok = field == Field::Secret && is_pem(text);
+    if field == Field::ApiKey && is_pem(text) {
+        return Err("This looks like a private key; paste it into Secret".into());
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && !(pem_ok && *c == '\n'))
+    {
+        let what = match c {
+            '\n' | '\r' => "a line break".to_string(),
+            '\x1b' => "an escape sequence".to_string(),
+            '\t' => "a tab".to_string(),
+            c => format!("a control character (U+{:04X})", c as u32),
+        };
+        return Err(format!("Refused: {} contains {what}", field.name()));
+    }
+    if field.is_masked()
+        && let Some(c) = text.chars().find(|c| !c.is_ascii())
+    {
+        return Err(format!(
+            "Refused: {} contains “{c}”; keys are plain ASCII, copy it again",
+            field.name()
+        ));
+    }
+    Ok(())
+}
+
+/// A custom base URL without its trailing slash, or why it is not one.
+fn check_url(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        None => Err("Custom URL must start with http:// or https://".into()),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            Err("Custom URL needs a host, e.g. http://127.0.0.1:8080/binance".into())
+        }
+        Some(_) if url.chars().any(char::is_whitespace) => {
+            Err("Custom URL has a space in it".into())
+        }
+        Some(_) => Ok(url.trim_end_matches('/').to_string()),
+    }
+}

@@ -1,0 +1,341 @@
+//! The API-key form window. Draws masks only: a secret is in clear only while it is the
+//! focused, revealed field.
+
+use super::theme::{SPINNER, Theme};
+use super::{centered, modal_block};
+use crate::app::form::{Field, FormPhase, KeyForm};
+use crate::exchange::{AccountSnapshot, ExchangeId, Failure};
+use ratatui::Frame;
+use ratatui::layout::Position;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+/// Width of the field names column, marker included.
+const NAME_WIDTH: usize = 14;
+const MAX_WIDTH: u16 = 78;
+
+/// Draws the form centered over whatever is on screen.
+pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
+    let outer = frame.area();
+    // Borders and horizontal padding take 4 columns.
+    let width = MAX_WIDTH.min(outer.width);
+    let text_width = (width.saturating_sub(4) as usize).max(20);
+    let mut cursor = None;
+    let lines = match form.phase() {
+        FormPhase::WithdrawWarning(snapshot) => withdraw_lines(form, snapshot, text_width, theme),
+        FormPhase::Saved {
+            label,
+            assets,
+            permissions,
+        } => {
+            let perms = permissions.map_or("not read".to_string(), |p| p.summary());
+            let assets = match assets {
+                1 => "1 asset".to_string(),
+                n => format!("{n} assets"),
+            };
+            let mut lines = wrap(
+                &format!("✓ Connected {label}: {assets}, permissions {perms}"),
+                text_width,
+                0,
+                theme.ok().add_modifier(Modifier::BOLD),
+            );
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "keyfolio keeps it synced from now on. Enter closes.",
+                theme.dim(),
+            )));
+            lines
+        }
+        _ => {
+            let (lines, at) = field_lines(form, text_width, theme);
+            cursor = at;
+            lines
+        }
+    };
+    let height = (lines.len() as u16 + 2).min(outer.height);
+    let area = centered(outer, width, height);
+    frame.render_widget(Clear, area);
+    let title = format!("Connect {}", form.exchange().name());
+    let block = modal_block(&title, keys_hint(form.phase()), theme);
+    let inner = block.inner(area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+    if let Some((row, col)) = cursor {
+        let position = Position::new(inner.x + col, inner.y + row);
+        if inner.contains(position) {
+            frame.set_cursor_position(position);
+        }
+    }
+}
+
+fn keys_hint(phase: &FormPhase) -> &'static str {
+    match phase {
+        FormPhase::Editing | FormPhase::Failed(_) => {
+            "Tab next  Ctrl-R reveal  Enter validate  Esc cancel"
+        }
+        FormPhase::Validating => "Esc cancel",
+        FormPhase::WithdrawWarning(_) => "y save anyway  n go back",
+        FormPhase::Saved { .. } => "Enter close",
+    }
+}
+
+/// Word-wraps `text` to `width`, continuation lines indented by `indent` columns.
+fn wrap(text: &str, width: usize, indent: usize, style: Style) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let pad = " ".repeat(indent);
+    let room = width.saturating_sub(indent).max(10);
+    for word in text.split_whitespace() {
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if !current.is_empty() && needed > room {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let lead = if i == 0 { "" } else { pad.as_str() };
+            Line::from(Span::styled(format!("{lead}{l}"), style))
+        })
+        .collect()
+}
+
+/// The last `width` columns of `text`, with `…` in front when cut.
+fn tail(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    let keep = width.saturating_sub(1);
+    let rest: String = text.chars().skip(count - keep).collect();
+    format!("…{rest}")
+}
+
+/// The failure block shown above the fields after the exchange refused.
+fn failure_lines(
+    failure: &Failure,
+    exchange: ExchangeId,
+    width: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(vec![
+        Span::styled("✗ ", theme.error()),
+        Span::styled(
+            failure.kind.label().to_string(),
+            theme.error().add_modifier(Modifier::BOLD),
+        ),
+    ])];
+    if !failure.detail.is_empty() {
+        lines.extend(
+            wrap(&failure.detail, width, 2, Style::new())
+                .into_iter()
+                .map(|mut l| {
+                    l.spans.insert(0, Span::raw("  "));
+                    l
+                }),
+        );
+    }
+    lines.extend(
+        wrap(
+            failure.kind.fix(exchange),
+            width.saturating_sub(2),
+            2,
+            theme.warning(),
+        )
+        .into_iter()
+        .map(|mut l| {
+            l.spans.insert(0, Span::raw("  "));
+            l
+        }),
+    );
+    if let Some(offset) = failure.clock_offset_ms {
+        lines.push(Line::from(vec![
+            Span::styled("  Clock offset ", theme.dim()),
+            Span::raw(format!(
+                "{offset:+} ms between {} and this computer",
+                exchange.name()
+            )),
+        ]));
+    }
+    if let Some(wait) = failure.retry_after {
+        let secs = wait.as_secs();
+        let text = if secs >= 60 {
+            format!("{}m {}s", secs / 60, secs % 60)
+        } else {
+            format!("{secs}s")
+        };
+        lines.push(Line::from(vec![
+            Span::styled("  Wait ", theme.dim()),
+            Span::raw(format!("{text} before trying again")),
+        ]));
+    }
+    lines
+}
+
+/// The fields, their messages, and the button or spinner; plus where the cursor goes.
+fn field_lines(
+    form: &KeyForm,
+    width: usize,
+    theme: Theme,
+) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
+    let mut lines = Vec::new();
+    let exchange = form.exchange();
+    if let FormPhase::Failed(failure) = form.phase() {
+        lines.extend(failure_lines(failure, exchange, width, theme));
+        lines.push(Line::from(""));
+    }
+    let editable = matches!(form.phase(), FormPhase::Editing | FormPhase::Failed(_));
+    let value_width = width.saturating_sub(NAME_WIDTH + 1);
+    let pad = " ".repeat(NAME_WIDTH);
+    let mut cursor = None;
+    for field in form.fields() {
+        if field == Field::Region {
+            lines.push(Line::from(Span::styled("Advanced", theme.title())));
+        }
+        let focused = editable && form.focus() == field;
+        let name = format!(
+            "{}{:<w$}",
+            if focused { "▶ " } else { "  " },
+            field.name(),
+            w = NAME_WIDTH - 2
+        );
+        let name = if field == Field::Validate {
+            Span::raw(pad.clone())
+        } else if focused {
+            Span::styled(name, theme.key())
+        } else {
+            Span::styled(name, theme.dim())
+        };
+        let mut spans = vec![name];
+        match field {
+            Field::Region => {
+                let region = form.region().name;
+                spans.push(Span::raw(format!("◂ {region} ▸")));
+                if focused {
+                    spans.push(Span::styled("  ←/→ change", theme.dim()));
+                }
+            }
+            Field::Testnet => {
+                let what = match exchange {
+                    ExchangeId::Binance => "use the Binance testnet",
+                    ExchangeId::Okx => "use OKX demo trading",
+                };
+                let mark = if form.testnet() { "[x]" } else { "[ ]" };
+                spans.push(Span::styled(mark, theme.key()));
+                spans.push(Span::raw(format!(" {what}")));
+                if focused {
+                    spans.push(Span::styled("  Space toggles", theme.dim()));
+                }
+            }
+            Field::Validate => {
+                if form.phase() == &FormPhase::Validating {
+                    let frame = SPINNER[form.spinner() % SPINNER.len()];
+                    spans.push(Span::styled(
+                        format!("{frame} Checking the key with {}…", exchange.name()),
+                        theme.title(),
+                    ));
+                    spans.push(Span::styled("  Esc cancels", theme.dim()));
+                } else {
+                    let style = if focused {
+                        theme.key().add_modifier(Modifier::REVERSED)
+                    } else {
+                        theme.key()
+                    };
+                    spans.push(Span::styled("[ Validate ]", style));
+                }
+            }
+            Field::CustomUrl if form.is_empty(field) && !form.region().custom => {
+                spans.push(Span::styled("used with Custom URL", theme.dim()));
+            }
+            _ => {
+                let shown = tail(&form.display(field), value_width);
+                if focused {
+                    let col = NAME_WIDTH + Span::raw(shown.as_str()).width();
+                    cursor = Some((lines.len() as u16, col.min(width) as u16));
+                }
+                spans.push(Span::raw(shown));
+                if focused && field.is_masked() && !form.is_empty(field) {
+                    let hint = if form.revealed() { "  shown" } else { "" };
+                    spans.push(Span::styled(hint, theme.warning()));
+                }
+            }
+        }
+        lines.push(Line::from(spans));
+        if let Some(message) = form.error(field) {
+            for mut line in wrap(message, value_width, 0, theme.error()) {
+                line.spans.insert(0, Span::raw(pad.clone()));
+                lines.push(line);
+            }
+        } else if field == Field::Secret
+            && let Some(note) = form.secret_note()
+        {
+            for mut line in wrap(&note, value_width, 0, theme.dim()) {
+                line.spans.insert(0, Span::raw(pad.clone()));
+                lines.push(line);
+            }
+        }
+    }
+    (lines, cursor)
+}
+
+/// The key can withdraw: say why that matters and ask.
+fn withdraw_lines(
+    form: &KeyForm,
+    snapshot: &AccountSnapshot,
+    width: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled(
+        "⚠ This key can withdraw funds",
+        theme.warning(),
+    ))];
+    lines.extend(wrap(
+        &format!(
+            "keyfolio only reads balances. If this computer or its keyring were ever \
+             compromised, a key that can withdraw could empty the account. We recommend a \
+             read-only key: create one on {} with reading enabled and nothing else, \
+             ideally restricted to this machine's IP.",
+            form.exchange().name()
+        ),
+        width,
+        0,
+        Style::new(),
+    ));
+    lines.push(Line::from(""));
+    let (perms, ip) = match snapshot.permissions {
+        Some(p) => (
+            p.summary(),
+            if p.ip_restricted {
+                "restricted to whitelisted IPs"
+            } else {
+                "none: the key works from any IP"
+            },
+        ),
+        None => ("not read".to_string(), "unknown"),
+    };
+    lines.push(Line::from(vec![
+        Span::styled("Permissions     ", theme.dim()),
+        Span::raw(perms),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled("IP restriction  ", theme.dim()),
+        Span::raw(ip),
+    ]));
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::styled("y", theme.key()),
+        Span::raw(" save anyway   "),
+        Span::styled("n", theme.key()),
+        Span::raw(" go back"),
+    ]));
+    lines
+}

@@ -1,6 +1,8 @@
 //! Actions (user intents and task results) flowing into `update`, and the effects it asks for.
 
+use super::form::ConnectRequest;
 use super::state::{Detail, PortfolioRow};
+use crate::exchange::{AccountSnapshot, Failure, Permissions};
 use crate::store::db::ConnectionRecord;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
@@ -25,15 +27,31 @@ pub enum Action {
         id: i64,
         outcome: Result<(), String>,
     },
+    /// The result of validating (and saving) a key from the form.
+    ConnectFinished(ConnectOutcome),
     /// A background task failed in a way the trader should see.
     Notice(String),
 }
 
+/// How a connect from the form ended.
+#[derive(Debug, Clone)]
+pub enum ConnectOutcome {
+    Saved { label: String, assets: usize, permissions: Option<Permissions> },
+    Rejected(Failure),
+    WithdrawRisk(AccountSnapshot),
+    /// Refused before or after validation (duplicate key, secret store down), with why.
+    Refused(String),
+}
+
 /// Work `update` asks the runner to do; results come back as actions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     LoadDetail(i64),
     LoadPortfolio,
     Sync(Vec<i64>),
     Disconnect { id: i64, purge: bool },
+    /// Validate the key, then save it (`accept_withdraw_risk` after the trader confirmed).
+    Connect { request: ConnectRequest, accept_withdraw_risk: bool },
+    /// The trader pressed Esc while the key was being checked.
+    CancelConnect,
 }

@@ -11,7 +11,10 @@ use crate::context::Context;
 use crate::exchange::sim::SimHandle;
 use crate::sync::{Engine, SyncEvent};
 use crate::ui::{self, theme::Theme};
-use action::{Action, Effect};
+use crate::context::ConnectError;
+use action::{Action, ConnectOutcome, Effect};
+use form::ConnectRequest;
+use std::sync::{Arc, Mutex};
 use anyhow::Result;
 use chrono::{Local, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -40,7 +43,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
 
     let mut terminal = ratatui::init();
     crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
-    let runner = Runner { ctx, engine };
+    let runner = Runner { ctx, engine, connecting: Arc::default() };
     let result = event_loop(&mut terminal, &runner, sync_rx, &mut state, theme).await;
     restore_terminal();
     result
@@ -57,6 +60,8 @@ pub fn restore_terminal() {
 struct Runner {
     ctx: Context,
     engine: Engine,
+    /// The connect being validated, so Esc can abort it.
+    connecting: Arc<Mutex<Option<tokio::task::AbortHandle>>>,
 }
 
 async fn event_loop(
@@ -134,12 +139,43 @@ fn spawn_reload(ctx: &Context, tx: mpsc::UnboundedSender<Action>) {
 
 /// Runs one effect as a task; its result comes back as an action.
 fn spawn_effect(runner: Runner, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
-    tokio::spawn(async move {
+    let is_connect = matches!(effect, Effect::Connect { .. });
+    if matches!(effect, Effect::CancelConnect) {
+        if let Some(task) = runner.connecting.lock().unwrap().take() {
+            task.abort();
+        }
+        return;
+    }
+    let slot = runner.connecting.clone();
+    let task = tokio::spawn(async move {
         let actions = run_effect(&runner, effect).await;
         for action in actions {
             let _ = tx.send(action);
         }
     });
+    if is_connect {
+        *slot.lock().unwrap() = Some(task.abort_handle());
+    }
+}
+
+/// Validates and saves a key from the form; the outcome goes back to the form.
+async fn connect(runner: &Runner, request: ConnectRequest, accept_withdraw_risk: bool) -> Vec<Action> {
+    let ConnectRequest { exchange, label, creds, endpoint } = request;
+    let outcome = match runner.ctx.connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk).await {
+        Ok((id, snapshot)) => {
+            runner.engine.wake();
+            tracing::info!(id, exchange = exchange.id(), "connected");
+            ConnectOutcome::Saved { label, assets: snapshot.balances.len(), permissions: snapshot.permissions }
+        }
+        Err(ConnectError::Rejected(f)) => ConnectOutcome::Rejected(f),
+        Err(ConnectError::WithdrawRisk(snapshot)) => ConnectOutcome::WithdrawRisk(snapshot),
+        Err(other) => ConnectOutcome::Refused(format!("Not saved: {other}")),
+    };
+    let mut actions = vec![Action::ConnectFinished(outcome)];
+    if let Ok(list) = runner.ctx.connections().await {
+        actions.push(Action::Connections(list));
+    }
+    actions
 }
 
 async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
@@ -178,6 +214,8 @@ async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
                     Action::Connections(ctx.connections().await?),
                 ]
             }
+            Effect::Connect { request, accept_withdraw_risk } => connect(runner, request, accept_withdraw_risk).await,
+            Effect::CancelConnect => vec![],
             Effect::Sync(ids) => {
                 // A resync clears a pause; the outcome arrives through the engine's events.
                 let clear = ids.clone();

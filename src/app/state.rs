@@ -22,6 +22,10 @@ pub struct State {
     /// Index into [`State::cards`].
     pub selected: usize,
     pub modal: Option<Modal>,
+    /// The API-key form, drawn over everything while open.
+    pub form: Option<crate::app::form::KeyForm>,
+    /// The request being validated or waiting for the withdraw confirmation.
+    pub pending_connect: Option<crate::app::form::ConnectRequest>,
     /// One line under the cards: the last outcome or warning.
     pub notice: Option<Notice>,
     /// Spinner frame, advanced while something runs.
@@ -117,10 +121,17 @@ impl State {
             syncing: HashSet::new(),
             selected: 0,
             modal: None,
+            form: None,
+            pending_connect: None,
             notice: None,
             spinner: 0,
             quit: false,
         }
+    }
+
+    /// Labels in use, for the form's default label.
+    pub fn labels(&self) -> Vec<String> {
+        self.connections.iter().map(|c| c.label.clone()).collect()
     }
 
     /// Connection cards first, then one Connect card per exchange.

@@ -1,6 +1,8 @@
 //! `update(&mut State, Action) -> Vec<Effect>`: every state change, and no I/O.
 
-use super::action::{Action, Effect};
+use super::action::{Action, ConnectOutcome, Effect};
+use super::form::{FormOutcome, FormPhase, KeyForm};
+use crate::exchange::ExchangeId;
 use super::keys::{self, Intent};
 use super::state::{CardRef, Modal, Notice, State};
 use crossterm::event::KeyCode;
@@ -12,13 +14,24 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.quit = true;
             vec![]
         }
+        Action::Key(key) if state.form.is_some() => form_key(state, key),
         Action::Key(key) => match state.modal.take() {
             Some(modal) => modal_key(state, modal, key.code),
             None => keys::intent(&key).map_or_else(Vec::new, |i| screen_intent(state, i)),
         },
-        Action::Paste(_) => vec![],
+        Action::Paste(text) => {
+            if let Some(form) = state.form.as_mut() {
+                form.handle_paste(&text);
+            }
+            vec![]
+        }
         Action::Tick(now) => {
             state.now = now;
+            if let Some(form) = state.form.as_mut() {
+                if *form.phase() == FormPhase::Validating {
+                    form.spinner_tick();
+                }
+            }
             if !state.syncing.is_empty() {
                 state.spinner = state.spinner.wrapping_add(1);
             }
@@ -67,6 +80,24 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 },
             });
             state.syncing.remove(&id);
+            vec![]
+        }
+        Action::ConnectFinished(outcome) => {
+            let Some(form) = state.form.as_mut() else {
+                return vec![];
+            };
+            match outcome {
+                ConnectOutcome::Saved { label, assets, permissions } => {
+                    state.pending_connect = None;
+                    form.set_phase(FormPhase::Saved { label, assets, permissions });
+                }
+                ConnectOutcome::Rejected(failure) => form.set_phase(FormPhase::Failed(failure)),
+                ConnectOutcome::WithdrawRisk(snapshot) => form.set_phase(FormPhase::WithdrawWarning(snapshot)),
+                ConnectOutcome::Refused(why) => {
+                    form.set_phase(FormPhase::Editing);
+                    state.notice = Some(Notice { text: why, is_error: true });
+                }
+            }
             vec![]
         }
         Action::Notice(text) => {
@@ -141,17 +172,48 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
     vec![]
 }
 
-fn open_connect(state: &mut State, exchange: crate::exchange::ExchangeId) -> Vec<Effect> {
-    state.modal = Some(Modal::Message {
-        title: format!("Connect {}", exchange.name()),
-        body: format!(
-            "Connecting {} from this screen arrives with the API-key form.\n\
-             Until then, use `keyfolio connect {}` from a shell.",
-            exchange.name(),
-            exchange.id()
-        ),
-    });
+/// Opens the API-key form; in the demo it comes filled with the simulator's read-only key.
+fn open_connect(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
+    let mut form = KeyForm::new(exchange, &state.labels());
+    if let Some(sim) = &state.demo_sim {
+        if let Some(a) = sim.account_on(exchange.id(), "read-only") {
+            let base = format!("{}/{}", sim.base_url, exchange.id());
+            form.prefill(&a.api_key, &a.secret, a.passphrase.as_deref(), Some(&base));
+        }
+    }
+    state.form = Some(form);
     vec![]
+}
+
+/// Keys while the API-key form is open.
+fn form_key(state: &mut State, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+    let Some(form) = state.form.as_mut() else {
+        return vec![];
+    };
+    match form.handle_key(key) {
+        FormOutcome::Nothing => vec![],
+        FormOutcome::Submit(request) => {
+            state.pending_connect = Some(request.clone());
+            vec![Effect::Connect { request, accept_withdraw_risk: false }]
+        }
+        FormOutcome::ConfirmWithdraw => match state.pending_connect.clone() {
+            Some(request) => {
+                form.set_phase(FormPhase::Validating);
+                vec![Effect::Connect { request, accept_withdraw_risk: true }]
+            }
+            None => vec![],
+        },
+        FormOutcome::Cancel => {
+            state.form = None;
+            state.pending_connect = None;
+            vec![Effect::CancelConnect]
+        }
+        FormOutcome::Close => {
+            state.form = None;
+            state.pending_connect = None;
+            vec![]
+        }
+    }
 }
 
 /// Keys while a window is open. The window was taken out of the state; put it back to keep it.

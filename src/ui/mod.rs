@@ -42,6 +42,10 @@ pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
         footer,
     );
 
+    if let Some(form) = &state.form {
+        key_form::draw(frame, form, theme);
+        return;
+    }
     match &state.modal {
         None => {}
         Some(Modal::Help) => help::draw(frame, theme),

@@ -136,7 +136,7 @@ fn failure_lines(
     ])];
     if !failure.detail.is_empty() {
         lines.extend(
-            wrap(&failure.detail, width, 2, Style::new())
+            wrap(&failure.detail, width.saturating_sub(2), 0, Style::new())
                 .into_iter()
                 .map(|mut l| {
                     l.spans.insert(0, Span::raw("  "));
@@ -148,7 +148,7 @@ fn failure_lines(
         wrap(
             failure.kind.fix(exchange),
             width.saturating_sub(2),
-            2,
+            0,
             theme.warning(),
         )
         .into_iter()

@@ -737,4 +737,16 @@ fn tiny_terminal_does_not_panic() {
     for (w, h) in [(1, 1), (10, 5), (30, 10), (200, 3)] {
         let _ = frame_text(&form, w, h);
     }
+    // A short terminal scrolls to the focused row.
+    focus(&mut form, Field::Validate);
+    let text = frame_text(&form, 80, 12);
+    assert!(text.contains("[ Validate ]"), "{text}");
+    focus(&mut form, Field::Label);
+    let text = frame_text(&form, 80, 12);
+    assert!(text.contains("▶ Label"), "{text}");
+    // Local errors after a failure go back to Editing.
+    focus(&mut form, Field::ApiKey);
+    form.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert!(matches!(submit(&mut form), FormOutcome::Nothing));
+    assert_eq!(form.phase(), &FormPhase::Editing);
 }

@@ -562,6 +562,7 @@ impl KeyForm {
                 FormOutcome::Submit(request)
             }
             None => {
+                self.phase = FormPhase::Editing;
                 if let Some(first) = self.fields().into_iter().find(|f| self.error(*f).is_some()) {
                     self.set_focus(first);
                 }

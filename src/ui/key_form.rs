@@ -22,6 +22,7 @@ pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
     let width = MAX_WIDTH.min(outer.width);
     let text_width = (width.saturating_sub(4) as usize).max(20);
     let mut cursor = None;
+    let mut focus_row = 0;
     let lines = match form.phase() {
         FormPhase::WithdrawWarning(snapshot) => withdraw_lines(form, snapshot, text_width, theme),
         FormPhase::Saved {
@@ -48,19 +49,28 @@ pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
             lines
         }
         _ => {
-            let (lines, at) = field_lines(form, text_width, theme);
+            let (lines, row, at) = field_lines(form, text_width, theme);
             cursor = at;
+            focus_row = row;
             lines
         }
     };
-    let height = (lines.len() as u16 + 2).min(outer.height);
+    let total = lines.len() as u16;
+    let height = (total + 2).min(outer.height);
     let area = centered(outer, width, height);
     frame.render_widget(Clear, area);
     let title = format!("Connect {}", form.exchange().name());
     let block = modal_block(&title, keys_hint(form.phase()), theme);
     let inner = block.inner(area);
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    // Too short a terminal: scroll so the focused row and the line under it stay visible.
+    let scroll = (focus_row + 2)
+        .saturating_sub(inner.height)
+        .min(total.saturating_sub(inner.height));
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
     if let Some((row, col)) = cursor {
+        let Some(row) = row.checked_sub(scroll) else {
+            return;
+        };
         let position = Position::new(inner.x + col, inner.y + row);
         if inner.contains(position) {
             frame.set_cursor_position(position);
@@ -136,7 +146,7 @@ fn failure_lines(
     ])];
     if !failure.detail.is_empty() {
         lines.extend(
-            wrap(&failure.detail, width, 2, Style::new())
+            wrap(&failure.detail, width.saturating_sub(2), 0, Style::new())
                 .into_iter()
                 .map(|mut l| {
                     l.spans.insert(0, Span::raw("  "));
@@ -148,7 +158,7 @@ fn failure_lines(
         wrap(
             failure.kind.fix(exchange),
             width.saturating_sub(2),
-            2,
+            0,
             theme.warning(),
         )
         .into_iter()
@@ -181,12 +191,13 @@ fn failure_lines(
     lines
 }
 
-/// The fields, their messages, and the button or spinner; plus where the cursor goes.
+/// The fields, their messages, and the button or spinner; plus the focused row and where
+/// the cursor goes.
 fn field_lines(
     form: &KeyForm,
     width: usize,
     theme: Theme,
-) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
+) -> (Vec<Line<'static>>, u16, Option<(u16, u16)>) {
     let mut lines = Vec::new();
     let exchange = form.exchange();
     if let FormPhase::Failed(failure) = form.phase() {
@@ -197,11 +208,15 @@ fn field_lines(
     let value_width = width.saturating_sub(NAME_WIDTH + 1);
     let pad = " ".repeat(NAME_WIDTH);
     let mut cursor = None;
+    let mut focus_row = 0;
     for field in form.fields() {
         if field == Field::Region {
             lines.push(Line::from(Span::styled("Advanced", theme.title())));
         }
         let focused = editable && form.focus() == field;
+        if focused || (field == Field::Validate && !editable) {
+            focus_row = lines.len() as u16;
+        }
         let name = format!(
             "{}{:<w$}",
             if focused { "▶ " } else { "  " },
@@ -284,7 +299,7 @@ fn field_lines(
             }
         }
     }
-    (lines, cursor)
+    (lines, focus_row, cursor)
 }
 
 /// The key can withdraw: say why that matters and ask.

@@ -36,7 +36,11 @@ pub enum Action {
 /// How a connect from the form ended.
 #[derive(Debug, Clone)]
 pub enum ConnectOutcome {
-    Saved { label: String, assets: usize, permissions: Option<Permissions> },
+    Saved {
+        label: String,
+        assets: usize,
+        permissions: Option<Permissions>,
+    },
     Rejected(Failure),
     WithdrawRisk(AccountSnapshot),
     /// Refused before or after validation (duplicate key, secret store down), with why.
@@ -49,9 +53,15 @@ pub enum Effect {
     LoadDetail(i64),
     LoadPortfolio,
     Sync(Vec<i64>),
-    Disconnect { id: i64, purge: bool },
+    Disconnect {
+        id: i64,
+        purge: bool,
+    },
     /// Validate the key, then save it (`accept_withdraw_risk` after the trader confirmed).
-    Connect { request: ConnectRequest, accept_withdraw_risk: bool },
+    Connect {
+        request: ConnectRequest,
+        accept_withdraw_risk: bool,
+    },
     /// The trader pressed Esc while the key was being checked.
     CancelConnect,
 }

@@ -7,20 +7,20 @@ pub mod keys;
 pub mod state;
 pub mod update;
 
+use crate::context::ConnectError;
 use crate::context::Context;
 use crate::exchange::sim::SimHandle;
 use crate::sync::{Engine, SyncEvent};
 use crate::ui::{self, theme::Theme};
-use crate::context::ConnectError;
 use action::{Action, ConnectOutcome, Effect};
-use form::ConnectRequest;
-use std::sync::{Arc, Mutex};
 use anyhow::Result;
 use chrono::{Local, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind};
+use form::ConnectRequest;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use state::{Detail, PortfolioRow, State};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -43,7 +43,11 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
 
     let mut terminal = ratatui::init();
     crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
-    let runner = Runner { ctx, engine, connecting: Arc::default() };
+    let runner = Runner {
+        ctx,
+        engine,
+        connecting: Arc::default(),
+    };
     let result = event_loop(&mut terminal, &runner, sync_rx, &mut state, theme).await;
     restore_terminal();
     result
@@ -112,7 +116,11 @@ async fn event_loop(
 /// The next moment the screen changes by itself: the spinner while syncing, else the
 /// next whole second of "42s ago" or minute of "5m ago".
 fn next_tick(state: &State) -> Duration {
-    if !state.syncing.is_empty() {
+    let validating = state
+        .form
+        .as_ref()
+        .is_some_and(|f| *f.phase() == form::FormPhase::Validating);
+    if !state.syncing.is_empty() || validating {
         return Duration::from_millis(150);
     }
     let millis = state.now.timestamp_subsec_millis() as u64;
@@ -159,13 +167,30 @@ fn spawn_effect(runner: Runner, effect: Effect, tx: mpsc::UnboundedSender<Action
 }
 
 /// Validates and saves a key from the form; the outcome goes back to the form.
-async fn connect(runner: &Runner, request: ConnectRequest, accept_withdraw_risk: bool) -> Vec<Action> {
-    let ConnectRequest { exchange, label, creds, endpoint } = request;
-    let outcome = match runner.ctx.connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk).await {
+async fn connect(
+    runner: &Runner,
+    request: ConnectRequest,
+    accept_withdraw_risk: bool,
+) -> Vec<Action> {
+    let ConnectRequest {
+        exchange,
+        label,
+        creds,
+        endpoint,
+    } = request;
+    let outcome = match runner
+        .ctx
+        .connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk)
+        .await
+    {
         Ok((id, snapshot)) => {
             runner.engine.wake();
             tracing::info!(id, exchange = exchange.id(), "connected");
-            ConnectOutcome::Saved { label, assets: snapshot.balances.len(), permissions: snapshot.permissions }
+            ConnectOutcome::Saved {
+                label,
+                assets: snapshot.balances.len(),
+                permissions: snapshot.permissions,
+            }
         }
         Err(ConnectError::Rejected(f)) => ConnectOutcome::Rejected(f),
         Err(ConnectError::WithdrawRisk(snapshot)) => ConnectOutcome::WithdrawRisk(snapshot),
@@ -214,7 +239,10 @@ async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
                     Action::Connections(ctx.connections().await?),
                 ]
             }
-            Effect::Connect { request, accept_withdraw_risk } => connect(runner, request, accept_withdraw_risk).await,
+            Effect::Connect {
+                request,
+                accept_withdraw_risk,
+            } => connect(runner, request, accept_withdraw_risk).await,
             Effect::CancelConnect => vec![],
             Effect::Sync(ids) => {
                 // A resync clears a pause; the outcome arrives through the engine's events.

@@ -2,9 +2,9 @@
 
 use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{FormOutcome, FormPhase, KeyForm};
-use crate::exchange::ExchangeId;
 use super::keys::{self, Intent};
 use super::state::{CardRef, Modal, Notice, State};
+use crate::exchange::ExchangeId;
 use crossterm::event::KeyCode;
 
 /// Applies one action.
@@ -87,15 +87,28 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 return vec![];
             };
             match outcome {
-                ConnectOutcome::Saved { label, assets, permissions } => {
+                ConnectOutcome::Saved {
+                    label,
+                    assets,
+                    permissions,
+                } => {
                     state.pending_connect = None;
-                    form.set_phase(FormPhase::Saved { label, assets, permissions });
+                    form.set_phase(FormPhase::Saved {
+                        label,
+                        assets,
+                        permissions,
+                    });
                 }
                 ConnectOutcome::Rejected(failure) => form.set_phase(FormPhase::Failed(failure)),
-                ConnectOutcome::WithdrawRisk(snapshot) => form.set_phase(FormPhase::WithdrawWarning(snapshot)),
+                ConnectOutcome::WithdrawRisk(snapshot) => {
+                    form.set_phase(FormPhase::WithdrawWarning(snapshot))
+                }
                 ConnectOutcome::Refused(why) => {
                     form.set_phase(FormPhase::Editing);
-                    state.notice = Some(Notice { text: why, is_error: true });
+                    state.notice = Some(Notice {
+                        text: why,
+                        is_error: true,
+                    });
                 }
             }
             vec![]
@@ -194,12 +207,18 @@ fn form_key(state: &mut State, key: crossterm::event::KeyEvent) -> Vec<Effect> {
         FormOutcome::Nothing => vec![],
         FormOutcome::Submit(request) => {
             state.pending_connect = Some(request.clone());
-            vec![Effect::Connect { request, accept_withdraw_risk: false }]
+            vec![Effect::Connect {
+                request,
+                accept_withdraw_risk: false,
+            }]
         }
         FormOutcome::ConfirmWithdraw => match state.pending_connect.clone() {
             Some(request) => {
                 form.set_phase(FormPhase::Validating);
-                vec![Effect::Connect { request, accept_withdraw_risk: true }]
+                vec![Effect::Connect {
+                    request,
+                    accept_withdraw_risk: true,
+                }]
             }
             None => vec![],
         },

@@ -114,7 +114,7 @@ impl Context {
     /// "Binance", then "Binance 2", "Binance 3", ... for the next connection.
     pub async fn suggest_label(&self, exchange: ExchangeId) -> Result<String> {
         let labels = self.with_db(|db| db.labels()).await?;
-        Ok(next_label(exchange, &labels))
+        Ok(crate::app::form::default_label(exchange, &labels))
     }
 
     /// Validates, then saves atomically: the secret first, then the row in one transaction;
@@ -223,16 +223,4 @@ impl Context {
         }
         Ok(orphans.len())
     }
-}
-
-/// The exchange's name, numbered after the labels already in use.
-pub fn next_label(exchange: ExchangeId, labels: &[String]) -> String {
-    let base = exchange.name();
-    if !labels.iter().any(|l| l == base) {
-        return base.to_string();
-    }
-    (2..)
-        .map(|n| format!("{base} {n}"))
-        .find(|candidate| !labels.contains(candidate))
-        .expect("an unused label exists")
 }

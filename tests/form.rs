@@ -1,5 +1,7 @@
 //! The API-key form: frame snapshots of every phase, hostile input, masking, focus order.
 
+mod common;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::form::{Field, FormOutcome, FormPhase, KeyForm};
 use keyfolio::exchange::{
@@ -19,15 +21,7 @@ fn frame_text(form: &KeyForm, width: u16, height: u16) -> String {
     terminal
         .draw(|f| keyfolio::ui::key_form::draw(f, form, Theme { color: true }))
         .unwrap();
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    common::buffer_text(terminal.backend().buffer())
 }
 
 fn snap(name: &str, form: &KeyForm) {

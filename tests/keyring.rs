@@ -26,11 +26,8 @@ async fn round_trip_through_the_os_keyring() {
     let store = SecretStore::keyring(Duration::from_secs(5));
     store.probe().await.expect("the Secret Service answers");
     let secret_ref = format!("test-{}", std::process::id());
-    let creds = Credentials::new(
-        "APIKEY-round-trip-1234",
-        "s3cr3t-value-from-test",
-        Some("pass phrase"),
-    );
+    let pem = "-----BEGIN PRIVATE KEY-----\ns3cr3t-value-from-test\n-----END PRIVATE KEY-----";
+    let creds = Credentials::new("APIKEY-round-trip-1234", pem, Some("pass phrase"));
 
     store.put(&secret_ref, &creds).await.unwrap();
     let seen = secret_tool_lookup(&secret_ref).expect("secret-tool finds the entry");

@@ -48,7 +48,7 @@ pub enum ConnectOutcome {
 }
 
 /// Work `update` asks the runner to do; results come back as actions.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadDetail(i64),
     LoadPortfolio,

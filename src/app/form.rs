@@ -97,7 +97,7 @@ pub enum FormOutcome {
 }
 
 /// What the caller validates and saves. Debug masks the credentials.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectRequest {
     pub exchange: ExchangeId,
     pub label: String,

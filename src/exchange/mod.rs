@@ -80,6 +80,15 @@ impl Credentials {
     }
 }
 
+impl PartialEq for Credentials {
+    fn eq(&self, other: &Self) -> bool {
+        let passphrase = |c: &Self| c.passphrase.as_ref().map(|p| p.expose_secret().to_string());
+        self.api_key.expose_secret() == other.api_key.expose_secret()
+            && self.secret.expose_secret() == other.secret.expose_secret()
+            && passphrase(self) == passphrase(other)
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Credentials(••••{})", self.key_hint())

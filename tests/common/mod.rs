@@ -98,8 +98,11 @@ pub fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
 
 /// The frame as text, one line per row.
 pub fn frame_text(state: &State, width: u16, height: u16) -> String {
-    let terminal = render(state, width, height);
-    let buffer = terminal.backend().buffer();
+    buffer_text(render(state, width, height).backend().buffer())
+}
+
+/// A rendered buffer as text, one line per row.
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
     let mut out = String::new();
     for y in 0..buffer.area.height {
         for x in 0..buffer.area.width {

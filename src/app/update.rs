@@ -27,10 +27,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick(now) => {
             state.now = now;
-            if let Some(form) = state.form.as_mut() {
-                if *form.phase() == FormPhase::Validating {
-                    form.spinner_tick();
-                }
+            if let Some(form) = state.form.as_mut()
+                && *form.phase() == FormPhase::Validating
+            {
+                form.spinner_tick();
             }
             if !state.syncing.is_empty() {
                 state.spinner = state.spinner.wrapping_add(1);
@@ -188,11 +188,11 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
 /// Opens the API-key form; in the demo it comes filled with the simulator's read-only key.
 fn open_connect(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
     let mut form = KeyForm::new(exchange, &state.labels());
-    if let Some(sim) = &state.demo_sim {
-        if let Some(a) = sim.account_on(exchange.id(), "read-only") {
-            let base = format!("{}/{}", sim.base_url, exchange.id());
-            form.prefill(&a.api_key, &a.secret, a.passphrase.as_deref(), Some(&base));
-        }
+    if let Some(sim) = &state.demo_sim
+        && let Some(a) = sim.account_on(exchange.id(), "read-only")
+    {
+        let base = format!("{}/{}", sim.base_url, exchange.id());
+        form.prefill(&a.api_key, &a.secret, a.passphrase.as_deref(), Some(&base));
     }
     state.form = Some(form);
     vec![]

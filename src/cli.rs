@@ -204,6 +204,15 @@ pub mod exit {
 
 /// Runs one subcommand; returns the process exit code.
 pub async fn run(ctx: Context, command: Command) -> Result<i32> {
+    if matches!(
+        command,
+        Command::Connect { .. } | Command::Sync { .. } | Command::Disconnect { .. }
+    ) {
+        // Finish what an interrupted connect left: a secret whose row was never written.
+        if let Err(e) = ctx.clean_orphans().await {
+            tracing::warn!("could not check for orphaned secrets: {e:#}");
+        }
+    }
     match command {
         Command::List { json } => list(&ctx, json).await,
         Command::Doctor => doctor(&ctx).await,
@@ -452,6 +461,8 @@ async fn doctor(ctx: &Context) -> Result<i32> {
     match ctx.secrets.probe().await {
         Ok(()) => {
             println!("secret store answers: yes");
+            let cleaned = ctx.clean_orphans().await?;
+            println!("orphaned secrets removed: {cleaned}");
             Ok(exit::OK)
         }
         Err(e) => {

@@ -185,3 +185,52 @@ async fn a_round_of_many_connections_stays_within_two_requests_and_never_sees_a_
     assert!(total <= 2 * 3 * ids.len() as u64, "{total} requests");
     assert_eq!(sim.status_count(429) + sim.status_count(418), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_directory_never_sync_the_same_connection_twice() {
+    let (home, ctx, sim) = setup().await;
+    let (id, key) = connect(&ctx, &sim, ExchangeId::Binance, "read-only").await;
+    // A second process: its own database handle on the same file, its own engine.
+    let other = Context::open(
+        Paths::under(home.path()),
+        Config::default(),
+        ctx.secrets.clone(),
+    )
+    .unwrap();
+    let first = Engine::new(ctx.clone(), None);
+    let second = Engine::new(other, None);
+    sim.set_fault(&key, Some(Fault::SlowMs(600)));
+    sim.reset_counts();
+    let (a, b) = tokio::join!(first.sync(id), second.sync(id));
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    assert_eq!(
+        sim.total_requests_for(&key),
+        1,
+        "the second process waited for the first"
+    );
+    let history = ctx.detail(id).await.unwrap().2;
+    assert_eq!(history.len(), 2, "connect + one sync, not two");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_cancels_the_sync_in_flight() {
+    let (_home, ctx, sim) = setup().await;
+    let engine = Engine::new(ctx.clone(), None);
+    let (id, key) = connect(&ctx, &sim, ExchangeId::Okx, "read-only").await;
+    sim.set_fault(&key, Some(Fault::SlowMs(800)));
+    let running = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.sync(id).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    engine.forget(id);
+    ctx.disconnect(id, true).await.unwrap();
+    let outcome = running.await.unwrap();
+    assert!(outcome.is_err(), "cancelled");
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(ctx.connections().await.unwrap().is_empty());
+    assert!(
+        ctx.detail(id).await.unwrap().2.is_empty(),
+        "nothing written after the disconnect"
+    );
+}

@@ -76,6 +76,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sync_run_id, asset)
      );
      CREATE TABLE pending_secrets (secret_ref TEXT PRIMARY KEY, created_at TEXT NOT NULL);",
+    // 2: a lease per connection, so two keyfolio processes never sync the same one at once
+    "ALTER TABLE connections ADD COLUMN sync_lease_until TEXT;
+     ALTER TABLE connections ADD COLUMN sync_lease_owner TEXT;",
 ];
 
 /// Authentication method of a connection.
@@ -529,6 +532,32 @@ impl Db {
         }
         tx.commit()?;
         Ok(record.secret_ref)
+    }
+
+    /// Takes the sync lease of a connection for `owner` until `until`, unless another
+    /// owner holds an unexpired one. Returns whether this owner holds it now.
+    pub fn claim_sync(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let changed = self.conn.execute(
+            "UPDATE connections SET sync_lease_until = ?3, sync_lease_owner = ?2
+             WHERE id = ?1 AND (sync_lease_until IS NULL OR sync_lease_until < ?4 OR sync_lease_owner = ?2)",
+            params![id, owner, ts(until), ts(now)],
+        )?;
+        Ok(changed == 1)
+    }
+
+    pub fn release_sync(&self, id: i64, owner: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE connections SET sync_lease_until = NULL, sync_lease_owner = NULL
+             WHERE id = ?1 AND sync_lease_owner = ?2",
+            params![id, owner],
+        )?;
+        Ok(())
     }
 
     /// Drops old sync history, keeping the newest `keep` runs per connection

@@ -81,12 +81,17 @@ impl Policy {
 
 type SharedSync = Shared<BoxFuture<'static, Outcome>>;
 
+/// How long a sync lease lasts: longer than any sync (its requests time out first).
+const LEASE: Duration = Duration::from_secs(120);
+
 /// The engine: shared by the TUI's background loop, Resync and the CLI.
 #[derive(Clone)]
 pub struct Engine {
     ctx: Context,
     policy: Policy,
-    in_flight: Arc<Mutex<HashMap<i64, SharedSync>>>,
+    in_flight: Arc<Mutex<HashMap<i64, (SharedSync, tokio::task::AbortHandle)>>>,
+    /// This process's name in sync leases.
+    owner: Arc<str>,
     concurrency: Arc<Semaphore>,
     budgets: Arc<HashMap<ExchangeId, Budget>>,
     events: Option<mpsc::UnboundedSender<SyncEvent>>,
@@ -101,6 +106,7 @@ impl Engine {
             ctx,
             policy,
             in_flight: Arc::default(),
+            owner: hex::encode(rand::random::<[u8; 8]>()).into(),
             concurrency,
             budgets: Arc::new(budget::for_exchanges()),
             events,
@@ -112,18 +118,27 @@ impl Engine {
     pub async fn sync(&self, id: i64) -> Outcome {
         let shared = {
             let mut in_flight = self.in_flight.lock().unwrap();
-            if let Some(running) = in_flight.get(&id) {
+            if let Some((running, _)) = in_flight.get(&id) {
                 running.clone()
             } else {
                 let engine = self.clone();
-                let fut = async move {
+                let task = tokio::spawn(async move {
                     let outcome = engine.run_one(id).await;
                     engine.in_flight.lock().unwrap().remove(&id);
                     outcome
+                });
+                let abort = task.abort_handle();
+                let fut = async move {
+                    task.await.unwrap_or_else(|_| {
+                        Err(Failure::new(
+                            FailureKind::UnexpectedResponse,
+                            "the sync was cancelled",
+                        ))
+                    })
                 }
                 .boxed()
                 .shared();
-                in_flight.insert(id, fut.clone());
+                in_flight.insert(id, (fut.clone(), abort));
                 fut
             }
         };
@@ -148,9 +163,11 @@ impl Engine {
         self.wake.notify_one();
     }
 
-    /// Cancels nothing mid-request, but makes sure a disconnected connection is not synced again.
+    /// Cancels the sync in flight for a connection (on disconnect): nothing of it is written.
     pub fn forget(&self, id: i64) {
-        self.in_flight.lock().unwrap().remove(&id);
+        if let Some((_, abort)) = self.in_flight.lock().unwrap().remove(&id) {
+            abort.abort();
+        }
     }
 
     async fn run_one(&self, id: i64) -> Outcome {
@@ -160,8 +177,49 @@ impl Engine {
             .await
             .expect("semaphore never closes");
         self.emit(SyncEvent::Started(id));
-        let outcome = self.sync_record(id).await;
+        let outcome = self.sync_leased(id).await;
         self.emit(SyncEvent::Finished(id, outcome.clone()));
+        outcome
+    }
+
+    /// Syncs under the connection's lease in SQLite, so two keyfolio processes on one data
+    /// directory never sync the same connection at once: the second waits for the first
+    /// and reports its outcome.
+    async fn sync_leased(&self, id: i64) -> Outcome {
+        let internal =
+            |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
+        let started = Utc::now();
+        loop {
+            let owner = self.owner.clone();
+            let now = Utc::now();
+            let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+            let claimed = self
+                .ctx
+                .with_db(move |db| db.claim_sync(id, &owner, now, until))
+                .await
+                .map_err(internal)?;
+            if claimed {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let record = self
+                .ctx
+                .with_db(move |db| db.connection(id))
+                .await
+                .map_err(internal)?;
+            if record.last_attempt_at.is_some_and(|at| at >= started) {
+                return match record.last_error {
+                    None => Ok(()),
+                    Some(e) => Err(Failure::new(e.kind, e.message)),
+                };
+            }
+        }
+        let outcome = self.sync_record(id).await;
+        let owner = self.owner.clone();
+        let _ = self
+            .ctx
+            .with_db(move |db| db.release_sync(id, &owner))
+            .await;
         outcome
     }
 
@@ -237,6 +295,12 @@ impl Engine {
 
     /// The background loop: syncs what is due, then sleeps until the next due time or a wake.
     pub async fn run_forever(self) {
+        // A connect that crashed between writing its secret and its row left the secret behind.
+        match self.ctx.clean_orphans().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} orphaned secret(s) of interrupted connects"),
+            Err(e) => tracing::warn!("could not check for orphaned secrets: {e:#}"),
+        }
         loop {
             let now = Utc::now();
             let connections = self.ctx.connections().await.unwrap_or_default();

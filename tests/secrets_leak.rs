@@ -21,13 +21,20 @@ fn needles(a: &SimAccount) -> Vec<(String, String)> {
         secrets.push(("passphrase", p.clone()));
     }
     // A PEM: its base64 body is the secret material.
-    if let Some(body) = a.secret.lines().find(|l| !l.starts_with("-----") && !l.is_empty()) {
+    if let Some(body) = a
+        .secret
+        .lines()
+        .find(|l| !l.starts_with("-----") && !l.is_empty())
+    {
         secrets.push(("pem body", body.to_string()));
     }
     let mut out = Vec::new();
     for (what, s) in secrets {
         out.push((format!("{what} of {}", a.purpose), s.clone()));
-        out.push((format!("base64 {what} of {}", a.purpose), base64::engine::general_purpose::STANDARD.encode(&s)));
+        out.push((
+            format!("base64 {what} of {}", a.purpose),
+            base64::engine::general_purpose::STANDARD.encode(&s),
+        ));
         out.push((format!("hex {what} of {}", a.purpose), hex::encode(&s)));
     }
     out
@@ -37,7 +44,11 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
-        if p.is_dir() { out.extend(files(&p)) } else { out.push(p) }
+        if p.is_dir() {
+            out.extend(files(&p))
+        } else {
+            out.push(p)
+        }
     }
     out
 }
@@ -62,17 +73,27 @@ impl Run {
             }
         }
         let out = cmd.output().unwrap();
-        self.transcript.push_str(&String::from_utf8_lossy(&out.stdout));
-        self.transcript.push_str(&String::from_utf8_lossy(&out.stderr));
+        self.transcript
+            .push_str(&String::from_utf8_lossy(&out.stdout));
+        self.transcript
+            .push_str(&String::from_utf8_lossy(&out.stderr));
         out
     }
 }
 
 fn creds_args(exchange: &str, endpoint: &str) -> Vec<String> {
-    let mut v: Vec<String> = [exchange, "--api-key-env", "KF_KEY", "--secret-env", "KF_SECRET", "--endpoint", endpoint]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut v: Vec<String> = [
+        exchange,
+        "--api-key-env",
+        "KF_KEY",
+        "--secret-env",
+        "KF_SECRET",
+        "--endpoint",
+        endpoint,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     if exchange == "okx" {
         v.extend(["--passphrase-env".into(), "KF_PASS".into()]);
     }
@@ -83,11 +104,19 @@ fn creds_args(exchange: &str, endpoint: &str) -> Vec<String> {
 async fn no_secret_reaches_disk_logs_frames_or_output() {
     let home = tempfile::tempdir().unwrap();
     let sim = Simulator::start(0).await.unwrap();
-    let accounts: Vec<SimAccount> = [("binance", "read-only"), ("binance", "ed25519"), ("okx", "read-only"), ("okx", "withdraw enabled")]
-        .iter()
-        .map(|(e, p)| sim.account_on(e, p).unwrap())
-        .collect();
-    let mut run = Run { home: home.path().to_path_buf(), transcript: String::new() };
+    let accounts: Vec<SimAccount> = [
+        ("binance", "read-only"),
+        ("binance", "ed25519"),
+        ("okx", "read-only"),
+        ("okx", "withdraw enabled"),
+    ]
+    .iter()
+    .map(|(e, p)| sim.account_on(e, p).unwrap())
+    .collect();
+    let mut run = Run {
+        home: home.path().to_path_buf(),
+        transcript: String::new(),
+    };
 
     // Connect (validate first), with a wrong secret and a wrong passphrase on the way.
     for a in &accounts {
@@ -95,16 +124,40 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
         let args = creds_args(&a.exchange, &ep);
         let mut validate = vec!["validate".to_string()];
         validate.extend(args.clone());
-        assert_eq!(run.cli(&validate.iter().map(String::as_str).collect::<Vec<_>>(), Some(a)).status.code(), Some(0));
+        assert_eq!(
+            run.cli(
+                &validate.iter().map(String::as_str).collect::<Vec<_>>(),
+                Some(a)
+            )
+            .status
+            .code(),
+            Some(0)
+        );
         let mut wrong = a.clone();
         wrong.secret = wrong.secret.chars().rev().collect();
         wrong.passphrase = wrong.passphrase.map(|p| format!("{p}x"));
-        assert_eq!(run.cli(&validate.iter().map(String::as_str).collect::<Vec<_>>(), Some(&wrong)).status.code(), Some(3));
+        assert_eq!(
+            run.cli(
+                &validate.iter().map(String::as_str).collect::<Vec<_>>(),
+                Some(&wrong)
+            )
+            .status
+            .code(),
+            Some(3)
+        );
         let mut connect = vec!["connect".to_string()];
         connect.extend(args);
         connect.push("--accept-withdraw-risk".into());
-        let out = run.cli(&connect.iter().map(String::as_str).collect::<Vec<_>>(), Some(a));
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = run.cli(
+            &connect.iter().map(String::as_str).collect::<Vec<_>>(),
+            Some(a),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     // Sync through every fault, then clean, then resync.
@@ -131,7 +184,12 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
     }
     sim.reset_counts(); // lifts the simulator's rate-limit windows and bans
     let out = run.cli(&["sync", "--all"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     run.cli(&["balances", "--json"], None);
     run.cli(&["list"], None);
     run.cli(&["doctor"], None);
@@ -148,27 +206,47 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
     let mut frames = common::frame_text(&state, 120, 40);
     for c in state.connections.clone() {
         let (balances, synced_at, history) = ctx.detail(c.id).await.unwrap();
-        state.modal = Some(Modal::Detail(Detail { id: c.id, balances, synced_at, history }));
+        state.modal = Some(Modal::Detail(Detail {
+            id: c.id,
+            balances,
+            synced_at,
+            history,
+        }));
         frames.push_str(&common::frame_text(&state, 120, 40));
     }
     state.modal = None;
     for a in &accounts {
         state.selected = state.card_count() - if a.exchange == "okx" { 1 } else { 2 };
-        update(&mut state, Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE)));
+        update(
+            &mut state,
+            Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE)),
+        );
         for text in [&a.api_key, &a.secret] {
             update(&mut state, Action::Paste(text.clone()));
             frames.push_str(&common::frame_text(&state, 120, 40));
-            update(&mut state, Action::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+            update(
+                &mut state,
+                Action::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+            );
         }
         if let Some(p) = &a.passphrase {
             update(&mut state, Action::Paste(p.clone()));
             frames.push_str(&common::frame_text(&state, 80, 24));
         }
-        update(&mut state, Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        update(
+            &mut state,
+            Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+        );
     }
 
     // Disconnect everything: the secret store must be empty of them afterwards.
-    let refs: Vec<String> = ctx.connections().await.unwrap().iter().map(|c| c.secret_ref.clone()).collect();
+    let refs: Vec<String> = ctx
+        .connections()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.secret_ref.clone())
+        .collect();
     assert_eq!(refs.len(), accounts.len());
     for c in ctx.connections().await.unwrap() {
         let purge = c.id % 2 == 0;
@@ -176,21 +254,44 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
         if purge {
             args.push("--purge".into());
         }
-        assert_eq!(run.cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), None).status.code(), Some(0));
+        assert_eq!(
+            run.cli(&args.iter().map(String::as_str).collect::<Vec<_>>(), None)
+                .status
+                .code(),
+            Some(0)
+        );
     }
     for r in &refs {
-        assert!(ctx.secrets.get(r).await.is_err(), "secret {r} still in the store after disconnect");
+        assert!(
+            ctx.secrets.get(r).await.is_err(),
+            "secret {r} still in the store after disconnect"
+        );
     }
 
     // The scan.
     let mut haystacks: Vec<(String, String)> = files(home.path())
         .into_iter()
-        .map(|p| (p.display().to_string(), String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
+            )
+        })
         .collect();
     haystacks.push(("CLI output".into(), run.transcript.clone()));
     haystacks.push(("rendered frames".into(), frames));
-    assert!(haystacks.iter().any(|(name, _)| name.ends_with("keyfolio.db")), "the database was scanned");
-    assert!(haystacks.iter().any(|(name, text)| name.ends_with("keyfolio.log") && !text.is_empty()), "logs were written and scanned");
+    assert!(
+        haystacks
+            .iter()
+            .any(|(name, _)| name.ends_with("keyfolio.db")),
+        "the database was scanned"
+    );
+    assert!(
+        haystacks
+            .iter()
+            .any(|(name, text)| name.ends_with("keyfolio.log") && !text.is_empty()),
+        "logs were written and scanned"
+    );
     for a in &accounts {
         for (what, needle) in needles(a) {
             for (name, text) in &haystacks {

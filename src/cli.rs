@@ -67,6 +67,8 @@ pub enum Command {
         #[arg(long)]
         purge: bool,
     },
+    /// Set one connection's sync interval in seconds (at least 10), or `default` for the global one.
+    Interval { id: i64, seconds: String },
     /// Run the built-in exchange simulator until Ctrl-C; prints its accounts as JSON.
     Sim {
         #[arg(long, default_value_t = 0)]
@@ -286,6 +288,28 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                 record.label,
                 record.exchange.name()
             );
+            Ok(exit::OK)
+        }
+        Command::Interval { id, seconds } => {
+            let secs = match seconds.as_str() {
+                "default" => None,
+                text => match text.parse::<u64>() {
+                    Ok(n) if n >= 10 => Some(n),
+                    _ => {
+                        return Err(usage(
+                            "the interval is a number of seconds (at least 10) or `default`",
+                        ));
+                    }
+                },
+            };
+            ctx.with_db(move |db| db.set_interval(id, secs)).await?;
+            match secs {
+                Some(n) => println!("connection {id} syncs every {n} s"),
+                None => println!(
+                    "connection {id} follows the global interval ({} s)",
+                    ctx.config.sync_interval().as_secs()
+                ),
+            }
             Ok(exit::OK)
         }
         Command::Sim { port } => {

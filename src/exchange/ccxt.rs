@@ -118,7 +118,7 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
 }
 
 /// A raw CCXT error, classified.
-fn classify(
+pub fn classify(
     exchange: ExchangeId,
     err: &ccxt::ExchangeError,
     retry_after: Option<Duration>,

@@ -459,6 +459,18 @@ impl Db {
         Ok(())
     }
 
+    /// A connection's own sync interval; `None` follows the global setting.
+    pub fn set_interval(&self, id: i64, secs: Option<u64>) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE connections SET sync_interval_secs = ?2 WHERE id = ?1 AND disconnected_at IS NULL",
+            params![id, secs.map(|s| s as i64)],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(id));
+        }
+        Ok(())
+    }
+
     pub fn set_next_sync(&self, id: i64, at: Option<DateTime<Utc>>) -> Result<()> {
         self.conn.execute(
             "UPDATE connections SET next_sync_at = ?2 WHERE id = ?1",

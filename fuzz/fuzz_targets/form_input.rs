@@ -1,0 +1,52 @@
+//! Fuzz target: the key form's input handling and paste. Bytes become a stream of key
+//! presses and pastes; the form must never panic, and drawing it must never panic either.
+#![no_main]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use keyfolio::app::form::KeyForm;
+use keyfolio::exchange::ExchangeId;
+use libfuzzer_sys::fuzz_target;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, mut rest)) = data.split_first() else {
+        return;
+    };
+    let exchange = if first % 2 == 0 { ExchangeId::Binance } else { ExchangeId::Okx };
+    let mut form = KeyForm::new(exchange, &["Binance".to_string()]);
+    while let Some((&op, tail)) = rest.split_first() {
+        rest = tail;
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        let _ = match op % 12 {
+            0 => {
+                let n = rest.first().copied().unwrap_or(0) as usize;
+                let take = n.min(rest.len().saturating_sub(1));
+                let text = String::from_utf8_lossy(&rest[1.min(rest.len())..1.min(rest.len()) + take]).into_owned();
+                rest = &rest[(1 + take).min(rest.len())..];
+                form.handle_paste(&text);
+                continue;
+            }
+            1 => form.handle_key(key(KeyCode::Tab)),
+            2 => form.handle_key(key(KeyCode::BackTab)),
+            3 => form.handle_key(key(KeyCode::Enter)),
+            4 => form.handle_key(key(KeyCode::Backspace)),
+            5 => form.handle_key(key(KeyCode::Esc)),
+            6 => form.handle_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+            7 => form.handle_key(key(KeyCode::Left)),
+            8 => form.handle_key(key(KeyCode::Char(' '))),
+            9 => form.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+            10 => form.handle_key(key(KeyCode::Up)),
+            _ => {
+                let c = rest.first().map_or('x', |&b| char::from(b));
+                rest = rest.get(1..).unwrap_or(&[]);
+                form.handle_key(key(KeyCode::Char(c)))
+            }
+        };
+    }
+    let _ = format!("{form:?}");
+    let mut terminal = Terminal::new(TestBackend::new(60, 16)).unwrap();
+    terminal
+        .draw(|f| keyfolio::ui::key_form::draw(f, &form, keyfolio::ui::theme::Theme { color: false }))
+        .unwrap();
+});

@@ -1,0 +1,30 @@
+//! Fuzz target: exchange answers (any bytes) parsed into balances, permissions and failures.
+//! Nothing may panic; a parsed balance must keep decimal strings.
+#![no_main]
+
+use keyfolio::exchange::{ExchangeId, parse};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    for exchange in ExchangeId::ALL {
+        // Error bodies as CCXT carries them, with every error class.
+        for class in ["AuthenticationError", "DDoSProtection", "NetworkError", "ExchangeError"] {
+            let error = ccxt::ExchangeError::new(class, format!("{} {text}", exchange.id()));
+            let failure = keyfolio::exchange::ccxt::classify(exchange, &error, None);
+            assert!(failure.detail.chars().count() <= 160);
+        }
+    }
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    for balances in [parse::binance_balances(&body), parse::okx_balances(&body)] {
+        if let Ok(list) = balances {
+            for b in list {
+                assert!(parse::add_decimals([b.total.as_str()]).is_some(), "total is a decimal: {b:?}");
+            }
+        }
+    }
+    let _ = parse::binance_permissions(&body);
+    let _ = parse::okx_permissions(&body);
+});

@@ -232,3 +232,28 @@ async fn stdin_credentials_and_pem_files() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("Ed25519"), "{}", text(&out));
 }
+
+#[test]
+fn wider_data_directories_are_narrowed_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+        .args(["list"])
+        .env("KEYFOLIO_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("readable by others"),
+        "{}",
+        text(&out)
+    );
+    let mode = std::fs::metadata(home.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let db = std::fs::metadata(home.path().join("keyfolio.db"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(db, 0o600);
+}

@@ -39,7 +39,6 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
 
     let (sync_tx, sync_rx) = mpsc::unbounded_channel();
     let engine = Engine::new(ctx.clone(), Some(sync_tx));
-    tokio::spawn(engine.clone().run_forever());
 
     let mut terminal = ratatui::init();
     crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
@@ -79,9 +78,15 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut sigterm = signal_terminate()?;
     let mut dirty = true;
+    let mut engine_started = false;
     while !state.quit {
         if dirty {
             terminal.draw(|f| ui::draw(f, state, theme))?;
+            if !engine_started {
+                // The first frame never waits for the keyring or the network.
+                tokio::spawn(runner.engine.clone().run_forever());
+                engine_started = true;
+            }
             dirty = false;
         }
         let tick = next_tick(state);

@@ -42,11 +42,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
 
     let mut terminal = ratatui::init();
     crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
-    let runner = Runner {
-        ctx,
-        engine,
-        connecting: Arc::default(),
-    };
+    let runner = Runner::new(ctx, engine);
     let result = event_loop(&mut terminal, &runner, sync_rx, &mut state, theme).await;
     restore_terminal();
     result
@@ -60,7 +56,7 @@ pub fn restore_terminal() {
 
 /// What effects run with.
 #[derive(Clone)]
-struct Runner {
+pub struct Runner {
     ctx: Context,
     engine: Engine,
     /// The connect being validated, so Esc can abort it.
@@ -208,7 +204,20 @@ async fn connect(
     actions
 }
 
-async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
+impl Runner {
+    /// Effects run against this context; syncs go through `engine`.
+    pub fn new(ctx: Context, engine: Engine) -> Self {
+        Self {
+            ctx,
+            engine,
+            connecting: Arc::default(),
+        }
+    }
+}
+
+/// Runs one effect to completion and returns the actions it produced (headless drivers
+/// and tests use this; the TUI runs effects as tasks).
+pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
     let ctx = &runner.ctx;
     let result: Result<Vec<Action>> = async {
         Ok(match effect {

@@ -1,0 +1,321 @@
+//! The connect form end to end: key presses and pastes through `update`, effects run by the
+//! app's runner, the real CCXT client against the simulator, for both exchanges and every
+//! failure kind the form can meet; a failed validation stores nothing anywhere.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use keyfolio::app::action::Action;
+use keyfolio::app::form::{Field, FormPhase};
+use keyfolio::app::state::State;
+use keyfolio::app::update::update;
+use keyfolio::app::{Runner, run_effect};
+use keyfolio::config::{Config, Paths};
+use keyfolio::context::Context;
+use keyfolio::exchange::sim::{Fault, SimAccount, SimHandle, Simulator};
+use keyfolio::exchange::{ExchangeId, FailureKind};
+use keyfolio::store::SecretStore;
+use keyfolio::sync::Engine;
+
+struct App {
+    state: State,
+    runner: Runner,
+    ctx: Context,
+    _home: tempfile::TempDir,
+}
+
+impl App {
+    fn new() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let config = Config {
+            request_timeout_ms: 1500,
+            ..Config::default()
+        };
+        let ctx = Context::open(Paths::under(home.path()), config, SecretStore::memory()).unwrap();
+        let runner = Runner::new(ctx.clone(), Engine::new(ctx.clone(), None));
+        Self {
+            state: common::state(),
+            runner,
+            ctx,
+            _home: home,
+        }
+    }
+
+    /// Applies an action and runs every effect it causes, feeding results back, to the end.
+    async fn act(&mut self, action: Action) {
+        let mut queue = vec![action];
+        while let Some(action) = queue.pop() {
+            for effect in update(&mut self.state, action) {
+                queue.extend(run_effect(&self.runner, effect).await);
+            }
+        }
+    }
+
+    async fn key(&mut self, code: KeyCode) {
+        self.act(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+            .await;
+    }
+
+    fn focus(&self) -> Field {
+        self.state.form.as_ref().unwrap().focus()
+    }
+
+    async fn tab_to(&mut self, field: Field) {
+        for _ in 0..12 {
+            if self.focus() == field {
+                return;
+            }
+            self.key(KeyCode::Tab).await;
+        }
+        panic!("no field {field:?}");
+    }
+
+    /// Opens the form on the exchange's Connect card and submits these credentials.
+    async fn connect(
+        &mut self,
+        sim: &SimHandle,
+        exchange: ExchangeId,
+        a: &SimAccount,
+        testnet: bool,
+    ) -> FormPhase {
+        let index = self.state.connections.len()
+            + ExchangeId::ALL.iter().position(|e| *e == exchange).unwrap();
+        self.state.selected = index;
+        self.key(KeyCode::Enter).await;
+        self.tab_to(Field::ApiKey).await;
+        self.act(Action::Paste(a.api_key.clone())).await;
+        self.tab_to(Field::Secret).await;
+        self.act(Action::Paste(a.secret.clone())).await;
+        if let Some(p) = &a.passphrase {
+            self.tab_to(Field::Passphrase).await;
+            self.act(Action::Paste(p.clone())).await;
+        }
+        self.tab_to(Field::CustomUrl).await;
+        self.act(Action::Paste(format!("{}/{}", sim.base_url, exchange.id())))
+            .await;
+        if testnet {
+            self.tab_to(Field::Testnet).await;
+            self.key(KeyCode::Char(' ')).await;
+        }
+        self.tab_to(Field::Validate).await;
+        self.key(KeyCode::Enter).await;
+        self.state.form.as_ref().unwrap().phase().clone()
+    }
+
+    async fn close_form(&mut self) {
+        self.key(KeyCode::Esc).await;
+        if self.state.form.is_some() {
+            self.key(KeyCode::Enter).await;
+        }
+        assert!(self.state.form.is_none());
+    }
+}
+
+fn failed(phase: &FormPhase) -> FailureKind {
+    match phase {
+        FormPhase::Failed(f) => f.kind,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_failure_is_named_in_the_form_and_nothing_is_saved() {
+    let sim = Simulator::start(0).await.unwrap();
+    let mut app = App::new();
+    let b = sim.account_on("binance", "trade").unwrap();
+    let o = sim.account_on("okx", "trade").unwrap();
+    let wrong = |a: &SimAccount, f: &dyn Fn(&mut SimAccount)| {
+        let mut a = a.clone();
+        f(&mut a);
+        a
+    };
+    let cases: Vec<(ExchangeId, SimAccount, Option<Fault>, FailureKind)> = vec![
+        (
+            ExchangeId::Binance,
+            wrong(&b, &|a| a.api_key = "Z".repeat(64)),
+            None,
+            FailureKind::InvalidKey,
+        ),
+        (
+            ExchangeId::Binance,
+            wrong(&b, &|a| a.secret = "Q".repeat(64)),
+            None,
+            FailureKind::BadSignature,
+        ),
+        (
+            ExchangeId::Binance,
+            b.clone(),
+            Some(Fault::ClockSkewMs(30_000)),
+            FailureKind::ClockSkew,
+        ),
+        (
+            ExchangeId::Binance,
+            b.clone(),
+            Some(Fault::RateLimitBurst),
+            FailureKind::RateLimited,
+        ),
+        (
+            ExchangeId::Binance,
+            b.clone(),
+            Some(Fault::Ban418),
+            FailureKind::Banned,
+        ),
+        (
+            ExchangeId::Binance,
+            b.clone(),
+            Some(Fault::Html5xx),
+            FailureKind::ExchangeDown,
+        ),
+        (
+            ExchangeId::Binance,
+            b.clone(),
+            Some(Fault::NonJson200),
+            FailureKind::UnexpectedResponse,
+        ),
+        (
+            ExchangeId::Binance,
+            b.clone(),
+            Some(Fault::Hang),
+            FailureKind::Unreachable,
+        ),
+        (
+            ExchangeId::Okx,
+            wrong(&o, &|a| a.passphrase = Some("Wrong#Pass1".into())),
+            None,
+            FailureKind::WrongPassphrase,
+        ),
+        (
+            ExchangeId::Okx,
+            wrong(&o, &|a| {
+                a.secret = "ABCDEF0123456789ABCDEF0123456789".into()
+            }),
+            None,
+            FailureKind::BadSignature,
+        ),
+        (
+            ExchangeId::Okx,
+            wrong(&o, &|a| {
+                a.api_key = "00000000-1111-2222-3333-444444444444".into()
+            }),
+            None,
+            FailureKind::InvalidKey,
+        ),
+        (
+            ExchangeId::Okx,
+            o.clone(),
+            Some(Fault::IpNotWhitelisted),
+            FailureKind::IpNotWhitelisted,
+        ),
+        (
+            ExchangeId::Okx,
+            o.clone(),
+            Some(Fault::WrongRegion),
+            FailureKind::WrongRegion,
+        ),
+        (
+            ExchangeId::Okx,
+            o.clone(),
+            Some(Fault::RateLimitBurst),
+            FailureKind::RateLimited,
+        ),
+        (
+            ExchangeId::Okx,
+            o.clone(),
+            Some(Fault::Truncated200),
+            FailureKind::UnexpectedResponse,
+        ),
+        (
+            ExchangeId::Okx,
+            sim.account_on("okx", "demo").unwrap(),
+            None,
+            FailureKind::WrongEnvironment,
+        ),
+    ];
+    for (exchange, account, fault, kind) in cases {
+        sim.reset_counts();
+        sim.set_fault(
+            &b.api_key,
+            fault.filter(|_| exchange == ExchangeId::Binance),
+        );
+        sim.set_fault(&o.api_key, fault.filter(|_| exchange == ExchangeId::Okx));
+        let phase = app.connect(&sim, exchange, &account, false).await;
+        assert_eq!(failed(&phase), kind, "{exchange} {fault:?}");
+        let text = common::frame_text(&app.state, 120, 40);
+        assert!(
+            text.contains(kind.label()),
+            "{exchange} {kind:?} shown:\n{text}"
+        );
+        app.close_form().await;
+    }
+    assert!(
+        app.ctx.connections().await.unwrap().is_empty(),
+        "no row after failures"
+    );
+    let SecretStore::Memory(map) = &app.ctx.secrets else {
+        unreachable!()
+    };
+    assert!(map.lock().unwrap().is_empty(), "no secret after failures");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_withdraw_confirmation_and_demo_keys() {
+    let sim = Simulator::start(0).await.unwrap();
+    let mut app = App::new();
+    let phase = app
+        .connect(
+            &sim,
+            ExchangeId::Binance,
+            &sim.account_on("binance", "ed25519").unwrap(),
+            false,
+        )
+        .await;
+    assert!(
+        matches!(phase, FormPhase::Saved { assets, .. } if assets > 0),
+        "{phase:?}"
+    );
+    app.close_form().await;
+    assert_eq!(app.state.connections.len(), 1, "the card appears");
+    assert_eq!(
+        app.state.status(&app.state.connections[0]).label(),
+        "Synced"
+    );
+
+    let withdraw = sim.account_on("okx", "withdraw enabled").unwrap();
+    let phase = app.connect(&sim, ExchangeId::Okx, &withdraw, false).await;
+    assert!(matches!(phase, FormPhase::WithdrawWarning(_)), "{phase:?}");
+    assert_eq!(
+        app.state.connections.len(),
+        1,
+        "not saved before the confirmation"
+    );
+    app.key(KeyCode::Char('y')).await;
+    assert!(matches!(
+        app.state.form.as_ref().unwrap().phase(),
+        FormPhase::Saved { .. }
+    ));
+    app.close_form().await;
+    assert_eq!(app.state.connections.len(), 2);
+    assert_eq!(
+        app.state.connections[1].permissions.map(|p| p.withdraw),
+        Some(true)
+    );
+
+    // The OKX demo key works once the testnet/demo switch is on.
+    let demo = sim.account_on("okx", "demo").unwrap();
+    let phase = app.connect(&sim, ExchangeId::Okx, &demo, true).await;
+    assert!(matches!(phase, FormPhase::Saved { .. }), "{phase:?}");
+    app.close_form().await;
+    assert!(app.state.connections[2].endpoint.sandbox);
+
+    // The same key again is refused, and says so.
+    let phase = app.connect(&sim, ExchangeId::Okx, &demo, true).await;
+    assert!(matches!(phase, FormPhase::Editing), "{phase:?}");
+    assert!(
+        app.state
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("already connected")
+    );
+}

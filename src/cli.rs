@@ -380,6 +380,11 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
 
 async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> {
     let connections = ctx.connections().await?;
+    let state = crate::app::state::State::new(
+        chrono::Utc::now(),
+        *chrono::Local::now().offset(),
+        ctx.config.sync_interval(),
+    );
     let chosen: Vec<_> = connections
         .into_iter()
         .filter(|c| id.is_none_or(|i| c.id == i))
@@ -397,7 +402,7 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
             out.push(json!({
                 "id": c.id, "exchange": c.exchange.id(), "label": c.label,
                 "synced_at": at.map(|t| t.to_rfc3339()),
-                "stale": c.last_error.is_some(),
+                "stale": !matches!(state.status(c), crate::app::state::Status::Synced),
                 "balances": rows,
             }));
         } else {

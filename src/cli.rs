@@ -322,6 +322,15 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     }
 }
 
+/// A state that only answers "what status does this connection show now".
+fn status_reader(ctx: &Context) -> crate::app::state::State {
+    crate::app::state::State::new(
+        chrono::Utc::now(),
+        *chrono::Local::now().offset(),
+        ctx.config.sync_interval(),
+    )
+}
+
 fn confirm(question: &str) -> Result<bool> {
     use std::io::Write;
     print!("{question}");
@@ -380,11 +389,7 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
 
 async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> {
     let connections = ctx.connections().await?;
-    let state = crate::app::state::State::new(
-        chrono::Utc::now(),
-        *chrono::Local::now().offset(),
-        ctx.config.sync_interval(),
-    );
+    let state = status_reader(ctx);
     let chosen: Vec<_> = connections
         .into_iter()
         .filter(|c| id.is_none_or(|i| c.id == i))
@@ -428,11 +433,7 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
 
 async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
     let connections = ctx.connections().await?;
-    let state = crate::app::state::State::new(
-        chrono::Utc::now(),
-        *chrono::Local::now().offset(),
-        ctx.config.sync_interval(),
-    );
+    let state = status_reader(ctx);
     if as_json {
         let rows: Vec<_> = connections
             .iter()

@@ -224,6 +224,21 @@ pub struct OAuthOverride {
     pub client_id: Option<String>,
 }
 
+impl From<OAuthProvider> for OAuthOverride {
+    /// Every key set: e.g. the demo points `[oauth.binance]` at the simulator.
+    fn from(p: OAuthProvider) -> Self {
+        Self {
+            authorize_url: Some(p.authorize_url),
+            token_url: Some(p.token_url),
+            device_url: Some(p.device_url.unwrap_or_default()),
+            revoke_url: Some(p.revoke_url.unwrap_or_default()),
+            api_base: Some(p.api_base),
+            scopes: Some(p.scopes),
+            client_id: Some(p.client_id.unwrap_or_default()),
+        }
+    }
+}
+
 /// The `[oauth]` section of config.toml.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -295,6 +310,13 @@ mod tests {
             "https://accounts.binance.com/en/oauth/authorize"
         );
         assert_eq!(Config::default().oauth, OAuthProfiles::default());
+        // A whole profile (the demo's simulator) round-trips through an override.
+        let mut config = Config::default();
+        let mut sim = OAuthProvider::builtin(ExchangeId::Okx);
+        sim.token_url = "http://127.0.0.1:1/okx/oauth/token".into();
+        sim.client_id = Some("keyfolio-sim-okx".into());
+        config.oauth.okx = sim.clone().into();
+        assert_eq!(config.provider(ExchangeId::Okx), sim);
     }
 
     #[test]

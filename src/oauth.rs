@@ -7,6 +7,7 @@
 //! in [`crate::exchange::oauth_api`].
 
 use crate::config::OAuthProvider;
+use crate::exchange::{AccountSnapshot, ExchangeId, Failure, FailureKind, oauth_api};
 use chrono::{DateTime, Utc};
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
@@ -181,6 +182,20 @@ impl FlowKind {
             Self::Device => "Sign in on another device",
         }
     }
+}
+
+/// Why OAuth is not offered for an exchange (for the Connect card, which then opens the
+/// API-key form), or `None` when it is.
+pub fn unavailable_reason(exchange: ExchangeId, p: &OAuthProvider) -> Option<String> {
+    (!p.is_configured()).then(|| {
+        format!(
+            "OAuth sign-in is available to applications {} has registered; keyfolio has no \
+             client id for it, so connect with an API key (or set client_id under [oauth.{}] \
+             in config.toml).",
+            exchange.name(),
+            exchange.id()
+        )
+    })
 }
 
 /// The flows a provider offers, the preferred one first.
@@ -786,6 +801,63 @@ pub async fn ensure_fresh(p: &OAuthProvider, t: &Tokens) -> Result<Option<Tokens
     }
 }
 
+/// What one sync of an OAuth connection produced.
+#[derive(Debug)]
+pub struct OAuthFetch {
+    pub result: Result<AccountSnapshot, Failure>,
+    /// Refreshed tokens: store them in place of the old ones, whatever `result` says (a
+    /// rotating provider has already refused the old refresh token).
+    pub new_tokens: Option<Tokens>,
+}
+
+/// One sync of an OAuth connection, the OAuth twin of the API-key fetch: refreshes the
+/// tokens first when they are about to expire, fetches through [`oauth_api::fetch`], and
+/// if the token is refused anyway (revoked early, server clock) refreshes once and retries.
+/// A refresh the trader must fix comes back as [`FailureKind::InvalidKey`] ("Reauthorize");
+/// network trouble as [`FailureKind::Unreachable`].
+pub async fn fetch_account(
+    exchange: ExchangeId,
+    p: &OAuthProvider,
+    tokens: &Tokens,
+    with_permissions: bool,
+) -> OAuthFetch {
+    let mut new_tokens = None;
+    if tokens.needs_refresh(Utc::now()) {
+        match refresh(p, tokens).await {
+            Ok(t) => new_tokens = Some(t),
+            Err(e) => {
+                return OAuthFetch {
+                    result: Err(refresh_failure(&e)),
+                    new_tokens: None,
+                };
+            }
+        }
+    }
+    let current = new_tokens.as_ref().unwrap_or(tokens);
+    let mut result =
+        oauth_api::fetch(exchange, &p.api_base, &current.access, with_permissions).await;
+    let refused = matches!(&result, Err(f) if f.kind == FailureKind::InvalidKey);
+    if refused && new_tokens.is_none() && tokens.refresh.is_some() {
+        match refresh(p, tokens).await {
+            Ok(t) => {
+                result = oauth_api::fetch(exchange, &p.api_base, &t.access, with_permissions).await;
+                new_tokens = Some(t);
+            }
+            Err(e) => result = Err(refresh_failure(&e)),
+        }
+    }
+    OAuthFetch { result, new_tokens }
+}
+
+fn refresh_failure(e: &OAuthError) -> Failure {
+    let kind = if e.needs_reauthorize() {
+        FailureKind::InvalidKey
+    } else {
+        FailureKind::Unreachable
+    };
+    Failure::new(kind, e.to_string())
+}
+
 /// Revokes the grant where the provider can (RFC 7009): the refresh token when there is
 /// one (which ends the grant), else the access token. The access token also travels as a
 /// bearer header, which Binance's revoke-token endpoint expects. No revocation URL: nothing
@@ -911,6 +983,19 @@ mod tests {
         assert_eq!(preferred_flow_in(&okx, desktop), FlowKind::Pkce);
         let binance = OAuthProvider::builtin(ExchangeId::Binance);
         assert_eq!(preferred_flow_in(&binance, ssh), FlowKind::Pkce);
+    }
+
+    #[test]
+    fn says_why_oauth_is_not_offered() {
+        let mut p = OAuthProvider::builtin(ExchangeId::Binance);
+        let why = unavailable_reason(ExchangeId::Binance, &p).unwrap();
+        assert!(
+            why.contains("registered") && why.contains("API key"),
+            "{why}"
+        );
+        p.client_id = Some("id".into());
+        assert_eq!(unavailable_reason(ExchangeId::Binance, &p), None);
+        assert!(!open_browser("javascript:alert(1)"));
     }
 
     #[tokio::test]

@@ -546,3 +546,31 @@ fn flow_futures_can_be_spawned() {
     assert_send(&oauth::revoke(&p, &tokens));
     assert_send(&oauth_api::fetch(ExchangeId::Okx, "", &tokens.access, true));
 }
+
+#[tokio::test]
+async fn sync_fetch_refreshes_and_reports_reauthorize() {
+    let h = sim().await;
+    let p = h.oauth_provider(ExchangeId::Okx);
+    let tokens = pkce_tokens(&h, &p).await;
+
+    // Still fresh: no refresh, no new tokens.
+    let fetched = oauth::fetch_account(ExchangeId::Okx, &p, &tokens, true).await;
+    assert!(fetched.result.unwrap().permissions.is_some());
+    assert!(fetched.new_tokens.is_none());
+    assert_eq!(h.oauth_count("refresh"), 0);
+
+    // The server expired the token early: refreshed once, retried, new tokens to store.
+    h.expire_access_tokens();
+    let fetched = oauth::fetch_account(ExchangeId::Okx, &p, &tokens, false).await;
+    fetched.result.unwrap();
+    let rotated = fetched.new_tokens.expect("new tokens");
+    assert_eq!(h.oauth_count("refresh"), 1);
+
+    // Revoked elsewhere: the refresh fails too, which reads as an invalid key (Reauthorize).
+    oauth::revoke(&p, &rotated).await.unwrap();
+    let fetched = oauth::fetch_account(ExchangeId::Okx, &p, &rotated, false).await;
+    let failure = fetched.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::InvalidKey);
+    assert!(failure.detail.contains("reauthorize"), "{}", failure.detail);
+    assert!(fetched.new_tokens.is_none());
+}

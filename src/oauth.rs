@@ -492,7 +492,17 @@ pub async fn start_pkce(p: &OAuthProvider) -> Result<PkceStart, OAuthError> {
 const PAGE_STYLE: &str =
     "body{font-family:sans-serif;max-width:32em;margin:4em auto;line-height:1.5}";
 
+/// Text for an HTML page: the provider's error descriptions arrive in the redirect's
+/// query, so nothing in them may become markup.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 fn page(title: &str, text: &str) -> String {
+    let (title, text) = (escape_html(title), escape_html(text));
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>keyfolio: {title}</title>\
          <style>{PAGE_STYLE}</style></head><body><h1>{title}</h1><p>{text}</p></body></html>"
@@ -996,6 +1006,7 @@ mod tests {
         p.client_id = Some("id".into());
         assert_eq!(unavailable_reason(ExchangeId::Binance, &p), None);
         assert!(!open_browser("javascript:alert(1)"));
+        assert!(!page("x", "<script>").contains("<script>"));
     }
 
     #[tokio::test]

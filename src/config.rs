@@ -1,7 +1,8 @@
 //! Where keyfolio keeps its files and what `config.toml` may change.
 
+use crate::exchange::ExchangeId;
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -111,6 +112,8 @@ pub struct Config {
     /// Timeout of one secret-store call, in milliseconds.
     pub secret_timeout_ms: u64,
     pub secret_store: SecretStoreKind,
+    /// OAuth provider profiles: `[oauth.binance]`, `[oauth.okx]`.
+    pub oauth: OAuthProfiles,
 }
 
 impl Default for Config {
@@ -121,6 +124,7 @@ impl Default for Config {
             request_timeout_ms: 10_000,
             secret_timeout_ms: 5_000,
             secret_store: SecretStoreKind::Keyring,
+            oauth: OAuthProfiles::default(),
         }
     }
 }
@@ -139,5 +143,192 @@ impl Config {
 
     pub fn sync_interval(&self) -> Duration {
         Duration::from_secs(self.sync_interval_secs.max(10))
+    }
+
+    /// The OAuth provider of an exchange: built-in defaults merged with config.toml.
+    pub fn provider(&self, exchange: ExchangeId) -> OAuthProvider {
+        self.oauth.provider(exchange)
+    }
+}
+
+/// Where an exchange's OAuth 2.0 server lives and what keyfolio asks it for.
+///
+/// OAuth is only offered to applications the exchange registered: without a
+/// `client_id` keyfolio says so and opens the API-key form instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthProvider {
+    /// Authorization endpoint (the page the trader's browser opens).
+    pub authorize_url: String,
+    /// Token endpoint (code exchange, refresh, device polling).
+    pub token_url: String,
+    /// Device authorization endpoint (RFC 8628); `None` when the provider has no device flow.
+    pub device_url: Option<String>,
+    /// Revocation endpoint; `None` when the provider cannot revoke tokens.
+    pub revoke_url: Option<String>,
+    /// Base URL of the bearer-authenticated account API.
+    pub api_base: String,
+    /// Scopes requested, sent space-separated as RFC 6749 says. Binance expects a
+    /// comma-separated list, so its default is one comma-joined entry.
+    pub scopes: Vec<String>,
+    /// The client id of a registered application; `None`: OAuth is not available.
+    pub client_id: Option<String>,
+}
+
+impl OAuthProvider {
+    /// The built-in profile of an exchange (no client id: keyfolio is not registered).
+    pub fn builtin(exchange: ExchangeId) -> Self {
+        match exchange {
+            ExchangeId::Binance => Self {
+                authorize_url: "https://accounts.binance.com/en/oauth/authorize".into(),
+                token_url: "https://accounts.binance.com/oauth/token".into(),
+                device_url: None,
+                revoke_url: Some("https://www.binanceapis.com/oauth-api/v1/revoke-token".into()),
+                api_base: "https://www.binanceapis.com/oauth-api".into(),
+                scopes: vec!["user:openId,asset:balance".into()],
+                client_id: None,
+            },
+            ExchangeId::Okx => Self {
+                authorize_url: "https://www.okx.com/account/oauth/authorize".into(),
+                token_url: "https://www.okx.com/v5/users/oauth/token".into(),
+                device_url: Some("https://www.okx.com/v5/users/oauth/device/code".into()),
+                revoke_url: Some("https://www.okx.com/v5/users/oauth/revoke".into()),
+                api_base: "https://www.okx.com".into(),
+                scopes: vec!["read_only".into()],
+                client_id: None,
+            },
+        }
+    }
+
+    /// OAuth can be offered: a client id is configured.
+    pub fn is_configured(&self) -> bool {
+        self.client_id.is_some()
+    }
+
+    /// The provider offers the device authorization grant.
+    pub fn supports_device(&self) -> bool {
+        self.device_url.is_some()
+    }
+}
+
+/// One `[oauth.<exchange>]` table: every key optional, an empty string clears an
+/// optional URL or the client id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthOverride {
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub device_url: Option<String>,
+    pub revoke_url: Option<String>,
+    pub api_base: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub client_id: Option<String>,
+}
+
+impl From<OAuthProvider> for OAuthOverride {
+    /// Every key set: e.g. the demo points `[oauth.binance]` at the simulator.
+    fn from(p: OAuthProvider) -> Self {
+        Self {
+            authorize_url: Some(p.authorize_url),
+            token_url: Some(p.token_url),
+            device_url: Some(p.device_url.unwrap_or_default()),
+            revoke_url: Some(p.revoke_url.unwrap_or_default()),
+            api_base: Some(p.api_base),
+            scopes: Some(p.scopes),
+            client_id: Some(p.client_id.unwrap_or_default()),
+        }
+    }
+}
+
+/// The `[oauth]` section of config.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthProfiles {
+    pub binance: OAuthOverride,
+    pub okx: OAuthOverride,
+}
+
+impl OAuthProfiles {
+    /// Built-in defaults merged with the exchange's `[oauth.<exchange>]` table.
+    pub fn provider(&self, exchange: ExchangeId) -> OAuthProvider {
+        let o = match exchange {
+            ExchangeId::Binance => &self.binance,
+            ExchangeId::Okx => &self.okx,
+        };
+        let mut p = OAuthProvider::builtin(exchange);
+        let optional = |v: &Option<String>, default: Option<String>| match v {
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) => Some(s.trim().to_string()),
+            None => default,
+        };
+        if let Some(v) = o.authorize_url.as_ref().filter(|s| !s.trim().is_empty()) {
+            p.authorize_url = v.trim().to_string();
+        }
+        if let Some(v) = o.token_url.as_ref().filter(|s| !s.trim().is_empty()) {
+            p.token_url = v.trim().to_string();
+        }
+        if let Some(v) = o.api_base.as_ref().filter(|s| !s.trim().is_empty()) {
+            p.api_base = v.trim().to_string();
+        }
+        if let Some(v) = &o.scopes {
+            p.scopes = v.clone();
+        }
+        p.device_url = optional(&o.device_url, p.device_url);
+        p.revoke_url = optional(&o.revoke_url, p.revoke_url);
+        p.client_id = optional(&o.client_id, p.client_id);
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_profiles_merge_config_over_builtins() {
+        let config: Config = toml::from_str(
+            r#"
+            [oauth.okx]
+            client_id = "abc"
+            device_url = ""
+            token_url = "https://example.test/token"
+            "#,
+        )
+        .unwrap();
+        let okx = config.provider(ExchangeId::Okx);
+        assert_eq!(okx.client_id.as_deref(), Some("abc"));
+        assert_eq!(okx.device_url, None);
+        assert_eq!(okx.token_url, "https://example.test/token");
+        assert_eq!(
+            okx.authorize_url,
+            OAuthProvider::builtin(ExchangeId::Okx).authorize_url
+        );
+        let binance = config.provider(ExchangeId::Binance);
+        assert_eq!(binance, OAuthProvider::builtin(ExchangeId::Binance));
+        assert!(!binance.is_configured());
+        assert_eq!(
+            binance.authorize_url,
+            "https://accounts.binance.com/en/oauth/authorize"
+        );
+        assert_eq!(Config::default().oauth, OAuthProfiles::default());
+        // A whole profile (the demo's simulator) round-trips through an override.
+        let mut config = Config::default();
+        let mut sim = OAuthProvider::builtin(ExchangeId::Okx);
+        sim.token_url = "http://127.0.0.1:1/okx/oauth/token".into();
+        sim.client_id = Some("keyfolio-sim-okx".into());
+        config.oauth.okx = sim.clone().into();
+        assert_eq!(config.provider(ExchangeId::Okx), sim);
+    }
+
+    #[test]
+    fn shipped_config_lists_the_builtin_oauth_profiles() {
+        let text = include_str!("../assets/config.toml");
+        let config: Config = toml::from_str(text).unwrap();
+        for exchange in ExchangeId::ALL {
+            assert_eq!(
+                config.provider(exchange),
+                OAuthProvider::builtin(exchange),
+                "{exchange}"
+            );
+        }
     }
 }

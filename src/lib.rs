@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod exchange;
+pub mod oauth;
 pub mod store;
 pub mod sync;
 pub mod ui;

@@ -4,6 +4,7 @@
 //! ([`Failure`]); the CCXT adapter in [`ccxt`] is the only code that talks HTTP.
 
 pub mod ccxt;
+pub mod oauth_api;
 pub mod parse;
 pub mod sim;
 

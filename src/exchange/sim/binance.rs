@@ -369,7 +369,7 @@ fn exchange_info(sim: &Shared, _: &Req, _: Option<&SimAccount>) -> Value {
     })
 }
 
-fn account(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Value {
+pub(super) fn account(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Value {
     let acct = acct.expect("signed endpoint");
     let omit_zero = parse_query(&req.query)
         .get("omitZeroBalances")
@@ -393,7 +393,7 @@ fn account(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Value {
     })
 }
 
-fn api_restrictions(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Value {
+pub(super) fn api_restrictions(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Value {
     let acct = acct.expect("signed endpoint");
     let p = &acct.perms;
     json!({

@@ -15,15 +15,21 @@
 //!
 //! Request paths are counted as the exchange sees them: `/api/v3/account`,
 //! `/sapi/v1/account/apiRestrictions`, `/api/v5/account/balance`, ...
+//!
+//! Each mount also runs an OAuth 2.0 provider (`/oauth/...`) and the bearer-authenticated
+//! account API (`/oauth-api/...`): see [`oauth`] and [`SimHandle::oauth_provider`].
 
 mod accounts;
 mod binance;
 pub mod binance_sign;
+pub mod oauth;
 mod okx;
 mod util;
 
 pub use binance_sign::{binance_hmac_signature, okx_signature};
 
+use crate::config::OAuthProvider;
+use crate::exchange::ExchangeId;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
@@ -111,6 +117,7 @@ struct Shared {
     counts: Mutex<Counts>,
     binance_limits: Mutex<binance::Limiter>,
     okx_limits: Mutex<okx::Limiter>,
+    oauth: Mutex<oauth::OAuthState>,
 }
 
 impl Shared {
@@ -207,6 +214,7 @@ impl Simulator {
                 counts: Mutex::new(Counts::default()),
                 binance_limits: Mutex::new(binance::Limiter::default()),
                 okx_limits: Mutex::new(okx::Limiter::default()),
+                oauth: Mutex::new(oauth::OAuthState::default()),
             }),
         }
     }
@@ -342,6 +350,87 @@ impl SimHandle {
         self.shared.accounts.lock().unwrap().push(acct);
     }
 
+    /// The client id the simulator's OAuth provider registered for keyfolio.
+    pub fn oauth_client_id(&self, exchange: ExchangeId) -> String {
+        oauth::client_id(exchange.id())
+    }
+
+    /// A provider profile pointing at this simulator, with its client id. Like the real
+    /// profiles, Binance has no device flow (the simulator serves one anyway: set
+    /// `device_url` to `{base_url}/binance/oauth/device` to use it).
+    pub fn oauth_provider(&self, exchange: ExchangeId) -> OAuthProvider {
+        let base = format!("{}/{}", self.base_url, exchange.id());
+        OAuthProvider {
+            authorize_url: format!("{base}/oauth/authorize"),
+            token_url: format!("{base}/oauth/token"),
+            device_url: (exchange == ExchangeId::Okx).then(|| format!("{base}/oauth/device")),
+            revoke_url: Some(format!("{base}/oauth/revoke")),
+            api_base: format!("{base}/oauth-api"),
+            scopes: OAuthProvider::builtin(exchange).scopes,
+            client_id: Some(self.oauth_client_id(exchange)),
+        }
+    }
+
+    /// How consent pages and device authorizations are answered from now on: approved or
+    /// denied at once. Until called, the authorize endpoint shows an HTML consent page.
+    pub fn set_consent(&self, approve: bool) {
+        self.shared.oauth.lock().unwrap().set_consent(Some(approve));
+    }
+
+    /// Back to asking: the authorize endpoint shows its HTML consent page (the demo).
+    pub fn clear_consent(&self) {
+        self.shared.oauth.lock().unwrap().set_consent(None);
+    }
+
+    /// Answers the device authorization showing `user_code` as [`SimHandle::set_consent`]
+    /// says (approves when it was never called). False when no such code is pending.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        self.shared
+            .oauth
+            .lock()
+            .unwrap()
+            .answer_device(user_code, None)
+    }
+
+    /// Every outstanding authorization code and device code expires now.
+    pub fn expire_codes(&self) {
+        self.shared.oauth.lock().unwrap().expire_codes();
+    }
+
+    /// Every access token issued so far expires now; refresh tokens stay good.
+    pub fn expire_access_tokens(&self) {
+        self.shared.oauth.lock().unwrap().expire_access_tokens();
+    }
+
+    /// Lifetime (`expires_in`) of access tokens issued from now on.
+    pub fn set_access_ttl(&self, ttl: Duration) {
+        self.shared
+            .oauth
+            .lock()
+            .unwrap()
+            .set_access_ttl(ttl.as_secs() as i64);
+    }
+
+    /// The next `polls` device-token polls answer `slow_down`.
+    pub fn force_slow_down(&self, polls: u32) {
+        self.shared.oauth.lock().unwrap().force_slow_down(polls);
+    }
+
+    /// Which account new OAuth grants on an exchange read (default: its "read-only" one).
+    pub fn set_oauth_account(&self, exchange: ExchangeId, api_key: &str) {
+        self.shared
+            .oauth
+            .lock()
+            .unwrap()
+            .set_account(exchange.id(), api_key);
+    }
+
+    /// OAuth provider counters: "authorize", "token", "refresh", "device", "device_poll",
+    /// "slow_down", "revoke", "api" (bearer account calls).
+    pub fn oauth_count(&self, name: &str) -> u64 {
+        self.shared.oauth.lock().unwrap().count_of(name)
+    }
+
     /// Stops accepting connections (requests already in flight may still finish).
     pub fn shutdown(&self) {
         self.server.abort();
@@ -387,6 +476,9 @@ async fn handle(
     };
     let api_key = req.header(key_header).unwrap_or("").to_string();
     count_request(&shared, &req.path, &api_key);
+    if req.path.starts_with("/oauth") {
+        return finish(&shared, oauth::answer(&shared, exchange, &req));
+    }
     let account = shared.account(exchange, &api_key);
     let fault = account.as_ref().and_then(|a| a.fault);
 

@@ -285,7 +285,7 @@ fn currencies(_: &Shared, req: &Req, _: Option<&SimAccount>) -> Result<Value, An
     Ok(Value::Array(list))
 }
 
-fn balance(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {
+pub(super) fn balance(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {
     let acct = acct.expect("private endpoint");
     let params = parse_query(&req.query);
     let wanted = params
@@ -320,7 +320,7 @@ fn balance(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Result<Value, 
     }]))
 }
 
-fn config(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {
+pub(super) fn config(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {
     let acct = acct.expect("private endpoint");
     let p = &acct.perms;
     let perm: Vec<&str> = [

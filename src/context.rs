@@ -3,6 +3,7 @@
 use crate::config::{Config, Paths};
 use crate::exchange::ccxt::ExchangeClient;
 use crate::exchange::{AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure};
+use crate::oauth::{self, Tokens};
 use crate::store::db::{AuthKind, ConnectionRecord, Db, NewConnection, StoreError, SyncRun};
 use crate::store::secrets::SecretError;
 use crate::store::secrets::SecretStore;
@@ -157,7 +158,7 @@ impl Context {
         Ok((id, snapshot))
     }
 
-    /// Stores an already validated connection.
+    /// Stores an already validated API-key connection.
     pub async fn save(
         &self,
         exchange: ExchangeId,
@@ -167,29 +168,87 @@ impl Context {
         key_hash: String,
         snapshot: &AccountSnapshot,
     ) -> Result<i64, ConnectError> {
-        let secret_ref = format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()));
-        let now = Utc::now();
-        let reference = secret_ref.clone();
-        self.with_db(move |db| db.add_pending_secret(&reference, now))
-            .await
-            .map_err(ConnectError::Storage)?;
-        if let Err(e) = self.secrets.put(&secret_ref, creds).await {
-            let reference = secret_ref.clone();
-            let _ = self
-                .with_db(move |db| db.remove_pending_secret(&reference))
-                .await;
-            return Err(e.into());
-        }
         let new = NewConnection {
             exchange,
             label: label.to_string(),
             auth_kind: AuthKind::ApiKey,
             endpoint: endpoint.clone(),
             key_hint: creds.key_hint(),
-            key_hash,
+            key_hash: Some(key_hash),
             key_type: (exchange == ExchangeId::Binance).then(|| creds.key_type()),
-            secret_ref: secret_ref.clone(),
+            secret_ref: String::new(),
         };
+        self.store_new(new, crate::store::secrets::encode(creds), snapshot)
+            .await
+    }
+
+    /// Signs in with OAuth tokens: reads the account with them (the validation), then
+    /// stores the tokens in the secret store and the connection in SQLite.
+    pub async fn connect_oauth(
+        &self,
+        exchange: ExchangeId,
+        label: &str,
+        tokens: Tokens,
+    ) -> Result<(i64, AccountSnapshot), ConnectError> {
+        let provider = self.config.provider(exchange);
+        let fetched = oauth::fetch_account(exchange, &provider, &tokens, true).await;
+        let tokens = fetched.new_tokens.unwrap_or(tokens);
+        let snapshot = fetched.result.map_err(ConnectError::Rejected)?;
+        let new = NewConnection {
+            exchange,
+            label: label.to_string(),
+            auth_kind: AuthKind::OAuth,
+            endpoint: Endpoint {
+                base_url: Some(provider.api_base.clone()),
+                sandbox: false,
+            },
+            key_hint: "auth".to_string(),
+            key_hash: None,
+            key_type: None,
+            secret_ref: String::new(),
+        };
+        let id = self
+            .store_new(new, tokens.to_secret_json(), &snapshot)
+            .await?;
+        Ok((id, snapshot))
+    }
+
+    /// Replaces the tokens of an OAuth connection after the trader signed in again, and
+    /// lifts its pause.
+    pub async fn reauthorize(&self, id: i64, tokens: Tokens) -> Result<(), ConnectError> {
+        let record = self
+            .with_db(move |db| db.connection(id))
+            .await
+            .map_err(ConnectError::Storage)?;
+        self.secrets
+            .put_raw(&record.secret_ref, tokens.to_secret_json())
+            .await?;
+        self.with_db(move |db| db.set_paused(id, false))
+            .await
+            .map_err(ConnectError::Storage)
+    }
+
+    /// Writes the secret, then the row in one transaction; removes the secret if the row fails.
+    async fn store_new(
+        &self,
+        mut new: NewConnection,
+        payload: zeroize::Zeroizing<String>,
+        snapshot: &AccountSnapshot,
+    ) -> Result<i64, ConnectError> {
+        let secret_ref = format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()));
+        new.secret_ref = secret_ref.clone();
+        let now = Utc::now();
+        let reference = secret_ref.clone();
+        self.with_db(move |db| db.add_pending_secret(&reference, now))
+            .await
+            .map_err(ConnectError::Storage)?;
+        if let Err(e) = self.secrets.put_raw(&secret_ref, payload).await {
+            let reference = secret_ref.clone();
+            let _ = self
+                .with_db(move |db| db.remove_pending_secret(&reference))
+                .await;
+            return Err(e.into());
+        }
         let snapshot = snapshot.clone();
         match self
             .with_db(move |db| db.insert_connection(&new, &snapshot, now))

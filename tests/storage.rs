@@ -13,7 +13,7 @@ fn new_connection(db: &mut Db, api_key: &str, secret_ref: &str) -> NewConnection
         auth_kind: AuthKind::ApiKey,
         endpoint: Endpoint::default(),
         key_hint: keyfolio::exchange::key_hint(api_key),
-        key_hash: db.key_hash(api_key).unwrap(),
+        key_hash: Some(db.key_hash(api_key).unwrap()),
         key_type: None,
         secret_ref: secret_ref.into(),
     }

@@ -136,7 +136,8 @@ pub struct NewConnection {
     pub auth_kind: AuthKind,
     pub endpoint: Endpoint,
     pub key_hint: String,
-    pub key_hash: String,
+    /// Keyed hash of the API key; `None` for OAuth connections.
+    pub key_hash: Option<String>,
     pub key_type: Option<KeyType>,
     pub secret_ref: String,
 }

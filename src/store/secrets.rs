@@ -61,7 +61,8 @@ struct StoredCredentials<'a> {
     passphrase: Option<&'a str>,
 }
 
-fn encode(creds: &Credentials) -> Zeroizing<String> {
+/// The entry text of API-key credentials.
+pub fn encode(creds: &Credentials) -> Zeroizing<String> {
     let stored = StoredCredentials {
         api_key: creds.api_key.expose_secret(),
         secret: creds.secret.expose_secret(),
@@ -114,16 +115,29 @@ impl SecretStore {
     }
 
     pub async fn put(&self, secret_ref: &str, creds: &Credentials) -> Result<(), SecretError> {
-        let payload = encode(creds);
+        self.put_raw(secret_ref, encode(creds)).await
+    }
+
+    pub async fn get(&self, secret_ref: &str) -> Result<Credentials, SecretError> {
+        let text = self.get_raw(secret_ref).await?;
+        decode(&text).ok_or(SecretError::Missing)
+    }
+
+    /// Stores an entry's text as is (OAuth tokens serialize themselves).
+    pub async fn put_raw(
+        &self,
+        secret_ref: &str,
+        payload: Zeroizing<String>,
+    ) -> Result<(), SecretError> {
         let reference = secret_ref.to_string();
         self.run(move |store| store.put_now(&reference, &payload))
             .await
     }
 
-    pub async fn get(&self, secret_ref: &str) -> Result<Credentials, SecretError> {
+    /// An entry's text as stored.
+    pub async fn get_raw(&self, secret_ref: &str) -> Result<Zeroizing<String>, SecretError> {
         let reference = secret_ref.to_string();
-        let text = self.run(move |store| store.get_now(&reference)).await?;
-        decode(&text).ok_or(SecretError::Missing)
+        self.run(move |store| store.get_now(&reference)).await
     }
 
     /// Deletes an entry; a missing entry counts as deleted.

@@ -6,7 +6,9 @@
 pub mod budget;
 
 use crate::context::Context;
-use crate::exchange::{ExchangeId, Failure, FailureKind};
+use crate::exchange::{AccountSnapshot, ExchangeId, Failure, FailureKind};
+use crate::oauth::{self, Tokens};
+use crate::store::db::{AuthKind, ConnectionRecord};
 use budget::Budget;
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -239,19 +241,22 @@ impl Engine {
         if let Some(b) = self.budgets.get(&record.exchange) {
             b.take(cost).await;
         }
-        let result = match self.ctx.secrets.get(&record.secret_ref).await {
-            Ok(creds) => {
-                self.ctx
-                    .exchange
-                    .fetch(
-                        record.exchange,
-                        &record.endpoint,
-                        &creds,
-                        refresh_permissions,
-                    )
-                    .await
-            }
-            Err(e) => Err(Failure::new(FailureKind::InvalidKey, e.to_string())),
+        let result = match record.auth_kind {
+            AuthKind::ApiKey => match self.ctx.secrets.get(&record.secret_ref).await {
+                Ok(creds) => {
+                    self.ctx
+                        .exchange
+                        .fetch(
+                            record.exchange,
+                            &record.endpoint,
+                            &creds,
+                            refresh_permissions,
+                        )
+                        .await
+                }
+                Err(e) => Err(Failure::new(FailureKind::InvalidKey, e.to_string())),
+            },
+            AuthKind::OAuth => self.fetch_oauth(&record, refresh_permissions).await,
         };
         let unit: f64 = rand::random();
         let interval = record
@@ -285,6 +290,44 @@ impl Engine {
             }
         }
         result.map(|_| ())
+    }
+
+    /// An OAuth connection's sync: refreshed tokens are stored whatever the outcome, since
+    /// a rotating provider has already retired the old refresh token.
+    async fn fetch_oauth(
+        &self,
+        record: &ConnectionRecord,
+        with_permissions: bool,
+    ) -> Result<AccountSnapshot, Failure> {
+        let text = self
+            .ctx
+            .secrets
+            .get_raw(&record.secret_ref)
+            .await
+            .map_err(|e| Failure::new(FailureKind::InvalidKey, e.to_string()))?;
+        let tokens = Tokens::from_secret_json(&text).ok_or_else(|| {
+            Failure::new(
+                FailureKind::InvalidKey,
+                "the stored sign-in cannot be read: sign in again",
+            )
+        })?;
+        let provider = self.ctx.config.provider(record.exchange);
+        let fetched =
+            oauth::fetch_account(record.exchange, &provider, &tokens, with_permissions).await;
+        if let Some(new) = fetched.new_tokens {
+            if let Err(e) = self
+                .ctx
+                .secrets
+                .put_raw(&record.secret_ref, new.to_secret_json())
+                .await
+            {
+                tracing::warn!(
+                    "could not store refreshed tokens of connection {}: {e}",
+                    record.id
+                );
+            }
+        }
+        fetched.result
     }
 
     fn emit(&self, event: SyncEvent) {

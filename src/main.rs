@@ -55,12 +55,19 @@ async fn run_demo() -> Result<i32> {
     let paths = Paths::under(home.path());
     let _log = init_logging(&paths)?;
     install_panic_hook();
-    let config = Config {
+    let sim = keyfolio::exchange::sim::Simulator::start(0).await?;
+    let mut config = Config {
         sync_interval_secs: 60,
         ..Config::default()
     };
+    // OAuth against the simulator's provider, so the demo can show sign-in too.
+    config.oauth.binance = sim
+        .oauth_provider(keyfolio::exchange::ExchangeId::Binance)
+        .into();
+    config.oauth.okx = sim
+        .oauth_provider(keyfolio::exchange::ExchangeId::Okx)
+        .into();
     let ctx = Context::open(paths, config, SecretStore::memory())?;
-    let sim = keyfolio::exchange::sim::Simulator::start(0).await?;
     keyfolio::app::run(ctx, Some(sim)).await?;
     Ok(cli::exit::OK)
 }

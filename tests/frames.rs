@@ -197,3 +197,97 @@ fn no_color_drops_colors() {
             .any(|c| c.fg != ratatui::style::Color::Reset)
     );
 }
+
+fn oauth_view(phase: keyfolio::app::state::OAuthPhase) -> Modal {
+    use keyfolio::oauth::FlowKind;
+    Modal::OAuth(keyfolio::app::state::OAuthView {
+        exchange: keyfolio::exchange::ExchangeId::Okx,
+        flows: vec![FlowKind::Device, FlowKind::Pkce],
+        flow: FlowKind::Device,
+        phase,
+        reauthorize: None,
+    })
+}
+
+#[test]
+fn oauth_sign_in_phases() {
+    use keyfolio::app::state::{OAuthOffer, OAuthPhase};
+    use keyfolio::exchange::ExchangeId;
+    use keyfolio::oauth::FlowKind;
+    let mut state = state();
+    state.oauth = vec![OAuthOffer {
+        exchange: ExchangeId::Okx,
+        flows: vec![FlowKind::Device, FlowKind::Pkce],
+        preferred: FlowKind::Device,
+    }];
+    let text = frame_text(&state, 80, 24);
+    assert!(
+        text.contains("sign in with OAuth"),
+        "the OKX card offers OAuth:\n{text}"
+    );
+    assert!(
+        text.contains("OAuth: registered apps"),
+        "Binance has no client id:\n{text}"
+    );
+    snap("oauth_offered", &state);
+    let phases = [
+        ("oauth_choose", OAuthPhase::Choose),
+        (
+            "oauth_browser",
+            OAuthPhase::Browser {
+                url: "https://www.okx.com/account/oauth?client_id=abc&state=xyz".into(),
+                opened: false,
+            },
+        ),
+        (
+            "oauth_device",
+            OAuthPhase::Device {
+                uri: "https://www.okx.com/device".into(),
+                code: "WDJB-MJHT".into(),
+            },
+        ),
+        (
+            "oauth_failed",
+            OAuthPhase::Failed(
+                "The exchange refused the sign-in (access_denied): approve it to connect.".into(),
+            ),
+        ),
+        (
+            "oauth_saved",
+            OAuthPhase::Saved {
+                label: "OKX".into(),
+                assets: 5,
+            },
+        ),
+    ];
+    for (name, phase) in phases {
+        state.modal = Some(oauth_view(phase));
+        snap(name, &state);
+    }
+    state.modal = Some(oauth_view(OAuthPhase::Device {
+        uri: "https://www.okx.com/device".into(),
+        code: "WDJB-MJHT".into(),
+    }));
+    assert!(frame_text(&state, 80, 24).contains("WDJB-MJHT"));
+}
+
+#[test]
+fn an_expired_oauth_sign_in_asks_to_reauthorize() {
+    let mut state = state();
+    let mut list = every_status();
+    list[0].auth_kind = keyfolio::store::db::AuthKind::OAuth;
+    list[0].paused = true;
+    list[0].last_error = Some(keyfolio::store::db::StoredError {
+        kind: keyfolio::exchange::FailureKind::InvalidKey,
+        message: "the refresh token was refused".into(),
+        since: now(),
+    });
+    state.set_connections(list);
+    let text = frame_text(&state, 80, 24);
+    assert!(
+        text.contains("Reauthorize") && text.contains("Press a to sign in again"),
+        "{text}"
+    );
+    assert!(text.contains("OAuth sign-in"), "{text}");
+    snap("reauthorize", &state);
+}

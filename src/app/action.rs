@@ -1,8 +1,10 @@
 //! Actions (user intents and task results) flowing into `update`, and the effects it asks for.
 
 use super::form::ConnectRequest;
-use super::state::{Detail, PortfolioRow};
+use super::state::{Detail, OAuthPhase, PortfolioRow};
+use crate::exchange::ExchangeId;
 use crate::exchange::{AccountSnapshot, Failure, Permissions};
+use crate::oauth::FlowKind;
 use crate::store::db::ConnectionRecord;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
@@ -29,6 +31,10 @@ pub enum Action {
     },
     /// The result of validating (and saving) a key from the form.
     ConnectFinished(ConnectOutcome),
+    /// An OAuth sign-in moved on (the browser URL or the device code is known).
+    OAuthProgress(OAuthPhase),
+    /// An OAuth sign-in ended.
+    OAuthFinished(ConnectOutcome),
     /// A background task failed in a way the trader should see.
     Notice(String),
 }
@@ -62,6 +68,21 @@ pub enum Effect {
         request: ConnectRequest,
         accept_withdraw_risk: bool,
     },
-    /// The trader pressed Esc while the key was being checked.
+    /// The trader pressed Esc while the key was being checked (or a sign-in ran).
     CancelConnect,
+    /// Run an OAuth sign-in; with `reauthorize`, replace that connection's tokens.
+    StartOAuth {
+        exchange: ExchangeId,
+        flow: FlowKind,
+        label: String,
+        reauthorize: Option<i64>,
+    },
+    /// Demo only: answer the simulator's consent page as the trader's browser would.
+    DemoApprove {
+        url: String,
+    },
+    /// Demo only: enter the device code on the simulator's page.
+    DemoApproveDevice {
+        code: String,
+    },
 }

@@ -14,6 +14,7 @@ pub enum Intent {
     Resync,
     ResyncAll,
     Disconnect,
+    Reauthorize,
     Portfolio,
     Help,
     Back,
@@ -90,6 +91,14 @@ pub const BINDINGS: &[Binding] = &[
         short: "disconnect",
         help: "Disconnect the selected connection (asks first)",
         in_status_bar: true,
+    },
+    Binding {
+        intent: Intent::Reauthorize,
+        keys: &[KeyCode::Char('a')],
+        shown: "a",
+        short: "sign in",
+        help: "Sign in again (an OAuth connection showing Reauthorize)",
+        in_status_bar: false,
     },
     Binding {
         intent: Intent::Portfolio,

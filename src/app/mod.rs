@@ -9,16 +9,20 @@ pub mod update;
 
 use crate::context::ConnectError;
 use crate::context::Context;
+use crate::exchange::ExchangeId;
 use crate::exchange::sim::SimHandle;
+use crate::oauth::{self, FlowKind};
 use crate::sync::{Engine, SyncEvent};
 use crate::ui::{self, theme::Theme};
 use action::{Action, ConnectOutcome, Effect};
+use anyhow::Context as _;
 use anyhow::Result;
 use chrono::{Local, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use form::ConnectRequest;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
+use state::OAuthPhase;
 use state::{Detail, PortfolioRow, State};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,6 +37,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
         ctx.config.sync_interval(),
     );
     state.demo = demo.is_some();
+    state.oauth = oauth_offers(&ctx.config);
     state.demo_sim = demo;
     state.set_connections(ctx.connections().await?);
     let theme = Theme::from_env();
@@ -42,10 +47,28 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
 
     let mut terminal = ratatui::init();
     crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
-    let runner = Runner::new(ctx, engine);
-    let result = event_loop(&mut terminal, &runner, sync_rx, &mut state, theme).await;
+    let (tx, rx) = mpsc::unbounded_channel::<Action>();
+    let runner = Runner::new(ctx, engine)
+        .with_progress(tx.clone())
+        .with_demo(state.demo_sim.clone());
+    let result = event_loop(&mut terminal, &runner, sync_rx, (tx, rx), &mut state, theme).await;
     restore_terminal();
     result
+}
+
+/// OAuth is offered where a client id is configured, with the flow that suits this session.
+pub fn oauth_offers(config: &crate::config::Config) -> Vec<state::OAuthOffer> {
+    ExchangeId::ALL
+        .into_iter()
+        .filter_map(|exchange| {
+            let provider = config.provider(exchange);
+            provider.is_configured().then(|| state::OAuthOffer {
+                exchange,
+                flows: oauth::available_flows(&provider),
+                preferred: oauth::preferred_flow(&provider),
+            })
+        })
+        .collect()
 }
 
 /// Leaves the alternate screen and raw mode; safe to call twice.
@@ -59,18 +82,25 @@ pub fn restore_terminal() {
 pub struct Runner {
     ctx: Context,
     engine: Engine,
-    /// The connect being validated, so Esc can abort it.
+    /// The connect being validated (or sign-in running), so Esc can abort it.
     connecting: Arc<Mutex<Option<tokio::task::AbortHandle>>>,
+    /// Where long effects report progress before they end (the OAuth URL or code).
+    progress: Option<mpsc::UnboundedSender<Action>>,
+    /// The demo's simulator, which can play the trader's browser.
+    demo: Option<SimHandle>,
 }
 
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     runner: &Runner,
     mut sync_events: mpsc::UnboundedReceiver<SyncEvent>,
+    (tx, mut rx): (
+        mpsc::UnboundedSender<Action>,
+        mpsc::UnboundedReceiver<Action>,
+    ),
     state: &mut State,
     theme: Theme,
 ) -> Result<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut events = EventStream::new();
     let mut sigterm = signal_terminate()?;
     let mut dirty = true;
@@ -121,7 +151,7 @@ fn next_tick(state: &State) -> Duration {
         .form
         .as_ref()
         .is_some_and(|f| *f.phase() == form::FormPhase::Validating);
-    if !state.syncing.is_empty() || validating {
+    if !state.syncing.is_empty() || validating || state.oauth_waiting() {
         return Duration::from_millis(150);
     }
     let millis = state.now.timestamp_subsec_millis() as u64;
@@ -148,7 +178,7 @@ fn spawn_reload(ctx: &Context, tx: mpsc::UnboundedSender<Action>) {
 
 /// Runs one effect as a task; its result comes back as an action.
 fn spawn_effect(runner: Runner, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
-    let is_connect = matches!(effect, Effect::Connect { .. });
+    let is_connect = matches!(effect, Effect::Connect { .. } | Effect::StartOAuth { .. });
     if matches!(effect, Effect::CancelConnect) {
         if let Some(task) = runner.connecting.lock().unwrap().take() {
             task.abort();
@@ -204,6 +234,95 @@ async fn connect(
     actions
 }
 
+/// Runs an OAuth sign-in: the browser (PKCE) or device flow, then saves the connection,
+/// or replaces the tokens of the one being reauthorized.
+async fn sign_in(
+    runner: &Runner,
+    exchange: ExchangeId,
+    flow: FlowKind,
+    label: &str,
+    reauthorize: Option<i64>,
+) -> Vec<Action> {
+    let provider = runner.ctx.config.provider(exchange);
+    let tokens = match flow {
+        FlowKind::Pkce => match oauth::start_pkce(&provider).await {
+            Ok(start) => {
+                let opened = oauth::open_browser(&start.authorize_url);
+                runner.report(Action::OAuthProgress(OAuthPhase::Browser {
+                    url: start.authorize_url.clone(),
+                    opened,
+                }));
+                start.finish(Duration::from_secs(300)).await
+            }
+            Err(e) => Err(e),
+        },
+        FlowKind::Device => match oauth::start_device(&provider).await {
+            Ok(start) => {
+                runner.report(Action::OAuthProgress(OAuthPhase::Device {
+                    uri: start.verification_uri.clone(),
+                    code: start.user_code.clone(),
+                }));
+                start.finish().await
+            }
+            Err(e) => Err(e),
+        },
+    };
+    let outcome = match tokens {
+        Err(e) => ConnectOutcome::Refused(e.to_string()),
+        Ok(tokens) => match reauthorize {
+            Some(id) => match runner.ctx.reauthorize(id, tokens).await {
+                Ok(()) => {
+                    let _ = runner.engine.sync(id).await;
+                    ConnectOutcome::Saved {
+                        label: label.to_string(),
+                        assets: 0,
+                        permissions: None,
+                    }
+                }
+                Err(e) => ConnectOutcome::Refused(format!("Not saved: {e}")),
+            },
+            None => match runner.ctx.connect_oauth(exchange, label, tokens).await {
+                Ok((_, snapshot)) => {
+                    runner.engine.wake();
+                    ConnectOutcome::Saved {
+                        label: label.to_string(),
+                        assets: snapshot.balances.len(),
+                        permissions: snapshot.permissions,
+                    }
+                }
+                Err(ConnectError::Rejected(f)) => ConnectOutcome::Rejected(f),
+                Err(e) => ConnectOutcome::Refused(format!("Not saved: {e}")),
+            },
+        },
+    };
+    let mut actions = vec![Action::OAuthFinished(outcome)];
+    if let Ok(list) = runner.ctx.connections().await {
+        actions.push(Action::Connections(list));
+    }
+    actions
+}
+
+/// Demo only: approves on the simulator's consent page and follows its redirect to
+/// keyfolio's loopback listener, as the trader's browser would.
+async fn demo_approve(runner: &Runner, url: &str) -> Result<()> {
+    let Some(sim) = &runner.demo else {
+        return Ok(());
+    };
+    sim.set_consent(true);
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let answer = browser.get(url).send().await?;
+    let location = answer
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .context("the simulator did not redirect")?
+        .to_string();
+    browser.get(location).send().await?;
+    Ok(())
+}
+
 impl Runner {
     /// Effects run against this context; syncs go through `engine`.
     pub fn new(ctx: Context, engine: Engine) -> Self {
@@ -211,6 +330,26 @@ impl Runner {
             ctx,
             engine,
             connecting: Arc::default(),
+            progress: None,
+            demo: None,
+        }
+    }
+
+    /// Sends progress actions (before an effect ends) to `tx`.
+    pub fn with_progress(mut self, tx: mpsc::UnboundedSender<Action>) -> Self {
+        self.progress = Some(tx);
+        self
+    }
+
+    /// Lets the demo's simulator answer consent pages.
+    pub fn with_demo(mut self, sim: Option<SimHandle>) -> Self {
+        self.demo = sim;
+        self
+    }
+
+    fn report(&self, action: Action) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.send(action);
         }
     }
 }
@@ -258,6 +397,22 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
                 accept_withdraw_risk,
             } => connect(runner, request, accept_withdraw_risk).await,
             Effect::CancelConnect => vec![],
+            Effect::StartOAuth {
+                exchange,
+                flow,
+                label,
+                reauthorize,
+            } => sign_in(runner, exchange, flow, &label, reauthorize).await,
+            Effect::DemoApprove { url } => {
+                demo_approve(runner, &url).await?;
+                vec![]
+            }
+            Effect::DemoApproveDevice { code } => {
+                if let Some(sim) = &runner.demo {
+                    sim.approve_device(&code);
+                }
+                vec![]
+            }
             Effect::Sync(ids) => {
                 // A resync clears a pause; the outcome arrives through the engine's events.
                 let clear = ids.clone();

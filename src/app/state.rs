@@ -1,7 +1,8 @@
 //! Everything the screen shows, and nothing else: rendering is a pure function of [`State`].
 
 use crate::exchange::{Balance, ExchangeId, FailureKind};
-use crate::store::db::{ConnectionRecord, SyncRun};
+use crate::oauth::FlowKind;
+use crate::store::db::{AuthKind, ConnectionRecord, SyncRun};
 use chrono::{DateTime, FixedOffset, Utc};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct State {
     pub form: Option<crate::app::form::KeyForm>,
     /// The request being validated or waiting for the withdraw confirmation.
     pub pending_connect: Option<crate::app::form::ConnectRequest>,
+    /// Exchanges where OAuth sign-in is offered (a client id is configured).
+    pub oauth: Vec<OAuthOffer>,
     /// One line under the cards: the last outcome or warning.
     pub notice: Option<Notice>,
     /// Spinner frame, advanced while something runs.
@@ -52,16 +55,54 @@ pub enum CardRef {
 pub enum Modal {
     Help,
     Detail(Detail),
-    /// Placeholder shown by Connect until the key form opens.
-    Message {
-        title: String,
-        body: String,
-    },
+    /// Sign in with OAuth (a new connection, or again for one that needs it).
+    OAuth(OAuthView),
     ConfirmDisconnect {
         id: i64,
         purge: bool,
     },
     Portfolio(Vec<PortfolioRow>),
+}
+
+/// The OAuth sign-in window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthView {
+    pub exchange: ExchangeId,
+    pub flows: Vec<FlowKind>,
+    pub flow: FlowKind,
+    pub phase: OAuthPhase,
+    /// Signing in again for this connection, rather than creating one.
+    pub reauthorize: Option<i64>,
+}
+
+/// Where a sign-in stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OAuthPhase {
+    Choose,
+    Starting,
+    /// Waiting for the browser; the URL is shown for copying when no browser opened.
+    Browser {
+        url: String,
+        opened: bool,
+    },
+    /// Waiting for the trader to enter the code on another device.
+    Device {
+        uri: String,
+        code: String,
+    },
+    Failed(String),
+    Saved {
+        label: String,
+        assets: usize,
+    },
+}
+
+/// OAuth as offered for one exchange (only where a client id is configured).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthOffer {
+    pub exchange: ExchangeId,
+    pub flows: Vec<FlowKind>,
+    pub preferred: FlowKind,
 }
 
 /// The detail view of one connection, loaded from storage when opened.
@@ -91,6 +132,8 @@ pub enum Status {
     Stale,
     Error(FailureKind),
     Paused(FailureKind),
+    /// An OAuth sign-in that can no longer be refreshed.
+    Reauthorize,
     Disconnected,
 }
 
@@ -104,6 +147,7 @@ impl Status {
             Self::Stale => "Stale".into(),
             Self::Error(kind) => format!("Error: {}", kind.label()),
             Self::Paused(kind) => format!("Paused: {}", kind.label()),
+            Self::Reauthorize => "Reauthorize".into(),
             Self::Disconnected => "Disconnected".into(),
         }
     }
@@ -123,10 +167,28 @@ impl State {
             modal: None,
             form: None,
             pending_connect: None,
+            oauth: Vec::new(),
             notice: None,
             spinner: 0,
             quit: false,
         }
+    }
+
+    /// An OAuth sign-in is running (its spinner turns).
+    pub fn oauth_waiting(&self) -> bool {
+        matches!(
+            &self.modal,
+            Some(Modal::OAuth(OAuthView {
+                phase: OAuthPhase::Starting
+                    | OAuthPhase::Browser { .. }
+                    | OAuthPhase::Device { .. },
+                ..
+            }))
+        )
+    }
+
+    pub fn oauth_offer(&self, exchange: ExchangeId) -> Option<&OAuthOffer> {
+        self.oauth.iter().find(|o| o.exchange == exchange)
     }
 
     /// Labels in use, for the form's default label.
@@ -175,6 +237,9 @@ impl State {
             return Status::Syncing;
         }
         if let Some(err) = &c.last_error {
+            if c.paused && c.auth_kind == AuthKind::OAuth && err.kind == FailureKind::InvalidKey {
+                return Status::Reauthorize;
+            }
             return if c.paused {
                 Status::Paused(err.kind)
             } else {

@@ -3,7 +3,7 @@
 use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{FormOutcome, FormPhase, KeyForm};
 use super::keys::{self, Intent};
-use super::state::{CardRef, Modal, Notice, State};
+use super::state::{CardRef, Modal, Notice, OAuthPhase, OAuthView, State, Status};
 use crate::exchange::ExchangeId;
 use crossterm::event::KeyCode;
 
@@ -32,7 +32,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             {
                 form.spinner_tick();
             }
-            if !state.syncing.is_empty() {
+            if !state.syncing.is_empty() || state.oauth_waiting() {
                 state.spinner = state.spinner.wrapping_add(1);
             }
             vec![]
@@ -113,6 +113,28 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::OAuthProgress(phase) => {
+            if let Some(Modal::OAuth(view)) = state.modal.as_mut() {
+                view.phase = phase;
+            }
+            vec![]
+        }
+        Action::OAuthFinished(outcome) => {
+            let Some(Modal::OAuth(view)) = state.modal.as_mut() else {
+                return vec![];
+            };
+            view.phase = match outcome {
+                ConnectOutcome::Saved { label, assets, .. } => OAuthPhase::Saved { label, assets },
+                ConnectOutcome::Rejected(f) => {
+                    OAuthPhase::Failed(format!("{f}. {}", f.kind.fix(view.exchange)))
+                }
+                ConnectOutcome::WithdrawRisk(_) => {
+                    OAuthPhase::Failed("the sign-in grants withdrawals".into())
+                }
+                ConnectOutcome::Refused(why) => OAuthPhase::Failed(why),
+            };
+            vec![]
+        }
         Action::Notice(text) => {
             state.notice = Some(Notice {
                 text,
@@ -177,6 +199,35 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
                 });
             }
         }
+        Intent::Reauthorize => {
+            let Some(c) = state.selected_connection() else {
+                return vec![];
+            };
+            let (id, exchange) = (c.id, c.exchange);
+            if state.status(c) != Status::Reauthorize {
+                return vec![];
+            }
+            match state.oauth_offer(exchange) {
+                Some(offer) => {
+                    state.modal = Some(Modal::OAuth(OAuthView {
+                        exchange,
+                        flows: offer.flows.clone(),
+                        flow: offer.preferred,
+                        phase: OAuthPhase::Choose,
+                        reauthorize: Some(id),
+                    }));
+                }
+                None => {
+                    state.notice = Some(Notice {
+                        text: format!(
+                            "OAuth for {} needs a client id in config.toml",
+                            exchange.name()
+                        ),
+                        is_error: true,
+                    })
+                }
+            }
+        }
         Intent::Portfolio => {
             state.modal = Some(Modal::Portfolio(vec![]));
             return vec![Effect::LoadPortfolio];
@@ -185,8 +236,25 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
     vec![]
 }
 
-/// Opens the API-key form; in the demo it comes filled with the simulator's read-only key.
+/// Opens OAuth sign-in where the exchange offers it, else the API-key form.
 fn open_connect(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
+    match state.oauth_offer(exchange) {
+        Some(offer) => {
+            state.modal = Some(Modal::OAuth(OAuthView {
+                exchange,
+                flows: offer.flows.clone(),
+                flow: offer.preferred,
+                phase: OAuthPhase::Choose,
+                reauthorize: None,
+            }));
+            vec![]
+        }
+        None => open_key_form(state, exchange),
+    }
+}
+
+/// Opens the API-key form; in the demo it comes filled with the simulator's read-only key.
+fn open_key_form(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
     let mut form = KeyForm::new(exchange, &state.labels());
     if let Some(sim) = &state.demo_sim
         && let Some(a) = sim.account_on(exchange.id(), "read-only")
@@ -196,6 +264,54 @@ fn open_connect(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
     }
     state.form = Some(form);
     vec![]
+}
+
+/// Keys in the OAuth window.
+fn oauth_key(state: &mut State, mut view: OAuthView, code: KeyCode) -> Vec<Effect> {
+    let mut effects = vec![];
+    let mut keep = true;
+    match (&view.phase, code) {
+        (
+            OAuthPhase::Choose,
+            KeyCode::Tab | KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down,
+        ) => {
+            let at = view.flows.iter().position(|f| *f == view.flow).unwrap_or(0);
+            view.flow = view.flows[(at + 1) % view.flows.len()];
+        }
+        (OAuthPhase::Choose, KeyCode::Enter) => {
+            view.phase = OAuthPhase::Starting;
+            effects.push(Effect::StartOAuth {
+                exchange: view.exchange,
+                flow: view.flow,
+                label: crate::app::form::default_label(view.exchange, &state.labels()),
+                reauthorize: view.reauthorize,
+            });
+        }
+        (OAuthPhase::Choose, KeyCode::Char('k')) if view.reauthorize.is_none() => {
+            return open_key_form(state, view.exchange);
+        }
+        (OAuthPhase::Browser { url, .. }, KeyCode::Char('a')) if state.demo_sim.is_some() => {
+            effects.push(Effect::DemoApprove { url: url.clone() });
+        }
+        (OAuthPhase::Device { code, .. }, KeyCode::Char('a')) if state.demo_sim.is_some() => {
+            effects.push(Effect::DemoApproveDevice { code: code.clone() });
+        }
+        (OAuthPhase::Failed(_), KeyCode::Enter) => view.phase = OAuthPhase::Choose,
+        (OAuthPhase::Saved { .. }, KeyCode::Enter | KeyCode::Esc) => keep = false,
+        (
+            OAuthPhase::Starting | OAuthPhase::Browser { .. } | OAuthPhase::Device { .. },
+            KeyCode::Esc,
+        ) => {
+            keep = false;
+            effects.push(Effect::CancelConnect);
+        }
+        (_, KeyCode::Esc) => keep = false,
+        _ => {}
+    }
+    if keep {
+        state.modal = Some(Modal::OAuth(view));
+    }
+    effects
 }
 
 /// Keys while the API-key form is open.
@@ -238,6 +354,7 @@ fn form_key(state: &mut State, key: crossterm::event::KeyEvent) -> Vec<Effect> {
 /// Keys while a window is open. The window was taken out of the state; put it back to keep it.
 fn modal_key(state: &mut State, modal: Modal, code: KeyCode) -> Vec<Effect> {
     match (modal, code) {
+        (Modal::OAuth(view), code) => oauth_key(state, view, code),
         (Modal::ConfirmDisconnect { id, purge }, KeyCode::Char('y') | KeyCode::Enter) => {
             vec![Effect::Disconnect { id, purge }]
         }

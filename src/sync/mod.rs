@@ -314,18 +314,17 @@ impl Engine {
         let provider = self.ctx.config.provider(record.exchange);
         let fetched =
             oauth::fetch_account(record.exchange, &provider, &tokens, with_permissions).await;
-        if let Some(new) = fetched.new_tokens {
-            if let Err(e) = self
+        if let Some(new) = fetched.new_tokens
+            && let Err(e) = self
                 .ctx
                 .secrets
                 .put_raw(&record.secret_ref, new.to_secret_json())
                 .await
-            {
-                tracing::warn!(
-                    "could not store refreshed tokens of connection {}: {e}",
-                    record.id
-                );
-            }
+        {
+            tracing::warn!(
+                "could not store refreshed tokens of connection {}: {e}",
+                record.id
+            );
         }
         fetched.result
     }

@@ -3,7 +3,7 @@
 use super::theme::{SPINNER, Theme, badge_symbol};
 use crate::app::state::{CardRef, State, Status, ago, until};
 use crate::exchange::ExchangeId;
-use crate::store::db::ConnectionRecord;
+use crate::store::db::{AuthKind, ConnectionRecord};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -52,7 +52,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             CardRef::Connection(i) => {
                 connection_card(frame, rect, state, &state.connections[i], selected, theme)
             }
-            CardRef::Connect(exchange) => connect_card(frame, rect, exchange, selected, theme),
+            CardRef::Connect(exchange) => {
+                let oauth = state.oauth_offer(exchange).is_some();
+                connect_card(frame, rect, exchange, oauth, selected, theme)
+            }
         }
         y += h;
     }
@@ -102,9 +105,13 @@ fn connection_card(
         Span::styled("Last sync ", theme.dim()),
         Span::raw(last_sync),
         Span::styled("  Key ", theme.dim()),
-        Span::raw(format!("••••{}", c.key_hint)),
+        Span::raw(credential_label(c)),
     ]);
     let second = match (&c.last_error, status) {
+        (Some(_), Status::Reauthorize) => Line::from(vec![
+            Span::styled("The sign-in expired or was revoked. ", theme.error()),
+            Span::styled("Press a to sign in again.", theme.warning()),
+        ]),
         (Some(err), Status::Error(_) | Status::Paused(_)) => {
             let mut spans = vec![Span::styled(format!("{} ", err.message), theme.error())];
             spans.push(Span::styled(
@@ -154,7 +161,22 @@ fn connection_card(
     );
 }
 
-fn connect_card(frame: &mut Frame, area: Rect, exchange: ExchangeId, selected: bool, theme: Theme) {
+/// How a connection authenticates, as shown: the API key's last 4 characters, or OAuth.
+pub fn credential_label(c: &ConnectionRecord) -> String {
+    match c.auth_kind {
+        AuthKind::OAuth => "OAuth sign-in".to_string(),
+        AuthKind::ApiKey => format!("••••{}", c.key_hint),
+    }
+}
+
+fn connect_card(
+    frame: &mut Frame,
+    area: Rect,
+    exchange: ExchangeId,
+    oauth: bool,
+    selected: bool,
+    theme: Theme,
+) {
     let marker = if selected { "▶ " } else { "" };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -163,14 +185,14 @@ fn connect_card(frame: &mut Frame, area: Rect, exchange: ExchangeId, selected: b
             format!(" {marker}+ Connect {} ", exchange.name()),
             theme.title(),
         ));
-    let what = match exchange {
-        ExchangeId::Binance => "API key + secret (HMAC or Ed25519)",
-        ExchangeId::Okx => "API key + secret + passphrase",
+    let what = match (oauth, exchange) {
+        (true, _) => "Enter: sign in with OAuth, or use an API key",
+        (false, ExchangeId::Binance) => "Enter: API key (HMAC or Ed25519) · OAuth: registered apps",
+        (false, ExchangeId::Okx) => "Enter: API key + passphrase · OAuth: registered apps",
     };
     let line = Line::from(vec![
         Span::styled("Not connected  ", theme.dim()),
         Span::raw(what),
-        Span::styled("  press Enter", theme.dim()),
     ]);
     frame.render_widget(
         Paragraph::new(line).block(block.padding(Padding::horizontal(1))),

@@ -34,7 +34,7 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
             Span::styled("Status  ", theme.dim()),
             Span::styled(status.label(), theme.badge(status)),
             Span::styled("   Key ", theme.dim()),
-            Span::raw(format!("••••{}", c.key_hint)),
+            Span::raw(super::cards::credential_label(c)),
             Span::raw(
                 c.key_type
                     .map_or(String::new(), |k| format!(" ({})", k.label())),

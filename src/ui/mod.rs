@@ -4,6 +4,7 @@ pub mod cards;
 pub mod detail;
 pub mod help;
 pub mod key_form;
+pub mod oauth;
 pub mod portfolio;
 pub mod theme;
 
@@ -12,7 +13,7 @@ use crate::app::state::{Modal, State};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use theme::Theme;
 
 /// Draws the whole screen.
@@ -54,16 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
             detail::draw_confirm(frame, state, *id, *purge, theme)
         }
         Some(Modal::Portfolio(rows)) => portfolio::draw(frame, state, rows, theme),
-        Some(Modal::Message { title, body }) => {
-            let area = centered(frame.area(), 64, 8);
-            frame.render_widget(Clear, area);
-            frame.render_widget(
-                Paragraph::new(body.as_str())
-                    .wrap(Wrap { trim: false })
-                    .block(modal_block(title, "Esc close", theme)),
-                area,
-            );
-        }
+        Some(Modal::OAuth(view)) => oauth::draw(frame, state, view, theme),
     }
 }
 

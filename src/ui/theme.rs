@@ -70,7 +70,7 @@ impl Theme {
             Status::Synced => self.fg(Color::Green),
             Status::Syncing | Status::Validating => self.fg(Color::Cyan),
             Status::Stale => self.fg(Color::Yellow),
-            Status::Error(_) | Status::Paused(_) => self.fg(Color::Red),
+            Status::Error(_) | Status::Paused(_) | Status::Reauthorize => self.fg(Color::Red),
             Status::NotConnected | Status::Disconnected => self.dim(),
         };
         style.add_modifier(Modifier::BOLD)
@@ -85,6 +85,7 @@ pub fn badge_symbol(status: Status) -> &'static str {
         Status::Stale => "◐",
         Status::Error(_) => "✗",
         Status::Paused(_) => "‖",
+        Status::Reauthorize => "↻",
         Status::NotConnected | Status::Disconnected => "○",
     }
 }

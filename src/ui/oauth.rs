@@ -1,0 +1,130 @@
+//! The OAuth sign-in window: choose the flow, then the browser URL or the device code.
+
+use super::theme::{SPINNER, Theme};
+use super::{centered, modal_block};
+use crate::app::state::{OAuthPhase, OAuthView, State};
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
+    let name = view.exchange.name();
+    let title = match view.reauthorize {
+        Some(_) => format!("Sign in to {name} again"),
+        None => format!("Connect {name} with OAuth"),
+    };
+    let spinner = SPINNER[state.spinner % SPINNER.len()];
+    let demo = state.demo_sim.is_some();
+    let (lines, keys): (Vec<Line>, &str) = match &view.phase {
+        OAuthPhase::Choose => {
+            let mut lines = vec![
+                Line::from(format!(
+                    "{name} lets you sign in instead of copying an API key."
+                )),
+                Line::from("keyfolio asks for read access only; tokens stay in your keyring."),
+                Line::from(""),
+            ];
+            for flow in &view.flows {
+                let chosen = *flow == view.flow;
+                lines.push(Line::from(vec![
+                    Span::styled(if chosen { " (•) " } else { " ( ) " }, theme.key()),
+                    Span::raw(flow.label()),
+                ]));
+            }
+            let keys = if view.reauthorize.is_some() {
+                "Tab switch  Enter sign in  Esc cancel"
+            } else {
+                "Tab switch  Enter sign in  k use an API key  Esc cancel"
+            };
+            (lines, keys)
+        }
+        OAuthPhase::Starting => (
+            vec![Line::from(format!("{spinner} Starting the sign-in…"))],
+            "Esc cancel",
+        ),
+        OAuthPhase::Browser { url, opened } => {
+            let mut lines = vec![
+                Line::from(if *opened {
+                    format!("{spinner} Your browser opened {name}'s sign-in page. Approve there.")
+                } else {
+                    format!("{spinner} No browser opened. Open this address to sign in:")
+                }),
+                Line::from(""),
+                Line::from(Span::styled(url.as_str(), theme.key())),
+                Line::from(""),
+                Line::from(Span::styled(
+                    "keyfolio waits for the browser (5 minutes at most).",
+                    theme.dim(),
+                )),
+            ];
+            if demo {
+                lines.push(Line::from(Span::styled(
+                    "Demo: press a to approve as the simulated exchange.",
+                    theme.warning(),
+                )));
+            }
+            (
+                lines,
+                if demo {
+                    "a approve (demo)  Esc cancel"
+                } else {
+                    "Esc cancel"
+                },
+            )
+        }
+        OAuthPhase::Device { uri, code } => {
+            let mut lines = vec![
+                Line::from(format!("{spinner} On any device, open:")),
+                Line::from(Span::styled(uri.as_str(), theme.key())),
+                Line::from("and enter the code:"),
+                Line::from(Span::styled(format!("   {code}"), theme.title())),
+                Line::from(""),
+                Line::from(Span::styled(
+                    "keyfolio checks at the interval the exchange asks for.",
+                    theme.dim(),
+                )),
+            ];
+            if demo {
+                lines.push(Line::from(Span::styled(
+                    "Demo: press a to approve as the simulated exchange.",
+                    theme.warning(),
+                )));
+            }
+            (
+                lines,
+                if demo {
+                    "a approve (demo)  Esc cancel"
+                } else {
+                    "Esc cancel"
+                },
+            )
+        }
+        OAuthPhase::Failed(why) => (
+            vec![
+                Line::from(Span::styled("The sign-in did not complete.", theme.error())),
+                Line::from(""),
+                Line::from(why.as_str()),
+            ],
+            "Enter try again  Esc close",
+        ),
+        OAuthPhase::Saved { label, assets } => (
+            vec![Line::from(Span::styled(
+                if view.reauthorize.is_some() {
+                    format!("✓ Signed in again: {label} syncs again.")
+                } else {
+                    format!("✓ Connected {label}: {assets} assets. keyfolio keeps it synced.")
+                },
+                theme.ok(),
+            ))],
+            "Enter close",
+        ),
+    };
+    let area = centered(frame.area(), 90, lines.len() as u16 + 4);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(modal_block(&title, keys, theme)),
+        area,
+    );
+}

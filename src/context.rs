@@ -91,8 +91,19 @@ impl Context {
         self.with_db(|db| db.portfolio()).await
     }
 
-    /// Removes the connection from the list, then its secret from the store.
+    /// Removes the connection from the list, then its secret from the store. An OAuth
+    /// grant is revoked first where the provider can.
     pub async fn disconnect(&self, id: i64, purge: bool) -> Result<()> {
+        let record = self.with_db(move |db| db.connection(id)).await?;
+        if record.auth_kind == AuthKind::OAuth {
+            let provider = self.config.provider(record.exchange);
+            let stored = self.secrets.get_raw(&record.secret_ref).await.ok();
+            if let Some(tokens) = stored.as_deref().and_then(|t| Tokens::from_secret_json(t))
+                && let Err(e) = oauth::revoke(&provider, &tokens).await
+            {
+                tracing::warn!("could not revoke the OAuth grant of connection {id}: {e}");
+            }
+        }
         let secret_ref = self
             .with_db(move |db| db.disconnect(id, purge, Utc::now()))
             .await?;

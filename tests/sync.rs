@@ -234,3 +234,74 @@ async fn disconnect_cancels_the_sync_in_flight() {
         "nothing written after the disconnect"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_exchange_fault_ends_in_a_named_state_with_a_retry_plan() {
+    let home = tempfile::tempdir().unwrap();
+    let config = Config {
+        request_timeout_ms: 1000,
+        ..Config::default()
+    };
+    let ctx = Context::open(Paths::under(home.path()), config, SecretStore::memory()).unwrap();
+    let sim = Simulator::start(0).await.unwrap();
+    let engine = Engine::new(ctx.clone(), None);
+    let cases = [
+        (Fault::Hang, FailureKind::Unreachable),
+        (Fault::TrickleMs(400), FailureKind::Unreachable),
+        (Fault::ResetConnection, FailureKind::Unreachable),
+        (Fault::Html5xx, FailureKind::ExchangeDown),
+        (Fault::Truncated200, FailureKind::UnexpectedResponse),
+        (Fault::NonJson200, FailureKind::UnexpectedResponse),
+        (Fault::RateLimitBurst, FailureKind::RateLimited),
+    ];
+    for exchange in ExchangeId::ALL {
+        let (id, key) = connect(&ctx, &sim, exchange, "trade").await;
+        for (fault, kind) in cases {
+            sim.reset_counts();
+            sim.set_fault(&key, Some(fault));
+            let started = std::time::Instant::now();
+            let failure = engine.sync(id).await.unwrap_err();
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{exchange} {fault:?} took {:?}",
+                started.elapsed()
+            );
+            assert_eq!(failure.kind, kind, "{exchange} {fault:?}: {failure}");
+            let c = ctx.with_db(move |db| db.connection(id)).await.unwrap();
+            assert!(!c.paused, "{exchange} {fault:?} retries by itself");
+            let next = c.next_sync_at.expect("a retry is planned");
+            assert!(
+                next > Utc::now(),
+                "{exchange} {fault:?}: the retry is in the future"
+            );
+            if let Some(wait) = failure.retry_after {
+                assert!(
+                    next >= Utc::now() + chrono::Duration::from_std(wait).unwrap()
+                        - chrono::Duration::seconds(2)
+                );
+            }
+        }
+        sim.set_fault(&key, None);
+    }
+    let a = sim.account_on("binance", "trade").unwrap();
+    sim.set_fault(&a.api_key, Some(Fault::Ban418));
+    let ids = ctx.connections().await.unwrap();
+    let binance = ids
+        .iter()
+        .find(|c| c.exchange == ExchangeId::Binance)
+        .unwrap()
+        .id;
+    let failure = engine.sync(binance).await.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Banned);
+    let next = ctx
+        .with_db(move |db| db.connection(binance))
+        .await
+        .unwrap()
+        .next_sync_at
+        .unwrap();
+    let ban = chrono::Duration::from_std(failure.retry_after.expect("the ban's end")).unwrap();
+    assert!(
+        next >= Utc::now() + ban - chrono::Duration::seconds(2),
+        "the ban is waited out"
+    );
+}

@@ -34,6 +34,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -74,6 +75,8 @@ pub enum Fault {
     NonJson200,
     /// Never answer; the client must time out.
     Hang,
+    /// Answer 200, but send the body one byte every this many milliseconds.
+    TrickleMs(u64),
     /// Close the connection without answering.
     ResetConnection,
 }
@@ -516,6 +519,16 @@ async fn handle(
             }
             _ => {}
         }
+    }
+    if let Some(Fault::TrickleMs(ms)) = fault {
+        let bytes = answer.body.clone().into_bytes();
+        let mut response = finish(&shared, answer);
+        let stream = futures::stream::iter(bytes).then(move |b| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok::<_, std::convert::Infallible>(Bytes::from(vec![b]))
+        });
+        *response.body_mut() = axum::body::Body::from_stream(stream);
+        return response;
     }
     finish(&shared, answer)
 }

@@ -207,16 +207,8 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
             if state.status(c) != Status::Reauthorize {
                 return vec![];
             }
-            match state.oauth_offer(exchange) {
-                Some(offer) => {
-                    state.modal = Some(Modal::OAuth(OAuthView {
-                        exchange,
-                        flows: offer.flows.clone(),
-                        flow: offer.preferred,
-                        phase: OAuthPhase::Choose,
-                        reauthorize: Some(id),
-                    }));
-                }
+            match sign_in_window(state, exchange, Some(id)) {
+                Some(window) => state.modal = Some(window),
                 None => {
                     state.notice = Some(Notice {
                         text: format!(
@@ -238,19 +230,25 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
 
 /// Opens OAuth sign-in where the exchange offers it, else the API-key form.
 fn open_connect(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
-    match state.oauth_offer(exchange) {
-        Some(offer) => {
-            state.modal = Some(Modal::OAuth(OAuthView {
-                exchange,
-                flows: offer.flows.clone(),
-                flow: offer.preferred,
-                phase: OAuthPhase::Choose,
-                reauthorize: None,
-            }));
+    match sign_in_window(state, exchange, None) {
+        Some(window) => {
+            state.modal = Some(window);
             vec![]
         }
         None => open_key_form(state, exchange),
     }
+}
+
+/// The OAuth window for an exchange that offers OAuth, at its first step.
+fn sign_in_window(state: &State, exchange: ExchangeId, reauthorize: Option<i64>) -> Option<Modal> {
+    let offer = state.oauth_offer(exchange)?;
+    Some(Modal::OAuth(OAuthView {
+        exchange,
+        flows: offer.flows.clone(),
+        flow: offer.preferred,
+        phase: OAuthPhase::Choose,
+        reauthorize,
+    }))
 }
 
 /// Opens the API-key form; in the demo it comes filled with the simulator's read-only key.

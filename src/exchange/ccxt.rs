@@ -316,22 +316,12 @@ impl ExchangeClient {
         with_permissions: bool,
     ) -> Result<AccountSnapshot, Failure> {
         let body = self.call_correcting_clock(key, core, Call::Balance).await?;
-        let balances = match key.exchange {
-            ExchangeId::Binance => parse::binance_balances(&body),
-            ExchangeId::Okx => parse::okx_balances(&body),
-        }
-        .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?;
+        let balances = parse::balances(key.exchange, &body)?;
         let permissions = if with_permissions {
             let body = self
                 .call_correcting_clock(key, core, Call::Permissions)
                 .await?;
-            Some(
-                match key.exchange {
-                    ExchangeId::Binance => parse::binance_permissions(&body),
-                    ExchangeId::Okx => parse::okx_permissions(&body),
-                }
-                .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
-            )
+            Some(parse::permissions(key.exchange, &body)?)
         } else {
             None
         };

@@ -44,20 +44,10 @@ pub async fn fetch(
 ) -> Result<AccountSnapshot, Failure> {
     let (balance_path, permissions_path) = paths(exchange);
     let body = get(exchange, api_base, balance_path, access).await?;
-    let balances = match exchange {
-        ExchangeId::Binance => parse::binance_balances(&body),
-        ExchangeId::Okx => parse::okx_balances(&body),
-    }
-    .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?;
+    let balances = parse::balances(exchange, &body)?;
     let permissions = if with_permissions {
         let body = get(exchange, api_base, permissions_path, access).await?;
-        Some(
-            match exchange {
-                ExchangeId::Binance => parse::binance_permissions(&body),
-                ExchangeId::Okx => parse::okx_permissions(&body),
-            }
-            .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
-        )
+        Some(parse::permissions(exchange, &body)?)
     } else {
         None
     };

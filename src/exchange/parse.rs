@@ -3,7 +3,7 @@
 //! Amounts stay the exchange's decimal strings (CCXT's typed balances are f64 and would
 //! round them). Anything malformed is an error, never an empty portfolio.
 
-use super::{Balance, Permissions};
+use super::{Balance, ExchangeId, Failure, FailureKind, Permissions};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -31,6 +31,24 @@ fn text(v: &Value, field: &str) -> Result<String, ParseError> {
         Some(Value::String(s)) => Ok(s.clone()),
         _ => Err(format!("field `{field}` is missing")),
     }
+}
+
+/// An exchange's balance answer, or an "unexpected response" failure.
+pub fn balances(exchange: ExchangeId, body: &Value) -> Result<Vec<Balance>, Failure> {
+    match exchange {
+        ExchangeId::Binance => binance_balances(body),
+        ExchangeId::Okx => okx_balances(body),
+    }
+    .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
+}
+
+/// An exchange's permission answer, or an "unexpected response" failure.
+pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Permissions, Failure> {
+    match exchange {
+        ExchangeId::Binance => binance_permissions(body),
+        ExchangeId::Okx => okx_permissions(body),
+    }
+    .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
 }
 
 /// Sums decimal strings exactly; `None` if one is not a decimal.

@@ -7,6 +7,18 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
+/// A waiting step's lines and keys; the demo can approve as the simulated exchange.
+fn waiting(mut lines: Vec<Line<'_>>, demo: bool, theme: Theme) -> (Vec<Line<'_>>, &'static str) {
+    if !demo {
+        return (lines, "Esc cancel");
+    }
+    lines.push(Line::from(Span::styled(
+        "Demo: press a to approve as the simulated exchange.",
+        theme.warning(),
+    )));
+    (lines, "a approve (demo)  Esc cancel")
+}
+
 pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
     let name = view.exchange.name();
     let title = match view.reauthorize {
@@ -43,7 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
             "Esc cancel",
         ),
         OAuthPhase::Browser { url, opened } => {
-            let mut lines = vec![
+            let lines = vec![
                 Line::from(if *opened {
                     format!("{spinner} Your browser opened {name}'s sign-in page. Approve there.")
                 } else {
@@ -57,23 +69,10 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
                     theme.dim(),
                 )),
             ];
-            if demo {
-                lines.push(Line::from(Span::styled(
-                    "Demo: press a to approve as the simulated exchange.",
-                    theme.warning(),
-                )));
-            }
-            (
-                lines,
-                if demo {
-                    "a approve (demo)  Esc cancel"
-                } else {
-                    "Esc cancel"
-                },
-            )
+            waiting(lines, demo, theme)
         }
         OAuthPhase::Device { uri, code } => {
-            let mut lines = vec![
+            let lines = vec![
                 Line::from(format!("{spinner} On any device, open:")),
                 Line::from(Span::styled(uri.as_str(), theme.key())),
                 Line::from("and enter the code:"),
@@ -84,20 +83,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
                     theme.dim(),
                 )),
             ];
-            if demo {
-                lines.push(Line::from(Span::styled(
-                    "Demo: press a to approve as the simulated exchange.",
-                    theme.warning(),
-                )));
-            }
-            (
-                lines,
-                if demo {
-                    "a approve (demo)  Esc cancel"
-                } else {
-                    "Esc cancel"
-                },
-            )
+            waiting(lines, demo, theme)
         }
         OAuthPhase::Failed(why) => (
             vec![

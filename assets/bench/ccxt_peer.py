@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The peer a trader would otherwise use: Python ccxt (async) fetching every balance.
 
-Usage: ccxt_peer.py BASE_URL ACCOUNTS_JSON
+Usage: ccxt_peer.py BASE_URL ACCOUNTS_JSON [--checkpoints]
 
 ACCOUNTS_JSON is a list of {"exchange", "api_key", "secret", "passphrase"}. The script
 points ccxt.async_support's binance/okx at the keyfolio simulator at BASE_URL and
@@ -13,6 +13,10 @@ How it uses ccxt (the efficient way a careful trader's script does it):
   with the other instances through set_markets_from_exchange, so fetch_balance costs
   one request per account;
 - ccxt's defaults otherwise (enableRateLimit on, its own aiohttp session per instance).
+
+With --checkpoints it prints "phase NAME" after the markets and after each round and waits
+for a line on stdin (outside the timed parts), so the caller can count the requests
+of each phase on the simulator.
 
 It runs two rounds over the same instances: round 1 is cold (new HTTP connections),
 round 2 is warm (keep-alive), like a long-running script. It prints one JSON object
@@ -34,6 +38,15 @@ import ccxt.async_support as ccxta  # noqa: E402
 
 T_IMPORTED = time.perf_counter()
 CPU_IMPORTED = time.process_time()
+
+
+CHECKPOINTS = "--checkpoints" in sys.argv
+
+
+def checkpoint(name):
+    if CHECKPOINTS:
+        print("phase " + name, flush=True)
+        sys.stdin.readline()
 
 
 def make(exchange, account, base):
@@ -100,9 +113,12 @@ async def main(base, accounts):
         "markets_s": time.perf_counter() - t_created,
         "cpu_s": time.process_time() - cpu0,
     }
+    checkpoint("markets")
     try:
         cold = await round_of(instances)
+        checkpoint("cold")
         warm = await round_of(instances)
+        checkpoint("warm")
     finally:
         await asyncio.gather(*(ex.close() for ex in instances), return_exceptions=True)
     return setup, cold, warm

@@ -13,6 +13,10 @@ pub struct Cli {
     /// Run against the built-in exchange simulator with a throwaway data directory.
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Benchmarks only: open the database, build the first Connections frame at WxH
+    /// (e.g. 120x40) on an in-memory backend, print it and exit. No keyring, no network.
+    #[arg(long, value_name = "WxH", hide = true)]
+    pub render_once: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -31,6 +31,9 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> Result<i32> {
+    if let Some(size) = &cli.render_once {
+        return render_once(size).await;
+    }
     if cli.demo && cli.command.is_none() {
         return run_demo().await;
     }
@@ -69,6 +72,45 @@ async fn run_demo() -> Result<i32> {
         .into();
     let ctx = Context::open(paths, config, SecretStore::memory())?;
     keyfolio::app::run(ctx, Some(sim)).await?;
+    Ok(cli::exit::OK)
+}
+
+/// `--render-once WxH` (the start-up benchmark): the TUI's start-up path up to its first
+/// frame (paths, config, log file, database, connection list, one draw), drawn on an
+/// in-memory backend and printed as text. It uses an in-memory secret store and starts no
+/// sync, so it never touches the keyring or the network.
+async fn render_once(size: &str) -> Result<i32> {
+    let (width, height) = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u16>().ok()?, h.parse::<u16>().ok()?)))
+        .filter(|&(w, h)| w > 0 && h > 0)
+        .ok_or_else(|| cli::UsageError(format!("--render-once wants WxH, got {size}")))?;
+    let paths = Paths::discover()?;
+    let config = Config::load(&paths)?;
+    let _log = init_logging(&paths)?;
+    let ctx = Context::open(paths, config, SecretStore::memory())?;
+    let mut state = keyfolio::app::state::State::new(
+        chrono::Utc::now(),
+        *chrono::Local::now().offset(),
+        ctx.config.sync_interval(),
+    );
+    state.set_connections(ctx.connections().await?);
+    let theme = keyfolio::ui::theme::Theme::from_env();
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend)?;
+    terminal.draw(|f| keyfolio::ui::draw(f, &state, theme))?;
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
     Ok(cli::exit::OK)
 }
 

@@ -1,0 +1,1127 @@
+//! keyfolio-bench: the benchmarks of the issue "Benchmarks", printed as one table.
+//!
+//! `cargo run --release --bin keyfolio-bench` runs them all (about 50 s):
+//! 1. start-up: `keyfolio --render-once 120x40` from spawn to its complete first frame,
+//!    with 0, 100 and 1,000 connections in the database;
+//! 2. render: one Connections frame at 120x40 with 10, 100 and 1,000 connections;
+//! 3. sync: 200 connections (100 Binance, 100 OKX) on the in-process simulator, one
+//!    full round, cold and warm, in a child process of its own (clean peak RSS) that holds
+//!    1,000 connections; then the Python ccxt peer against the same simulator;
+//! 4. idle: the real TUI under a pseudo-terminal with 100 connections, CPU over 30 s.
+//!
+//! Options: `--quick` (fewer repetitions, 10 s idle), `--idle-secs N`, `--json`
+//! (figures as JSON after the table). Figures are printed, never asserted.
+
+use anyhow::{Context as _, Result, bail};
+use chrono::Utc;
+use keyfolio::app::state::State;
+use keyfolio::config::{Config, Paths};
+use keyfolio::context::Context;
+use keyfolio::exchange::sim::{Perms, SimAccount, SimHandle, Simulator};
+use keyfolio::exchange::{
+    AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, KeyType, Permissions,
+};
+use keyfolio::store::SecretStore;
+use keyfolio::store::db::{AuthKind, ConnectionRecord, Db, NewConnection};
+use keyfolio::sync::{Engine, SyncEvent};
+use keyfolio::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SYNC_PER_EXCHANGE: usize = 100;
+const RSS_CONNECTIONS: usize = 1000;
+
+struct Options {
+    quick: bool,
+    idle_secs: u64,
+    json: bool,
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child-sync") {
+        return child_sync();
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let idle_secs = args
+        .iter()
+        .position(|a| a == "--idle-secs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if quick { 10 } else { 30 });
+    let options = Options {
+        quick,
+        idle_secs,
+        json: args.iter().any(|a| a == "--json"),
+    };
+    run_all(&options)
+}
+
+// ---------------------------------------------------------------- the parent
+
+fn run_all(options: &Options) -> Result<()> {
+    let keyfolio = keyfolio_binary()?;
+    let profile = profile_name();
+    eprintln!("keyfolio-bench ({profile} build): {}", machine());
+    if profile == "debug" {
+        eprintln!("warning: a debug build; the budgets are for release (cargo run --release)");
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut figures = json!({ "machine": machine(), "profile": profile, "date": Utc::now().format("%Y-%m-%d").to_string() });
+
+    eprintln!("[1/4] start-up ...");
+    let startup = bench_startup(&keyfolio, options)?;
+    for (n, median, max) in &startup {
+        rows.push(Row::new(
+            "Start-up",
+            format!("first frame, {n} connections"),
+            format!("{} median, {} max", ms(*median), ms(*max)),
+            if *n == 1000 {
+                Budget::below(*median, 0.050, "< 50 ms")
+            } else {
+                Budget::none()
+            },
+        ));
+    }
+    figures["startup_ms"] = json!(
+        startup
+            .iter()
+            .map(|(n, med, max)| json!({"connections": n, "median": med * 1e3, "max": max * 1e3}))
+            .collect::<Vec<_>>()
+    );
+
+    eprintln!("[2/4] render ...");
+    let render = bench_render(options)?;
+    let base = render.first().map_or(1.0, |r| r.1);
+    for (n, per_frame) in &render {
+        let mut budget = if *n == 1000 {
+            Budget::below(*per_frame, 0.001, "< 1 ms")
+        } else {
+            Budget::none()
+        };
+        if *n == 1000 {
+            budget.note = format!("{}; x{:.2} of 10", budget.note, per_frame / base);
+        }
+        rows.push(Row::new(
+            "Render",
+            format!("120x40 frame, {n} connections"),
+            us(*per_frame),
+            budget,
+        ));
+    }
+    figures["render_us"] = json!(
+        render
+            .iter()
+            .map(|(n, t)| json!({"connections": n, "per_frame": t * 1e6}))
+            .collect::<Vec<_>>()
+    );
+
+    eprintln!("[3/4] sync round + Python ccxt peer (child process) ...");
+    let sync = run_child_sync()?;
+    sync_rows(&sync, &mut rows);
+    figures["sync"] = sync;
+
+    eprintln!("[4/4] idle for {} s ...", options.idle_secs);
+    let idle = bench_idle(&keyfolio, options.idle_secs)?;
+    let share = idle.cpu_s / idle.secs;
+    rows.push(Row::new(
+        "Idle",
+        format!("TUI, 100 connections, {:.0} s", idle.secs),
+        format!(
+            "{} CPU = {:.2}% of a core; {:.1} wakeups/s, {:.0} B/s to the terminal",
+            ms(idle.cpu_s),
+            share * 100.0,
+            idle.switches as f64 / idle.secs,
+            idle.bytes as f64 / idle.secs
+        ),
+        Budget::below(share, 0.01, "< 1% of a core"),
+    ));
+    figures["idle"] = json!({"secs": idle.secs, "cpu_ms": idle.cpu_s * 1e3, "share": share,
+        "context_switches": idle.switches, "terminal_bytes": idle.bytes});
+
+    println!();
+    println!("keyfolio benchmarks, {} ({} build)", machine(), profile);
+    println!(
+        "date: {}",
+        Utc::now()
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M %Z")
+    );
+    println!();
+    print_table(&rows);
+    if options.json {
+        println!("\n{}", serde_json::to_string_pretty(&figures)?);
+    }
+    Ok(())
+}
+
+/// One line of the table.
+struct Row {
+    bench: &'static str,
+    what: String,
+    figure: String,
+    budget: Budget,
+}
+
+impl Row {
+    fn new(bench: &'static str, what: String, figure: String, budget: Budget) -> Self {
+        Self {
+            bench,
+            what,
+            figure,
+            budget,
+        }
+    }
+}
+
+struct Budget {
+    text: &'static str,
+    pass: Option<bool>,
+    note: String,
+}
+
+impl Budget {
+    fn none() -> Self {
+        Self {
+            text: "",
+            pass: None,
+            note: String::new(),
+        }
+    }
+
+    fn below(value: f64, limit: f64, text: &'static str) -> Self {
+        Self::check(value <= limit, value / limit, text)
+    }
+
+    fn above(value: f64, limit: f64, text: &'static str) -> Self {
+        Self::check(value >= limit, value / limit, text)
+    }
+
+    fn check(pass: bool, ratio: f64, text: &'static str) -> Self {
+        Self {
+            text,
+            pass: Some(pass),
+            note: format!("{:.0}% of budget", ratio * 100.0),
+        }
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    println!("| Benchmark | Measure | Figure | Budget | Result |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        let result = match r.budget.pass {
+            None => String::new(),
+            Some(true) => format!("PASS ({})", r.budget.note),
+            Some(false) => format!("FAIL ({})", r.budget.note),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            r.bench, r.what, r.figure, r.budget.text, result
+        );
+    }
+}
+
+fn ms(secs: f64) -> String {
+    format!("{:.1} ms", secs * 1e3)
+}
+
+fn us(secs: f64) -> String {
+    format!("{:.0} µs", secs * 1e6)
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(str::to_string))
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    format!(
+        "{cores} cores, {model}, {:.0} GB RAM, {}",
+        mem_kb as f64 / 1048576.0,
+        std::env::consts::OS
+    )
+}
+
+/// "release", "debug" or a custom profile: the directory this binary was built into.
+fn profile_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent()?.file_name()?.to_str().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The `keyfolio` binary next to this one, built (same profile) if missing or older.
+fn keyfolio_binary() -> Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let path = me.with_file_name(format!("keyfolio{}", std::env::consts::EXE_SUFFIX));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stale = match (modified(&path), modified(&me)) {
+        (Some(k), Some(b)) => k < b,
+        _ => true,
+    };
+    if stale {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--bin", "keyfolio"]);
+        match profile_name().as_str() {
+            "debug" => {}
+            "release" => {
+                cmd.arg("--release");
+            }
+            other => {
+                cmd.args(["--profile", other]);
+            }
+        }
+        if let Some(dir) = me.parent().and_then(Path::parent) {
+            cmd.env("CARGO_TARGET_DIR", dir);
+        }
+        // `cargo run` gives this process the variables cargo sets for a crate; build
+        // scripts that watch them (ring watches CARGO_MANIFEST_DIR) would rebuild the
+        // whole TLS and CCXT chain if the inner build inherited them.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_MANIFEST_LINKS",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "OUT_DIR",
+                ]
+                .contains(&name.as_ref())
+            {
+                cmd.env_remove(name.as_ref());
+            }
+        }
+        eprintln!("making sure the keyfolio binary next to the bench is up to date ...");
+        let status = cmd.status().context("cannot run cargo to build keyfolio")?;
+        if !status.success() || !path.exists() {
+            bail!(
+                "{} is missing: build it first (cargo build --release)",
+                path.display()
+            );
+        }
+    }
+    Ok(path)
+}
+
+// ---------------------------------------------------------------- seeding
+
+fn snapshot(assets: usize) -> AccountSnapshot {
+    let names = ["BTC", "ETH", "USDT", "SOL", "BNB", "OKB"];
+    AccountSnapshot {
+        balances: names
+            .iter()
+            .take(assets)
+            .map(|a| Balance {
+                asset: a.to_string(),
+                free: "1.23456789".into(),
+                used: "0.10000000".into(),
+                total: "1.33456789".into(),
+            })
+            .collect(),
+        permissions: Some(Permissions {
+            read: true,
+            ..Permissions::default()
+        }),
+    }
+}
+
+/// A stored connection that is never synced by the benchmarks (start-up, render, RSS).
+fn filler(i: usize) -> NewConnection {
+    let exchange = if i.is_multiple_of(2) {
+        ExchangeId::Binance
+    } else {
+        ExchangeId::Okx
+    };
+    NewConnection {
+        exchange,
+        label: format!("Account {i}"),
+        auth_kind: AuthKind::ApiKey,
+        endpoint: Endpoint::default(),
+        key_hint: format!("{:04}", i % 10_000),
+        key_hash: format!("bench-filler-{i}"),
+        key_type: (exchange == ExchangeId::Binance).then_some(KeyType::Hmac),
+        secret_ref: format!("bench-filler-{i}"),
+    }
+}
+
+/// A KEYFOLIO_HOME with `n` connections in its database.
+fn seeded_home(n: usize) -> Result<tempfile::TempDir> {
+    let home = tempfile::Builder::new()
+        .prefix("keyfolio-bench-")
+        .tempdir()?;
+    let paths = Paths::under(home.path());
+    paths.create()?;
+    let mut db = Db::open(&paths.database())?;
+    let now = Utc::now() - chrono::Duration::seconds(90);
+    let snap = snapshot(3);
+    for i in 0..n {
+        db.insert_connection(&filler(i), &snap, now)?;
+    }
+    Ok(home)
+}
+
+/// Connection records as the TUI holds them, without a database.
+fn records(n: usize) -> Vec<ConnectionRecord> {
+    let now = Utc::now();
+    (0..n)
+        .map(|i| {
+            let f = filler(i);
+            ConnectionRecord {
+                id: i as i64 + 1,
+                exchange: f.exchange,
+                label: f.label,
+                auth_kind: f.auth_kind,
+                endpoint: f.endpoint,
+                key_hint: f.key_hint,
+                key_type: f.key_type,
+                secret_ref: f.secret_ref,
+                permissions: snapshot(0).permissions,
+                permissions_checked_at: Some(now),
+                created_at: now,
+                last_synced_at: Some(now - chrono::Duration::seconds(120)),
+                last_attempt_at: Some(now - chrono::Duration::seconds(120)),
+                last_error: None,
+                failure_streak: 0,
+                paused: false,
+                next_sync_at: Some(now + chrono::Duration::seconds(180)),
+                sync_interval_secs: None,
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- 1. start-up
+
+/// (connections, median s, max s) from spawning `keyfolio --render-once 120x40` to
+/// reading the last line of its frame.
+fn bench_startup(keyfolio: &Path, options: &Options) -> Result<Vec<(usize, f64, f64)>> {
+    let runs = if options.quick { 5 } else { 20 };
+    let mut out = Vec::new();
+    for n in [0, 100, 1000] {
+        let home = seeded_home(n)?;
+        let mut times = Vec::new();
+        for run in 0..=runs {
+            let started = Instant::now();
+            let mut child = Command::new(keyfolio)
+                .args(["--render-once", "120x40"])
+                .env("KEYFOLIO_HOME", home.path())
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()?;
+            let mut reader = BufReader::new(child.stdout.take().expect("piped"));
+            let mut lines = Vec::new();
+            let mut line = String::new();
+            while lines.len() < 40 && reader.read_line(&mut line)? > 0 {
+                lines.push(std::mem::take(&mut line));
+            }
+            let elapsed = started.elapsed().as_secs_f64();
+            let status = child.wait()?;
+            if !status.success() || lines.len() < 40 {
+                bail!("keyfolio --render-once failed ({status}) with {n} connections");
+            }
+            let expected = format!("· {n} connection");
+            if !lines[0].contains(&expected) {
+                bail!("unexpected first frame header: {}", lines[0].trim_end());
+            }
+            if run > 0 {
+                // The first run warms the page cache.
+                times.push(elapsed);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        out.push((n, times[times.len() / 2], times[times.len() - 1]));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- 2. render
+
+/// (connections, seconds per frame): the worse of the selection at the top and at the
+/// last connection, drawn into a 120x40 in-memory terminal.
+fn bench_render(options: &Options) -> Result<Vec<(usize, f64)>> {
+    let iterations = if options.quick { 500 } else { 3000 };
+    let mut out = Vec::new();
+    for n in [10, 100, 1000] {
+        let mut state = State::new(
+            Utc::now(),
+            *chrono::Local::now().offset(),
+            Duration::from_secs(300),
+        );
+        state.set_connections(records(n));
+        let theme = Theme { color: true };
+        let mut terminal = Terminal::new(TestBackend::new(120, 40))?;
+        let mut worst: f64 = 0.0;
+        for selected in [0, n - 1] {
+            state.selected = selected;
+            for _ in 0..iterations / 10 {
+                terminal.draw(|f| keyfolio::ui::draw(f, &state, theme))?;
+            }
+            let started = Instant::now();
+            for i in 0..iterations {
+                // Alternate the spinner so consecutive frames differ like a live screen.
+                state.spinner = i;
+                terminal.draw(|f| keyfolio::ui::draw(f, &state, theme))?;
+            }
+            worst = worst.max(started.elapsed().as_secs_f64() / iterations as f64);
+        }
+        out.push((n, worst));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- 4. idle
+
+struct Idle {
+    secs: f64,
+    cpu_s: f64,
+    switches: u64,
+    bytes: u64,
+}
+
+/// utime + stime of a process, in seconds.
+fn process_cpu(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the command name: state is field 3, utime 14, stime 15.
+    let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let stime: u64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Ok((utime + stime) as f64 / ticks)
+}
+
+/// Context switches of every thread of a process (each one is a wakeup).
+fn context_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+/// The real TUI on a 120x40 pseudo-terminal, nothing due: CPU over `secs` after 2 s of
+/// settling. Its database's connections are not due for an hour and its secret store is
+/// the age file, so it touches neither the network nor the keyring.
+fn bench_idle(keyfolio: &Path, secs: u64) -> Result<Idle> {
+    let home = seeded_home(100)?;
+    {
+        let db = Db::open(&Paths::under(home.path()).database())?;
+        let later = Utc::now() + chrono::Duration::hours(1);
+        for id in 1..=100 {
+            db.set_next_sync(id, Some(later))?;
+        }
+    }
+    std::fs::write(home.path().join("config.toml"), "secret_store = \"file\"\n")?;
+
+    let (mut master, slave) = open_pty(120, 40)?;
+    let mut cmd = Command::new(keyfolio);
+    cmd.env("KEYFOLIO_HOME", home.path())
+        .env("KEYFOLIO_SECRETS_PASSPHRASE", "bench-only")
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::from(slave.try_clone()?))
+        .stdout(Stdio::from(slave.try_clone()?))
+        .stderr(Stdio::from(slave));
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            // A session of its own with the pty as the controlling terminal.
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn()?;
+    drop(cmd);
+    let pid = child.id();
+    let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut reader = master.try_clone()?;
+    let counter = bytes.clone();
+    let drain = std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    if let Some(status) = child.try_wait()? {
+        bail!("keyfolio exited during the idle benchmark: {status}");
+    }
+    let cpu0 = process_cpu(pid)?;
+    let switches0 = context_switches(pid);
+    let bytes0 = bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(secs));
+    let cpu1 = process_cpu(pid)?;
+    let switches1 = context_switches(pid);
+    let elapsed = started.elapsed().as_secs_f64();
+    let bytes1 = bytes.load(std::sync::atomic::Ordering::Relaxed);
+    master.write_all(b"q")?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            child.kill()?;
+            child.wait()?;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(master);
+    let _ = drain.join();
+    Ok(Idle {
+        secs: elapsed,
+        cpu_s: cpu1 - cpu0,
+        switches: switches1 - switches0,
+        bytes: bytes1 - bytes0,
+    })
+}
+
+/// A pseudo-terminal of `cols` x `rows`: (master, slave).
+fn open_pty(cols: u16, rows: u16) -> Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::FromRawFd;
+    let mut master = 0;
+    let mut slave = 0;
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error()).context("openpty");
+    }
+    unsafe {
+        Ok((
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        ))
+    }
+}
+
+// ---------------------------------------------------------------- 3. sync (child)
+
+fn run_child_sync() -> Result<Value> {
+    let output = Command::new(std::env::current_exe()?)
+        .arg("--child-sync")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        bail!("the sync benchmark failed ({})", output.status);
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let last = text.lines().last().unwrap_or("");
+    serde_json::from_str(last).with_context(|| format!("sync child printed {last:.200}"))
+}
+
+fn sync_rows(sync: &Value, rows: &mut Vec<Row>) {
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let n = f(&sync["connections"]);
+    for round in ["cold", "warm"] {
+        let r = &sync[round];
+        let requests = f(&r["requests"]) / n;
+        rows.push(Row::new(
+            "Sync",
+            format!("{n} connections, {round} round"),
+            format!(
+                "{} wall, {} CPU, {:.2} req/conn, {} failed; Binance done {}, OKX done {}",
+                ms(f(&r["wall_s"])),
+                ms(f(&r["cpu_s"])),
+                requests,
+                r["failed"],
+                ms(f(&r["binance_done_s"])),
+                ms(f(&r["okx_done_s"])),
+            ),
+            if round == "warm" {
+                Budget::below(requests, 2.0, "≤ 2 req/conn")
+            } else {
+                Budget::none()
+            },
+        ));
+    }
+    for (key, what, count) in [
+        (
+            "binance_only",
+            "diagnostic: 100 Binance alone, warm (no budget wait)",
+            100.0,
+        ),
+        (
+            "okx_burst",
+            "diagnostic: 40 OKX alone, warm (within the budget's burst)",
+            40.0,
+        ),
+    ] {
+        let b = &sync[key];
+        rows.push(Row::new(
+            "Sync",
+            what.into(),
+            format!(
+                "{} wall, {} CPU, {:.2} req/conn, {} failed",
+                ms(f(&b["wall_s"])),
+                ms(f(&b["cpu_s"])),
+                f(&b["requests"]) / count,
+                b["failed"]
+            ),
+            Budget::none(),
+        ));
+    }
+    let rss_mb = f(&sync["peak_rss_kb"]) / 1024.0;
+    rows.push(Row::new(
+        "Sync",
+        format!(
+            "peak RSS, {} connections loaded + sync round",
+            sync["stored_connections"]
+        ),
+        format!(
+            "{rss_mb:.1} MB (before the rounds {:.1} MB)",
+            f(&sync["rss_before_sync_kb"]) / 1024.0
+        ),
+        Budget::below(rss_mb, 60.0, "< 60 MB"),
+    ));
+    let peer = &sync["peer"];
+    if let Some(reason) = peer["skipped"].as_str() {
+        rows.push(Row::new(
+            "Peer",
+            "Python ccxt, same 200 balances".into(),
+            format!("skipped: {reason}"),
+            Budget::none(),
+        ));
+        return;
+    }
+    let p = |path: &[&str]| {
+        let mut v = peer;
+        for k in path {
+            v = &v[*k];
+        }
+        f(v)
+    };
+    // The script loads markets once per exchange, then runs two rounds.
+    let market_requests = p(&["markets", "requests"]);
+    rows.push(Row::new(
+        "Peer",
+        format!(
+            "Python {} ccxt {}, warm round",
+            peer["python"].as_str().unwrap_or("?"),
+            peer["ccxt_version"].as_str().unwrap_or("?")
+        ),
+        format!(
+            "{} wall, {} CPU, {:.2} req/conn (+{} for markets, once), {} failed; Binance done {}, OKX done {}",
+            ms(p(&["warm", "wall_s"])),
+            ms(p(&["warm", "cpu_s"])),
+            p(&["warm", "requests"]) / n,
+            market_requests,
+            peer["warm"]["errors"],
+            ms(p(&["warm", "finished_s", "binance"])),
+            ms(p(&["warm", "finished_s", "okx"])),
+        ),
+        Budget::none(),
+    ));
+    rows.push(Row::new(
+        "Peer",
+        "Python ccxt, cold round / whole script".into(),
+        format!(
+            "{} round; script {} wall ({} import, {} instances, {} markets), {} CPU, {:.1} MB RSS",
+            ms(p(&["cold", "wall_s"])),
+            ms(p(&["process_wall_s"])),
+            ms(p(&["import_s"])),
+            ms(p(&["setup", "create_s"])),
+            ms(p(&["setup", "markets_s"])),
+            ms(p(&["total_cpu_s"])),
+            p(&["peak_rss_kb"]) / 1024.0,
+        ),
+        Budget::none(),
+    ));
+    let warm_ratio = p(&["warm", "wall_s"]) / f(&sync["warm"]["wall_s"]);
+    let cold_ratio = p(&["process_wall_s"]) / f(&sync["cold"]["wall_s"]);
+    let cpu_ratio = p(&["warm", "cpu_s"]) / f(&sync["warm"]["cpu_s"]);
+    rows.push(Row::new(
+        "Ratio",
+        "Python warm round ÷ keyfolio warm round (wall)".into(),
+        format!("{warm_ratio:.2}x (CPU {cpu_ratio:.1}x)"),
+        Budget::above(warm_ratio, 3.0, "≥ 3x"),
+    ));
+    rows.push(Row::new(
+        "Ratio",
+        "Python whole script ÷ keyfolio cold round (wall)".into(),
+        format!("{cold_ratio:.2}x"),
+        Budget::none(),
+    ));
+}
+
+/// CPU time of the whole process, in seconds.
+fn process_cpu_self() -> f64 {
+    cpu_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+fn cpu_clock(clock: libc::clockid_t) -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+fn status_kb(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The simulator on a thread and a single-threaded runtime of its own, so its CPU time
+/// can be told apart from keyfolio's.
+struct SimThread {
+    handle: SimHandle,
+    clock: libc::clockid_t,
+}
+
+impl SimThread {
+    fn start() -> Result<Self> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("simulator".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("simulator runtime");
+                runtime.block_on(async move {
+                    let sim = Simulator::start(0).await;
+                    let _ = tx.send(sim);
+                    std::future::pending::<()>().await;
+                });
+            })?;
+        let handle = rx.recv()??;
+        let mut clock: libc::clockid_t = 0;
+        use std::os::unix::thread::JoinHandleExt;
+        let rc = unsafe { libc::pthread_getcpuclockid(thread.as_pthread_t(), &mut clock) };
+        if rc != 0 {
+            bail!("pthread_getcpuclockid failed: {rc}");
+        }
+        std::mem::forget(thread);
+        Ok(Self { handle, clock })
+    }
+
+    fn cpu(&self) -> f64 {
+        cpu_clock(self.clock)
+    }
+}
+
+fn alnum(seed: u64, len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            CHARS[(x % CHARS.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// 100 Binance and 100 OKX accounts on the simulator, alternating.
+fn sim_accounts() -> Vec<SimAccount> {
+    let balances = vec![
+        ("BTC".into(), "0.51234567".into(), "0.10000000".into()),
+        ("ETH".into(), "12.00000000".into(), "0.50000000".into()),
+        ("USDT".into(), "1234.12345678".into(), "15.00000000".into()),
+    ];
+    let perms = Perms {
+        read: true,
+        ..Perms::default()
+    };
+    (0..SYNC_PER_EXCHANGE * 2)
+        .map(|i| {
+            let okx = i % 2 == 1;
+            SimAccount {
+                exchange: if okx { "okx" } else { "binance" }.into(),
+                api_key: if okx {
+                    let h = alnum(i as u64, 32).to_lowercase();
+                    format!("{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..28])
+                } else {
+                    alnum(i as u64, 64)
+                },
+                secret: if okx {
+                    alnum(i as u64 + 7777, 32).to_uppercase()
+                } else {
+                    alnum(i as u64 + 7777, 64)
+                },
+                passphrase: okx.then(|| format!("Bench#{i}")),
+                purpose: format!("bench {i}"),
+                perms: perms.clone(),
+                balances: balances.clone(),
+                fault: None,
+                demo: false,
+            }
+        })
+        .collect()
+}
+
+/// The sync benchmark, in a process of its own: prints one JSON line.
+fn child_sync() -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(sync_rounds())?;
+    println!("{result}");
+    std::io::stdout().flush()?;
+    // The simulator thread never ends by itself.
+    std::process::exit(0);
+}
+
+async fn sync_rounds() -> Result<Value> {
+    let sim = SimThread::start()?;
+    let accounts = sim_accounts();
+    for a in &accounts {
+        sim.handle.add_account(a.clone());
+    }
+    let home = tempfile::Builder::new()
+        .prefix("keyfolio-bench-sync-")
+        .tempdir()?;
+    let ctx = Context::open(
+        Paths::under(home.path()),
+        Config::default(),
+        SecretStore::memory(),
+    )?;
+    // The 200 connections on the simulator, stored as a connect stores them (secret in
+    // the secret store, permissions just read), then fillers up to 1,000.
+    let mut ids = Vec::new();
+    for a in &accounts {
+        let exchange = ExchangeId::parse(&a.exchange).expect("binance or okx");
+        let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
+        let endpoint = Endpoint {
+            base_url: Some(format!("{}/{}", sim.handle.base_url, exchange.id())),
+            sandbox: false,
+        };
+        let key = a.api_key.clone();
+        let hash = ctx.with_db(move |db| db.key_hash(&key)).await?;
+        let id = ctx
+            .save(exchange, &a.purpose, &endpoint, &creds, hash, &snapshot(3))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ids.push((id, exchange));
+    }
+    for i in ids.len()..RSS_CONNECTIONS {
+        ctx.with_db(move |db| db.insert_connection(&filler(i), &snapshot(3), Utc::now()))
+            .await?;
+    }
+    // Hold the list and one frame the way the TUI does.
+    let mut state = State::new(
+        Utc::now(),
+        *chrono::Local::now().offset(),
+        ctx.config.sync_interval(),
+    );
+    state.set_connections(ctx.connections().await?);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40))?;
+    terminal.draw(|f| keyfolio::ui::draw(f, &state, Theme { color: true }))?;
+    let rss_before = status_kb("VmHWM:");
+
+    // A fresh engine per round: its request budgets start full, as they are when rounds
+    // are an interval (5 min) apart. The client pool lives in the context: round 1 builds
+    // the CCXT clients (cold), round 2 reuses them (warm).
+    let cold = round(&ctx, &sim, &ids).await?;
+    let warm = round(&ctx, &sim, &ids).await?;
+    // Diagnostic: the Binance half alone, where keyfolio's request budget does not bind
+    // (100 x weight 20 of 3,000), to show the rate without the OKX budget's waits.
+    let binance: Vec<(i64, ExchangeId)> = ids
+        .iter()
+        .copied()
+        .filter(|(_, e)| *e == ExchangeId::Binance)
+        .collect();
+    let binance_only = round(&ctx, &sim, &binance).await?;
+    // Diagnostic: 40 OKX connections, the OKX budget's burst, so no budget wait either.
+    let okx_burst: Vec<(i64, ExchangeId)> = ids
+        .iter()
+        .copied()
+        .filter(|(_, e)| *e == ExchangeId::Okx)
+        .take(40)
+        .collect();
+    let okx_only = round(&ctx, &sim, &okx_burst).await?;
+    let peak = status_kb("VmHWM:");
+    drop(terminal);
+
+    let peer = tokio::task::spawn_blocking({
+        let handle = sim.handle.clone();
+        let accounts = accounts.clone();
+        move || run_peer(&handle, &accounts)
+    })
+    .await??;
+    Ok(json!({
+        "connections": ids.len(),
+        "stored_connections": state.connections.len(),
+        "cold": cold,
+        "warm": warm,
+        "binance_only": binance_only,
+        "okx_burst": okx_only,
+        "peak_rss_kb": peak,
+        "rss_before_sync_kb": rss_before,
+        "peer": peer,
+    }))
+}
+
+async fn round(ctx: &Context, sim: &SimThread, ids: &[(i64, ExchangeId)]) -> Result<Value> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let engine = Engine::new(ctx.clone(), Some(tx));
+    sim.handle.reset_counts();
+    let only_ids: Vec<i64> = ids.iter().map(|(id, _)| *id).collect();
+    let started = Instant::now();
+    let collector = tokio::spawn(async move {
+        let mut finished = Vec::new();
+        while let Some(event) = rx.recv().await {
+            if let SyncEvent::Finished(id, _) = event {
+                finished.push((id, started.elapsed().as_secs_f64()));
+            }
+        }
+        finished
+    });
+    let cpu0 = process_cpu_self();
+    let sim_cpu0 = sim.cpu();
+    let outcomes = engine.sync_many(&only_ids).await;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_self() - cpu0;
+    let sim_cpu = sim.cpu() - sim_cpu0;
+    drop(engine);
+    let finished = collector.await?;
+    let done = |exchange: ExchangeId| {
+        finished
+            .iter()
+            .filter(|(id, _)| ids.iter().any(|(i, e)| i == id && *e == exchange))
+            .map(|(_, t)| *t)
+            .fold(0.0, f64::max)
+    };
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(id, o)| o.as_ref().err().map(|f| format!("{id}: {f}")))
+        .collect();
+    let requests = answered(&sim.handle);
+    Ok(json!({
+        "wall_s": wall,
+        "cpu_s": cpu - sim_cpu,
+        "sim_cpu_s": sim_cpu,
+        "requests": requests,
+        "failed": failed.len(),
+        "first_failure": failed.first(),
+        "binance_done_s": done(ExchangeId::Binance),
+        "okx_done_s": done(ExchangeId::Okx),
+    }))
+}
+
+/// Every request the simulator answered since its counters were reset, whatever the status.
+fn answered(sim: &SimHandle) -> u64 {
+    (100..600).map(|status| sim.status_count(status)).sum()
+}
+
+/// Runs `assets/bench/ccxt_peer.py` against the simulator; `{"skipped": why}` when Python
+/// or its ccxt package is missing.
+fn run_peer(sim: &SimHandle, accounts: &[SimAccount]) -> Result<Value> {
+    let python = std::env::var("KEYFOLIO_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python)
+        .args(["-c", "import ccxt.async_support"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        return Ok(json!({"skipped": "python ccxt not installed (pip install 'ccxt==4.5.*')"}));
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/bench/ccxt_peer.py");
+    let mut file = tempfile::NamedTempFile::new()?;
+    let list: Vec<Value> = accounts
+        .iter()
+        .map(|a| json!({"exchange": a.exchange, "api_key": a.api_key, "secret": a.secret, "passphrase": a.passphrase}))
+        .collect();
+    serde_json::to_writer(&mut file, &list)?;
+    file.flush()?;
+    sim.reset_counts();
+    let started = Instant::now();
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .arg(&sim.base_url)
+        .arg(file.path())
+        .arg("--checkpoints")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut counts = serde_json::Map::new();
+    let mut last = String::new();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        if let Some(phase) = line.strip_prefix("phase ") {
+            counts.insert(phase.to_string(), json!(answered(sim)));
+            stdin.write_all(b"go\n")?;
+            stdin.flush()?;
+        } else if !line.trim().is_empty() {
+            last = line;
+        }
+    }
+    let status = child.wait()?;
+    let wall = started.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("the Python peer failed ({status})");
+    }
+    let mut peer: Value = serde_json::from_str(&last)
+        .with_context(|| format!("the Python peer printed {last:.300}"))?;
+    let at = |phase: &str| counts.get(phase).and_then(Value::as_u64).unwrap_or(0);
+    peer["markets"]["requests"] = json!(at("markets"));
+    peer["cold"]["requests"] = json!(at("cold") - at("markets"));
+    peer["warm"]["requests"] = json!(at("warm") - at("cold"));
+    let requests = answered(sim);
+    peer["process_wall_s"] = json!(wall);
+    peer["requests"] = json!(requests);
+    Ok(peer)
+}

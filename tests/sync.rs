@@ -305,3 +305,17 @@ async fn every_exchange_fault_ends_in_a_named_state_with_a_retry_plan() {
         "the ban is waited out"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hammering_resync_on_one_okx_account_never_causes_a_429() {
+    let (_home, ctx, sim) = setup().await;
+    let engine = Engine::new(ctx.clone(), None);
+    let (id, key) = connect(&ctx, &sim, ExchangeId::Okx, "read-only").await;
+    sim.reset_counts();
+    // OKX allows 10 balance requests per 2 s per account; 12 resyncs in a row would exceed it.
+    for _ in 0..12 {
+        engine.sync(id).await.expect("never rate limited");
+    }
+    assert_eq!(sim.total_requests_for(&key), 12);
+    assert_eq!(sim.status_count(429), 0, "keyfolio's own budget kept it under the limit");
+}

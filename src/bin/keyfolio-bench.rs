@@ -361,7 +361,7 @@ fn filler(i: usize) -> NewConnection {
         auth_kind: AuthKind::ApiKey,
         endpoint: Endpoint::default(),
         key_hint: format!("{:04}", i % 10_000),
-        key_hash: format!("bench-filler-{i}"),
+        key_hash: Some(format!("bench-filler-{i}")),
         key_type: (exchange == ExchangeId::Binance).then_some(KeyType::Hmac),
         secret_ref: format!("bench-filler-{i}"),
     }

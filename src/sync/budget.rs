@@ -42,17 +42,48 @@ impl Budget {
     }
 }
 
-/// Binance: request weight, 6,000 per minute per IP; keyfolio uses at most half.
-/// OKX: limits are per account (balance 10 per 2 s); one sync in flight per connection keeps
-/// each account far below, and 40 requests per 2 s overall keeps the IP unremarkable.
-pub fn for_exchanges() -> HashMap<ExchangeId, Budget> {
-    HashMap::from([
-        (
-            ExchangeId::Binance,
-            Budget::new(3000, Duration::from_secs(60)),
-        ),
-        (ExchangeId::Okx, Budget::new(40, Duration::from_secs(2))),
-    ])
+/// The budgets one engine spends from: per IP (per exchange) and, where the exchange
+/// limits per account, per connection.
+#[derive(Default)]
+pub struct Budgets {
+    per_ip: HashMap<ExchangeId, Budget>,
+    per_account: std::sync::Mutex<HashMap<i64, std::sync::Arc<Budget>>>,
+}
+
+impl Budgets {
+    /// Binance limits request weight per IP: 6,000 per minute; keyfolio uses at most half.
+    /// OKX limits private endpoints per account (balance 10 and config 5 per 2 s); keyfolio
+    /// uses at most 4 requests per 2 s per account, and 400 per 2 s across all of them.
+    pub fn documented() -> Self {
+        Self {
+            per_ip: HashMap::from([
+                (
+                    ExchangeId::Binance,
+                    Budget::new(3000, Duration::from_secs(60)),
+                ),
+                (ExchangeId::Okx, Budget::new(400, Duration::from_secs(2))),
+            ]),
+            per_account: Default::default(),
+        }
+    }
+
+    /// Waits until one sync of this connection fits every budget, then spends it.
+    pub async fn take(&self, exchange: ExchangeId, connection: i64, with_permissions: bool) {
+        let cost = cost(exchange, with_permissions);
+        if let Some(ip) = self.per_ip.get(&exchange) {
+            ip.take(cost).await;
+        }
+        if exchange == ExchangeId::Okx {
+            let account = self
+                .per_account
+                .lock()
+                .unwrap()
+                .entry(connection)
+                .or_insert_with(|| std::sync::Arc::new(Budget::new(4, Duration::from_secs(2))))
+                .clone();
+            account.take(cost).await;
+        }
+    }
 }
 
 /// What one sync spends: Binance GET /api/v3/account weighs 20, apiRestrictions 1;

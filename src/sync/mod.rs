@@ -6,10 +6,10 @@
 pub mod budget;
 
 use crate::context::Context;
-use crate::exchange::{AccountSnapshot, ExchangeId, Failure, FailureKind};
+use crate::exchange::{AccountSnapshot, Failure, FailureKind};
 use crate::oauth::{self, Tokens};
 use crate::store::db::{AuthKind, ConnectionRecord};
-use budget::Budget;
+use budget::Budgets;
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;
@@ -81,6 +81,13 @@ impl Policy {
     }
 }
 
+/// Permissions are re-read daily (and at connect).
+fn needs_permissions(record: &ConnectionRecord) -> bool {
+    record
+        .permissions_checked_at
+        .is_none_or(|at| Utc::now() - at > chrono::Duration::hours(24))
+}
+
 type SharedSync = Shared<BoxFuture<'static, Outcome>>;
 
 /// How long a sync lease lasts: longer than any sync (its requests time out first).
@@ -95,7 +102,7 @@ pub struct Engine {
     /// This process's name in sync leases.
     owner: Arc<str>,
     concurrency: Arc<Semaphore>,
-    budgets: Arc<HashMap<ExchangeId, Budget>>,
+    budgets: Arc<Budgets>,
     events: Option<mpsc::UnboundedSender<SyncEvent>>,
     wake: Arc<Notify>,
 }
@@ -110,7 +117,7 @@ impl Engine {
             in_flight: Arc::default(),
             owner: hex::encode(rand::random::<[u8; 8]>()).into(),
             concurrency,
-            budgets: Arc::new(budget::for_exchanges()),
+            budgets: Arc::new(Budgets::documented()),
             events,
             wake: Arc::default(),
         }
@@ -173,13 +180,26 @@ impl Engine {
     }
 
     async fn run_one(&self, id: i64) -> Outcome {
+        // The budget comes first: a sync waiting for its exchange holds no slot that a
+        // sync of another exchange could use.
+        let internal =
+            |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
+        let record = self
+            .ctx
+            .with_db(move |db| db.connection(id))
+            .await
+            .map_err(internal)?;
+        let refresh_permissions = needs_permissions(&record);
+        self.budgets
+            .take(record.exchange, id, refresh_permissions)
+            .await;
         let _slot = self
             .concurrency
             .acquire()
             .await
             .expect("semaphore never closes");
         self.emit(SyncEvent::Started(id));
-        let outcome = self.sync_leased(id).await;
+        let outcome = self.sync_leased(id, refresh_permissions).await;
         self.emit(SyncEvent::Finished(id, outcome.clone()));
         outcome
     }
@@ -187,7 +207,7 @@ impl Engine {
     /// Syncs under the connection's lease in SQLite, so two keyfolio processes on one data
     /// directory never sync the same connection at once: the second waits for the first
     /// and reports its outcome.
-    async fn sync_leased(&self, id: i64) -> Outcome {
+    async fn sync_leased(&self, id: i64, refresh_permissions: bool) -> Outcome {
         let internal =
             |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
         let started = Utc::now();
@@ -216,7 +236,7 @@ impl Engine {
                 };
             }
         }
-        let outcome = self.sync_record(id).await;
+        let outcome = self.sync_record(id, refresh_permissions).await;
         let owner = self.owner.clone();
         let _ = self
             .ctx
@@ -225,7 +245,7 @@ impl Engine {
         outcome
     }
 
-    async fn sync_record(&self, id: i64) -> Outcome {
+    async fn sync_record(&self, id: i64, refresh_permissions: bool) -> Outcome {
         let internal =
             |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
         let record = self
@@ -233,14 +253,6 @@ impl Engine {
             .with_db(move |db| db.connection(id))
             .await
             .map_err(internal)?;
-        let now = Utc::now();
-        let refresh_permissions = record
-            .permissions_checked_at
-            .is_none_or(|at| now - at > chrono::Duration::hours(24));
-        let cost = budget::cost(record.exchange, refresh_permissions);
-        if let Some(b) = self.budgets.get(&record.exchange) {
-            b.take(cost).await;
-        }
         let result = match record.auth_kind {
             AuthKind::ApiKey => match self.ctx.secrets.get(&record.secret_ref).await {
                 Ok(creds) => {

@@ -317,5 +317,9 @@ async fn hammering_resync_on_one_okx_account_never_causes_a_429() {
         engine.sync(id).await.expect("never rate limited");
     }
     assert_eq!(sim.total_requests_for(&key), 12);
-    assert_eq!(sim.status_count(429), 0, "keyfolio's own budget kept it under the limit");
+    assert_eq!(
+        sim.status_count(429),
+        0,
+        "keyfolio's own budget kept it under the limit"
+    );
 }

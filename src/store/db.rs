@@ -437,15 +437,32 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        write_failure(&tx, id, failure, paused, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a finished sync in one transaction: its outcome (a failure with whether it
+    /// pauses the connection), the next planned sync, and the end of `owner`'s lease.
+    pub fn finish_sync(
+        &mut self,
+        id: i64,
+        outcome: std::result::Result<&AccountSnapshot, (&Failure, bool)>,
+        now: DateTime<Utc>,
+        next: Option<DateTime<Utc>>,
+        owner: &str,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        match outcome {
+            Ok(snapshot) => write_success(&tx, id, snapshot, now)?,
+            Err((failure, paused)) => write_failure(&tx, id, failure, paused, now)?,
+        }
         tx.execute(
-            "INSERT INTO sync_runs (connection_id, finished_at, ok, error_kind, message) VALUES (?1, ?2, 0, ?3, ?4)",
-            params![id, ts(now), failure.kind.code(), failure.detail],
-        )?;
-        tx.execute(
-            "UPDATE connections SET last_attempt_at = ?2, last_error_kind = ?3, last_error_message = ?4,
-                error_since = COALESCE(error_since, ?2), failure_streak = failure_streak + 1, paused = ?5
+            "UPDATE connections SET next_sync_at = ?2,
+                sync_lease_until = CASE WHEN sync_lease_owner = ?3 THEN NULL ELSE sync_lease_until END,
+                sync_lease_owner = CASE WHEN sync_lease_owner = ?3 THEN NULL ELSE sync_lease_owner END
              WHERE id = ?1",
-            params![id, ts(now), failure.kind.code(), failure.detail, paused],
+            params![id, next.map(ts), owner],
         )?;
         tx.commit()?;
         Ok(())
@@ -593,6 +610,26 @@ impl Db {
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+fn write_failure(
+    tx: &rusqlite::Transaction,
+    id: i64,
+    failure: &Failure,
+    paused: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sync_runs (connection_id, finished_at, ok, error_kind, message) VALUES (?1, ?2, 0, ?3, ?4)",
+        params![id, ts(now), failure.kind.code(), failure.detail],
+    )?;
+    tx.execute(
+        "UPDATE connections SET last_attempt_at = ?2, last_error_kind = ?3, last_error_message = ?4,
+            error_since = COALESCE(error_since, ?2), failure_streak = failure_streak + 1, paused = ?5
+         WHERE id = ?1",
+        params![id, ts(now), failure.kind.code(), failure.detail, paused],
+    )?;
+    Ok(())
 }
 
 fn write_success(

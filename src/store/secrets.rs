@@ -160,6 +160,10 @@ impl SecretStore {
         T: Send + 'static,
         F: FnOnce(&SecretStore) -> Result<T, SecretError> + Send + 'static,
     {
+        if let Self::Memory(_) = self {
+            // Nothing can hang in memory: no thread needed.
+            return call(self);
+        }
         let store = self.clone();
         let timeout = match self {
             Self::Keyring { timeout } => *timeout,

@@ -199,7 +199,7 @@ impl Engine {
             .await
             .expect("semaphore never closes");
         self.emit(SyncEvent::Started(id));
-        let outcome = self.sync_leased(id, refresh_permissions).await;
+        let outcome = self.sync_leased(record, refresh_permissions).await;
         self.emit(SyncEvent::Finished(id, outcome.clone()));
         outcome
     }
@@ -207,7 +207,12 @@ impl Engine {
     /// Syncs under the connection's lease in SQLite, so two keyfolio processes on one data
     /// directory never sync the same connection at once: the second waits for the first
     /// and reports its outcome.
-    async fn sync_leased(&self, id: i64, refresh_permissions: bool) -> Outcome {
+    async fn sync_leased(
+        &self,
+        mut record: ConnectionRecord,
+        refresh_permissions: bool,
+    ) -> Outcome {
+        let id = record.id;
         let internal =
             |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
         let started = Utc::now();
@@ -224,35 +229,26 @@ impl Engine {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
-            let record = self
+            record = self
                 .ctx
                 .with_db(move |db| db.connection(id))
                 .await
                 .map_err(internal)?;
             if record.last_attempt_at.is_some_and(|at| at >= started) {
-                return match record.last_error {
+                return match record.last_error.clone() {
                     None => Ok(()),
                     Some(e) => Err(Failure::new(e.kind, e.message)),
                 };
             }
         }
-        let outcome = self.sync_record(id, refresh_permissions).await;
-        let owner = self.owner.clone();
-        let _ = self
-            .ctx
-            .with_db(move |db| db.release_sync(id, &owner))
-            .await;
-        outcome
+        self.sync_record(&record, refresh_permissions).await
     }
 
-    async fn sync_record(&self, id: i64, refresh_permissions: bool) -> Outcome {
+    /// Fetches, then records the outcome, the next sync and the lease's end in one write.
+    async fn sync_record(&self, record: &ConnectionRecord, refresh_permissions: bool) -> Outcome {
+        let id = record.id;
         let internal =
             |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
-        let record = self
-            .ctx
-            .with_db(move |db| db.connection(id))
-            .await
-            .map_err(internal)?;
         let result = match record.auth_kind {
             AuthKind::ApiKey => match self.ctx.secrets.get(&record.secret_ref).await {
                 Ok(creds) => {
@@ -275,31 +271,31 @@ impl Engine {
             .sync_interval_secs
             .map_or(self.policy.interval, Duration::from_secs);
         let finished = Utc::now();
-        match &result {
-            Ok(snapshot) => {
-                let snapshot = snapshot.clone();
-                let next = self.policy.after_success(finished, interval, unit);
-                self.ctx
-                    .with_db(move |db| {
-                        db.record_success(id, &snapshot, finished)?;
-                        db.set_next_sync(id, Some(next))
-                    })
-                    .await
-                    .map_err(internal)?;
-            }
+        let next = match &result {
+            Ok(_) => Some(self.policy.after_success(finished, interval, unit)),
             Err(failure) => {
-                let failure = failure.clone();
-                let next =
-                    self.policy
-                        .after_failure(finished, &failure, record.failure_streak + 1, unit);
-                self.ctx
-                    .with_db(move |db| {
-                        db.record_failure(id, &failure, next.is_none(), finished)?;
-                        db.set_next_sync(id, next)
-                    })
-                    .await
-                    .map_err(internal)?;
+                self.policy
+                    .after_failure(finished, failure, record.failure_streak + 1, unit)
             }
+        };
+        let (written, owner) = (result.clone(), self.owner.clone());
+        let saved = self
+            .ctx
+            .with_db(move |db| {
+                let outcome = match &written {
+                    Ok(snapshot) => Ok(snapshot),
+                    Err(failure) => Err((failure, next.is_none())),
+                };
+                db.finish_sync(id, outcome, finished, next, &owner)
+            })
+            .await;
+        if let Err(e) = saved {
+            let owner = self.owner.clone();
+            let _ = self
+                .ctx
+                .with_db(move |db| db.release_sync(id, &owner))
+                .await;
+            return Err(internal(e));
         }
         result.map(|_| ())
     }

@@ -264,7 +264,7 @@ impl Engine {
                 }
                 Err(e) => Err(Failure::new(FailureKind::InvalidKey, e.to_string())),
             },
-            AuthKind::OAuth => self.fetch_oauth(&record, refresh_permissions).await,
+            AuthKind::OAuth => self.fetch_oauth(record, refresh_permissions).await,
         };
         let unit: f64 = rand::random();
         let interval = record

@@ -1,6 +1,8 @@
 //! The CLI end to end: the real binary, a real SQLite file, the real Secret Service, and the
 //! simulator standing in for the exchanges. Secrets travel only through env vars and stdin.
 
+mod common;
+
 use keyfolio::exchange::sim::{SimAccount, SimHandle, Simulator};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -74,7 +76,7 @@ fn text(out: &Output) -> String {
 
 fn scan_dir_for(dir: &Path, needle: &str) -> Vec<String> {
     let mut hits = Vec::new();
-    for entry in walk(dir) {
+    for entry in common::files_under(dir) {
         if let Ok(bytes) = std::fs::read(&entry)
             && String::from_utf8_lossy(&bytes).contains(needle)
         {
@@ -82,19 +84,6 @@ fn scan_dir_for(dir: &Path, needle: &str) -> Vec<String> {
         }
     }
     hits
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use keyfolio::app::action::Action;
 use keyfolio::app::state::{Detail, Modal};
 use keyfolio::app::update::update;
 use keyfolio::exchange::sim::{Fault, SimAccount, Simulator};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn needles(a: &SimAccount) -> Vec<(String, String)> {
@@ -36,19 +36,6 @@ fn needles(a: &SimAccount) -> Vec<(String, String)> {
             base64::engine::general_purpose::STANDARD.encode(&s),
         ));
         out.push((format!("hex {what} of {}", a.purpose), hex::encode(&s)));
-    }
-    out
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files(&p))
-        } else {
-            out.push(p)
-        }
     }
     out
 }
@@ -269,7 +256,7 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
     }
 
     // The scan.
-    let mut haystacks: Vec<(String, String)> = files(home.path())
+    let mut haystacks: Vec<(String, String)> = common::files_under(home.path())
         .into_iter()
         .map(|p| {
             (
@@ -302,7 +289,7 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
 
     // Modes: directories 0700, files 0600.
     use std::os::unix::fs::PermissionsExt;
-    for p in files(home.path()) {
+    for p in common::files_under(home.path()) {
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", p.display());
     }

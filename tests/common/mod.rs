@@ -112,3 +112,17 @@ pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
     }
     out
 }
+
+/// Every file below `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

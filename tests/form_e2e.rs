@@ -83,16 +83,27 @@ impl App {
         self.state.selected = index;
         self.key(KeyCode::Enter).await;
         self.tab_to(Field::ApiKey).await;
-        self.act(Action::Paste(a.api_key.clone())).await;
+        self.act(Action::Paste(keyfolio::app::action::Pasted::new(
+            a.api_key.clone(),
+        )))
+        .await;
         self.tab_to(Field::Secret).await;
-        self.act(Action::Paste(a.secret.clone())).await;
+        self.act(Action::Paste(keyfolio::app::action::Pasted::new(
+            a.secret.clone(),
+        )))
+        .await;
         if let Some(p) = &a.passphrase {
             self.tab_to(Field::Passphrase).await;
-            self.act(Action::Paste(p.clone())).await;
+            self.act(Action::Paste(keyfolio::app::action::Pasted::new(p.clone())))
+                .await;
         }
         self.tab_to(Field::CustomUrl).await;
-        self.act(Action::Paste(format!("{}/{}", sim.base_url, exchange.id())))
-            .await;
+        self.act(Action::Paste(keyfolio::app::action::Pasted::new(format!(
+            "{}/{}",
+            sim.base_url,
+            exchange.id()
+        ))))
+        .await;
         if testnet {
             self.tab_to(Field::Testnet).await;
             self.key(KeyCode::Char(' ')).await;

@@ -209,7 +209,10 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
             Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE)),
         );
         for text in [&a.api_key, &a.secret] {
-            update(&mut state, Action::Paste(text.clone()));
+            update(
+                &mut state,
+                Action::Paste(keyfolio::app::action::Pasted::new(text.clone())),
+            );
             frames.push_str(&common::frame_text(&state, 120, 40));
             update(
                 &mut state,
@@ -217,7 +220,10 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
             );
         }
         if let Some(p) = &a.passphrase {
-            update(&mut state, Action::Paste(p.clone()));
+            update(
+                &mut state,
+                Action::Paste(keyfolio::app::action::Pasted::new(p.clone())),
+            );
             frames.push_str(&common::frame_text(&state, 80, 24));
         }
         update(

@@ -145,3 +145,11 @@ fn ticks_move_the_clock_and_sync_results_update_state() {
         Some("exchange down")
     );
 }
+
+#[test]
+fn a_pasted_secret_never_shows_in_debug_output() {
+    let action = Action::Paste(keyfolio::app::action::Pasted::new("s3cr3t-pasted-value"));
+    let text = format!("{action:?}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(text.contains("19 chars"), "{text}");
+}

@@ -13,7 +13,7 @@ use crossterm::event::KeyEvent;
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(KeyEvent),
-    Paste(String),
+    Paste(Pasted),
     /// The clock moved (drives "2m ago" and the spinner).
     Tick(DateTime<Utc>),
     /// The connection list as stored now.
@@ -37,6 +37,22 @@ pub enum Action {
     OAuthFinished(ConnectOutcome),
     /// A background task failed in a way the trader should see.
     Notice(String),
+}
+
+/// Pasted text: often a secret, so its Debug shows only its length.
+#[derive(Clone)]
+pub struct Pasted(pub zeroize::Zeroizing<String>);
+
+impl Pasted {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(zeroize::Zeroizing::new(text.into()))
+    }
+}
+
+impl std::fmt::Debug for Pasted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pasted({} chars)", self.0.chars().count())
+    }
 }
 
 /// How a connect from the form ended.

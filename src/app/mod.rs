@@ -119,7 +119,7 @@ async fn event_loop(
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Action::Key(key),
-                Some(Ok(Event::Paste(text))) => Action::Paste(text),
+                Some(Ok(Event::Paste(text))) => Action::Paste(action::Pasted::new(text)),
                 Some(Ok(Event::Resize(..))) => { dirty = true; continue }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),

@@ -21,7 +21,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         },
         Action::Paste(text) => {
             if let Some(form) = state.form.as_mut() {
-                form.handle_paste(&text);
+                form.handle_paste(&text.0);
             }
             vec![]
         }

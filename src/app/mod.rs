@@ -105,6 +105,7 @@ async fn event_loop(
     let mut sigterm = signal_terminate()?;
     let mut dirty = true;
     let mut engine_started = false;
+    let reloader = Reloader::default();
     while !state.quit {
         if dirty {
             terminal.draw(|f| ui::draw(f, state, theme))?;
@@ -129,7 +130,7 @@ async fn event_loop(
             Some(event) = sync_events.recv() => match event {
                 SyncEvent::Started(id) => Action::SyncStarted(id),
                 SyncEvent::Finished(id, outcome) => {
-                    spawn_reload(&runner.ctx, tx.clone());
+                    reloader.request(&runner.ctx, &tx);
                     Action::SyncFinished { id, outcome: outcome.map_err(|f| f.to_string()) }
                 }
             },
@@ -165,15 +166,44 @@ fn signal_terminate() -> Result<tokio::signal::unix::Signal> {
     )?)
 }
 
-/// Reloads the connection list after something changed it.
-fn spawn_reload(ctx: &Context, tx: mpsc::UnboundedSender<Action>) {
-    let ctx = ctx.clone();
-    tokio::spawn(async move {
-        match ctx.connections().await {
-            Ok(list) => tx.send(Action::Connections(list)),
-            Err(e) => tx.send(Action::Notice(format!("{e:#}"))),
+/// Reloads the connection list after syncs finish, one load at a time: the finishes
+/// that arrive while a load runs are covered by one more load, not one load each (a round
+/// of hundreds of syncs would otherwise read the whole list hundreds of times).
+#[derive(Clone, Default)]
+struct Reloader {
+    /// (a load is running, another is wanted after it)
+    state: Arc<Mutex<(bool, bool)>>,
+}
+
+impl Reloader {
+    fn request(&self, ctx: &Context, tx: &mpsc::UnboundedSender<Action>) {
+        {
+            let mut state = self.state.lock().unwrap();
+            if state.0 {
+                state.1 = true;
+                return;
+            }
+            state.0 = true;
         }
-    });
+        let (reloader, ctx, tx) = (self.clone(), ctx.clone(), tx.clone());
+        tokio::spawn(async move {
+            loop {
+                let _ = match ctx.connections().await {
+                    Ok(list) => tx.send(Action::Connections(list)),
+                    Err(e) => tx.send(Action::Notice(format!("{e:#}"))),
+                };
+                let again = {
+                    let mut state = reloader.state.lock().unwrap();
+                    let again = std::mem::take(&mut state.1);
+                    state.0 = again;
+                    again
+                };
+                if !again {
+                    break;
+                }
+            }
+        });
+    }
 }
 
 /// Runs one effect as a task; its result comes back as an action.
@@ -425,4 +455,36 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
     }
     .await;
     result.unwrap_or_else(|e| vec![Action::Notice(format!("{e:#}"))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Paths};
+    use crate::store::SecretStore;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_finished_syncs_reloads_the_list_a_few_times_not_once_each() {
+        let home = tempfile::tempdir().unwrap();
+        let ctx = Context::open(
+            Paths::under(home.path()),
+            Config::default(),
+            SecretStore::memory(),
+        )
+        .unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let reloader = Reloader::default();
+        for _ in 0..100 {
+            reloader.request(&ctx, &tx);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        reloader.request(&ctx, &tx);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut loads = 0;
+        while let Ok(action) = rx.try_recv() {
+            assert!(matches!(action, Action::Connections(_)));
+            loads += 1;
+        }
+        assert!((2..=3).contains(&loads), "{loads} loads for 101 requests");
+    }
 }

@@ -1,12 +1,13 @@
 //! The keyfolio binary: CLI parsing, logging to a file, the panic hook, then the TUI or a subcommand.
 
-use anyhow::{Context as _, Result};
+use anyhow::{Result, bail};
 use clap::Parser;
 use keyfolio::cli::{self, Cli};
 use keyfolio::config::{Config, Paths, SecretStoreKind};
 use keyfolio::context::Context;
 use keyfolio::store::SecretStore;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 fn main() {
@@ -41,7 +42,7 @@ async fn run(cli: Cli) -> Result<i32> {
     let config = Config::load(&paths)?;
     let _log = init_logging(&paths)?;
     install_panic_hook();
-    let secrets = secret_store(&paths, &config)?;
+    let secrets = secret_store(&paths, &config).await?;
     let ctx = Context::open(paths, config, secrets)?;
     match cli.command {
         Some(command) => cli::run(ctx, command).await,
@@ -114,18 +115,65 @@ async fn render_once(size: &str) -> Result<i32> {
     Ok(cli::exit::OK)
 }
 
-fn secret_store(paths: &Paths, config: &Config) -> Result<SecretStore> {
-    Ok(match config.secret_store {
-        SecretStoreKind::Keyring => {
-            SecretStore::keyring(Duration::from_millis(config.secret_timeout_ms))
+/// The configured secret store, opened: the encrypted file is decrypted once here, so a
+/// wrong passphrase is reported now and not at the first sync.
+async fn secret_store(paths: &Paths, config: &Config) -> Result<SecretStore> {
+    let path = paths.secrets_file();
+    match config.secret_store {
+        SecretStoreKind::Keyring => Ok(SecretStore::keyring(Duration::from_millis(
+            config.secret_timeout_ms,
+        ))),
+        SecretStoreKind::File => match std::env::var(PASSPHRASE_ENV) {
+            Ok(passphrase) => {
+                let store = SecretStore::file(path, SecretString::from(passphrase));
+                store.unlock().await?;
+                Ok(store)
+            }
+            Err(_) if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() => {
+                ask_passphrase(path).await
+            }
+            Err(_) => bail!(
+                "secret_store = \"file\": keyfolio asks for the file's passphrase when it runs in a terminal; scripts set {PASSPHRASE_ENV}"
+            ),
+        },
+    }
+}
+
+/// Where scripts give the encrypted file's passphrase.
+const PASSPHRASE_ENV: &str = "KEYFOLIO_SECRETS_PASSPHRASE";
+
+/// Asks for the encrypted file's passphrase on the terminal, without echo: three tries
+/// to open an existing file; a new file's passphrase is typed twice.
+async fn ask_passphrase(path: std::path::PathBuf) -> Result<SecretStore> {
+    let ask = |prompt: &str| -> Result<SecretString> {
+        Ok(SecretString::from(rpassword::prompt_password(prompt)?))
+    };
+    for _ in 0..3 {
+        let store = if path.exists() {
+            let passphrase = ask(&format!("Passphrase for {}: ", path.display()))?;
+            SecretStore::file(path.clone(), passphrase)
+        } else {
+            eprintln!(
+                "keyfolio keeps secrets in an encrypted file: {}",
+                path.display()
+            );
+            let passphrase = ask("Choose its passphrase (at least 8 characters): ")?;
+            if passphrase.expose_secret().chars().count() < 8 {
+                eprintln!("Too short: at least 8 characters.");
+                continue;
+            }
+            if ask("Type it again: ")?.expose_secret() != passphrase.expose_secret() {
+                eprintln!("The two passphrases differ.");
+                continue;
+            }
+            SecretStore::file(path.clone(), passphrase)
+        };
+        match store.unlock().await {
+            Ok(()) => return Ok(store),
+            Err(e) => eprintln!("{e}"),
         }
-        SecretStoreKind::File => {
-            let passphrase = std::env::var("KEYFOLIO_SECRETS_PASSPHRASE").context(
-                "secret_store = \"file\" needs the file's passphrase in KEYFOLIO_SECRETS_PASSPHRASE",
-            )?;
-            SecretStore::file(paths.secrets_file(), SecretString::from(passphrase))
-        }
-    })
+    }
+    bail!("the encrypted secrets file stays closed after three tries")
 }
 
 /// Logs go to a file in the log directory, never to the terminal the TUI draws on.

@@ -28,10 +28,15 @@ use keyfolio::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "../../tests/common/pty.rs"]
+#[allow(dead_code)]
+mod pty;
+use pty::Pty;
 
 const SYNC_PER_EXCHANGE: usize = 100;
 const RSS_CONNECTIONS: usize = 1000;
@@ -549,101 +554,33 @@ fn bench_idle(keyfolio: &Path, secs: u64) -> Result<Idle> {
     }
     std::fs::write(home.path().join("config.toml"), "secret_store = \"file\"\n")?;
 
-    let (mut master, slave) = open_pty(120, 40)?;
-    let mut cmd = Command::new(keyfolio);
-    cmd.env("KEYFOLIO_HOME", home.path())
-        .env("KEYFOLIO_SECRETS_PASSPHRASE", "bench-only")
-        .env("TERM", "xterm-256color")
-        .stdin(Stdio::from(slave.try_clone()?))
-        .stdout(Stdio::from(slave.try_clone()?))
-        .stderr(Stdio::from(slave));
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            // A session of its own with the pty as the controlling terminal.
-            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn()?;
-    drop(cmd);
-    let pid = child.id();
-    let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut reader = master.try_clone()?;
-    let counter = bytes.clone();
-    let drain = std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
+    let mut command = Command::new(keyfolio);
+    command
+        .env("KEYFOLIO_HOME", home.path())
+        .env("KEYFOLIO_SECRETS_PASSPHRASE", "bench-only");
+    let mut pty = Pty::spawn(command, 120, 40)?;
+    let pid = pty.child.id();
     std::thread::sleep(Duration::from_secs(2));
-    if let Some(status) = child.try_wait()? {
+    if let Some(status) = pty.child.try_wait()? {
         bail!("keyfolio exited during the idle benchmark: {status}");
     }
     let cpu0 = process_cpu(pid)?;
     let switches0 = context_switches(pid);
-    let bytes0 = bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let bytes0 = pty.output_len();
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
     let cpu1 = process_cpu(pid)?;
     let switches1 = context_switches(pid);
     let elapsed = started.elapsed().as_secs_f64();
-    let bytes1 = bytes.load(std::sync::atomic::Ordering::Relaxed);
-    master.write_all(b"q")?;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            child.kill()?;
-            child.wait()?;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    drop(master);
-    let _ = drain.join();
+    let bytes1 = pty.output_len();
+    pty.send(b"q")?;
+    pty.finish(Duration::from_secs(5))?;
     Ok(Idle {
         secs: elapsed,
         cpu_s: cpu1 - cpu0,
         switches: switches1 - switches0,
-        bytes: bytes1 - bytes0,
+        bytes: (bytes1 - bytes0) as u64,
     })
-}
-
-/// A pseudo-terminal of `cols` x `rows`: (master, slave).
-fn open_pty(cols: u16, rows: u16) -> Result<(std::fs::File, std::fs::File)> {
-    use std::os::fd::FromRawFd;
-    let mut master = 0;
-    let mut slave = 0;
-    let size = libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
-        )
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error()).context("openpty");
-    }
-    unsafe {
-        Ok((
-            std::fs::File::from_raw_fd(master),
-            std::fs::File::from_raw_fd(slave),
-        ))
-    }
 }
 
 // ---------------------------------------------------------------- 3. sync (child)

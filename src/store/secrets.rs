@@ -39,11 +39,13 @@ pub enum SecretError {
 pub enum SecretStore {
     /// The OS keyring through the `keyring` crate.
     Keyring { timeout: Duration },
-    /// An age file encrypted with a passphrase.
+    /// An age file encrypted with a passphrase. Opening it costs about a second of scrypt
+    /// by design, so the decrypted entries stay cached (wiped on drop) until the file
+    /// changes on disk.
     File {
         path: PathBuf,
         passphrase: SecretString,
-        lock: Arc<Mutex<()>>,
+        cache: Arc<Mutex<Option<(FileStamp, SecretMap)>>>,
     },
     /// Process memory only (demo, tests).
     Memory(Arc<Mutex<HashMap<String, Zeroizing<String>>>>),
@@ -51,6 +53,38 @@ pub enum SecretStore {
 
 /// Entries of the encrypted file; values are wiped from memory on drop.
 type SecretMap = HashMap<String, Zeroizing<String>>;
+
+/// What identifies one version of the encrypted file on disk (another process that
+/// rewrites it changes all of these).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Self {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+            inode,
+        }
+    }
+
+    /// No file yet.
+    fn absent() -> Self {
+        Self {
+            modified: None,
+            len: 0,
+            inode: 0,
+        }
+    }
+}
 
 /// The stored form of credentials: JSON inside the secret entry only.
 #[derive(Serialize)]
@@ -101,7 +135,16 @@ impl SecretStore {
         Self::File {
             path,
             passphrase,
-            lock: Arc::default(),
+            cache: Arc::default(),
+        }
+    }
+
+    /// Opens the encrypted file now, so a wrong passphrase is reported at start-up and
+    /// not at the first sync. Other stores answer `Ok` without doing anything.
+    pub async fn unlock(&self) -> Result<(), SecretError> {
+        match self {
+            Self::File { .. } => self.run(|store| store.with_file(|_| Ok(()))).await,
+            _ => Ok(()),
         }
     }
 
@@ -212,10 +255,8 @@ impl SecretStore {
                 .get(secret_ref)
                 .cloned()
                 .ok_or(SecretError::Missing),
-            Self::File { lock, .. } => {
-                let _guard = lock.lock().unwrap();
-                let map = self.read_file()?;
-                map.get(secret_ref).cloned().ok_or(SecretError::Missing)
+            Self::File { .. } => {
+                self.with_file(|map| map.get(secret_ref).cloned().ok_or(SecretError::Missing))
             }
         }
     }
@@ -236,67 +277,122 @@ impl SecretStore {
         }
     }
 
-    fn read_file(&self) -> Result<SecretMap, SecretError> {
+    /// Runs `read` on the file's entries.
+    fn with_file<T>(
+        &self,
+        read: impl FnOnce(&SecretMap) -> Result<T, SecretError>,
+    ) -> Result<T, SecretError> {
         let Self::File {
-            path, passphrase, ..
+            path,
+            passphrase,
+            cache,
         } = self
         else {
-            unreachable!("read_file on a file store only")
+            unreachable!("with_file on a file store only")
         };
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(SecretMap::new()),
-            Err(e) => return Err(SecretError::File(e.to_string())),
-        };
-        let decryptor =
-            match age::Decryptor::new(&bytes[..]).map_err(|e| SecretError::File(e.to_string()))? {
-                age::Decryptor::Passphrase(d) => d,
-                _ => return Err(SecretError::File("not a passphrase-encrypted file".into())),
-            };
-        let mut reader = decryptor
-            .decrypt(&age_passphrase(passphrase), None)
-            .map_err(|_| SecretError::File("wrong passphrase".into()))?;
-        let mut plain = Zeroizing::new(Vec::new());
-        std::io::Read::read_to_end(&mut reader, &mut plain)
-            .map_err(|e| SecretError::File(e.to_string()))?;
-        let map: HashMap<String, String> =
-            serde_json::from_slice(&plain).map_err(|e| SecretError::File(e.to_string()))?;
-        Ok(map
-            .into_iter()
-            .map(|(k, v)| (k, Zeroizing::new(v)))
-            .collect())
+        let mut cache = cache.lock().unwrap();
+        read(load_file(&mut cache, path, passphrase)?)
     }
 
+    /// Changes the file's entries, holding the cache's lock from the read to the write so
+    /// that two edits in this process cannot lose each other's change.
     fn edit_file(&self, change: impl FnOnce(&mut SecretMap)) -> Result<(), SecretError> {
         let Self::File {
             path,
             passphrase,
-            lock,
+            cache,
         } = self
         else {
             unreachable!("edit_file on a file store only")
         };
-        let _guard = lock.lock().unwrap();
-        let mut map = self.read_file()?;
+        let mut cache = cache.lock().unwrap();
+        let mut map = load_file(&mut cache, path, passphrase)?.clone();
         change(&mut map);
-        let view: HashMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let plain = Zeroizing::new(serde_json::to_vec(&view).expect("strings serialize"));
-        let encryptor = age::Encryptor::with_user_passphrase(age_passphrase(passphrase));
-        let mut out = Vec::new();
-        let mut writer = encryptor
-            .wrap_output(&mut out)
-            .map_err(|e| SecretError::File(e.to_string()))?;
-        std::io::Write::write_all(&mut writer, &plain)
-            .map_err(|e| SecretError::File(e.to_string()))?;
-        writer
-            .finish()
-            .map_err(|e| SecretError::File(e.to_string()))?;
-        // Write a sibling then rename, so a crash leaves the old file or the new one.
-        let tmp = path.with_extension("age.tmp");
-        std::fs::write(&tmp, &out).map_err(|e| SecretError::File(e.to_string()))?;
-        crate::config::restrict_permissions(&tmp, 0o600);
-        std::fs::rename(&tmp, path).map_err(|e| SecretError::File(e.to_string()))
+        let stamp = encrypt_file(path, passphrase, &map)?;
+        *cache = Some((stamp, map));
+        Ok(())
     }
+}
+
+/// The file's entries, decrypted only when the file changed on disk since the last time.
+fn load_file<'a>(
+    cache: &'a mut Option<(FileStamp, SecretMap)>,
+    path: &std::path::Path,
+    passphrase: &SecretString,
+) -> Result<&'a SecretMap, SecretError> {
+    let stamp = match std::fs::metadata(path) {
+        Ok(meta) => FileStamp::of(&meta),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (_, map) = cache.insert((FileStamp::absent(), SecretMap::new()));
+            return Ok(map);
+        }
+        Err(e) => return Err(SecretError::File(e.to_string())),
+    };
+    if !matches!(cache, Some((cached, _)) if *cached == stamp) {
+        *cache = Some((stamp, decrypt_file(path, passphrase)?));
+    }
+    Ok(&cache.as_ref().expect("filled above").1)
+}
+
+fn decrypt_file(
+    path: &std::path::Path,
+    passphrase: &SecretString,
+) -> Result<SecretMap, SecretError> {
+    let bytes = std::fs::read(path).map_err(|e| SecretError::File(e.to_string()))?;
+    let decryptor =
+        match age::Decryptor::new(&bytes[..]).map_err(|e| SecretError::File(e.to_string()))? {
+            age::Decryptor::Passphrase(d) => d,
+            _ => return Err(SecretError::File("not a passphrase-encrypted file".into())),
+        };
+    let mut reader = decryptor
+        .decrypt(&age_passphrase(passphrase), None)
+        .map_err(|_| SecretError::File("wrong passphrase".into()))?;
+    let mut plain = Zeroizing::new(Vec::new());
+    std::io::Read::read_to_end(&mut reader, &mut plain)
+        .map_err(|e| SecretError::File(e.to_string()))?;
+    let map: HashMap<String, String> =
+        serde_json::from_slice(&plain).map_err(|e| SecretError::File(e.to_string()))?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| (k, Zeroizing::new(v)))
+        .collect())
+}
+
+/// Encrypts the entries to a 0600 sibling, flushes it to disk, then renames it over the
+/// file, so a crash leaves the old file or the new one, never a mix. Returns the new
+/// file's stamp.
+fn encrypt_file(
+    path: &std::path::Path,
+    passphrase: &SecretString,
+    map: &SecretMap,
+) -> Result<FileStamp, SecretError> {
+    let io = |e: std::io::Error| SecretError::File(e.to_string());
+    let view: HashMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let plain = Zeroizing::new(serde_json::to_vec(&view).expect("strings serialize"));
+    let encryptor = age::Encryptor::with_user_passphrase(age_passphrase(passphrase));
+    let mut out = Vec::new();
+    let mut writer = encryptor
+        .wrap_output(&mut out)
+        .map_err(|e| SecretError::File(e.to_string()))?;
+    std::io::Write::write_all(&mut writer, &plain).map_err(io)?;
+    writer.finish().map_err(io)?;
+    let tmp = path.with_extension("age.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp).map_err(io)?;
+    std::io::Write::write_all(&mut file, &out).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io)?;
+    if let Some(dir) = path.parent() {
+        // The rename itself must reach the disk too.
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    std::fs::metadata(path)
+        .map(|m| FileStamp::of(&m))
+        .map_err(io)
 }
 
 /// age speaks an older `secrecy`; the passphrase crosses over without a plain copy left behind.

@@ -1,6 +1,8 @@
 //! Shared test fixtures: a fixed clock, sample connections, a frame renderer.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use keyfolio::app::state::State;
 use keyfolio::exchange::{Endpoint, ExchangeId, FailureKind, KeyType, Permissions};

@@ -1,0 +1,142 @@
+//! A pseudo-terminal to drive keyfolio as a person would: the child runs in a session of
+//! its own with the pty as its controlling terminal (so `/dev/tty` works), and its output
+//! is collected as it arrives. Used by the tests and by the idle benchmark.
+
+use std::io::{Read, Write};
+use std::os::fd::FromRawFd;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub struct Pty {
+    pub child: Child,
+    master: std::fs::File,
+    output: Arc<Mutex<Vec<u8>>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Pty {
+    /// Starts `command` on a new `cols` x `rows` terminal.
+    pub fn spawn(mut command: Command, cols: u16, rows: u16) -> std::io::Result<Self> {
+        let (master, slave) = open_pty(cols, rows)?;
+        command
+            .env("TERM", "xterm-256color")
+            .stdin(Stdio::from(slave.try_clone()?))
+            .stdout(Stdio::from(slave.try_clone()?))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn()?;
+        // The parent's copies of the slave side must close, or reads never end.
+        drop(command);
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let mut source = master.try_clone()?;
+        let sink = output.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = source.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Ok(Self {
+            child,
+            master,
+            output,
+            reader: Some(reader),
+        })
+    }
+
+    /// Types `bytes` as if on the keyboard.
+    pub fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.master.write_all(bytes)?;
+        self.master.flush()
+    }
+
+    /// Everything the child wrote so far.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+
+    /// How many bytes the child wrote so far.
+    pub fn output_len(&self) -> usize {
+        self.output.lock().unwrap().len()
+    }
+
+    /// Waits until the output after byte `from` contains `needle`.
+    pub fn wait_for(&self, from: usize, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let found = {
+                let out = self.output.lock().unwrap();
+                let tail = &out[from.min(out.len())..];
+                String::from_utf8_lossy(tail).contains(needle)
+            };
+            if found {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Waits for the child to exit (killing it after `timeout`) and for its last output.
+    pub fn finish(mut self, timeout: Duration) -> std::io::Result<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait()? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                break self.child.wait()?;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        Ok(status)
+    }
+}
+
+fn open_pty(cols: u16, rows: u16) -> std::io::Result<(std::fs::File, std::fs::File)> {
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors, which we then own.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    unsafe {
+        Ok((
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        ))
+    }
+}

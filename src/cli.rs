@@ -190,7 +190,8 @@ fn failure_code(f: &Failure) -> i32 {
         | FailureKind::ExchangeDown
         | FailureKind::RateLimited
         | FailureKind::Banned
-        | FailureKind::UnexpectedResponse => exit::UNAVAILABLE,
+        | FailureKind::UnexpectedResponse
+        | FailureKind::KeyringUnavailable => exit::UNAVAILABLE,
         _ => exit::REJECTED,
     }
 }

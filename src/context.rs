@@ -33,10 +33,17 @@ pub enum ConnectError {
     WithdrawRisk(AccountSnapshot),
     #[error("{0}")]
     Duplicate(String),
+    /// Not a `#[source]`: the message already carries it, and a chain would print it twice.
     #[error("the secret store failed, nothing was saved: {0}")]
-    Secrets(#[from] SecretError),
+    Secrets(SecretError),
     #[error("nothing was saved: {0:#}")]
     Storage(anyhow::Error),
+}
+
+impl From<SecretError> for ConnectError {
+    fn from(e: SecretError) -> Self {
+        Self::Secrets(e)
+    }
 }
 
 impl Context {

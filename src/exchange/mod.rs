@@ -205,10 +205,15 @@ pub enum FailureKind {
     Unreachable,
     ExchangeDown,
     UnexpectedResponse,
+    /// The connection's secret could not be read: the keyring is locked, unreachable or
+    /// not answering. A local problem, retried with backoff.
+    KeyringUnavailable,
+    /// The keyring no longer holds the connection's secret (deleted outside keyfolio).
+    SecretMissing,
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 13] = [
+    pub const ALL: [FailureKind; 15] = [
         Self::InvalidKey,
         Self::BadSignature,
         Self::WrongPassphrase,
@@ -222,6 +227,8 @@ impl FailureKind {
         Self::Unreachable,
         Self::ExchangeDown,
         Self::UnexpectedResponse,
+        Self::KeyringUnavailable,
+        Self::SecretMissing,
     ];
 
     /// The stable name stored in SQLite and printed by `--json`.
@@ -240,6 +247,8 @@ impl FailureKind {
             Self::Unreachable => "unreachable",
             Self::ExchangeDown => "exchange_down",
             Self::UnexpectedResponse => "unexpected_response",
+            Self::KeyringUnavailable => "keyring_unavailable",
+            Self::SecretMissing => "secret_missing",
         }
     }
 
@@ -263,6 +272,8 @@ impl FailureKind {
             Self::Unreachable => "unreachable",
             Self::ExchangeDown => "exchange down",
             Self::UnexpectedResponse => "unexpected response",
+            Self::KeyringUnavailable => "keyring unavailable",
+            Self::SecretMissing => "secret missing",
         }
     }
 
@@ -313,6 +324,12 @@ impl FailureKind {
             (Self::UnexpectedResponse, _) => {
                 "The exchange answered something keyfolio cannot read. Nothing was changed; try again later."
             }
+            (Self::KeyringUnavailable, _) => {
+                "The keyring is locked or not answering, so the key could not be read. Unlock it; keyfolio retries by itself."
+            }
+            (Self::SecretMissing, _) => {
+                "The keyring no longer holds this key (it was deleted outside keyfolio). Disconnect, then connect the key again."
+            }
         }
     }
 
@@ -327,6 +344,7 @@ impl FailureKind {
                 | Self::PermissionDenied
                 | Self::WrongRegion
                 | Self::WrongEnvironment
+                | Self::SecretMissing
         )
     }
 }

@@ -28,6 +28,10 @@ pub enum SecretError {
         "no OS keyring is reachable ({0}). Start a Secret Service (e.g. gnome-keyring), or set `secret_store = \"file\"` in config.toml to use an encrypted file"
     )]
     Unavailable(String),
+    #[error(
+        "the OS keyring is locked or refused access ({0}). Unlock it (log in to the desktop session, or answer its prompt), or set `secret_store = \"file\"` in config.toml"
+    )]
+    Locked(String),
     #[error("the keyring holds no secret for this connection: reconnect it")]
     Missing,
     #[error("the encrypted secrets file could not be opened: {0}")]
@@ -189,11 +193,26 @@ impl SecretStore {
         self.run(move |store| store.delete_now(&reference)).await
     }
 
-    /// Checks the store answers, by reading an entry that does not exist.
+    /// Checks the store can keep a secret. The keyring gets a probe entry written, read
+    /// back and deleted (reading a missing entry would pass even while it is locked); the
+    /// encrypted file is opened.
     pub async fn probe(&self) -> Result<(), SecretError> {
-        match self.run(|store| store.get_now("keyfolio-probe")).await {
-            Ok(_) | Err(SecretError::Missing) => Ok(()),
-            Err(e) => Err(e),
+        const PROBE: &str = "keyfolio-probe";
+        match self {
+            Self::Keyring { .. } => {
+                self.put_raw(PROBE, Zeroizing::new(PROBE.to_string()))
+                    .await?;
+                let back = self.get_raw(PROBE).await;
+                self.delete(PROBE).await?;
+                match back?.as_str() {
+                    PROBE => Ok(()),
+                    _ => Err(SecretError::Unavailable(
+                        "the probe entry read back different".into(),
+                    )),
+                }
+            }
+            Self::File { .. } => self.unlock().await,
+            Self::Memory(_) => Ok(()),
         }
     }
 
@@ -407,6 +426,12 @@ fn entry(secret_ref: &str) -> Result<keyring::Entry, SecretError> {
 fn keyring_error(e: keyring::Error) -> SecretError {
     match e {
         keyring::Error::NoEntry => SecretError::Missing,
+        keyring::Error::NoStorageAccess(e) => SecretError::Locked(e.to_string()),
+        // Writing into a locked Secret Service collection comes back as a platform
+        // failure whose D-Bus error name is the only sign of the lock.
+        keyring::Error::PlatformFailure(e) if e.to_string().contains("IsLocked") => {
+            SecretError::Locked(e.to_string())
+        }
         other => SecretError::Unavailable(other.to_string()),
     }
 }

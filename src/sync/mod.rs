@@ -8,6 +8,7 @@ pub mod budget;
 use crate::context::Context;
 use crate::exchange::{AccountSnapshot, Failure, FailureKind};
 use crate::oauth::{self, Tokens};
+use crate::store::SecretError;
 use crate::store::db::{AuthKind, ConnectionRecord};
 use budget::Budgets;
 use chrono::{DateTime, Utc};
@@ -79,6 +80,15 @@ impl Policy {
         let wait = failure.retry_after.map_or(backoff, |r| r.max(backoff));
         Some(now + chrono::Duration::from_std(wait).unwrap_or_default())
     }
+}
+
+/// A secret that could not be read: gone for good, or a keyring to unlock.
+fn secret_failure(e: SecretError) -> Failure {
+    let kind = match e {
+        SecretError::Missing => FailureKind::SecretMissing,
+        _ => FailureKind::KeyringUnavailable,
+    };
+    Failure::new(kind, e.to_string())
 }
 
 /// Permissions are re-read daily (and at connect).
@@ -262,7 +272,7 @@ impl Engine {
                         )
                         .await
                 }
-                Err(e) => Err(Failure::new(FailureKind::InvalidKey, e.to_string())),
+                Err(e) => Err(secret_failure(e)),
             },
             AuthKind::OAuth => self.fetch_oauth(record, refresh_permissions).await,
         };
@@ -312,7 +322,7 @@ impl Engine {
             .secrets
             .get_raw(&record.secret_ref)
             .await
-            .map_err(|e| Failure::new(FailureKind::InvalidKey, e.to_string()))?;
+            .map_err(secret_failure)?;
         let tokens = Tokens::from_secret_json(&text).ok_or_else(|| {
             Failure::new(
                 FailureKind::InvalidKey,

@@ -6,6 +6,7 @@ pub mod config;
 pub mod context;
 pub mod exchange;
 pub mod oauth;
+pub mod panic_hook;
 pub mod store;
 pub mod sync;
 pub mod ui;

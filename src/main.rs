@@ -41,7 +41,7 @@ async fn run(cli: Cli) -> Result<i32> {
     let paths = Paths::discover()?;
     let config = Config::load(&paths)?;
     let _log = init_logging(&paths)?;
-    install_panic_hook();
+    keyfolio::panic_hook::install();
     let secrets = secret_store(&paths, &config).await?;
     let ctx = Context::open(paths, config, secrets)?;
     match cli.command {
@@ -58,7 +58,7 @@ async fn run_demo() -> Result<i32> {
         .tempdir()?;
     let paths = Paths::under(home.path());
     let _log = init_logging(&paths)?;
-    install_panic_hook();
+    keyfolio::panic_hook::install();
     let sim = keyfolio::exchange::sim::Simulator::start(0).await?;
     let mut config = Config {
         sync_interval_secs: 60,
@@ -193,30 +193,4 @@ fn init_logging(paths: &Paths) -> Result<tracing_appender::non_blocking::WorkerG
         .init();
     keyfolio::config::restrict_permissions(&paths.log_dir.join("keyfolio.log"), 0o600);
     Ok(guard)
-}
-
-/// CCXT reports exchange errors by panicking and catching the panic: those stay silent.
-/// Any other panic is a bug: restore the terminal, report it, and exit.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("panic");
-        if keyfolio::exchange::ccxt::is_ccxt_error(message) {
-            return;
-        }
-        keyfolio::app::restore_terminal();
-        let location = info
-            .location()
-            .map(|l| format!(" at {l}"))
-            .unwrap_or_default();
-        tracing::error!("bug: {message}{location}");
-        eprintln!(
-            "keyfolio hit a bug and stopped{location}: {message}\nPlease report it; your data is safe."
-        );
-        std::process::exit(101);
-    }));
 }

@@ -323,3 +323,79 @@ async fn hammering_resync_on_one_okx_account_never_causes_a_429() {
         "keyfolio's own budget kept it under the limit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_loop_syncs_on_schedule_backs_off_and_leaves_paused_ones_alone() {
+    let (_home, ctx, sim) = setup().await;
+    let (healthy, _) = connect(&ctx, &sim, ExchangeId::Binance, "read-only").await;
+    let (failing, failing_key) = connect(&ctx, &sim, ExchangeId::Okx, "read-only").await;
+    let (dead, dead_key) = connect(&ctx, &sim, ExchangeId::Binance, "trade").await;
+    sim.set_fault(&failing_key, Some(Fault::Html5xx));
+    sim.set_fault(&dead_key, Some(Fault::IpNotWhitelisted));
+    for id in [healthy, failing, dead] {
+        ctx.with_db(move |db| db.set_next_sync(id, None))
+            .await
+            .unwrap();
+    }
+    // The default schedule in miniature: a 1 s interval, backoff 250 ms doubling to 1 s.
+    let policy = Policy {
+        interval: Duration::from_secs(1),
+        jitter: 0.0,
+        backoff_base: Duration::from_millis(250),
+        backoff_cap: Duration::from_secs(1),
+    };
+    let engine = Engine::new(ctx.clone(), None).with_policy(policy);
+    let started = Utc::now();
+    let running = tokio::spawn(engine.run_forever());
+    tokio::time::sleep(Duration::from_millis(3600)).await;
+    running.abort();
+
+    // Newest first; only what the loop did (the connect's own run came before `started`).
+    let runs = |id: i64| {
+        let ctx = ctx.clone();
+        async move {
+            let mut runs = ctx.detail(id).await.unwrap().2;
+            runs.retain(|r| r.finished_at >= started);
+            runs.reverse();
+            runs
+        }
+    };
+    let healthy_runs = runs(healthy).await;
+    assert!(
+        (3..=5).contains(&healthy_runs.len()) && healthy_runs.iter().all(|r| r.ok),
+        "about one sync a second: {healthy_runs:?}"
+    );
+
+    let failing_runs = runs(failing).await;
+    assert!(failing_runs.iter().all(|r| !r.ok));
+    let gaps: Vec<i64> = failing_runs
+        .windows(2)
+        .map(|w| (w[1].finished_at - w[0].finished_at).num_milliseconds())
+        .collect();
+    assert!(
+        (4..=7).contains(&failing_runs.len()),
+        "retries, with backoff: {gaps:?}"
+    );
+    assert!(
+        gaps.iter().all(|&g| g >= 200) && gaps.windows(2).all(|w| w[1] >= w[0] - 150),
+        "the waits grow (250, 500, 1000, 1000 ms): {gaps:?}"
+    );
+    assert!(
+        gaps[gaps.len() - 1] >= 800,
+        "the waits reach the cap: {gaps:?}"
+    );
+
+    let dead_runs = runs(dead).await;
+    assert_eq!(
+        dead_runs.len(),
+        1,
+        "a refused key is tried once, then paused"
+    );
+    let record = ctx.with_db(move |db| db.connection(dead)).await.unwrap();
+    assert!(record.paused);
+    // Binance answers -2015 for an IP off the whitelist, as for a bad key.
+    assert_eq!(
+        record.last_error.map(|e| e.kind),
+        Some(FailureKind::InvalidKey)
+    );
+}

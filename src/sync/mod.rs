@@ -109,6 +109,9 @@ pub struct Engine {
     ctx: Context,
     policy: Policy,
     in_flight: Arc<Mutex<HashMap<i64, (SharedSync, tokio::task::AbortHandle)>>>,
+    /// When each connection's last sync in this process ended; set before it leaves
+    /// `in_flight`, so the loop can tell a list read before that end from a fresh one.
+    finished: Arc<Mutex<HashMap<i64, std::time::Instant>>>,
     /// This process's name in sync leases.
     owner: Arc<str>,
     concurrency: Arc<Semaphore>,
@@ -125,12 +128,19 @@ impl Engine {
             ctx,
             policy,
             in_flight: Arc::default(),
+            finished: Arc::default(),
             owner: hex::encode(rand::random::<[u8; 8]>()).into(),
             concurrency,
             budgets: Arc::new(Budgets::documented()),
             events,
             wake: Arc::default(),
         }
+    }
+
+    /// The same engine with another schedule (tests run the loop in seconds, not minutes).
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Syncs one connection now, or joins the sync already running for it.
@@ -143,7 +153,11 @@ impl Engine {
                 let engine = self.clone();
                 let task = tokio::spawn(async move {
                     let outcome = engine.run_one(id).await;
+                    let now = std::time::Instant::now();
+                    engine.finished.lock().unwrap().insert(id, now);
                     engine.in_flight.lock().unwrap().remove(&id);
+                    // The loop skipped this connection while it ran: let it look again.
+                    engine.wake();
                     outcome
                 });
                 let abort = task.abort_handle();
@@ -175,6 +189,20 @@ impl Engine {
     /// Whether a sync is running for this connection.
     pub fn is_syncing(&self, id: i64) -> bool {
         self.in_flight.lock().unwrap().contains_key(&id)
+    }
+
+    /// Whether the loop may start a sync of a connection it found due in a list read at
+    /// `listed_at`: not while one runs, nor when one ended after the read (the list's
+    /// schedule for it is stale; the next pass sees the new one).
+    fn may_start(&self, id: i64, listed_at: std::time::Instant) -> bool {
+        // `finished` is written before `in_flight` is cleared: check in the other order.
+        !self.is_syncing(id)
+            && self
+                .finished
+                .lock()
+                .unwrap()
+                .get(&id)
+                .is_none_or(|&end| end < listed_at)
     }
 
     /// Wakes the background loop (after a connect, a resync, a disconnect).
@@ -363,17 +391,15 @@ impl Engine {
         }
         loop {
             let now = Utc::now();
+            let listed_at = std::time::Instant::now();
             let connections = self.ctx.connections().await.unwrap_or_default();
             let mut next_due: Option<DateTime<Utc>> = None;
             for c in connections.into_iter().filter(|c| !c.paused) {
                 let due = c.next_sync_at.unwrap_or(now);
                 if due <= now {
-                    if !self.is_syncing(c.id) {
+                    if self.may_start(c.id, listed_at) {
                         let engine = self.clone();
-                        tokio::spawn(async move {
-                            let _ = engine.sync(c.id).await;
-                            engine.wake();
-                        });
+                        tokio::spawn(async move { engine.sync(c.id).await });
                     }
                 } else {
                     next_due = Some(next_due.map_or(due, |n| n.min(due)));

@@ -147,22 +147,9 @@ impl Context {
         creds: &Credentials,
         accept_withdraw_risk: bool,
     ) -> Result<(i64, AccountSnapshot), ConnectError> {
-        let key_hash = {
-            let api_key = creds.api_key.expose_secret().to_string();
-            self.with_db(move |db| db.key_hash(&api_key))
-                .await
-                .map_err(ConnectError::Storage)?
-        };
-        let hash = key_hash.clone();
-        if let Some(existing) = self
-            .with_db(move |db| db.duplicate_of(exchange, &hash))
-            .await
-            .map_err(ConnectError::Storage)?
-        {
-            return Err(ConnectError::Duplicate(
-                StoreError::Duplicate(existing).to_string(),
-            ));
-        }
+        let key_hash = self
+            .refuse_duplicate(exchange, creds.api_key.expose_secret())
+            .await?;
         let snapshot = self
             .validate(exchange, endpoint, creds)
             .await
@@ -202,6 +189,8 @@ impl Context {
 
     /// Signs in with OAuth tokens: reads the account with them (the validation), then
     /// stores the tokens in the secret store and the connection in SQLite.
+    /// Saves a signed-in account. The same exchange account signed in twice is refused
+    /// (its account number, keyed-hashed like API keys), and the second grant is revoked.
     pub async fn connect_oauth(
         &self,
         exchange: ExchangeId,
@@ -212,6 +201,21 @@ impl Context {
         let fetched = oauth::fetch_account(exchange, &provider, &tokens, true).await;
         let tokens = fetched.new_tokens.unwrap_or(tokens);
         let snapshot = fetched.result.map_err(ConnectError::Rejected)?;
+        let key_hash = match &snapshot.account_id {
+            Some(account) => match self
+                .refuse_duplicate(exchange, &oauth_identity(account))
+                .await
+            {
+                Ok(hash) => Some(hash),
+                Err(refused) => {
+                    if let Err(e) = oauth::revoke(&provider, &tokens).await {
+                        tracing::warn!("could not revoke a duplicate OAuth grant: {e}");
+                    }
+                    return Err(refused);
+                }
+            },
+            None => None,
+        };
         let new = NewConnection {
             exchange,
             label: label.to_string(),
@@ -221,7 +225,7 @@ impl Context {
                 sandbox: false,
             },
             key_hint: "auth".to_string(),
-            key_hash: None,
+            key_hash,
             key_type: None,
             secret_ref: String::new(),
         };
@@ -232,18 +236,73 @@ impl Context {
     }
 
     /// Replaces the tokens of an OAuth connection after the trader signed in again, and
-    /// lifts its pause.
+    /// lifts its pause. Signing in to another account than the connection's is refused.
     pub async fn reauthorize(&self, id: i64, tokens: Tokens) -> Result<(), ConnectError> {
         let record = self
             .with_db(move |db| db.connection(id))
             .await
             .map_err(ConnectError::Storage)?;
+        let saved_hash = self
+            .with_db(move |db| db.key_hash_of(id))
+            .await
+            .map_err(ConnectError::Storage)?;
+        if let Some(expected) = saved_hash {
+            let provider = self.config.provider(record.exchange);
+            let fetched = oauth::fetch_account(record.exchange, &provider, &tokens, true).await;
+            let account = fetched.result.map_err(ConnectError::Rejected)?.account_id;
+            let hash = match account {
+                Some(account) => {
+                    let identity = oauth_identity(&account);
+                    Some(
+                        self.with_db(move |db| db.key_hash(&identity))
+                            .await
+                            .map_err(ConnectError::Storage)?,
+                    )
+                }
+                None => None,
+            };
+            if hash.as_deref() != Some(expected.as_str()) {
+                if let Err(e) = oauth::revoke(&provider, &tokens).await {
+                    tracing::warn!("could not revoke a mismatched OAuth grant: {e}");
+                }
+                return Err(ConnectError::Duplicate(format!(
+                    "you signed in to another {} account than the one \"{}\" tracks: nothing changed",
+                    record.exchange.name(),
+                    record.label
+                )));
+            }
+        }
         self.secrets
             .put_raw(&record.secret_ref, tokens.to_secret_json())
             .await?;
         self.with_db(move |db| db.set_paused(id, false))
             .await
             .map_err(ConnectError::Storage)
+    }
+
+    /// The keyed hash of an API key or account identity, refused if an active connection of
+    /// this exchange already has it.
+    async fn refuse_duplicate(
+        &self,
+        exchange: ExchangeId,
+        identity: &str,
+    ) -> Result<String, ConnectError> {
+        let identity = identity.to_string();
+        let hash = self
+            .with_db(move |db| db.key_hash(&identity))
+            .await
+            .map_err(ConnectError::Storage)?;
+        let probe = hash.clone();
+        match self
+            .with_db(move |db| db.duplicate_of(exchange, &probe))
+            .await
+            .map_err(ConnectError::Storage)?
+        {
+            Some(existing) => Err(ConnectError::Duplicate(
+                StoreError::Duplicate(existing).to_string(),
+            )),
+            None => Ok(hash),
+        }
     }
 
     /// Writes the secret, then the row in one transaction; removes the secret if the row fails.
@@ -300,4 +359,9 @@ impl Context {
         }
         Ok(orphans.len())
     }
+}
+
+/// What an OAuth account is known by in the duplicate check (never an API key's text).
+fn oauth_identity(account_id: &str) -> String {
+    format!("oauth-account:{account_id}")
 }

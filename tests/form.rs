@@ -651,6 +651,7 @@ fn snapshot(withdraw: bool) -> AccountSnapshot {
             withdraw,
             ip_restricted: false,
         }),
+        account_id: None,
     }
 }
 

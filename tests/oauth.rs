@@ -574,3 +574,55 @@ async fn sync_fetch_refreshes_and_reports_reauthorize() {
     assert!(failure.detail.contains("reauthorize"), "{}", failure.detail);
     assert!(fetched.new_tokens.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_account_signed_in_twice_is_refused_and_reauthorize_keeps_the_account() {
+    use keyfolio::config::{Config, Paths};
+    use keyfolio::context::{ConnectError, Context};
+    use keyfolio::store::SecretStore;
+    let h = sim().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.oauth.binance = h.oauth_provider(ExchangeId::Binance).into();
+    config.oauth.okx = h.oauth_provider(ExchangeId::Okx).into();
+    let ctx = Context::open(Paths::under(home.path()), config, SecretStore::memory()).unwrap();
+    for exchange in ExchangeId::ALL {
+        let p = h.oauth_provider(exchange);
+        let first = pkce_tokens(&h, &p).await;
+        let (id, snapshot) = ctx.connect_oauth(exchange, "main", first).await.unwrap();
+        assert!(snapshot.account_id.is_some(), "{exchange}: the uid is read");
+
+        let revoked = h.oauth_count("revoke");
+        let again = pkce_tokens(&h, &p).await;
+        let refused = ctx
+            .connect_oauth(exchange, "again", again)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, ConnectError::Duplicate(m) if m.contains("main")),
+            "{exchange}: {refused}"
+        );
+        assert_eq!(
+            h.oauth_count("revoke"),
+            revoked + 1,
+            "the spare grant is revoked"
+        );
+
+        // Signing in again to the same account is fine; to another account is refused.
+        ctx.reauthorize(id, pkce_tokens(&h, &p).await)
+            .await
+            .unwrap();
+        let other = h.account_on(exchange.id(), "trade").unwrap();
+        h.set_oauth_account(exchange, &other.api_key);
+        let wrong = ctx
+            .reauthorize(id, pkce_tokens(&h, &p).await)
+            .await
+            .unwrap_err();
+        assert!(wrong.to_string().contains("another"), "{exchange}: {wrong}");
+        // ... and that account can be connected on its own.
+        ctx.connect_oauth(exchange, "other", pkce_tokens(&h, &p).await)
+            .await
+            .unwrap();
+    }
+    assert_eq!(ctx.connections().await.unwrap().len(), 4);
+}

@@ -31,6 +31,7 @@ fn snapshot(btc: &str) -> AccountSnapshot {
             read: true,
             ..Default::default()
         }),
+        account_id: None,
     }
 }
 

@@ -350,6 +350,7 @@ fn snapshot(assets: usize) -> AccountSnapshot {
             read: true,
             ..Permissions::default()
         }),
+        account_id: None,
     }
 }
 

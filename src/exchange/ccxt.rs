@@ -315,20 +315,16 @@ impl ExchangeClient {
         core: &mut Core,
         with_permissions: bool,
     ) -> Result<AccountSnapshot, Failure> {
-        let body = self.call_correcting_clock(key, core, Call::Balance).await?;
-        let balances = parse::balances(key.exchange, &body)?;
+        let balance = self.call_correcting_clock(key, core, Call::Balance).await?;
         let permissions = if with_permissions {
-            let body = self
-                .call_correcting_clock(key, core, Call::Permissions)
-                .await?;
-            Some(parse::permissions(key.exchange, &body)?)
+            Some(
+                self.call_correcting_clock(key, core, Call::Permissions)
+                    .await?,
+            )
         } else {
             None
         };
-        Ok(AccountSnapshot {
-            balances,
-            permissions,
-        })
+        parse::snapshot(key.exchange, &balance, permissions.as_ref())
     }
 
     async fn call_correcting_clock(

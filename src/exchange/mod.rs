@@ -186,6 +186,9 @@ pub struct AccountSnapshot {
     pub balances: Vec<Balance>,
     /// Read only when asked (validation, daily refresh).
     pub permissions: Option<Permissions>,
+    /// The exchange's account number (`uid`), when the answers carry it: Binance's
+    /// account answer does, OKX's only with the permissions (account config).
+    pub account_id: Option<String>,
 }
 
 /// Why an exchange call failed, in the trader's terms.

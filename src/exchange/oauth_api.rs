@@ -43,18 +43,13 @@ pub async fn fetch(
     with_permissions: bool,
 ) -> Result<AccountSnapshot, Failure> {
     let (balance_path, permissions_path) = paths(exchange);
-    let body = get(exchange, api_base, balance_path, access).await?;
-    let balances = parse::balances(exchange, &body)?;
+    let balance = get(exchange, api_base, balance_path, access).await?;
     let permissions = if with_permissions {
-        let body = get(exchange, api_base, permissions_path, access).await?;
-        Some(parse::permissions(exchange, &body)?)
+        Some(get(exchange, api_base, permissions_path, access).await?)
     } else {
         None
     };
-    Ok(AccountSnapshot {
-        balances,
-        permissions,
-    })
+    parse::snapshot(exchange, &balance, permissions.as_ref())
 }
 
 async fn get(

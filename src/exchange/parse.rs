@@ -3,7 +3,7 @@
 //! Amounts stay the exchange's decimal strings (CCXT's typed balances are f64 and would
 //! round them). Anything malformed is an error, never an empty portfolio.
 
-use super::{Balance, ExchangeId, Failure, FailureKind, Permissions};
+use super::{AccountSnapshot, Balance, ExchangeId, Failure, FailureKind, Permissions};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -30,6 +30,39 @@ fn text(v: &Value, field: &str) -> Result<String, ParseError> {
     match v.get(field) {
         Some(Value::String(s)) => Ok(s.clone()),
         _ => Err(format!("field `{field}` is missing")),
+    }
+}
+
+/// The snapshot of one sync: the balance answer, and the permissions answer when it was
+/// asked for.
+pub fn snapshot(
+    exchange: ExchangeId,
+    balance_body: &Value,
+    permissions_body: Option<&Value>,
+) -> Result<AccountSnapshot, Failure> {
+    Ok(AccountSnapshot {
+        balances: balances(exchange, balance_body)?,
+        permissions: permissions_body
+            .map(|body| permissions(exchange, body))
+            .transpose()?,
+        account_id: account_id(exchange, balance_body, permissions_body),
+    })
+}
+
+/// The account number: Binance `uid` in the account answer, OKX `uid` in the config.
+fn account_id(
+    exchange: ExchangeId,
+    balance_body: &Value,
+    permissions_body: Option<&Value>,
+) -> Option<String> {
+    let uid = match exchange {
+        ExchangeId::Binance => balance_body.get("uid"),
+        ExchangeId::Okx => permissions_body?.pointer("/data/0/uid"),
+    };
+    match uid? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
@@ -171,6 +204,35 @@ mod tests {
         assert_eq!(b[0].free, "123456789012.12345678");
         assert_eq!(b[0].total, "123456789012.12345679");
         assert_eq!(b[1].total, "1.75");
+    }
+
+    #[test]
+    fn the_account_number_comes_from_the_answers_that_carry_it() {
+        let binance = json!({"balances": [], "uid": 354937868});
+        let id = |e, b: &Value, p: Option<&Value>| snapshot(e, b, p).unwrap().account_id;
+        assert_eq!(
+            id(ExchangeId::Binance, &binance, None).as_deref(),
+            Some("354937868")
+        );
+        let okx = json!({"code": "0", "data": [{"details": []}]});
+        let config = json!({"code": "0", "data": [{"uid": "44705892343619584", "perm": "read_only", "ip": ""}]});
+        assert_eq!(
+            id(ExchangeId::Okx, &okx, None),
+            None,
+            "OKX: only the config has it"
+        );
+        assert_eq!(
+            id(ExchangeId::Okx, &okx, Some(&config)).as_deref(),
+            Some("44705892343619584")
+        );
+        assert_eq!(
+            id(
+                ExchangeId::Binance,
+                &json!({"balances": [], "uid": ""}),
+                None
+            ),
+            None
+        );
     }
 
     #[test]

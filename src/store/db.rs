@@ -308,6 +308,15 @@ impl Db {
             .optional()?)
     }
 
+    /// The keyed hash a connection was saved with (none for sign-ins without an account number).
+    pub fn key_hash_of(&self, id: i64) -> Result<Option<String>> {
+        Ok(self.conn.query_row(
+            "SELECT key_hash FROM connections WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Notes a secret-store entry about to be written, so a crash cannot orphan it.
     pub fn add_pending_secret(&self, secret_ref: &str, now: DateTime<Utc>) -> Result<()> {
         self.conn.execute(

@@ -27,4 +27,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = parse::binance_permissions(&body);
     let _ = parse::okx_permissions(&body);
+    for exchange in ExchangeId::ALL {
+        let _ = parse::snapshot(exchange, &body, Some(&body));
+    }
 });

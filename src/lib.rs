@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod demo;
 pub mod exchange;
 pub mod oauth;
 pub mod panic_hook;

@@ -50,29 +50,13 @@ async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// The demo: the simulator in-process, a throwaway data directory, an in-memory secret
-/// store. It never touches the trader's keyring or data.
+/// The demo (see `keyfolio::demo`): nothing of the trader's is touched.
 async fn run_demo() -> Result<i32> {
-    let home = tempfile::Builder::new()
-        .prefix("keyfolio-demo-")
-        .tempdir()?;
-    let paths = Paths::under(home.path());
-    let _log = init_logging(&paths)?;
+    let home = keyfolio::demo::home()?;
+    let _log = init_logging(&Paths::under(home.path()))?;
     keyfolio::panic_hook::install();
-    let sim = keyfolio::exchange::sim::Simulator::start(0).await?;
-    let mut config = Config {
-        sync_interval_secs: 60,
-        ..Config::default()
-    };
-    // OAuth against the simulator's provider, so the demo can show sign-in too.
-    config.oauth.binance = sim
-        .oauth_provider(keyfolio::exchange::ExchangeId::Binance)
-        .into();
-    config.oauth.okx = sim
-        .oauth_provider(keyfolio::exchange::ExchangeId::Okx)
-        .into();
-    let ctx = Context::open(paths, config, SecretStore::memory())?;
-    keyfolio::app::run(ctx, Some(sim)).await?;
+    let demo = keyfolio::demo::start(home).await?;
+    keyfolio::app::run(demo.ctx.clone(), Some(demo.sim.clone())).await?;
     Ok(cli::exit::OK)
 }
 

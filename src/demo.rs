@@ -1,0 +1,74 @@
+//! `keyfolio --demo`: the simulator in-process, a throwaway data directory, an in-memory
+//! secret store, OAuth pointed at the simulator's provider, and a few connections already
+//! made, so a newcomer sees healthy cards and a failing one at once. It never touches
+//! the trader's keyring or data.
+
+use crate::config::{Config, Paths};
+use crate::context::Context;
+use crate::exchange::sim::{Fault, SimHandle, Simulator};
+use crate::exchange::{Credentials, Endpoint, ExchangeId};
+use crate::store::SecretStore;
+use anyhow::{Context as _, Result};
+
+/// The connections the demo starts with: (exchange, simulator account, label, fault
+/// injected after connecting).
+const SEEDS: [(ExchangeId, &str, &str, Option<Fault>); 3] = [
+    (ExchangeId::Binance, "trade", "Binance main", None),
+    (ExchangeId::Okx, "trade", "OKX", None),
+    (
+        ExchangeId::Binance,
+        "ip restricted",
+        "Demo: exchange down",
+        Some(Fault::Html5xx),
+    ),
+];
+
+/// A running demo; the data directory is deleted when it drops.
+pub struct Demo {
+    pub ctx: Context,
+    pub sim: SimHandle,
+    pub home: tempfile::TempDir,
+}
+
+/// A fresh throwaway data directory for a demo, owner-only like any keyfolio directory.
+pub fn home() -> Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("keyfolio-demo-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    Ok(builder.tempdir()?)
+}
+
+/// Starts the simulator and connects the seed accounts through the real validation path.
+pub async fn start(home: tempfile::TempDir) -> Result<Demo> {
+    let paths = Paths::under(home.path());
+    let sim = Simulator::start(0).await?;
+    let mut config = Config {
+        sync_interval_secs: 60,
+        ..Config::default()
+    };
+    config.oauth.binance = sim.oauth_provider(ExchangeId::Binance).into();
+    config.oauth.okx = sim.oauth_provider(ExchangeId::Okx).into();
+    let ctx = Context::open(paths, config, SecretStore::memory())?;
+    // One after the other, so the cards come in the same order every time.
+    for (exchange, purpose, label, fault) in SEEDS {
+        let a = sim
+            .account_on(exchange.id(), purpose)
+            .with_context(|| format!("the simulator has no {purpose} account"))?;
+        let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
+        let endpoint = Endpoint {
+            base_url: Some(format!("{}/{}", sim.base_url, exchange.id())),
+            sandbox: false,
+        };
+        let (id, _) = ctx
+            .connect(exchange, label, &endpoint, &creds, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo connect of {label}: {e}"))?;
+        if fault.is_some() {
+            sim.set_fault(&a.api_key, fault);
+            // Due now: the first sync after the first frame shows the failure.
+            ctx.with_db(move |db| db.set_next_sync(id, None)).await?;
+        }
+    }
+    Ok(Demo { ctx, sim, home })
+}

@@ -50,8 +50,7 @@ fn a_new_file_passphrase_is_typed_twice_unseen_then_the_tui_opens() {
         assert!(pty.wait_for(mark, reply, WAIT), "{reply}: {}", pty.output());
     }
     pty.send(b"q").unwrap();
-    let output = pty.output();
-    let status = pty.finish(WAIT).unwrap();
+    let (status, output) = pty.finish(WAIT).unwrap();
     assert!(status.success(), "{status}: {output}");
     assert!(
         !output.contains("horse") && !output.contains("horsf"),
@@ -87,8 +86,7 @@ fn a_wrong_passphrase_is_named_and_asked_again() {
         "{}",
         pty.output()
     );
-    let output = pty.output();
-    let status = pty.finish(WAIT).unwrap();
+    let (status, output) = pty.finish(WAIT).unwrap();
     assert!(status.success(), "{status}: {output}");
     assert!(!output.contains("horse"), "the passphrase is never echoed");
 }

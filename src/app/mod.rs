@@ -45,8 +45,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     let (sync_tx, sync_rx) = mpsc::unbounded_channel();
     let engine = Engine::new(ctx.clone(), Some(sync_tx));
 
-    let mut terminal = ratatui::init();
-    crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
+    let mut terminal = enter_terminal()?;
     let (tx, rx) = mpsc::unbounded_channel::<Action>();
     let runner = Runner::new(ctx, engine)
         .with_progress(tx.clone())
@@ -69,6 +68,22 @@ pub fn oauth_offers(config: &crate::config::Config) -> Vec<state::OAuthOffer> {
             })
         })
         .collect()
+}
+
+/// Raw mode, the alternate screen and bracketed paste. Not `ratatui::init()`: it wraps the
+/// panic hook with one that restores the terminal on every panic, and CCXT panics (and
+/// catches the panic) on every exchange error, which would drop the screen mid-session.
+/// keyfolio's own hook (`panic_hook`) restores the terminal for real bugs.
+fn enter_terminal() -> Result<ratatui::DefaultTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::event::EnableBracketedPaste
+    )?;
+    Ok(ratatui::Terminal::new(
+        ratatui::backend::CrosstermBackend::new(std::io::stdout()),
+    )?)
 }
 
 /// Leaves the alternate screen and raw mode; safe to call twice.

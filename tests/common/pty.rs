@@ -91,8 +91,9 @@ impl Pty {
         false
     }
 
-    /// Waits for the child to exit (killing it after `timeout`) and for its last output.
-    pub fn finish(mut self, timeout: Duration) -> std::io::Result<ExitStatus> {
+    /// Waits for the child to exit (killing it after `timeout`) and for its last output;
+    /// returns how it ended and everything it wrote.
+    pub fn finish(mut self, timeout: Duration) -> std::io::Result<(ExitStatus, String)> {
         let deadline = Instant::now() + timeout;
         let status = loop {
             if let Some(status) = self.child.try_wait()? {
@@ -107,7 +108,7 @@ impl Pty {
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
-        Ok(status)
+        Ok((status, self.output()))
     }
 }
 

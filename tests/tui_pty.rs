@@ -1,0 +1,50 @@
+//! keyfolio as a person uses it: `keyfolio --demo` on a pseudo-terminal. The demo's
+//! failing connection makes CCXT panic (and catch the panic) during its first sync; the
+//! screen must survive that (still on the alternate screen, still in raw mode, keys still
+//! work), and quitting must restore the terminal.
+
+mod common;
+
+use common::pty::Pty;
+use std::process::Command;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+const LEAVE_ALTERNATE_SCREEN: &str = "\x1b[?1049l";
+
+#[test]
+fn the_demo_survives_exchange_errors_and_quits_cleanly() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyfolio"));
+    command.arg("--demo");
+    let mut pty = Pty::spawn(command, 120, 40).unwrap();
+    assert!(
+        pty.wait_for(0, "Error: exchange down", WAIT),
+        "the failing demo connection shows its error: {}",
+        pty.output()
+    );
+    assert!(pty.wait_for(0, "Synced", WAIT), "{}", pty.output());
+    assert!(
+        !pty.output().contains(LEAVE_ALTERNATE_SCREEN),
+        "an exchange error must not drop the screen"
+    );
+    assert!(!pty.output().contains("warning:"), "{}", pty.output());
+
+    // Raw mode still on: a single key, with no Enter, opens the help overlay.
+    let mark = pty.output_len();
+    pty.send(b"?").unwrap();
+    assert!(
+        pty.wait_for(mark, "Esc or ? close", WAIT),
+        "{}",
+        pty.output()
+    );
+    let mark = pty.output_len();
+    pty.send(b"\x1b").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    pty.send(b"q").unwrap();
+    let (status, output) = pty.finish(WAIT).unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        output[mark..].contains(LEAVE_ALTERNATE_SCREEN),
+        "quitting restores the terminal"
+    );
+}

@@ -64,6 +64,14 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
                 Some(at) => format!("as of {}", when(state, at)),
                 None => "none yet".into(),
             }),
+            // A failed sync keeps the last good balances: say that these are they.
+            Span::styled(
+                match (detail.synced_at, &c.last_error) {
+                    (Some(_), Some(_)) => " · kept from the last good sync",
+                    _ => "",
+                },
+                theme.warning(),
+            ),
         ]),
     ];
     let fix = c.last_error.as_ref().map(|err| {

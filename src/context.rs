@@ -147,6 +147,7 @@ impl Context {
         creds: &Credentials,
         accept_withdraw_risk: bool,
     ) -> Result<(i64, AccountSnapshot), ConnectError> {
+        self.secrets.check_reachable().await?;
         let key_hash = self
             .refuse_duplicate(exchange, creds.api_key.expose_secret())
             .await?;

@@ -32,7 +32,7 @@ fn doctor_reports_a_missing_keyring_quickly_with_the_alternative() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_validated_key_without_a_keyring_is_not_saved_anywhere() {
+async fn without_a_keyring_a_key_is_refused_before_the_exchange_is_asked() {
     let home = tempfile::tempdir().unwrap();
     let sim = keyfolio::exchange::sim::Simulator::start(0).await.unwrap();
     let a = sim.account_on("binance", "read-only").unwrap();
@@ -63,6 +63,11 @@ async fn a_validated_key_without_a_keyring_is_not_saved_anywhere() {
     );
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("nothing was saved"), "{text}");
+    assert_eq!(
+        sim.total_requests_for(&a.api_key),
+        0,
+        "no validation is spent on a key that could not be kept"
+    );
     for entry in std::fs::read_dir(home.path()).unwrap().flatten() {
         if entry.path().is_file() {
             let bytes = std::fs::read(entry.path()).unwrap();

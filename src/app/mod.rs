@@ -288,6 +288,12 @@ async fn sign_in(
     label: &str,
     reauthorize: Option<i64>,
 ) -> Vec<Action> {
+    if let Err(e) = runner.ctx.secrets.check_reachable().await {
+        // Before the browser opens: the tokens would have nowhere to go.
+        return vec![Action::OAuthFinished(ConnectOutcome::Refused(format!(
+            "Not started: {e}"
+        )))];
+    }
     let provider = runner.ctx.config.provider(exchange);
     let tokens = match flow {
         FlowKind::Pkce => match oauth::start_pkce(&provider).await {

@@ -193,6 +193,16 @@ impl SecretStore {
         self.run(move |store| store.delete_now(&reference)).await
     }
 
+    /// A quick check that the store answers at all (a read of an entry that does not
+    /// exist): run before a connect, so a machine without a keyring learns it before the
+    /// exchange is asked. A locked keyring passes; writing to it asks to unlock.
+    pub async fn check_reachable(&self) -> Result<(), SecretError> {
+        match self.get_raw("keyfolio-probe").await {
+            Ok(_) | Err(SecretError::Missing) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Checks the store can keep a secret. The keyring gets a probe entry written, read
     /// back and deleted (reading a missing entry would pass even while it is locked); the
     /// encrypted file is opened.

@@ -189,9 +189,9 @@ impl Context {
     }
 
     /// Signs in with OAuth tokens: reads the account with them (the validation), then
-    /// stores the tokens in the secret store and the connection in SQLite.
-    /// Saves a signed-in account. The same exchange account signed in twice is refused
-    /// (its account number, keyed-hashed like API keys), and the second grant is revoked.
+    /// stores the tokens in the secret store and the connection in SQLite. The same
+    /// exchange account signed in twice is refused (its account number, keyed-hashed like
+    /// API keys), and the spare grant is revoked.
     pub async fn connect_oauth(
         &self,
         exchange: ExchangeId,
@@ -238,7 +238,7 @@ impl Context {
 
     /// Replaces the tokens of an OAuth connection after the trader signed in again, and
     /// lifts its pause. Signing in to another account than the connection's is refused.
-    pub async fn reauthorize(&self, id: i64, tokens: Tokens) -> Result<(), ConnectError> {
+    pub async fn reauthorize(&self, id: i64, mut tokens: Tokens) -> Result<(), ConnectError> {
         let record = self
             .with_db(move |db| db.connection(id))
             .await
@@ -250,6 +250,9 @@ impl Context {
         if let Some(expected) = saved_hash {
             let provider = self.config.provider(record.exchange);
             let fetched = oauth::fetch_account(record.exchange, &provider, &tokens, true).await;
+            if let Some(refreshed) = fetched.new_tokens {
+                tokens = refreshed;
+            }
             let account = fetched.result.map_err(ConnectError::Rejected)?.account_id;
             let hash = match account {
                 Some(account) => {

@@ -48,3 +48,22 @@ fn the_demo_survives_exchange_errors_and_quits_cleanly() {
         "quitting restores the terminal"
     );
 }
+
+#[test]
+fn without_a_keyring_the_screen_says_so_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyfolio"));
+    command.env("KEYFOLIO_HOME", home.path()).env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/keyfolio-test-bus",
+    );
+    let mut pty = Pty::spawn(command, 120, 40).unwrap();
+    assert!(
+        pty.wait_for(0, "no OS keyring is reachable", WAIT),
+        "the notice line names the missing keyring: {}",
+        pty.output()
+    );
+    pty.send(b"q").unwrap();
+    let (status, _) = pty.finish(WAIT).unwrap();
+    assert!(status.success(), "{status}");
+}

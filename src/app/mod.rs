@@ -127,6 +127,7 @@ async fn event_loop(
             if !engine_started {
                 // The first frame never waits for the keyring or the network.
                 tokio::spawn(runner.engine.clone().run_forever());
+                tokio::spawn(warn_if_no_secret_store(runner.ctx.clone(), tx.clone()));
                 engine_started = true;
             }
             dirty = false;
@@ -179,6 +180,14 @@ fn signal_terminate() -> Result<tokio::signal::unix::Signal> {
     Ok(tokio::signal::unix::signal(
         tokio::signal::unix::SignalKind::terminate(),
     )?)
+}
+
+/// Says at once, on the notice line, when the secret store does not answer (say, over SSH
+/// without a keyring), rather than at the first connect or sync.
+async fn warn_if_no_secret_store(ctx: Context, tx: mpsc::UnboundedSender<Action>) {
+    if let Err(e) = ctx.secrets.check_reachable().await {
+        let _ = tx.send(Action::Notice(format!("Secret store: {e}")));
+    }
 }
 
 /// Reloads the connection list after syncs finish, one load at a time: the finishes

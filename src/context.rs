@@ -148,9 +148,8 @@ impl Context {
         accept_withdraw_risk: bool,
     ) -> Result<(i64, AccountSnapshot), ConnectError> {
         self.secrets.check_reachable().await?;
-        let key_hash = self
-            .refuse_duplicate(exchange, creds.api_key.expose_secret())
-            .await?;
+        let key_hash = self.keyed_hash(creds.api_key.expose_secret()).await?;
+        self.check_new(exchange, Some(&key_hash), None).await?;
         let snapshot = self
             .validate(exchange, endpoint, creds)
             .await
@@ -164,7 +163,8 @@ impl Context {
         Ok((id, snapshot))
     }
 
-    /// Stores an already validated API-key connection.
+    /// Stores an already validated API-key connection. Another key of an account that is
+    /// already connected is refused: its balances would count twice.
     pub async fn save(
         &self,
         exchange: ExchangeId,
@@ -174,6 +174,10 @@ impl Context {
         key_hash: String,
         snapshot: &AccountSnapshot,
     ) -> Result<i64, ConnectError> {
+        let account_hash = self.account_hash(snapshot).await?;
+        // Checked again inside the insert's transaction; this spares the keyring a write.
+        self.check_new(exchange, None, account_hash.as_deref())
+            .await?;
         let new = NewConnection {
             exchange,
             label: label.to_string(),
@@ -181,6 +185,7 @@ impl Context {
             endpoint: endpoint.clone(),
             key_hint: creds.key_hint(),
             key_hash: Some(key_hash),
+            account_hash,
             key_type: (exchange == ExchangeId::Binance).then(|| creds.key_type()),
             secret_ref: String::new(),
         };
@@ -189,9 +194,9 @@ impl Context {
     }
 
     /// Signs in with OAuth tokens: reads the account with them (the validation), then
-    /// stores the tokens in the secret store and the connection in SQLite. The same
-    /// exchange account signed in twice is refused (its account number, keyed-hashed like
-    /// API keys), and the spare grant is revoked.
+    /// stores the tokens in the secret store and the connection in SQLite. An account
+    /// that is already connected (signed in, or through an API key) is refused, and the
+    /// spare grant is revoked.
     pub async fn connect_oauth(
         &self,
         exchange: ExchangeId,
@@ -202,21 +207,16 @@ impl Context {
         let fetched = oauth::fetch_account(exchange, &provider, &tokens, true).await;
         let tokens = fetched.new_tokens.unwrap_or(tokens);
         let snapshot = fetched.result.map_err(ConnectError::Rejected)?;
-        let key_hash = match &snapshot.account_id {
-            Some(account) => match self
-                .refuse_duplicate(exchange, &oauth_identity(account))
-                .await
-            {
-                Ok(hash) => Some(hash),
-                Err(refused) => {
-                    if let Err(e) = oauth::revoke(&provider, &tokens).await {
-                        tracing::warn!("could not revoke a duplicate OAuth grant: {e}");
-                    }
-                    return Err(refused);
-                }
-            },
-            None => None,
-        };
+        let account_hash = self.account_hash(&snapshot).await?;
+        if let Err(refused) = self
+            .check_new(exchange, None, account_hash.as_deref())
+            .await
+        {
+            if let Err(e) = oauth::revoke(&provider, &tokens).await {
+                tracing::warn!("could not revoke a duplicate OAuth grant: {e}");
+            }
+            return Err(refused);
+        }
         let new = NewConnection {
             exchange,
             label: label.to_string(),
@@ -226,7 +226,8 @@ impl Context {
                 sandbox: false,
             },
             key_hint: "auth".to_string(),
-            key_hash,
+            key_hash: None,
+            account_hash,
             key_type: None,
             secret_ref: String::new(),
         };
@@ -243,29 +244,18 @@ impl Context {
             .with_db(move |db| db.connection(id))
             .await
             .map_err(ConnectError::Storage)?;
-        let saved_hash = self
-            .with_db(move |db| db.key_hash_of(id))
+        let saved = self
+            .with_db(move |db| db.account_hash_of(id))
             .await
             .map_err(ConnectError::Storage)?;
-        if let Some(expected) = saved_hash {
+        if let Some(expected) = saved {
             let provider = self.config.provider(record.exchange);
             let fetched = oauth::fetch_account(record.exchange, &provider, &tokens, true).await;
             if let Some(refreshed) = fetched.new_tokens {
                 tokens = refreshed;
             }
-            let account = fetched.result.map_err(ConnectError::Rejected)?.account_id;
-            let hash = match account {
-                Some(account) => {
-                    let identity = oauth_identity(&account);
-                    Some(
-                        self.with_db(move |db| db.key_hash(&identity))
-                            .await
-                            .map_err(ConnectError::Storage)?,
-                    )
-                }
-                None => None,
-            };
-            if hash.as_deref() != Some(expected.as_str()) {
+            let snapshot = fetched.result.map_err(ConnectError::Rejected)?;
+            if self.account_hash(&snapshot).await?.as_deref() != Some(expected.as_str()) {
                 if let Err(e) = oauth::revoke(&provider, &tokens).await {
                     tracing::warn!("could not revoke a mismatched OAuth grant: {e}");
                 }
@@ -284,28 +274,46 @@ impl Context {
             .map_err(ConnectError::Storage)
     }
 
-    /// The keyed hash of an API key or account identity, refused if an active connection of
-    /// this exchange already has it.
-    async fn refuse_duplicate(
+    /// The keyed hash of an API key or an account identity (never stored in the clear).
+    async fn keyed_hash(&self, identity: &str) -> Result<String, ConnectError> {
+        let identity = identity.to_string();
+        self.with_db(move |db| db.key_hash(&identity))
+            .await
+            .map_err(ConnectError::Storage)
+    }
+
+    /// The keyed hash of the snapshot's account number, if the exchange told it.
+    async fn account_hash(
+        &self,
+        snapshot: &AccountSnapshot,
+    ) -> Result<Option<String>, ConnectError> {
+        match &snapshot.account_id {
+            Some(account) => Ok(Some(self.keyed_hash(&format!("account:{account}")).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Refuses a key or account that a live connection of the exchange already has.
+    async fn check_new(
         &self,
         exchange: ExchangeId,
-        identity: &str,
-    ) -> Result<String, ConnectError> {
-        let identity = identity.to_string();
-        let hash = self
-            .with_db(move |db| db.key_hash(&identity))
-            .await
-            .map_err(ConnectError::Storage)?;
-        let probe = hash.clone();
+        key_hash: Option<&str>,
+        account_hash: Option<&str>,
+    ) -> Result<(), ConnectError> {
+        let (key_hash, account_hash) =
+            (key_hash.map(str::to_owned), account_hash.map(str::to_owned));
         match self
-            .with_db(move |db| db.duplicate_of(exchange, &probe))
+            .with_db(move |db| {
+                Ok(db.check_new(exchange, key_hash.as_deref(), account_hash.as_deref()))
+            })
             .await
             .map_err(ConnectError::Storage)?
         {
-            Some(existing) => Err(ConnectError::Duplicate(
-                StoreError::Duplicate(existing).to_string(),
-            )),
-            None => Ok(hash),
+            Ok(()) => Ok(()),
+            Err(refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_))) => {
+                Err(ConnectError::Duplicate(refused.to_string()))
+            }
+            Err(other) => Err(ConnectError::Storage(other.into())),
         }
     }
 
@@ -343,9 +351,9 @@ impl Context {
                     .with_db(move |db| db.remove_pending_secret(&reference))
                     .await;
                 match e.downcast::<StoreError>() {
-                    Ok(StoreError::Duplicate(label)) => Err(ConnectError::Duplicate(
-                        StoreError::Duplicate(label).to_string(),
-                    )),
+                    Ok(refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_))) => {
+                        Err(ConnectError::Duplicate(refused.to_string()))
+                    }
                     Ok(other) => Err(ConnectError::Storage(other.into())),
                     Err(other) => Err(ConnectError::Storage(other)),
                 }
@@ -363,9 +371,4 @@ impl Context {
         }
         Ok(orphans.len())
     }
-}
-
-/// What an OAuth account is known by in the duplicate check (never an API key's text).
-fn oauth_identity(account_id: &str) -> String {
-    format!("oauth-account:{account_id}")
 }

@@ -246,3 +246,42 @@ fn wider_data_directories_are_narrowed_with_a_warning() {
         & 0o777;
     assert_eq!(db, 0o600);
 }
+
+/// Another string of the same shape: the last character changed.
+fn sibling(s: &str) -> String {
+    let mut out: String = s[..s.len() - 1].into();
+    out.push(if s.ends_with('0') { '1' } else { '0' });
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_key_of_a_connected_account_is_refused() {
+    let env = Env::new().await;
+    for exchange in ["binance", "okx"] {
+        let first = env.account(exchange, "read-only");
+        let second = SimAccount {
+            api_key: sibling(&first.api_key),
+            secret: sibling(&first.secret),
+            purpose: "second key".into(),
+            same_account_as: Some(first.api_key.clone()),
+            ..first.clone()
+        };
+        env.sim.add_account(second.clone());
+        let endpoint = env.endpoint(exchange);
+        let args = [&["connect"][..], &env.cred_args(exchange, &endpoint)].concat();
+        let out = env.run_with(&args, Some(&first));
+        assert!(out.status.success(), "{}", text(&out));
+        let out = env.run_with(&args, Some(&second));
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        assert!(
+            text(&out).contains("already connected as") && text(&out).contains("count twice"),
+            "{}",
+            text(&out)
+        );
+        // A key of another account of the same exchange is welcome.
+        let other = env.account(exchange, "trade");
+        let out = env.run_with(&args, Some(&other));
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(env.list().len(), 4, "the second keys were not saved");
+}

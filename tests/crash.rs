@@ -34,6 +34,7 @@ fn account(i: usize) -> SimAccount {
         ],
         fault: None,
         demo: false,
+        same_account_as: None,
     }
 }
 

@@ -368,6 +368,7 @@ fn filler(i: usize) -> NewConnection {
         endpoint: Endpoint::default(),
         key_hint: format!("{:04}", i % 10_000),
         key_hash: Some(format!("bench-filler-{i}")),
+        account_hash: None,
         key_type: (exchange == ExchangeId::Binance).then_some(KeyType::Hmac),
         secret_ref: format!("bench-filler-{i}"),
     }
@@ -844,6 +845,7 @@ fn sim_accounts() -> Vec<SimAccount> {
                 balances: balances.clone(),
                 fault: None,
                 demo: false,
+                same_account_as: None,
             }
         })
         .collect()

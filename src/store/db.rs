@@ -20,6 +20,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("this API key is already connected as \"{0}\"")]
     Duplicate(String),
+    #[error(
+        "this is the exchange account already connected as \"{0}\": its balances would count twice. To replace that connection's key, disconnect \"{0}\" first"
+    )]
+    SameAccount(String),
     #[error("no connection with id {0}: run `keyfolio list` to see the ids")]
     NotFound(i64),
     #[error("the database was written by a newer keyfolio (schema {0}); upgrade keyfolio")]
@@ -79,6 +83,11 @@ const MIGRATIONS: &[&str] = &[
     // 2: a lease per connection, so two keyfolio processes never sync the same one at once
     "ALTER TABLE connections ADD COLUMN sync_lease_until TEXT;
      ALTER TABLE connections ADD COLUMN sync_lease_owner TEXT;",
+    // 3: the keyed hash of the exchange account number, so one account is not connected
+    // twice (through two API keys, or a key and a sign-in)
+    "ALTER TABLE connections ADD COLUMN account_hash TEXT;
+     CREATE UNIQUE INDEX connections_account ON connections(exchange, account_hash)
+        WHERE account_hash IS NOT NULL;",
 ];
 
 /// Authentication method of a connection.
@@ -138,6 +147,8 @@ pub struct NewConnection {
     pub key_hint: String,
     /// Keyed hash of the API key; `None` for OAuth connections.
     pub key_hash: Option<String>,
+    /// Keyed hash of the exchange's account number, when the exchange told it.
+    pub account_hash: Option<String>,
     pub key_type: Option<KeyType>,
     pub secret_ref: String,
 }
@@ -154,6 +165,38 @@ pub struct SyncRun {
 /// The keyfolio database.
 pub struct Db {
     conn: Connection,
+}
+
+/// The duplicate check, inside whatever transaction `conn` is.
+fn check_new(
+    conn: &Connection,
+    exchange: ExchangeId,
+    key_hash: Option<&str>,
+    account_hash: Option<&str>,
+) -> Result<()> {
+    let live = |column: &str, hash: &str| -> Result<Option<String>> {
+        Ok(conn
+            .query_row(
+                &format!(
+                    "SELECT label FROM connections
+                     WHERE exchange = ?1 AND {column} = ?2 AND disconnected_at IS NULL"
+                ),
+                params![exchange.id(), hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    if let Some(label) = key_hash.map(|h| live("key_hash", h)).transpose()?.flatten() {
+        return Err(StoreError::Duplicate(label));
+    }
+    if let Some(label) = account_hash
+        .map(|h| live("account_hash", h))
+        .transpose()?
+        .flatten()
+    {
+        return Err(StoreError::SameAccount(label));
+    }
+    Ok(())
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -297,21 +340,22 @@ impl Db {
     }
 
     /// The label of the live connection already using this key, if any.
-    pub fn duplicate_of(&self, exchange: ExchangeId, key_hash: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT label FROM connections WHERE exchange = ?1 AND key_hash = ?2 AND disconnected_at IS NULL",
-                params![exchange.id(), key_hash],
-                |r| r.get(0),
-            )
-            .optional()?)
+    /// Refuses a new connection whose API key, or exchange account, a live connection of
+    /// the exchange already has.
+    pub fn check_new(
+        &self,
+        exchange: ExchangeId,
+        key_hash: Option<&str>,
+        account_hash: Option<&str>,
+    ) -> Result<()> {
+        check_new(&self.conn, exchange, key_hash, account_hash)
     }
 
-    /// The keyed hash a connection was saved with (none for sign-ins without an account number).
-    pub fn key_hash_of(&self, id: i64) -> Result<Option<String>> {
+    /// The account hash a connection was saved with (none where the exchange never told
+    /// the account number).
+    pub fn account_hash_of(&self, id: i64) -> Result<Option<String>> {
         Ok(self.conn.query_row(
-            "SELECT key_hash FROM connections WHERE id = ?1",
+            "SELECT account_hash FROM connections WHERE id = ?1",
             params![id],
             |r| r.get(0),
         )?)
@@ -354,20 +398,16 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let tx = self.conn.transaction()?;
-        let dup: Option<String> = tx
-            .query_row(
-                "SELECT label FROM connections WHERE exchange = ?1 AND key_hash = ?2 AND disconnected_at IS NULL",
-                params![new.exchange.id(), new.key_hash],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(label) = dup {
-            return Err(StoreError::Duplicate(label));
-        }
+        check_new(
+            &tx,
+            new.exchange,
+            new.key_hash.as_deref(),
+            new.account_hash.as_deref(),
+        )?;
         tx.execute(
             "INSERT INTO connections (exchange, label, auth_kind, endpoint, sandbox, key_hint, key_hash,
-                key_type, secret_ref, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                key_type, secret_ref, created_at, account_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 new.exchange.id(),
                 new.label,
@@ -379,6 +419,7 @@ impl Db {
                 new.key_type.map(|k| if k == KeyType::Ed25519 { "ed25519" } else { "hmac" }),
                 new.secret_ref,
                 ts(now),
+                new.account_hash,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -565,7 +606,8 @@ impl Db {
             tx.execute("DELETE FROM connections WHERE id = ?1", params![id])?;
         } else {
             tx.execute(
-                "UPDATE connections SET disconnected_at = ?2, key_hash = NULL WHERE id = ?1",
+                "UPDATE connections SET disconnected_at = ?2, key_hash = NULL, account_hash = NULL
+                 WHERE id = ?1",
                 params![id, ts(now)],
             )?;
         }

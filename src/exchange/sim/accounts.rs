@@ -56,6 +56,7 @@ fn binance(
         balances: small_balances(),
         fault,
         demo: false,
+        same_account_as: None,
     }
 }
 
@@ -70,6 +71,7 @@ fn okx(api_key: &str, secret: &str, passphrase: &str, purpose: &str, perms: Perm
         balances: small_balances(),
         fault: None,
         demo: false,
+        same_account_as: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Binance front-end: Spot `/api/v3` and the SAPI calls CCXT makes, with the key,
 //! signature, clock, permission and IP-weight checks Binance documents.
 
-use super::util::{add_decimal, decode, is_zero, now_ms, parse_query, uid_for};
+use super::util::{add_decimal, decode, is_zero, now_ms, parse_query};
 use super::{Answer, Fault, Req, Shared, SimAccount, binance_sign};
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -389,7 +389,7 @@ pub(super) fn account(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Val
         "accountType": "SPOT",
         "balances": balances,
         "permissions": ["SPOT"],
-        "uid": uid_for(&acct.api_key)
+        "uid": acct.uid()
     })
 }
 

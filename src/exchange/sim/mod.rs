@@ -103,6 +103,16 @@ pub struct SimAccount {
     /// OKX demo-trading key (only valid with `x-simulated-trading: 1`).
     #[serde(skip)]
     pub demo: bool,
+    /// Another key of the same exchange account (its API key); `None`: an account of its own.
+    #[serde(skip)]
+    pub same_account_as: Option<String>,
+}
+
+impl SimAccount {
+    /// The exchange's account number (`uid`), shared by every key of one account.
+    pub fn uid(&self) -> u64 {
+        util::uid_for(self.same_account_as.as_deref().unwrap_or(&self.api_key))
+    }
 }
 
 #[derive(Default)]

@@ -1,7 +1,7 @@
 //! OKX v5 front-end: public time/instruments and the private account calls, with
 //! OKX's header, passphrase, clock, environment, IP, signature and rate-limit checks.
 
-use super::util::{add_decimal, is_zero, now_ms, parse_query, uid_for, usd_price};
+use super::util::{add_decimal, is_zero, now_ms, parse_query, usd_price};
 use super::{Answer, Fault, Req, Shared, SimAccount, okx_signature};
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -331,7 +331,7 @@ pub(super) fn config(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Result<V
     .iter()
     .filter_map(|(on, name)| on.then_some(*name))
     .collect();
-    let uid = uid_for(&acct.api_key).to_string();
+    let uid = acct.uid().to_string();
     Ok(json!([{
         "acctLv": "1", "acctStpMode": "cancel_maker", "autoLoan": false, "ctIsoMode": "automatic",
         "enableSpotBorrow": false, "greeksType": "PA", "ip": p.ips.join(","), "kycLv": "2",

@@ -49,7 +49,7 @@ pub enum SecretStore {
     File {
         path: PathBuf,
         passphrase: SecretString,
-        cache: Arc<Mutex<Option<(FileStamp, SecretMap)>>>,
+        cache: Arc<Mutex<FileCache>>,
     },
     /// Process memory only (demo, tests).
     Memory(Arc<Mutex<HashMap<String, Zeroizing<String>>>>),
@@ -57,6 +57,9 @@ pub enum SecretStore {
 
 /// Entries of the encrypted file; values are wiped from memory on drop.
 type SecretMap = HashMap<String, Zeroizing<String>>;
+
+/// The decrypted file and the version of it on disk they came from.
+type FileCache = Option<(FileStamp, SecretMap)>;
 
 /// What identifies one version of the encrypted file on disk (another process that
 /// rewrites it changes all of these).
@@ -311,41 +314,41 @@ impl SecretStore {
         &self,
         read: impl FnOnce(&SecretMap) -> Result<T, SecretError>,
     ) -> Result<T, SecretError> {
-        let Self::File {
-            path,
-            passphrase,
-            cache,
-        } = self
-        else {
-            unreachable!("with_file on a file store only")
-        };
-        let mut cache = cache.lock().unwrap();
-        read(load_file(&mut cache, path, passphrase)?)
+        self.locked_file(|path, passphrase, cache| read(load_file(cache, path, passphrase)?))
     }
 
     /// Changes the file's entries, holding the cache's lock from the read to the write so
     /// that two edits in this process cannot lose each other's change.
     fn edit_file(&self, change: impl FnOnce(&mut SecretMap)) -> Result<(), SecretError> {
+        self.locked_file(|path, passphrase, cache| {
+            let mut map = load_file(cache, path, passphrase)?.clone();
+            change(&mut map);
+            let stamp = encrypt_file(path, passphrase, &map)?;
+            *cache = Some((stamp, map));
+            Ok(())
+        })
+    }
+
+    /// Runs `f` with the file store's path, passphrase and cache, the cache locked.
+    fn locked_file<T>(
+        &self,
+        f: impl FnOnce(&std::path::Path, &SecretString, &mut FileCache) -> Result<T, SecretError>,
+    ) -> Result<T, SecretError> {
         let Self::File {
             path,
             passphrase,
             cache,
         } = self
         else {
-            unreachable!("edit_file on a file store only")
+            unreachable!("a file store only")
         };
-        let mut cache = cache.lock().unwrap();
-        let mut map = load_file(&mut cache, path, passphrase)?.clone();
-        change(&mut map);
-        let stamp = encrypt_file(path, passphrase, &map)?;
-        *cache = Some((stamp, map));
-        Ok(())
+        f(path, passphrase, &mut cache.lock().unwrap())
     }
 }
 
 /// The file's entries, decrypted only when the file changed on disk since the last time.
 fn load_file<'a>(
-    cache: &'a mut Option<(FileStamp, SecretMap)>,
+    cache: &'a mut FileCache,
     path: &std::path::Path,
     passphrase: &SecretString,
 ) -> Result<&'a SecretMap, SecretError> {

@@ -27,28 +27,38 @@ fn keyfolio(home: &tempfile::TempDir, args: &[&str]) -> Command {
     command
 }
 
+/// Waits for `prompt` in what keyfolio wrote after byte `from`, then types `typed` as a
+/// person does: a moment after the prompt shows (the terminal stops echoing once the
+/// prompt is up; keys typed ahead of it would echo, as in any terminal program).
+/// Returns where the output stood when the answer was typed.
+fn answer(pty: &mut Pty, from: usize, prompt: &str, typed: &[u8]) -> usize {
+    assert!(
+        pty.wait_for(from, prompt, WAIT),
+        "{prompt}: {}",
+        pty.output()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let mark = pty.output_len();
+    pty.send(typed).unwrap();
+    mark
+}
+
 #[test]
 fn a_new_file_passphrase_is_typed_twice_unseen_then_the_tui_opens() {
     let home = file_store_home();
     let mut pty = Pty::spawn(keyfolio(&home, &[]), 100, 30).unwrap();
+    let mark = answer(&mut pty, 0, "Choose its passphrase", b"short\r");
+    assert!(pty.wait_for(mark, "Too short", WAIT), "{}", pty.output());
+    let mark = answer(&mut pty, mark, "Choose its passphrase", b"correct horse\r");
+    let mark = answer(&mut pty, mark, "Type it again", b"correct horsf\r");
+    assert!(pty.wait_for(mark, "differ", WAIT), "{}", pty.output());
+    let mark = answer(&mut pty, mark, "Choose its passphrase", b"correct horse\r");
+    let mark = answer(&mut pty, mark, "Type it again", b"correct horse\r");
     assert!(
-        pty.wait_for(0, "Choose its passphrase", WAIT),
-        "{}",
+        pty.wait_for(mark, "Connect Binance", WAIT),
+        "the Connections screen opens: {}",
         pty.output()
     );
-    // Each answer, then what keyfolio must say next.
-    let steps: [(&[u8], &str); 5] = [
-        (b"short\r", "Too short"),
-        (b"correct horse\r", "Type it again"),
-        (b"correct horsf\r", "differ"),
-        (b"correct horse\r", "Type it again"),
-        (b"correct horse\r", "Connect Binance"),
-    ];
-    for (typed, reply) in steps {
-        let mark = pty.output_len();
-        pty.send(typed).unwrap();
-        assert!(pty.wait_for(mark, reply, WAIT), "{reply}: {}", pty.output());
-    }
     pty.send(b"q").unwrap();
     let (status, output) = pty.finish(WAIT).unwrap();
     assert!(status.success(), "{status}: {output}");
@@ -72,15 +82,13 @@ fn a_wrong_passphrase_is_named_and_asked_again() {
         )
         .unwrap();
     let mut pty = Pty::spawn(keyfolio(&home, &["list"]), 100, 30).unwrap();
-    assert!(pty.wait_for(0, "Passphrase for", WAIT), "{}", pty.output());
-    pty.send(b"wrong horse\r").unwrap();
+    let mark = answer(&mut pty, 0, "Passphrase for", b"wrong horse\r");
     assert!(
-        pty.wait_for(0, "wrong passphrase", WAIT),
+        pty.wait_for(mark, "wrong passphrase", WAIT),
         "{}",
         pty.output()
     );
-    let mark = pty.output_len();
-    pty.send(b"correct horse\r").unwrap();
+    let mark = answer(&mut pty, mark, "Passphrase for", b"correct horse\r");
     assert!(
         pty.wait_for(mark, "No connections", WAIT),
         "{}",

@@ -119,20 +119,25 @@ async fn killed_connects_and_syncs_leave_everything_consistent() {
         .spawn()
         .unwrap()
     };
-    // One connect left to finish: how long a whole connect takes on this machine, so the
-    // kills below land anywhere inside one, whatever the machine's speed.
-    let calibration = account(TRIALS);
-    sim.add_account(calibration.clone());
-    let started = Instant::now();
-    assert!(connect(&calibration).wait().unwrap().success());
-    let whole = (started.elapsed().as_millis() as u64).max(20);
-
-    // Connects, each killed at a random moment (some finish).
+    // Connects. Every fifth is left to finish, which also tells how long a whole connect
+    // takes on this machine right now; the others are killed at a random moment inside
+    // such a span (a few finish anyway), whatever the machine's speed or load.
+    let mut whole = 250;
     for i in 0..TRIALS {
         let a = account(i);
         sim.add_account(a.clone());
         sim.set_fault(&a.api_key, Some(Fault::SlowMs(rng.gen_range(0..40))));
+        let started = Instant::now();
         let mut child = connect(&a);
+        if i % 5 == 0 {
+            assert!(
+                child.wait().unwrap().success(),
+                "an unkilled connect succeeds"
+            );
+            whole = (started.elapsed().as_millis() as u64).max(20);
+            orphans += check_consistent(home.path());
+            continue;
+        }
         std::thread::sleep(Duration::from_millis(rng.gen_range(5..whole * 6 / 5)));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
@@ -146,8 +151,8 @@ async fn killed_connects_and_syncs_leave_everything_consistent() {
         .connections()
         .unwrap();
     assert!(
-        connected.len() > 1,
-        "some connects finished (a whole connect took {whole} ms)"
+        connected.len() >= TRIALS / 5,
+        "every fifth connect finished"
     );
 
     // Syncs of everything, killed at random moments, with balances changing between them.
@@ -179,7 +184,7 @@ async fn killed_connects_and_syncs_leave_everything_consistent() {
     eprintln!(
         "crash trials: {} processes, {killed} killed mid-way, {orphans} orphaned secrets found and removed; {} of {TRIALS} connects finished (a whole connect: {whole} ms)",
         2 * TRIALS,
-        connected.len() - 1
+        connected.len()
     );
     assert!(
         killed >= TRIALS / 2,

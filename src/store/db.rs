@@ -21,7 +21,7 @@ pub enum StoreError {
     #[error("this API key is already connected as \"{0}\"")]
     Duplicate(String),
     #[error(
-        "this is the exchange account already connected as \"{0}\": its balances would count twice. To replace that connection's key, disconnect \"{0}\" first"
+        "this is the exchange account already connected as \"{0}\": its balances would count twice. To replace that connection, disconnect \"{0}\" first"
     )]
     SameAccount(String),
     #[error("no connection with id {0}: run `keyfolio list` to see the ids")]

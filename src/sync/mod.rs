@@ -212,6 +212,7 @@ impl Engine {
 
     /// Cancels the sync in flight for a connection (on disconnect): nothing of it is written.
     pub fn forget(&self, id: i64) {
+        self.finished.lock().unwrap().remove(&id);
         if let Some((_, abort)) = self.in_flight.lock().unwrap().remove(&id) {
             abort.abort();
         }

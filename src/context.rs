@@ -276,7 +276,8 @@ impl Context {
 
     /// The keyed hash of an API key or an account identity (never stored in the clear).
     async fn keyed_hash(&self, identity: &str) -> Result<String, ConnectError> {
-        let identity = identity.to_string();
+        // The copy that crosses to the database thread is an API key: wiped when dropped.
+        let identity = zeroize::Zeroizing::new(identity.to_string());
         self.with_db(move |db| db.key_hash(&identity))
             .await
             .map_err(ConnectError::Storage)

@@ -281,11 +281,7 @@ async fn connect(
         Err(ConnectError::WithdrawRisk(snapshot)) => ConnectOutcome::WithdrawRisk(snapshot),
         Err(other) => ConnectOutcome::Refused(format!("Not saved: {other}")),
     };
-    let mut actions = vec![Action::ConnectFinished(outcome)];
-    if let Ok(list) = runner.ctx.connections().await {
-        actions.push(Action::Connections(list));
-    }
-    actions
+    with_fresh_list(runner, Action::ConnectFinished(outcome)).await
 }
 
 /// Runs an OAuth sign-in: the browser (PKCE) or device flow, then saves the connection,
@@ -355,7 +351,12 @@ async fn sign_in(
             },
         },
     };
-    let mut actions = vec![Action::OAuthFinished(outcome)];
+    with_fresh_list(runner, Action::OAuthFinished(outcome)).await
+}
+
+/// A connect's outcome, followed by the connection list it may have changed.
+async fn with_fresh_list(runner: &Runner, finished: Action) -> Vec<Action> {
+    let mut actions = vec![finished];
     if let Ok(list) = runner.ctx.connections().await {
         actions.push(Action::Connections(list));
     }

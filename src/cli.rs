@@ -2,6 +2,7 @@
 
 use crate::context::{ConnectError, Context};
 use crate::exchange::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use crate::text::MAX_CREDENTIAL_CHARS;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -103,6 +104,29 @@ pub struct CredentialArgs {
     sandbox: bool,
 }
 
+/// Prints a line on standard output through the terminal edge's sanitiser.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", crate::text::for_terminal(&format!($($arg)*)))
+    };
+}
+
+/// Prints a line on standard error through the terminal edge's sanitiser.
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        eprintln!("{}", crate::text::for_terminal(&format!($($arg)*)))
+    };
+}
+
+/// Prints JSON, pretty, with what serde_json leaves raw (DEL, C1, bidi) escaped.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    say!(
+        "{}",
+        crate::text::json_for_terminal(&serde_json::to_string_pretty(value)?)
+    );
+    Ok(())
+}
+
 /// A usage error: exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -112,16 +136,44 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
-/// A secret given as a path to a .pem file is read from that file.
-pub fn resolve_secret(text: &str) -> std::io::Result<String> {
+/// A secret given as a path to a .pem file is read from that file; a file larger than a
+/// credential can be is refused before it is read.
+pub fn resolve_secret(text: &str) -> Result<String> {
     let trimmed = text.trim();
-    if trimmed.ends_with(".pem")
-        && !trimmed.contains('\n')
-        && std::path::Path::new(trimmed).is_file()
-    {
-        return Ok(std::fs::read_to_string(trimmed)?.trim().to_string());
+    let path = std::path::Path::new(trimmed);
+    if trimmed.ends_with(".pem") && !trimmed.contains('\n') && path.is_file() {
+        let size = std::fs::metadata(path)?.len();
+        if size > (MAX_CREDENTIAL_CHARS * 2) as u64 {
+            return Err(usage(format!(
+                "the PEM file {} is {size} bytes; a key file is at most {} characters",
+                path.display(),
+                MAX_CREDENTIAL_CHARS
+            )));
+        }
+        return Ok(std::fs::read_to_string(path)?.trim().to_string());
     }
     Ok(trimmed.to_string())
+}
+
+/// The most standard input `--stdin` reads: three credentials at their longest, and room
+/// for JSON's quoting.
+const MAX_STDIN_BYTES: u64 = (MAX_CREDENTIAL_CHARS * 3 * 2 + 1024) as u64;
+
+/// Reads `--stdin`'s JSON, refusing more than [`MAX_STDIN_BYTES`] before parsing it.
+fn read_stdin_json() -> Result<serde_json::Value> {
+    use std::io::Read as _;
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .take(MAX_STDIN_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_STDIN_BYTES {
+        return Err(usage(format!(
+            "--stdin read more than {MAX_STDIN_BYTES} bytes; credentials are at most {MAX_CREDENTIAL_CHARS} characters each"
+        )));
+    }
+    serde_json::from_slice(&bytes).map_err(|_| {
+        usage("--stdin expects a JSON object {\"api_key\", \"secret\", \"passphrase\"}")
+    })
 }
 
 impl CredentialArgs {
@@ -135,11 +187,7 @@ impl CredentialArgs {
             }
         };
         let (api_key, secret, passphrase) = if self.stdin {
-            let mut text = zeroize::Zeroizing::new(String::new());
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-            let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
-                usage("--stdin expects a JSON object {\"api_key\", \"secret\", \"passphrase\"}")
-            })?;
+            let v = read_stdin_json()?;
             let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
             (field("api_key"), field("secret"), field("passphrase"))
         } else {
@@ -157,6 +205,16 @@ impl CredentialArgs {
             .ok_or_else(|| usage("the secret is missing: use --secret-env VAR or --stdin"))?;
         let secret = zeroize::Zeroizing::new(resolve_secret(&secret)?);
         let passphrase = passphrase.filter(|p| !p.is_empty());
+        let checks = [
+            ("the API key", Some(api_key.trim())),
+            ("the secret", Some(secret.as_str())),
+            ("the passphrase", passphrase.as_deref()),
+        ];
+        for (name, value) in checks {
+            if let Some(value) = value {
+                crate::text::check_credential(name, value).map_err(usage)?;
+            }
+        }
         if exchange.needs_passphrase() && passphrase.is_none() {
             return Err(usage(
                 "OKX keys need their passphrase: use --passphrase-env VAR or --stdin",
@@ -232,7 +290,7 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                     Ok(exit::OK)
                 }
                 Err(f) => {
-                    eprintln!("{}", explain(exchange, &f));
+                    say_err!("{}", explain(exchange, &f));
                     Ok(failure_code(&f))
                 }
             }
@@ -246,7 +304,10 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             let exchange = parse_exchange(&exchange)?;
             let (creds, endpoint) = creds.read(exchange)?;
             let label = match label {
-                Some(l) if !l.trim().is_empty() => l.trim().to_string(),
+                Some(l) if !l.trim().is_empty() => {
+                    crate::text::check_label(l.trim()).map_err(usage)?;
+                    l.trim().to_string()
+                }
                 _ => ctx.suggest_label(exchange).await?,
             };
             match ctx
@@ -255,17 +316,17 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             {
                 Ok((id, snapshot)) => {
                     print_validated(exchange, &creds, &snapshot);
-                    println!("connected {label} as connection {id}");
+                    say!("connected {label} as connection {id}");
                     Ok(exit::OK)
                 }
                 Err(ConnectError::Rejected(f)) => {
-                    eprintln!("{}", explain(exchange, &f));
+                    say_err!("{}", explain(exchange, &f));
                     Ok(failure_code(&f))
                 }
                 Err(e @ (ConnectError::WithdrawRisk(_) | ConnectError::Duplicate(_))) => {
-                    eprintln!("refused: {e}");
+                    say_err!("refused: {e}");
                     if matches!(e, ConnectError::WithdrawRisk(_)) {
-                        eprintln!("(pass --accept-withdraw-risk to save it anyway)");
+                        say_err!("(pass --accept-withdraw-risk to save it anyway)");
                     }
                     Ok(exit::REJECTED)
                 }
@@ -284,11 +345,11 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                     if purge { " and delete its history" } else { "" }
                 ))?
             {
-                println!("nothing changed");
+                say!("nothing changed");
                 return Ok(exit::OK);
             }
             ctx.disconnect(id, purge).await?;
-            println!(
+            say!(
                 "disconnected {}; also delete or restrict the key on {}",
                 record.label,
                 record.exchange.name()
@@ -309,8 +370,8 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             };
             ctx.with_db(move |db| db.set_interval(id, secs)).await?;
             match secs {
-                Some(n) => println!("connection {id} syncs every {n} s"),
-                None => println!(
+                Some(n) => say!("connection {id} syncs every {n} s"),
+                None => say!(
                     "connection {id} follows the global interval ({} s)",
                     ctx.config.sync_interval().as_secs()
                 ),
@@ -319,7 +380,7 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
         }
         Command::Sim { port } => {
             let sim = crate::exchange::sim::Simulator::start(port).await?;
-            println!("{}", crate::exchange::sim::listing_json(&sim));
+            print_json(&crate::exchange::sim::listing_json(&sim))?;
             tokio::signal::ctrl_c().await?;
             sim.shutdown();
             Ok(exit::OK)
@@ -338,7 +399,7 @@ fn status_reader(ctx: &Context) -> crate::app::state::State {
 
 fn confirm(question: &str) -> Result<bool> {
     use std::io::Write;
-    print!("{question}");
+    print!("{}", crate::text::for_terminal(question));
     std::io::stdout().flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
@@ -346,17 +407,17 @@ fn confirm(question: &str) -> Result<bool> {
 }
 
 fn print_validated(exchange: ExchangeId, creds: &Credentials, snapshot: &AccountSnapshot) {
-    println!("{} key ••••{} is valid", exchange.name(), creds.key_hint());
+    say!("{} key ••••{} is valid", exchange.name(), creds.key_hint());
     if exchange == ExchangeId::Binance {
-        println!("key type: {}", creds.key_type().label());
+        say!("key type: {}", creds.key_type().label());
     }
     if let Some(p) = snapshot.permissions {
-        println!("permissions: {}", p.summary());
+        say!("permissions: {}", p.summary());
         if p.withdraw {
-            println!("warning: this key can withdraw funds; keyfolio only needs read access");
+            say!("warning: this key can withdraw funds; keyfolio only needs read access");
         }
     }
-    println!("{} assets with a balance", snapshot.balances.len());
+    say!("{} assets with a balance", snapshot.balances.len());
 }
 
 async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i32> {
@@ -380,12 +441,12 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
                 Err(f) => json!({"id": id, "ok": false, "error": {"kind": f.kind.code(), "message": f.detail}}),
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        print_json(&rows)?;
     } else {
         for (id, o) in &outcomes {
             match o {
-                Ok(()) => println!("{id}: synced"),
-                Err(f) => println!("{id}: {f}"),
+                Ok(()) => say!("{id}: synced"),
+                Err(f) => say!("{id}: {f}"),
             }
         }
     }
@@ -416,22 +477,25 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
                 "balances": rows,
             }));
         } else {
-            println!(
+            say!(
                 "{} · {} (synced {})",
                 c.exchange.name(),
                 c.label,
                 at.map_or("never".into(), |t| t.to_rfc3339())
             );
             for b in rows {
-                println!(
+                say!(
                     "  {:<10} free {:>24}  used {:>20}  total {:>24}",
-                    b.asset, b.free, b.used, b.total
+                    b.asset,
+                    b.free,
+                    b.used,
+                    b.total
                 );
             }
         }
     }
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        print_json(&out)?;
     }
     Ok(exit::OK)
 }
@@ -461,12 +525,12 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        print_json(&rows)?;
     } else if connections.is_empty() {
-        println!("No connections. Connect one with `keyfolio connect binance|okx` or in the app.");
+        say!("No connections. Connect one with `keyfolio connect binance|okx` or in the app.");
     } else {
         for c in &connections {
-            println!(
+            say!(
                 "{:>4}  {:<8} {:<20} {:<28} ••••{}  last sync {}",
                 c.id,
                 c.exchange.name(),
@@ -481,27 +545,27 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
 }
 
 async fn doctor(ctx: &Context) -> Result<i32> {
-    println!("config file:   {}", ctx.paths.config_file().display());
-    println!("database:      {}", ctx.paths.database().display());
-    println!("logs:          {}", ctx.paths.log_dir.display());
-    println!(
+    say!("config file:   {}", ctx.paths.config_file().display());
+    say!("database:      {}", ctx.paths.database().display());
+    say!("logs:          {}", ctx.paths.log_dir.display());
+    say!(
         "schema:        version {}",
         ctx.with_db(|db| db.schema_version()).await?
     );
-    println!(
+    say!(
         "integrity:     {}",
         ctx.with_db(|db| db.integrity_check()).await?
     );
-    println!("secret store:  {}", ctx.secrets.describe());
+    say!("secret store:  {}", ctx.secrets.describe());
     match ctx.secrets.probe().await {
         Ok(()) => {
-            println!("secret store answers: yes");
+            say!("secret store answers: yes");
             let cleaned = ctx.clean_orphans().await?;
-            println!("orphaned secrets removed: {cleaned}");
+            say!("orphaned secrets removed: {cleaned}");
             Ok(exit::OK)
         }
         Err(e) => {
-            println!("secret store answers: NO: {e}");
+            say!("secret store answers: NO: {e}");
             Ok(exit::UNAVAILABLE)
         }
     }

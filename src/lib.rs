@@ -10,4 +10,5 @@ pub mod oauth;
 pub mod panic_hook;
 pub mod store;
 pub mod sync;
+pub mod text;
 pub mod ui;

@@ -19,11 +19,11 @@ fn main() {
     let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) if e.downcast_ref::<cli::UsageError>().is_some() => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", keyfolio::text::for_terminal(&format!("{e:#}")));
             cli::exit::USAGE
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", keyfolio::text::for_terminal(&format!("{e:#}")));
             cli::exit::OTHER
         }
     };
@@ -134,12 +134,13 @@ async fn ask_passphrase(path: std::path::PathBuf) -> Result<SecretStore> {
     };
     for _ in 0..3 {
         let store = if path.exists() {
-            let passphrase = ask(&format!("Passphrase for {}: ", path.display()))?;
+            let prompt = format!("Passphrase for {}: ", path.display());
+            let passphrase = ask(&keyfolio::text::for_terminal(&prompt))?;
             SecretStore::file(path.clone(), passphrase)
         } else {
             eprintln!(
                 "keyfolio keeps secrets in an encrypted file: {}",
-                path.display()
+                keyfolio::text::for_terminal(&path.display().to_string())
             );
             let passphrase = ask("Choose its passphrase (at least 8 characters): ")?;
             if passphrase.expose_secret().chars().count() < 8 {
@@ -154,7 +155,7 @@ async fn ask_passphrase(path: std::path::PathBuf) -> Result<SecretStore> {
         };
         match store.unlock().await {
             Ok(()) => return Ok(store),
-            Err(e) => eprintln!("{e}"),
+            Err(e) => eprintln!("{}", keyfolio::text::for_terminal(&e.to_string())),
         }
     }
     bail!("the encrypted secrets file stays closed after three tries")
@@ -163,7 +164,7 @@ async fn ask_passphrase(path: std::path::PathBuf) -> Result<SecretStore> {
 /// Logs go to a file in the log directory, never to the terminal the TUI draws on.
 fn init_logging(paths: &Paths) -> Result<tracing_appender::non_blocking::WorkerGuard> {
     for warning in paths.create()? {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", keyfolio::text::for_terminal(&warning));
     }
     let appender = tracing_appender::rolling::never(&paths.log_dir, "keyfolio.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);

@@ -373,7 +373,11 @@ fn provider_error<T: ErrorResponseType>(
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let description = response.error_description().cloned().unwrap_or_default();
+    let description = response
+        .error_description()
+        .map(|d| crate::text::free_text(d, crate::text::MAX_MESSAGE_CHARS))
+        .unwrap_or_default();
+    let code = crate::text::free_text(&code, 64);
     let detail = if description.is_empty() {
         code.clone()
     } else {
@@ -624,8 +628,11 @@ impl PkceStart {
                 let failure = if error == "access_denied" {
                     OAuthError::Denied
                 } else {
-                    let description = params.get("error_description").cloned().unwrap_or_default();
-                    OAuthError::Provider(format!("{description} ({error})"))
+                    let description = params.get("error_description").map_or("", String::as_str);
+                    OAuthError::Provider(crate::text::free_text(
+                        &format!("{description} ({error})"),
+                        crate::text::MAX_MESSAGE_CHARS,
+                    ))
                 };
                 respond(
                     stream,

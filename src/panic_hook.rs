@@ -21,7 +21,10 @@ pub fn install() {
             .unwrap_or_default();
         tracing::error!("bug: {message}{location}");
         eprintln!(
-            "keyfolio hit a bug and stopped{location}: {message}\nPlease report it; your data is safe."
+            "{}",
+            crate::text::for_terminal(&format!(
+                "keyfolio hit a bug and stopped{location}: {message}\nPlease report it; your data is safe."
+            ))
         );
         std::process::exit(101);
     }));

@@ -8,10 +8,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::fmt;
 use zeroize::Zeroizing;
 
-/// The longest text any field takes; a PEM key is about 120 characters.
-pub const MAX_LEN: usize = 4096;
+/// The longest text any field takes; a PEM key is about 120 characters. The CLI takes
+/// the same limits (see `crate::text`).
+pub const MAX_LEN: usize = crate::text::MAX_CREDENTIAL_CHARS;
 /// The longest label: it is a card title.
-pub const MAX_LABEL_LEN: usize = 64;
+pub const MAX_LABEL_LEN: usize = crate::text::MAX_LABEL_CHARS;
 
 /// One row of the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -477,7 +478,7 @@ impl KeyForm {
     fn type_char(&mut self, c: char) {
         let field = self.focus;
         let limit = limit(field);
-        if c.is_control() {
+        if crate::text::is_control_like(c) {
             return;
         }
         if self.char_count(field) >= limit {
@@ -758,13 +759,11 @@ fn check_text(field: Field, text: &str) -> Result<(), String> {
     }
     if let Some(c) = text
         .chars()
-        .find(|c| c.is_control() && !(pem_ok && *c == '\n'))
+        .find(|&c| crate::text::is_control_like(c) && !(pem_ok && c == '\n'))
     {
         let what = match c {
-            '\n' | '\r' => "a line break".to_string(),
             '\x1b' => "an escape sequence".to_string(),
-            '\t' => "a tab".to_string(),
-            c => format!("a control character (U+{:04X})", c as u32),
+            c => crate::text::describe_char(c),
         };
         return Err(format!("Refused: {} contains {what}", field.name()));
     }

@@ -365,10 +365,12 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// `detail` is untrusted (it quotes the exchange): control characters are marked
+    /// and it is cut to [`crate::text::MAX_MESSAGE_CHARS`].
     pub fn new(kind: FailureKind, detail: impl Into<String>) -> Self {
         Self {
             kind,
-            detail: detail.into(),
+            detail: crate::text::free_text(&detail.into(), crate::text::MAX_MESSAGE_CHARS),
             retry_after: None,
             clock_offset_ms: None,
         }

@@ -23,7 +23,7 @@ fn decimal(v: &Value, field: &str) -> Result<Decimal, ParseError> {
     };
     Decimal::from_str_exact(text)
         .or_else(|_| Decimal::from_scientific(text))
-        .map_err(|_| format!("field `{field}` is not a decimal: {text:.40}"))
+        .map_err(|_| format!("field `{field}` is not a decimal"))
 }
 
 fn text(v: &Value, field: &str) -> Result<String, ParseError> {
@@ -31,6 +31,15 @@ fn text(v: &Value, field: &str) -> Result<String, ParseError> {
         Some(Value::String(s)) => Ok(s.clone()),
         _ => Err(format!("field `{field}` is missing")),
     }
+}
+
+/// An asset code from an answer, checked: anything that does not look like an asset code
+/// (see [`crate::text::check_asset_code`]) makes the whole answer unexpected.
+fn asset(v: &Value, field: &str) -> Result<String, ParseError> {
+    let code = text(v, field)?;
+    crate::text::check_asset_code(&code)
+        .map_err(|why| format!("field `{field}` is {why}, not an asset code"))?;
+    Ok(code)
 }
 
 /// The snapshot of one sync: the balance answer, and the permissions answer when it was
@@ -60,7 +69,7 @@ fn account_id(
         ExchangeId::Okx => permissions_body?.pointer("/data/0/uid"),
     };
     match uid? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(crate::text::free_text(s, 64)),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -107,7 +116,7 @@ pub fn binance_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
             continue;
         }
         out.push(Balance {
-            asset: text(entry, "asset")?,
+            asset: asset(entry, "asset")?,
             free: text(entry, "free")?,
             used: text(entry, "locked")?,
             total: (free + locked).to_string(),
@@ -160,7 +169,7 @@ pub fn okx_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
             continue;
         }
         out.push(Balance {
-            asset: text(entry, "ccy")?,
+            asset: asset(entry, "ccy")?,
             free: free.to_string(),
             used: used.to_string(),
             total: total.to_string(),

@@ -11,13 +11,30 @@ pub mod theme;
 use crate::app::keys;
 use crate::app::state::{Modal, State};
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use theme::Theme;
 
-/// Draws the whole screen.
+/// Draws the whole screen, then passes every cell through the terminal edge's sanitiser.
 pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
+    draw_screen(frame, state, theme);
+    sanitise(frame.buffer_mut());
+}
+
+/// The edge: a cell whose text holds a control-like character (see
+/// [`crate::text::is_control_like`]) shows the marker instead, so nothing that slipped
+/// past the boundary reaches the terminal as a control sequence.
+pub fn sanitise(buffer: &mut Buffer) {
+    for cell in &mut buffer.content {
+        if cell.symbol().chars().any(crate::text::is_control_like) {
+            cell.set_char(crate::text::MARKER);
+        }
+    }
+}
+
+fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
     let [header, body, notice, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),

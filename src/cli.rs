@@ -206,13 +206,13 @@ impl CredentialArgs {
         let secret = zeroize::Zeroizing::new(resolve_secret(&secret)?);
         let passphrase = passphrase.filter(|p| !p.is_empty());
         let checks = [
-            ("the API key", Some(api_key.trim())),
-            ("the secret", Some(secret.as_str())),
-            ("the passphrase", passphrase.as_deref()),
+            ("the API key", Some(api_key.trim()), false),
+            ("the secret", Some(secret.as_str()), true),
+            ("the passphrase", passphrase.as_deref(), false),
         ];
-        for (name, value) in checks {
+        for (name, value, multiline) in checks {
             if let Some(value) = value {
-                crate::text::check_credential(name, value).map_err(usage)?;
+                crate::text::check_credential(name, value, multiline).map_err(usage)?;
             }
         }
         if exchange.needs_passphrase() && passphrase.is_none() {

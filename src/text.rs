@@ -131,19 +131,19 @@ pub fn check_label(label: &str) -> Result<(), String> {
 }
 
 /// The boundary for a credential from the CLI (environment, standard input, PEM file):
-/// at most [`MAX_CREDENTIAL_CHARS`], plain ASCII, no control character but the line
-/// breaks of a PEM block. The error names the field, never its content.
-pub fn check_credential(name: &str, value: &str) -> Result<(), String> {
+/// at most [`MAX_CREDENTIAL_CHARS`], plain ASCII, no control character but line breaks
+/// where the field may hold a PEM block (`multiline`). The error names the field, never
+/// its content.
+pub fn check_credential(name: &str, value: &str, multiline: bool) -> Result<(), String> {
     let count = value.chars().count();
     if count > MAX_CREDENTIAL_CHARS {
         return Err(format!(
             "{name} is {count} characters long; credentials are at most {MAX_CREDENTIAL_CHARS}"
         ));
     }
-    let pem = value.starts_with("-----BEGIN ");
     if let Some(c) = value
         .chars()
-        .find(|&c| is_control_like(c) && !(pem && c == '\n'))
+        .find(|&c| is_control_like(c) && !(multiline && matches!(c, '\n' | '\r')))
     {
         return Err(format!("{name} contains {}", describe_char(c)));
     }
@@ -240,22 +240,17 @@ mod tests {
 
     #[test]
     fn credentials_are_short_ascii_and_free_of_controls() {
-        assert!(check_credential("the API key", "abcDEF123").is_ok());
+        assert!(check_credential("the API key", "abcDEF123", false).is_ok());
         let pem =
             "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----";
-        assert!(check_credential("the secret", pem).is_ok());
+        assert!(check_credential("the secret", pem, true).is_ok());
+        assert!(check_credential("the secret", "a\u{1b}[2J", true).is_err());
         let long = "k".repeat(MAX_CREDENTIAL_CHARS + 1);
-        assert!(
-            check_credential("the API key", &long)
-                .unwrap_err()
-                .contains("at most 4096")
-        );
-        assert!(
-            check_credential("the API key", "a\nb")
-                .unwrap_err()
-                .contains("line break")
-        );
-        let err = check_credential("the secret", "s3cr\u{e9}t").unwrap_err();
+        let err = check_credential("the API key", &long, false).unwrap_err();
+        assert!(err.contains("at most 4096"), "{err}");
+        let err = check_credential("the API key", "a\nb", false).unwrap_err();
+        assert!(err.contains("line break"), "{err}");
+        let err = check_credential("the secret", "s3cr\u{e9}t", true).unwrap_err();
         assert!(!err.contains('\u{e9}'), "never repeats the secret: {err}");
     }
 

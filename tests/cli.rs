@@ -43,6 +43,22 @@ impl Env {
         cmd.stdin(Stdio::null()).output().unwrap()
     }
 
+    /// Runs keyfolio with `input` on standard input.
+    fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+            .args(args)
+            .env("KEYFOLIO_HOME", self.home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // keyfolio may refuse before reading it all: a broken pipe is its answer.
+        let _ = std::io::Write::write_all(child.stdin.as_mut().unwrap(), input);
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
     fn cred_args<'a>(&self, exchange: &'a str, endpoint: &'a str) -> Vec<&'a str> {
         let mut args = vec![
             exchange,
@@ -202,22 +218,11 @@ async fn stdin_credentials_and_pem_files() {
     std::fs::write(&pem, &a.secret).unwrap();
     let body =
         serde_json::json!({"api_key": a.api_key, "secret": pem.display().to_string()}).to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
-        .args([
-            "validate",
-            "binance",
-            "--stdin",
-            "--endpoint",
-            &env.endpoint("binance"),
-        ])
-        .env("KEYFOLIO_HOME", env.home.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), body.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let ep = env.endpoint("binance");
+    let out = env.run_stdin(
+        &["validate", "binance", "--stdin", "--endpoint", &ep],
+        body.as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("Ed25519"), "{}", text(&out));
 }
@@ -284,4 +289,149 @@ async fn a_second_key_of_a_connected_account_is_refused() {
         assert!(out.status.success(), "{}", text(&out));
     }
     assert_eq!(env.list().len(), 4, "the second keys were not saved");
+}
+
+/// Every byte a command wrote, checked for terminal controls.
+fn assert_terminal_safe(what: &str, out: &Output) {
+    let all = text(out);
+    let found = common::terminal_controls(&all);
+    assert!(found.is_empty(), "{what} wrote {found:?}:\n{all}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_exchange_text_never_reaches_the_terminal_raw() {
+    use keyfolio::exchange::sim::{Fault, HOSTILE_TEXT};
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let connect = [&["connect"][..], &env.cred_args("binance", &ep)].concat();
+    let out = env.run_with(&connect, Some(&a));
+    assert!(out.status.success(), "{}", text(&out));
+
+    // An answer naming a hostile asset is unexpected: nothing of it is saved.
+    env.sim.set_fault(&a.api_key, Some(Fault::HostileAsset));
+    let out = env.run_with(&["sync", "--all"], None);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("unexpected response"), "{}", text(&out));
+    assert_terminal_safe("sync", &out);
+    let out = env.run_with(&["balances"], None);
+    assert!(
+        text(&out).contains("USDT") && !text(&out).contains("pwned"),
+        "{}",
+        text(&out)
+    );
+
+    // A hostile error message is kept, marked.
+    env.sim.set_fault(&a.api_key, Some(Fault::HostileMessage));
+    let out = env.run_with(&["sync", "--all", "--json"], None);
+    assert!(text(&out).contains("invalid_key"), "{}", text(&out));
+    assert_terminal_safe("sync --json", &out);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = rows[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("pwned") && message.contains('\u{FFFD}'),
+        "{message}"
+    );
+    let other = env.account("binance", "trade");
+    env.sim
+        .set_fault(&other.api_key, Some(Fault::HostileMessage));
+    let validate = [&["validate"][..], &env.cred_args("binance", &ep)].concat();
+    let out = env.run_with(&validate, Some(&other));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_terminal_safe("validate", &out);
+
+    // Text an older keyfolio stored raw is cleaned at the edge all the same.
+    let db_path = keyfolio::config::Paths::under(env.home.path()).database();
+    let db = rusqlite::Connection::open(db_path).unwrap();
+    db.execute(
+        "UPDATE connections SET label = ?1, last_error_message = ?1",
+        [format!("Main {HOSTILE_TEXT}")],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE balances SET asset = ?1 WHERE asset = 'BTC'",
+        [HOSTILE_TEXT],
+    )
+    .unwrap();
+    drop(db);
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["balances"],
+        &["balances", "--json"],
+        &["sync", "--all"],
+        &["disconnect", "1"],
+        &["doctor"],
+    ] {
+        let out = env.run_with(args, None);
+        assert_terminal_safe(&args.join(" "), &out);
+    }
+    let out = env.run_with(&["list", "--json"], None);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        rows[0]["label"].as_str().unwrap(),
+        format!("Main {HOSTILE_TEXT}"),
+        "JSON escapes, and the value stays the same"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_with_controls_and_oversized_credentials_are_refused_before_any_request() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let mut connect = [&["connect"][..], &env.cred_args("binance", &ep)].concat();
+    connect.extend(["--label", "a\u{1b}]0;x\u{7}b"]);
+    let out = env.run_with(&connect, Some(&a));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("escape character"), "{}", text(&out));
+    assert_terminal_safe("connect --label", &out);
+
+    let huge = "k".repeat(5 * 1024 * 1024);
+    let body = serde_json::json!({"api_key": huge, "secret": "s"}).to_string();
+    let out = env.run_stdin(
+        &["validate", "binance", "--stdin", "--endpoint", &ep],
+        body.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("at most 4096"), "{}", text(&out));
+
+    let body = serde_json::json!({"api_key": "k".repeat(4097), "secret": "s"}).to_string();
+    let out = env.run_stdin(
+        &["validate", "binance", "--stdin", "--endpoint", &ep],
+        body.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("the API key is 4097 characters"),
+        "{}",
+        text(&out)
+    );
+
+    let pem = env.home.path().join("big.pem");
+    std::fs::write(&pem, "A".repeat(64 * 1024)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+        .args([
+            "validate",
+            "binance",
+            "--api-key-env",
+            "KF_KEY",
+            "--secret-env",
+            "KF_SECRET",
+        ])
+        .args(["--endpoint", &ep])
+        .env("KEYFOLIO_HOME", env.home.path())
+        .env("KF_KEY", &a.api_key)
+        .env("KF_SECRET", &pem)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("PEM file"), "{}", text(&out));
+
+    assert!(env.list().is_empty(), "nothing saved");
+    assert_eq!(
+        env.sim.total_requests_for(&a.api_key) + env.sim.total_requests_for(&huge),
+        0,
+        "refused before any request"
+    );
 }

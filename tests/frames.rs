@@ -291,3 +291,55 @@ fn an_expired_oauth_sign_in_asks_to_reauthorize() {
     assert!(text.contains("OAuth sign-in"), "{text}");
     snap("reauthorize", &state);
 }
+
+#[test]
+fn no_frame_carries_a_control_character_from_outside() {
+    use keyfolio::app::state::{Notice, OAuthPhase};
+    use keyfolio::exchange::sim::HOSTILE_TEXT;
+    let hostile = |prefix: &str| format!("{prefix} {HOSTILE_TEXT}");
+    let mut connections = every_status();
+    for c in &mut connections {
+        c.label = hostile("label");
+        if let Some(e) = &mut c.last_error {
+            e.message = hostile("message");
+        }
+    }
+    let mut detail = sample_detail();
+    detail.balances[0].asset = HOSTILE_TEXT.into();
+    detail.history[1].message = Some(hostile("history"));
+    let modals = [
+        None,
+        Some(Modal::Help),
+        Some(Modal::Detail(detail)),
+        Some(Modal::Detail(Detail {
+            id: 4,
+            ..sample_detail()
+        })),
+        Some(Modal::ConfirmDisconnect { id: 1, purge: true }),
+        Some(Modal::Portfolio(vec![PortfolioRow {
+            asset: HOSTILE_TEXT.into(),
+            total: "1".into(),
+            connections: 1,
+        }])),
+        Some(oauth_view(OAuthPhase::Failed(hostile("failed")))),
+        Some(oauth_view(OAuthPhase::Saved {
+            label: hostile("saved"),
+            assets: 1,
+        })),
+    ];
+    for modal in modals {
+        let mut state = state();
+        state.set_connections(connections.clone());
+        state.notice = Some(Notice {
+            text: hostile("notice"),
+            is_error: true,
+        });
+        state.modal = modal;
+        for (w, h) in [(80, 24), (120, 40)] {
+            let text = frame_text(&state, w, h);
+            let found = terminal_controls(&text);
+            assert!(found.is_empty(), "{:?}: {found:?}\n{text}", state.modal);
+            assert!(text.contains('\u{FFFD}'), "the marker shows:\n{text}");
+        }
+    }
+}

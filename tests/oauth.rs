@@ -626,3 +626,37 @@ async fn the_same_account_signed_in_twice_is_refused_and_reauthorize_keeps_the_a
     }
     assert_eq!(ctx.connections().await.unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn hostile_error_descriptions_arrive_marked() {
+    let h = sim().await;
+    h.set_hostile_oauth(true);
+    let assert_clean = |e: &OAuthError| {
+        let text = e.to_string();
+        assert!(
+            text.contains("pwned") && text.contains('\u{FFFD}'),
+            "{text}"
+        );
+        assert!(
+            !text
+                .chars()
+                .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "{text:?}"
+        );
+    };
+    // The token endpoint's JSON answer (device flow, unknown client).
+    let mut p = h.oauth_provider(ExchangeId::Okx);
+    p.client_id = Some("nope".into());
+    let err = oauth::start_device(&p).await.unwrap_err();
+    assert_clean(&err);
+
+    // The redirect back to the loopback listener (PKCE).
+    let p = h.oauth_provider(ExchangeId::Okx);
+    h.set_consent(false);
+    let start = oauth::start_pkce(&p).await.unwrap();
+    let url = start.authorize_url.clone();
+    let finish = tokio::spawn(start.finish(Duration::from_secs(10)));
+    let location = authorize(&url).await;
+    follow(&with_param(&location, "error", "temporarily_unavailable")).await;
+    assert_clean(&finish.await.unwrap().unwrap_err());
+}

@@ -67,3 +67,88 @@ fn without_a_keyring_the_screen_says_so_at_once() {
     let (status, _) = pty.finish(WAIT).unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// What an attacker's text would become on the terminal: an OSC (window title, clipboard),
+/// a bell, an 8-bit CSI, DEL, or a bidi override. The TUI's own output uses only CSI.
+fn foreign_controls(output: &str) -> Vec<String> {
+    let mut found: Vec<String> = output
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\u{7}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect();
+    if output.contains("\u{1b}]") {
+        found.push("OSC".into());
+    }
+    found
+}
+
+#[test]
+fn text_from_outside_never_reaches_the_terminal_raw() {
+    use keyfolio::exchange::sim::HOSTILE_TEXT;
+    use keyfolio::exchange::{
+        AccountSnapshot, Balance, Endpoint, ExchangeId, Failure, FailureKind,
+    };
+    use keyfolio::store::db::{AuthKind, Db, NewConnection};
+    let home = tempfile::tempdir().unwrap();
+    let paths = keyfolio::config::Paths::under(home.path());
+    paths.create().unwrap();
+    // As an older keyfolio could have stored it: raw, past any check at the boundary.
+    let mut db = Db::open(&paths.database()).unwrap();
+    let new = NewConnection {
+        exchange: ExchangeId::Binance,
+        label: format!("Main {HOSTILE_TEXT}"),
+        auth_kind: AuthKind::ApiKey,
+        endpoint: Endpoint {
+            base_url: Some("http://127.0.0.1:9".into()),
+            sandbox: false,
+        },
+        key_hint: "abcd".into(),
+        key_hash: None,
+        account_hash: None,
+        key_type: None,
+        secret_ref: "hostile-test".into(),
+    };
+    let snapshot = AccountSnapshot {
+        balances: vec![Balance {
+            asset: HOSTILE_TEXT.into(),
+            free: "1".into(),
+            used: "0".into(),
+            total: "1".into(),
+        }],
+        permissions: None,
+        account_id: None,
+    };
+    let now = chrono::Utc::now();
+    let id = db.insert_connection(&new, &snapshot, now).unwrap();
+    let mut failure = Failure::new(FailureKind::InvalidKey, "");
+    failure.detail = format!("refused {HOSTILE_TEXT}");
+    db.record_failure(id, &failure, true, now).unwrap();
+    drop(db);
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyfolio"));
+    command.env("KEYFOLIO_HOME", home.path());
+    let mut pty = Pty::spawn(command, 120, 40).unwrap();
+    assert!(pty.wait_for(0, "Main", WAIT), "{}", pty.output());
+    for (key, shows) in [
+        (&b"\r"[..], "Balances"),
+        (b"\x1b", "registered"),
+        (b"p", "Portfolio"),
+    ] {
+        let mark = pty.output_len();
+        pty.send(key).unwrap();
+        assert!(pty.wait_for(mark, shows, WAIT), "{}", pty.output());
+    }
+    pty.send(b"\x1b").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    pty.send(b"q").unwrap();
+    let (status, output) = pty.finish(WAIT).unwrap();
+    assert!(status.success(), "{status}");
+    assert!(output.contains('\u{FFFD}'), "the marker shows");
+    assert_eq!(
+        foreign_controls(&output),
+        Vec::<String>::new(),
+        "{output:?}"
+    );
+}

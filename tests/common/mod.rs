@@ -128,3 +128,19 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The characters of `text` that could drive a terminal: C0 controls but the line feed,
+/// DEL, C1 controls (0x9b is a one-byte CSI) and the bidi overrides and isolates. Written
+/// out here rather than taken from keyfolio, so the tests check the product's rule.
+pub fn terminal_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            let n = c as u32;
+            (n < 0x20 && c != '\n')
+                || (0x7f..=0x9f).contains(&n)
+                || (0x202a..=0x202e).contains(&n)
+                || (0x2066..=0x2069).contains(&n)
+                || matches!(n, 0x061c | 0x200e | 0x200f)
+        })
+        .collect()
+}

@@ -79,7 +79,16 @@ pub enum Fault {
     TrickleMs(u64),
     /// Close the connection without answering.
     ResetConnection,
+    /// The balance answer carries an extra asset whose name is [`HOSTILE_TEXT`].
+    HostileAsset,
+    /// Every signed request is refused as a bad key, with [`HOSTILE_TEXT`] in the message.
+    HostileMessage,
 }
+
+/// Text an attacker on the path would send: a window title, an OSC 52 clipboard write,
+/// a screen clear, an 8-bit CSI, a bidi override and DEL.
+pub const HOSTILE_TEXT: &str =
+    "\u{1b}]0;pwned\u{7}\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}EVIL\u{7f}";
 
 /// One API key on one exchange.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -386,6 +395,11 @@ impl SimHandle {
 
     /// How consent pages and device authorizations are answered from now on: approved or
     /// denied at once. Until called, the authorize endpoint shows an HTML consent page.
+    /// Every OAuth error description the provider sends is [`HOSTILE_TEXT`].
+    pub fn set_hostile_oauth(&self, hostile: bool) {
+        self.shared.oauth.lock().unwrap().set_hostile(hostile);
+    }
+
     pub fn set_consent(&self, approve: bool) {
         self.shared.oauth.lock().unwrap().set_consent(Some(approve));
     }
@@ -507,6 +521,9 @@ async fn handle(
             let status = if exchange == "binance" { 502 } else { 503 };
             return finish(&shared, Answer::html(status, gateway_error_page(status)));
         }
+        Some(Fault::HostileMessage) => {
+            return finish(&shared, hostile_refusal(exchange));
+        }
         _ => {}
     }
 
@@ -521,6 +538,7 @@ async fn handle(
                 let cut = answer.body.len() / 2;
                 answer.body.truncate(cut);
             }
+            Some(Fault::HostileAsset) => answer.body = with_hostile_asset(&answer.body),
             Some(Fault::NonJson200) => {
                 answer.content_type = "text/html";
                 answer.body = "<!DOCTYPE html><html><head><title>Maintenance</title></head>\
@@ -541,6 +559,38 @@ async fn handle(
         return response;
     }
     finish(&shared, answer)
+}
+
+/// The exchange's refusal of a bad key, its message carrying [`HOSTILE_TEXT`].
+fn hostile_refusal(exchange: &str) -> Answer {
+    let msg = format!("Invalid API-key {HOSTILE_TEXT}");
+    let body = if exchange == "binance" {
+        serde_json::json!({ "code": -2015, "msg": msg })
+    } else {
+        serde_json::json!({ "code": "50111", "msg": msg, "data": [] })
+    };
+    Answer::json(401, body)
+}
+
+/// A balance answer (Binance `balances`, OKX `data[0].details`) with one more asset,
+/// named [`HOSTILE_TEXT`]; other answers unchanged.
+fn with_hostile_asset(body: &str) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return body.to_string();
+    };
+    let entry = serde_json::json!({
+        "asset": HOSTILE_TEXT, "free": "1", "locked": "0",
+        "ccy": HOSTILE_TEXT, "availBal": "1", "frozenBal": "0", "cashBal": "1", "eq": "1",
+    });
+    let pointer = if v.get("balances").is_some() {
+        "/balances"
+    } else {
+        "/data/0/details"
+    };
+    if let Some(serde_json::Value::Array(list)) = v.pointer_mut(pointer) {
+        list.push(entry);
+    }
+    v.to_string()
 }
 
 fn gateway_error_page(status: u16) -> String {

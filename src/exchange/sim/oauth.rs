@@ -102,11 +102,17 @@ pub(super) struct OAuthState {
     /// exchange -> API key of the account a grant reads.
     accounts: HashMap<String, String>,
     counts: HashMap<&'static str, u64>,
+    /// Every `error_description` is [`super::HOSTILE_TEXT`] (see [`with_hostile_description`]).
+    hostile: bool,
 }
 
 impl OAuthState {
     fn count(&mut self, name: &'static str) {
         *self.counts.entry(name).or_default() += 1;
+    }
+
+    pub(super) fn set_hostile(&mut self, hostile: bool) {
+        self.hostile = hostile;
     }
 
     pub(super) fn count_of(&self, name: &str) -> u64 {
@@ -306,6 +312,43 @@ fn exchange_name(exchange: &str) -> &'static str {
 
 /// Answers one request under `/oauth` or `/oauth-api` (`req.path` without the mount).
 pub(super) fn answer(sim: &Shared, exchange: &str, req: &Req) -> Answer {
+    let answer = answer_honestly(sim, exchange, req);
+    if sim.oauth.lock().unwrap().hostile {
+        with_hostile_description(answer)
+    } else {
+        answer
+    }
+}
+
+/// An error answer whose `error_description` (JSON body or redirect query) is replaced
+/// by [`super::HOSTILE_TEXT`].
+fn with_hostile_description(mut answer: Answer) -> Answer {
+    if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&answer.body)
+        && let Some(d) = v.get_mut("error_description")
+    {
+        *d = json!(super::HOSTILE_TEXT);
+        answer.body = v.to_string();
+    }
+    for (name, value) in answer.headers.iter_mut() {
+        if !name.eq_ignore_ascii_case("location") {
+            continue;
+        }
+        if let Ok(mut url) = url::Url::parse(value) {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| match k.as_ref() {
+                    "error_description" => (k.into_owned(), super::HOSTILE_TEXT.to_string()),
+                    _ => (k.into_owned(), v.into_owned()),
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            *value = url.to_string();
+        }
+    }
+    answer
+}
+
+fn answer_honestly(sim: &Shared, exchange: &str, req: &Req) -> Answer {
     let path = req.path.as_str();
     if let Some(api_path) = path.strip_prefix("/oauth-api") {
         return bearer_api(sim, exchange, req, api_path);

@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
             let error = ccxt::ExchangeError::new(class, format!("{} {text}", exchange.id()));
             let failure = keyfolio::exchange::ccxt::classify(exchange, &error, None);
             assert!(failure.detail.chars().count() <= 160);
+            assert!(!failure.detail.chars().any(keyfolio::text::is_control_like), "{failure:?}");
         }
     }
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else {
@@ -22,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(list) = balances {
             for b in list {
                 assert!(parse::add_decimals([b.total.as_str()]).is_some(), "total is a decimal: {b:?}");
+                assert!(keyfolio::text::check_asset_code(&b.asset).is_ok(), "asset code: {b:?}");
             }
         }
     }

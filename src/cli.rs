@@ -1,7 +1,7 @@
 //! Command-line parsing and the subcommands scripts use.
 
 use crate::context::{ConnectError, Context};
-use crate::exchange::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
 use crate::text::MAX_CREDENTIAL_CHARS;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -388,13 +388,9 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     }
 }
 
-/// A state that only answers "what status does this connection show now".
-fn status_reader(ctx: &Context) -> crate::app::state::State {
-    crate::app::state::State::new(
-        chrono::Utc::now(),
-        *chrono::Local::now().offset(),
-        ctx.config.sync_interval(),
-    )
+/// The badge a connection shows now (no sync of it runs in this process).
+fn status_now(ctx: &Context, c: &crate::model::ConnectionRecord) -> crate::model::Status {
+    c.status(chrono::Utc::now(), ctx.config.sync_interval(), false)
 }
 
 fn confirm(question: &str) -> Result<bool> {
@@ -455,7 +451,6 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
 
 async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> {
     let connections = ctx.connections().await?;
-    let state = status_reader(ctx);
     let chosen: Vec<_> = connections
         .into_iter()
         .filter(|c| id.is_none_or(|i| c.id == i))
@@ -473,7 +468,7 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
             out.push(json!({
                 "id": c.id, "exchange": c.exchange.id(), "label": c.label,
                 "synced_at": at.map(|t| t.to_rfc3339()),
-                "stale": !matches!(state.status(c), crate::app::state::Status::Synced),
+                "stale": !matches!(status_now(ctx, c), crate::model::Status::Synced),
                 "balances": rows,
             }));
         } else {
@@ -502,7 +497,6 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
 
 async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
     let connections = ctx.connections().await?;
-    let state = status_reader(ctx);
     if as_json {
         let rows: Vec<_> = connections
             .iter()
@@ -511,7 +505,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
                     "id": c.id,
                     "exchange": c.exchange.id(),
                     "label": c.label,
-                    "status": state.status(c).label(),
+                    "status": status_now(ctx, c).label(),
                     "key_hint": c.key_hint,
                     "last_synced_at": c.last_synced_at.map(|t| t.to_rfc3339()),
                     "last_attempt_at": c.last_attempt_at.map(|t| t.to_rfc3339()),
@@ -535,7 +529,7 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
                 c.id,
                 c.exchange.name(),
                 c.label,
-                state.status(c).label(),
+                status_now(ctx, c).label(),
                 c.key_hint,
                 c.last_synced_at.map_or("never".into(), |t| t.to_rfc3339()),
             );

@@ -1,6 +1,6 @@
 //! Where keyfolio keeps its files and what `config.toml` may change.
 
-use crate::exchange::ExchangeId;
+use crate::model::ExchangeId;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -2,9 +2,10 @@
 
 use crate::config::{Config, Paths};
 use crate::exchange::ccxt::ExchangeClient;
-use crate::exchange::{AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure};
+use crate::model::{AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure};
+use crate::model::{AuthKind, ConnectionRecord, NewConnection, SyncRun};
 use crate::oauth::{self, Tokens};
-use crate::store::db::{AuthKind, ConnectionRecord, Db, NewConnection, StoreError, SyncRun};
+use crate::store::db::{Db, StoreError};
 use crate::store::secrets::SecretError;
 use crate::store::secrets::SecretStore;
 use anyhow::{Context as _, Result};
@@ -36,8 +37,8 @@ pub enum ConnectError {
     /// Not a `#[source]`: the message already carries it, and a chain would print it twice.
     #[error("the secret store failed, nothing was saved: {0}")]
     Secrets(SecretError),
-    #[error("nothing was saved: {0:#}")]
-    Storage(anyhow::Error),
+    #[error("nothing was saved: {0}")]
+    Storage(StoreError),
 }
 
 impl From<SecretError> for ConnectError {
@@ -64,29 +65,29 @@ impl Context {
         })
     }
 
-    /// Runs a storage call off the async threads.
-    pub async fn with_db<T, F>(&self, call: F) -> Result<T>
+    /// Runs a storage call off the async threads; its error stays typed.
+    pub async fn with_db<T, F>(&self, call: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Db) -> Result<T, crate::store::StoreError> + Send + 'static,
     {
         let db = self.db.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let mut guard = db.lock().unwrap_or_else(|p| p.into_inner());
             call(&mut guard)
         })
-        .await?;
-        Ok(result?)
+        .await
+        .map_err(|e| StoreError::TaskFailed(e.to_string()))?
     }
 
-    pub async fn connections(&self) -> Result<Vec<ConnectionRecord>> {
+    pub async fn connections(&self) -> Result<Vec<ConnectionRecord>, StoreError> {
         self.with_db(|db| db.connections()).await
     }
 
     pub async fn detail(
         &self,
         id: i64,
-    ) -> Result<(Vec<Balance>, Option<DateTime<Utc>>, Vec<SyncRun>)> {
+    ) -> Result<(Vec<Balance>, Option<DateTime<Utc>>, Vec<SyncRun>), StoreError> {
         self.with_db(move |db| {
             let (balances, at) = db.latest_balances(id)?;
             Ok((balances, at, db.sync_history(id, 10)?))
@@ -94,7 +95,7 @@ impl Context {
         .await
     }
 
-    pub async fn portfolio(&self) -> Result<Vec<(String, String, usize)>> {
+    pub async fn portfolio(&self) -> Result<Vec<(String, String, usize)>, StoreError> {
         self.with_db(|db| db.portfolio()).await
     }
 
@@ -304,17 +305,14 @@ impl Context {
         let (key_hash, account_hash) =
             (key_hash.map(str::to_owned), account_hash.map(str::to_owned));
         match self
-            .with_db(move |db| {
-                Ok(db.check_new(exchange, key_hash.as_deref(), account_hash.as_deref()))
-            })
+            .with_db(move |db| db.check_new(exchange, key_hash.as_deref(), account_hash.as_deref()))
             .await
-            .map_err(ConnectError::Storage)?
         {
             Ok(()) => Ok(()),
             Err(refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_))) => {
                 Err(ConnectError::Duplicate(refused.to_string()))
             }
-            Err(other) => Err(ConnectError::Storage(other.into())),
+            Err(other) => Err(ConnectError::Storage(other)),
         }
     }
 
@@ -351,12 +349,11 @@ impl Context {
                 let _ = self
                     .with_db(move |db| db.remove_pending_secret(&reference))
                     .await;
-                match e.downcast::<StoreError>() {
-                    Ok(refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_))) => {
+                match e {
+                    refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_)) => {
                         Err(ConnectError::Duplicate(refused.to_string()))
                     }
-                    Ok(other) => Err(ConnectError::Storage(other.into())),
-                    Err(other) => Err(ConnectError::Storage(other)),
+                    other => Err(ConnectError::Storage(other)),
                 }
             }
         }

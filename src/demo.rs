@@ -6,7 +6,7 @@
 use crate::config::{Config, Paths};
 use crate::context::Context;
 use crate::exchange::sim::{Fault, SimHandle, Simulator};
-use crate::exchange::{Credentials, Endpoint, ExchangeId};
+use crate::model::{Credentials, Endpoint, ExchangeId};
 use crate::store::SecretStore;
 use anyhow::{Context as _, Result};
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod context;
 pub mod demo;
 pub mod exchange;
+pub mod model;
 pub mod oauth;
 pub mod panic_hook;
 pub mod store;

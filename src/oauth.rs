@@ -7,7 +7,8 @@
 //! in [`crate::exchange::oauth_api`].
 
 use crate::config::OAuthProvider;
-use crate::exchange::{AccountSnapshot, ExchangeId, Failure, FailureKind, oauth_api};
+use crate::exchange::oauth_api;
+use crate::model::{AccountSnapshot, ExchangeId, Failure, FailureKind};
 use chrono::{DateTime, Utc};
 use oauth2::basic::{BasicClient, BasicTokenResponse};
 use oauth2::{
@@ -965,7 +966,7 @@ async fn revoke_loopback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::ExchangeId;
+    use crate::model::ExchangeId;
 
     fn tokens() -> Tokens {
         Tokens {

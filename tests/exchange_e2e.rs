@@ -3,7 +3,7 @@
 
 use keyfolio::exchange::ccxt::ExchangeClient;
 use keyfolio::exchange::sim::{Fault, SimAccount, SimHandle, Simulator};
-use keyfolio::exchange::{Credentials, Endpoint, ExchangeId, FailureKind};
+use keyfolio::model::{Credentials, Endpoint, ExchangeId, FailureKind};
 use std::time::Duration;
 
 fn endpoint(sim: &SimHandle, exchange: ExchangeId) -> Endpoint {
@@ -26,7 +26,7 @@ async fn expect_failure(
     exchange: ExchangeId,
     a: &Credentials,
     kind: FailureKind,
-) -> keyfolio::exchange::Failure {
+) -> keyfolio::model::Failure {
     let result = client()
         .fetch(exchange, &endpoint(sim, exchange), a, true)
         .await;
@@ -76,7 +76,7 @@ async fn ed25519_keys_work_on_binance() {
     let sim = Simulator::start(0).await.unwrap();
     let a = sim.account_on("binance", "ed25519").unwrap();
     let cr = creds(&a);
-    assert_eq!(cr.key_type(), keyfolio::exchange::KeyType::Ed25519);
+    assert_eq!(cr.key_type(), keyfolio::model::KeyType::Ed25519);
     let snap = client()
         .fetch(
             ExchangeId::Binance,

@@ -4,9 +4,8 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::form::{Field, FormOutcome, FormPhase, KeyForm};
-use keyfolio::exchange::{
-    AccountSnapshot, Balance, ExchangeId, Failure, FailureKind, Permissions, reveal,
-};
+use keyfolio::exchange::reveal;
+use keyfolio::model::{AccountSnapshot, Balance, ExchangeId, Failure, FailureKind, Permissions};
 use keyfolio::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -553,10 +552,7 @@ fn key_type_is_recognised() {
         panic!("submit: {:?}", form.error(Field::Secret))
     };
     assert_eq!(reveal(&request.creds.secret), pem);
-    assert_eq!(
-        request.creds.key_type(),
-        keyfolio::exchange::KeyType::Ed25519
-    );
+    assert_eq!(request.creds.key_type(), keyfolio::model::KeyType::Ed25519);
     // A missing file is named.
     let mut form = binance();
     form.prefill(API_KEY, "/nonexistent/key.pem", None, None);

@@ -13,7 +13,7 @@ use keyfolio::app::{Runner, run_effect};
 use keyfolio::config::{Config, Paths};
 use keyfolio::context::Context;
 use keyfolio::exchange::sim::{Fault, SimAccount, SimHandle, Simulator};
-use keyfolio::exchange::{ExchangeId, FailureKind};
+use keyfolio::model::{ExchangeId, FailureKind};
 use keyfolio::store::SecretStore;
 use keyfolio::sync::Engine;
 

@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use keyfolio::app::state::{Detail, Modal, PortfolioRow};
-use keyfolio::exchange::Balance;
-use keyfolio::store::db::SyncRun;
+use keyfolio::model::Balance;
+use keyfolio::model::SyncRun;
 
 fn snap(name: &str, state: &keyfolio::app::state::State) {
     for (w, h) in [(80, 24), (120, 40)] {
@@ -87,7 +87,7 @@ fn sample_detail() -> Detail {
             SyncRun {
                 finished_at: now() - chrono::Duration::minutes(7),
                 ok: false,
-                error_kind: Some(keyfolio::exchange::FailureKind::RateLimited),
+                error_kind: Some(keyfolio::model::FailureKind::RateLimited),
                 message: Some("429".into()),
             },
         ],
@@ -201,7 +201,7 @@ fn no_color_drops_colors() {
 fn oauth_view(phase: keyfolio::app::state::OAuthPhase) -> Modal {
     use keyfolio::oauth::FlowKind;
     Modal::OAuth(keyfolio::app::state::OAuthView {
-        exchange: keyfolio::exchange::ExchangeId::Okx,
+        exchange: keyfolio::model::ExchangeId::Okx,
         flows: vec![FlowKind::Device, FlowKind::Pkce],
         flow: FlowKind::Device,
         phase,
@@ -212,7 +212,7 @@ fn oauth_view(phase: keyfolio::app::state::OAuthPhase) -> Modal {
 #[test]
 fn oauth_sign_in_phases() {
     use keyfolio::app::state::{OAuthOffer, OAuthPhase};
-    use keyfolio::exchange::ExchangeId;
+    use keyfolio::model::ExchangeId;
     use keyfolio::oauth::FlowKind;
     let mut state = state();
     state.oauth = vec![OAuthOffer {
@@ -275,10 +275,10 @@ fn oauth_sign_in_phases() {
 fn an_expired_oauth_sign_in_asks_to_reauthorize() {
     let mut state = state();
     let mut list = every_status();
-    list[0].auth_kind = keyfolio::store::db::AuthKind::OAuth;
+    list[0].auth_kind = keyfolio::model::AuthKind::OAuth;
     list[0].paused = true;
-    list[0].last_error = Some(keyfolio::store::db::StoredError {
-        kind: keyfolio::exchange::FailureKind::InvalidKey,
+    list[0].last_error = Some(keyfolio::model::StoredError {
+        kind: keyfolio::model::FailureKind::InvalidKey,
         message: "the refresh token was refused".into(),
         since: now(),
     });

@@ -1,7 +1,7 @@
 //! A real Secret Service round trip: store through SecretStore, read back with `secret-tool`,
 //! delete, confirm it is gone. CI runs this inside a D-Bus session with gnome-keyring.
 
-use keyfolio::exchange::Credentials;
+use keyfolio::model::Credentials;
 use keyfolio::store::SecretStore;
 use secrecy::ExposeSecret;
 use std::process::Command;

@@ -3,8 +3,9 @@
 //! bearer balance fetch.
 
 use keyfolio::config::OAuthProvider;
+use keyfolio::exchange::oauth_api;
 use keyfolio::exchange::sim::{Fault, SimHandle, Simulator};
-use keyfolio::exchange::{Balance, ExchangeId, FailureKind, oauth_api};
+use keyfolio::model::{Balance, ExchangeId, FailureKind};
 use keyfolio::oauth::{self, OAuthError, Tokens};
 use std::time::{Duration, Instant};
 

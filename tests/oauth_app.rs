@@ -5,15 +5,16 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::Action;
-use keyfolio::app::state::{Modal, OAuthPhase, State, Status};
+use keyfolio::app::state::{Modal, OAuthPhase, State};
 use keyfolio::app::update::update;
 use keyfolio::app::{Runner, oauth_offers, run_effect};
 use keyfolio::config::{Config, Paths};
 use keyfolio::context::Context;
-use keyfolio::exchange::ExchangeId;
 use keyfolio::exchange::sim::{SimHandle, Simulator};
+use keyfolio::model::AuthKind;
+use keyfolio::model::ExchangeId;
+use keyfolio::model::Status;
 use keyfolio::store::SecretStore;
-use keyfolio::store::db::AuthKind;
 use keyfolio::sync::Engine;
 use tokio::sync::mpsc;
 
@@ -166,7 +167,7 @@ async fn a_refused_refresh_asks_to_reauthorize_and_a_sign_in_fixes_it() {
     sim.expire_access_tokens();
     let engine = Engine::new(app.ctx.clone(), None);
     let failure = engine.sync(c.id).await.unwrap_err();
-    assert_eq!(failure.kind, keyfolio::exchange::FailureKind::InvalidKey);
+    assert_eq!(failure.kind, keyfolio::model::FailureKind::InvalidKey);
     app.state
         .set_connections(app.ctx.connections().await.unwrap());
     assert_eq!(

@@ -2,7 +2,7 @@
 //! goes on; a real bug is reported with exit code 101, and the report carries no secret
 //! even when the panic message formats credentials.
 
-use keyfolio::exchange::Credentials;
+use keyfolio::model::Credentials;
 use std::process::Command;
 
 const CHILD: &str = "KEYFOLIO_PANIC_HOOK_CHILD";

@@ -5,7 +5,7 @@
 mod common;
 
 use common::pty::Pty;
-use keyfolio::exchange::Credentials;
+use keyfolio::model::Credentials;
 use keyfolio::store::SecretStore;
 use std::process::Command;
 use std::time::Duration;

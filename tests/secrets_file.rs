@@ -2,7 +2,7 @@
 //! another process rewriting the file, concurrent edits lose nothing, a wrong passphrase
 //! is reported when the store is opened, and the file is owner-only.
 
-use keyfolio::exchange::Credentials;
+use keyfolio::model::Credentials;
 use keyfolio::store::{SecretError, SecretStore};
 use secrecy::ExposeSecret;
 

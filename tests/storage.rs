@@ -1,10 +1,11 @@
 //! SQLite storage on a real file: migrations, reopen, snapshots, and no secret bytes on disk.
 
 use chrono::{Duration, TimeZone, Utc};
-use keyfolio::exchange::{
+use keyfolio::model::{
     AccountSnapshot, Balance, Endpoint, ExchangeId, Failure, FailureKind, Permissions,
 };
-use keyfolio::store::db::{AuthKind, Db, NewConnection, StoreError};
+use keyfolio::model::{AuthKind, NewConnection};
+use keyfolio::store::db::{Db, StoreError};
 
 fn new_connection(db: &mut Db, api_key: &str, secret_ref: &str) -> NewConnection {
     NewConnection {
@@ -12,7 +13,7 @@ fn new_connection(db: &mut Db, api_key: &str, secret_ref: &str) -> NewConnection
         label: "Main".into(),
         auth_kind: AuthKind::ApiKey,
         endpoint: Endpoint::default(),
-        key_hint: keyfolio::exchange::key_hint(api_key),
+        key_hint: keyfolio::model::key_hint(api_key),
         key_hash: Some(db.key_hash(api_key).unwrap()),
         account_hash: None,
         key_type: None,

@@ -5,7 +5,7 @@ use chrono::{TimeZone, Utc};
 use keyfolio::config::{Config, Paths};
 use keyfolio::context::Context;
 use keyfolio::exchange::sim::{Fault, Simulator};
-use keyfolio::exchange::{Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use keyfolio::model::{Credentials, Endpoint, ExchangeId, Failure, FailureKind};
 use keyfolio::store::SecretStore;
 use keyfolio::sync::budget::Budget;
 use keyfolio::sync::{Engine, Policy};

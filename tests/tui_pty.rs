@@ -87,10 +87,9 @@ fn foreign_controls(output: &str) -> Vec<String> {
 #[test]
 fn text_from_outside_never_reaches_the_terminal_raw() {
     use keyfolio::exchange::sim::HOSTILE_TEXT;
-    use keyfolio::exchange::{
-        AccountSnapshot, Balance, Endpoint, ExchangeId, Failure, FailureKind,
-    };
-    use keyfolio::store::db::{AuthKind, Db, NewConnection};
+    use keyfolio::model::{AccountSnapshot, Balance, Endpoint, ExchangeId, Failure, FailureKind};
+    use keyfolio::model::{AuthKind, NewConnection};
+    use keyfolio::store::db::Db;
     let home = tempfile::tempdir().unwrap();
     let paths = keyfolio::config::Paths::under(home.path());
     paths.create().unwrap();

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::{Action, Effect};
 use keyfolio::app::state::{CardRef, Modal, State};
 use keyfolio::app::update::update;
-use keyfolio::exchange::ExchangeId;
+use keyfolio::model::ExchangeId;
 
 fn press(state: &mut State, code: KeyCode) -> Vec<Effect> {
     update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))

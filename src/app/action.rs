@@ -2,10 +2,10 @@
 
 use super::form::ConnectRequest;
 use super::state::{Detail, OAuthPhase, PortfolioRow};
-use crate::exchange::ExchangeId;
-use crate::exchange::{AccountSnapshot, Failure, Permissions};
+use crate::model::ConnectionRecord;
+use crate::model::ExchangeId;
+use crate::model::{AccountSnapshot, Failure, Permissions};
 use crate::oauth::FlowKind;
-use crate::store::db::ConnectionRecord;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 

@@ -1,7 +1,7 @@
 //! The API-key connect form: its fields, focus, masking, local checks and phases. No I/O
 //! except reading a `.pem` file named in the secret field at submit time.
 
-use crate::exchange::{
+use crate::model::{
     AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, KeyType, Permissions,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -349,7 +349,7 @@ impl KeyForm {
         }
         let count = text.chars().count();
         if field == Field::ApiKey && count > 8 {
-            let hint = crate::exchange::key_hint(text);
+            let hint = crate::model::key_hint(text);
             return format!("{}{hint}", "•".repeat(count - 4));
         }
         "•".repeat(count)

@@ -9,8 +9,8 @@ pub mod update;
 
 use crate::context::ConnectError;
 use crate::context::Context;
-use crate::exchange::ExchangeId;
 use crate::exchange::sim::SimHandle;
+use crate::model::ExchangeId;
 use crate::oauth::{self, FlowKind};
 use crate::sync::{Engine, SyncEvent};
 use crate::ui::{self, theme::Theme};

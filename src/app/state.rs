@@ -1,8 +1,7 @@
 //! Everything the screen shows, and nothing else: rendering is a pure function of [`State`].
 
-use crate::exchange::{Balance, ExchangeId, FailureKind};
+use crate::model::{Balance, ConnectionRecord, ExchangeId, Status, SyncRun};
 use crate::oauth::FlowKind;
-use crate::store::db::{AuthKind, ConnectionRecord, SyncRun};
 use chrono::{DateTime, FixedOffset, Utc};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -122,37 +121,6 @@ pub struct PortfolioRow {
     pub connections: usize,
 }
 
-/// The badge of a connection card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    NotConnected,
-    Validating,
-    Syncing,
-    Synced,
-    Stale,
-    Error(FailureKind),
-    Paused(FailureKind),
-    /// An OAuth sign-in that can no longer be refreshed.
-    Reauthorize,
-    Disconnected,
-}
-
-impl Status {
-    pub fn label(self) -> String {
-        match self {
-            Self::NotConnected => "Not connected".into(),
-            Self::Validating => "Validating".into(),
-            Self::Syncing => "Syncing".into(),
-            Self::Synced => "Synced".into(),
-            Self::Stale => "Stale".into(),
-            Self::Error(kind) => format!("Error: {}", kind.label()),
-            Self::Paused(kind) => format!("Paused: {}", kind.label()),
-            Self::Reauthorize => "Reauthorize".into(),
-            Self::Disconnected => "Disconnected".into(),
-        }
-    }
-}
-
 impl State {
     pub fn new(now: DateTime<Utc>, utc_offset: FixedOffset, sync_interval: Duration) -> Self {
         Self {
@@ -226,38 +194,12 @@ impl State {
 
     /// The interval that applies to one connection.
     pub fn interval_of(&self, c: &ConnectionRecord) -> Duration {
-        c.sync_interval_secs
-            .map(Duration::from_secs)
-            .unwrap_or(self.sync_interval)
+        c.interval(self.sync_interval)
     }
 
     /// The badge a connection shows now.
     pub fn status(&self, c: &ConnectionRecord) -> Status {
-        if self.syncing.contains(&c.id) {
-            return Status::Syncing;
-        }
-        if let Some(err) = &c.last_error {
-            if c.paused && c.auth_kind == AuthKind::OAuth && err.kind == FailureKind::InvalidKey {
-                return Status::Reauthorize;
-            }
-            return if c.paused {
-                Status::Paused(err.kind)
-            } else {
-                Status::Error(err.kind)
-            };
-        }
-        match c.last_synced_at {
-            None => Status::NotConnected,
-            Some(at) => {
-                let stale_after =
-                    chrono::Duration::from_std(self.interval_of(c) * 2).unwrap_or_default();
-                if self.now - at > stale_after {
-                    Status::Stale
-                } else {
-                    Status::Synced
-                }
-            }
-        }
+        c.status(self.now, self.sync_interval, self.syncing.contains(&c.id))
     }
 
     /// Replaces the connection list, keeping the selection on the same card if it remains.

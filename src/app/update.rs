@@ -3,8 +3,9 @@
 use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{FormOutcome, FormPhase, KeyForm};
 use super::keys::{self, Intent};
-use super::state::{CardRef, Modal, Notice, OAuthPhase, OAuthView, State, Status};
-use crate::exchange::ExchangeId;
+use super::state::{CardRef, Modal, Notice, OAuthPhase, OAuthView, State};
+use crate::model::ExchangeId;
+use crate::model::Status;
 use crossterm::event::KeyCode;
 
 /// Applies one action.

@@ -18,11 +18,12 @@ use keyfolio::app::state::State;
 use keyfolio::config::{Config, Paths};
 use keyfolio::context::Context;
 use keyfolio::exchange::sim::{Perms, SimAccount, SimHandle, Simulator};
-use keyfolio::exchange::{
+use keyfolio::model::{
     AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, KeyType, Permissions,
 };
+use keyfolio::model::{AuthKind, ConnectionRecord, NewConnection};
 use keyfolio::store::SecretStore;
-use keyfolio::store::db::{AuthKind, ConnectionRecord, Db, NewConnection};
+use keyfolio::store::db::Db;
 use keyfolio::sync::{Engine, SyncEvent};
 use keyfolio::ui::theme::Theme;
 use ratatui::Terminal;

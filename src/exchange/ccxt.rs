@@ -7,7 +7,8 @@
 //! strings. CCXT clients are pooled per exchange and endpoint and lent out with the
 //! credentials of one call, so a thousand connections never cost a thousand clients.
 
-use super::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind, parse};
+use super::parse;
+use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
 use ccxt::Value;
 use ccxt::exchanges::binance::BinanceCore;
 use ccxt::exchanges::okx::OkxCore;

@@ -7,7 +7,8 @@
 //! longer good: [`FailureKind::InvalidKey`], which an OAuth connection shows as
 //! "Reauthorize".
 
-use super::{AccountSnapshot, ExchangeId, Failure, FailureKind, parse};
+use super::parse;
+use crate::model::{AccountSnapshot, ExchangeId, Failure, FailureKind};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -3,10 +3,9 @@
 //! Amounts stay the exchange's decimal strings (CCXT's typed balances are f64 and would
 //! round them). Anything malformed is an error, never an empty portfolio.
 
-use super::{AccountSnapshot, Balance, ExchangeId, Failure, FailureKind, Permissions};
+use crate::model::{AccountSnapshot, Balance, ExchangeId, Failure, FailureKind, Permissions};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use std::str::FromStr;
 
 /// Why a body could not be read.
 pub type ParseError = String;
@@ -91,15 +90,6 @@ pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Permissions, Fa
         ExchangeId::Okx => okx_permissions(body),
     }
     .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
-}
-
-/// Sums decimal strings exactly; `None` if one is not a decimal.
-pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut sum = Decimal::ZERO;
-    for v in values {
-        sum = sum.checked_add(Decimal::from_str(v).ok()?)?;
-    }
-    Some(sum.normalize().to_string())
 }
 
 /// Binance GET /api/v3/account: non-zero balances.
@@ -198,6 +188,7 @@ pub fn okx_permissions(body: &Value) -> Result<Permissions, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::add_decimals;
     use serde_json::json;
 
     #[test]

@@ -4,8 +4,9 @@
 //! random reference, and API keys are kept only as a keyed hash (to refuse duplicates)
 //! and their last four characters.
 
-use crate::exchange::{
-    AccountSnapshot, Balance, Endpoint, ExchangeId, Failure, FailureKind, KeyType, Permissions,
+use crate::model::{
+    AccountSnapshot, AuthKind, Balance, ConnectionRecord, Endpoint, ExchangeId, Failure,
+    FailureKind, KeyType, NewConnection, Permissions, StoredError, SyncRun,
 };
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -28,6 +29,10 @@ pub enum StoreError {
     NotFound(i64),
     #[error("the database was written by a newer keyfolio (schema {0}); upgrade keyfolio")]
     TooNew(i64),
+    #[error(
+        "a storage task stopped before it finished ({0}). If it persists, run `keyfolio doctor`."
+    )]
+    TaskFailed(String),
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -89,78 +94,6 @@ const MIGRATIONS: &[&str] = &[
      CREATE UNIQUE INDEX connections_account ON connections(exchange, account_hash)
         WHERE account_hash IS NOT NULL;",
 ];
-
-/// Authentication method of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthKind {
-    ApiKey,
-    OAuth,
-}
-
-impl AuthKind {
-    fn code(self) -> &'static str {
-        match self {
-            Self::ApiKey => "api_key",
-            Self::OAuth => "oauth",
-        }
-    }
-}
-
-/// A connection as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnectionRecord {
-    pub id: i64,
-    pub exchange: ExchangeId,
-    pub label: String,
-    pub auth_kind: AuthKind,
-    pub endpoint: Endpoint,
-    pub key_hint: String,
-    pub key_type: Option<KeyType>,
-    pub secret_ref: String,
-    pub permissions: Option<Permissions>,
-    pub permissions_checked_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub last_synced_at: Option<DateTime<Utc>>,
-    pub last_attempt_at: Option<DateTime<Utc>>,
-    pub last_error: Option<StoredError>,
-    pub failure_streak: u32,
-    pub paused: bool,
-    pub next_sync_at: Option<DateTime<Utc>>,
-    pub sync_interval_secs: Option<u64>,
-}
-
-/// The last failure of a connection.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredError {
-    pub kind: FailureKind,
-    pub message: String,
-    pub since: DateTime<Utc>,
-}
-
-/// What is needed to save a validated connection.
-#[derive(Debug, Clone)]
-pub struct NewConnection {
-    pub exchange: ExchangeId,
-    pub label: String,
-    pub auth_kind: AuthKind,
-    pub endpoint: Endpoint,
-    pub key_hint: String,
-    /// Keyed hash of the API key; `None` for OAuth connections.
-    pub key_hash: Option<String>,
-    /// Keyed hash of the exchange's account number, when the exchange told it.
-    pub account_hash: Option<String>,
-    pub key_type: Option<KeyType>,
-    pub secret_ref: String,
-}
-
-/// One finished sync attempt.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncRun {
-    pub finished_at: DateTime<Utc>,
-    pub ok: bool,
-    pub error_kind: Option<FailureKind>,
-    pub message: Option<String>,
-}
 
 /// The keyfolio database.
 pub struct Db {
@@ -733,7 +666,7 @@ impl Db {
             .collect::<rusqlite::Result<_>>()?;
         let mut out: Vec<(String, String, usize)> = Vec::new();
         for chunk in rows.chunk_by(|a, b| a.0 == b.0) {
-            let total = crate::exchange::parse::add_decimals(chunk.iter().map(|(_, t)| t.as_str()))
+            let total = crate::model::add_decimals(chunk.iter().map(|(_, t)| t.as_str()))
                 .unwrap_or_else(|| "?".into());
             out.push((chunk[0].0.clone(), total, chunk.len()));
         }

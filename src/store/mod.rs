@@ -3,5 +3,5 @@
 pub mod db;
 pub mod secrets;
 
-pub use db::{ConnectionRecord, Db, NewConnection, StoreError, SyncRun};
+pub use db::{Db, StoreError};
 pub use secrets::{SecretError, SecretStore};

@@ -5,7 +5,7 @@
 //! and tests use an in-memory store. Every call runs on its own thread under a timeout,
 //! so a hung Secret Service cannot freeze the app.
 
-use crate::exchange::Credentials;
+use crate::model::Credentials;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Per-exchange request budgets, so keyfolio stays under the exchanges' documented limits
 //! by itself and never causes a 429.
 
-use crate::exchange::ExchangeId;
+use crate::model::ExchangeId;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::Mutex;

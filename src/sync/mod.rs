@@ -6,10 +6,10 @@
 pub mod budget;
 
 use crate::context::Context;
-use crate::exchange::{AccountSnapshot, Failure, FailureKind};
+use crate::model::{AccountSnapshot, Failure, FailureKind};
+use crate::model::{AuthKind, ConnectionRecord};
 use crate::oauth::{self, Tokens};
 use crate::store::SecretError;
-use crate::store::db::{AuthKind, ConnectionRecord};
 use budget::Budgets;
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -83,6 +83,11 @@ impl Policy {
 }
 
 /// A secret that could not be read: gone for good, or a keyring to unlock.
+/// A storage error during a sync, reported as the sync's failure.
+fn storage_failure(e: crate::store::StoreError) -> Failure {
+    Failure::new(FailureKind::UnexpectedResponse, e.to_string())
+}
+
 fn secret_failure(e: SecretError) -> Failure {
     let kind = match e {
         SecretError::Missing => FailureKind::SecretMissing,
@@ -221,13 +226,11 @@ impl Engine {
     async fn run_one(&self, id: i64) -> Outcome {
         // The budget comes first: a sync waiting for its exchange holds no slot that a
         // sync of another exchange could use.
-        let internal =
-            |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
         let record = self
             .ctx
             .with_db(move |db| db.connection(id))
             .await
-            .map_err(internal)?;
+            .map_err(storage_failure)?;
         let refresh_permissions = needs_permissions(&record);
         self.budgets
             .take(record.exchange, id, refresh_permissions)
@@ -252,8 +255,6 @@ impl Engine {
         refresh_permissions: bool,
     ) -> Outcome {
         let id = record.id;
-        let internal =
-            |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
         let started = Utc::now();
         loop {
             let owner = self.owner.clone();
@@ -263,7 +264,7 @@ impl Engine {
                 .ctx
                 .with_db(move |db| db.claim_sync(id, &owner, now, until))
                 .await
-                .map_err(internal)?;
+                .map_err(storage_failure)?;
             if claimed {
                 break;
             }
@@ -272,7 +273,7 @@ impl Engine {
                 .ctx
                 .with_db(move |db| db.connection(id))
                 .await
-                .map_err(internal)?;
+                .map_err(storage_failure)?;
             if record.last_attempt_at.is_some_and(|at| at >= started) {
                 return match record.last_error.clone() {
                     None => Ok(()),
@@ -286,8 +287,6 @@ impl Engine {
     /// Fetches, then records the outcome, the next sync and the lease's end in one write.
     async fn sync_record(&self, record: &ConnectionRecord, refresh_permissions: bool) -> Outcome {
         let id = record.id;
-        let internal =
-            |e: anyhow::Error| Failure::new(FailureKind::UnexpectedResponse, format!("{e:#}"));
         let result = match record.auth_kind {
             AuthKind::ApiKey => match self.ctx.secrets.get(&record.secret_ref).await {
                 Ok(creds) => {
@@ -334,7 +333,7 @@ impl Engine {
                 .ctx
                 .with_db(move |db| db.release_sync(id, &owner))
                 .await;
-            return Err(internal(e));
+            return Err(storage_failure(e));
         }
         result.map(|_| ())
     }

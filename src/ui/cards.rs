@@ -1,9 +1,10 @@
 //! The Connections screen's cards: one per connection, one Connect card per exchange.
 
 use super::theme::{SPINNER, Theme, badge_symbol};
-use crate::app::state::{CardRef, State, Status, ago, until};
-use crate::exchange::ExchangeId;
-use crate::store::db::{AuthKind, ConnectionRecord};
+use crate::app::state::{CardRef, State, ago, until};
+use crate::model::ExchangeId;
+use crate::model::Status;
+use crate::model::{AuthKind, ConnectionRecord};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -4,7 +4,7 @@
 use super::theme::{SPINNER, Theme};
 use super::{centered, modal_block};
 use crate::app::form::{Field, FormPhase, KeyForm};
-use crate::exchange::{AccountSnapshot, ExchangeId, Failure};
+use crate::model::{AccountSnapshot, ExchangeId, Failure};
 use ratatui::Frame;
 use ratatui::layout::Position;
 use ratatui::style::{Modifier, Style};

@@ -1,6 +1,6 @@
 //! Every style the UI uses, in one place. With NO_COLOR set, only bold and reverse remain.
 
-use crate::app::state::Status;
+use crate::model::Status;
 use ratatui::style::{Color, Modifier, Style};
 
 /// The styles of one run: colored, or plain for NO_COLOR.

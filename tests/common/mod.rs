@@ -5,8 +5,8 @@ pub mod pty;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use keyfolio::app::state::State;
-use keyfolio::exchange::{Endpoint, ExchangeId, FailureKind, KeyType, Permissions};
-use keyfolio::store::db::{AuthKind, ConnectionRecord, StoredError};
+use keyfolio::model::{AuthKind, ConnectionRecord, StoredError};
+use keyfolio::model::{Endpoint, ExchangeId, FailureKind, KeyType, Permissions};
 use keyfolio::ui::{self, theme::Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

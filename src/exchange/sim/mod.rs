@@ -29,7 +29,7 @@ mod util;
 pub use binance_sign::{binance_hmac_signature, okx_signature};
 
 use crate::config::OAuthProvider;
-use crate::exchange::ExchangeId;
+use crate::model::ExchangeId;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri};

@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::form::KeyForm;
-use keyfolio::exchange::ExchangeId;
+use keyfolio::model::ExchangeId;
 use libfuzzer_sys::fuzz_target;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -2,7 +2,8 @@
 //! Nothing may panic; a parsed balance must keep decimal strings.
 #![no_main]
 
-use keyfolio::exchange::{ExchangeId, parse};
+use keyfolio::exchange::parse;
+use keyfolio::model::ExchangeId;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,0 +1,543 @@
+//! Domain types every layer shares: exchanges, credentials, balances, failures,
+//! connections, sync runs and the status rules. ui/, cli, store, sync and exchange import
+//! them from here.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// An exchange keyfolio can connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ExchangeId {
+    Binance,
+    Okx,
+}
+
+impl ExchangeId {
+    pub const ALL: [ExchangeId; 2] = [ExchangeId::Binance, ExchangeId::Okx];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Binance => "binance",
+            Self::Okx => "okx",
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Binance => "Binance",
+            Self::Okx => "OKX",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.id().eq_ignore_ascii_case(text.trim()))
+    }
+    /// OKX keys come with a passphrase.
+    pub fn needs_passphrase(self) -> bool {
+        self == Self::Okx
+    }
+}
+
+impl fmt::Display for ExchangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An API key as the trader gave it. Debug prints a mask, never the values.
+#[derive(Clone)]
+pub struct Credentials {
+    pub api_key: SecretString,
+    pub secret: SecretString,
+    pub passphrase: Option<SecretString>,
+}
+
+impl Credentials {
+    pub fn new(api_key: &str, secret: &str, passphrase: Option<&str>) -> Self {
+        Self {
+            api_key: SecretString::from(api_key.to_string()),
+            secret: SecretString::from(secret.to_string()),
+            passphrase: passphrase.map(|p| SecretString::from(p.to_string())),
+        }
+    }
+
+    /// The last four characters of the API key: all keyfolio ever shows of it.
+    pub fn key_hint(&self) -> String {
+        key_hint(self.api_key.expose_secret())
+    }
+
+    /// Which kind of Binance secret this is.
+    pub fn key_type(&self) -> KeyType {
+        KeyType::of(self.secret.expose_secret())
+    }
+}
+
+impl PartialEq for Credentials {
+    fn eq(&self, other: &Self) -> bool {
+        let passphrase = |c: &Self| c.passphrase.as_ref().map(|p| p.expose_secret().to_string());
+        self.api_key.expose_secret() == other.api_key.expose_secret()
+            && self.secret.expose_secret() == other.secret.expose_secret()
+            && passphrase(self) == passphrase(other)
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credentials(••••{})", self.key_hint())
+    }
+}
+
+/// The last four characters of a key, never more.
+pub fn key_hint(api_key: &str) -> String {
+    let chars: Vec<char> = api_key.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
+/// The two kinds of secret Binance issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    Hmac,
+    Ed25519,
+}
+
+impl KeyType {
+    pub fn of(secret: &str) -> Self {
+        if secret.contains("-----BEGIN PRIVATE KEY-----") {
+            Self::Ed25519
+        } else {
+            Self::Hmac
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hmac => "HMAC-SHA256",
+            Self::Ed25519 => "Ed25519",
+        }
+    }
+}
+
+/// Where the exchange lives: its public site, a regional site, or a custom base URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// A base URL replacing the exchange's host (testnets, proxies, the simulator).
+    pub base_url: Option<String>,
+    /// The exchange's testnet or demo-trading environment.
+    pub sandbox: bool,
+}
+
+/// What a key may do, as the exchange reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permissions {
+    pub read: bool,
+    pub trade: bool,
+    pub withdraw: bool,
+    pub ip_restricted: bool,
+}
+
+impl Permissions {
+    /// "read, trade, withdraw · IP-restricted"
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.read {
+            parts.push("read");
+        }
+        if self.trade {
+            parts.push("trade");
+        }
+        if self.withdraw {
+            parts.push("withdraw");
+        }
+        let mut text = if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
+        };
+        text.push_str(if self.ip_restricted {
+            " · IP-restricted"
+        } else {
+            " · any IP"
+        });
+        text
+    }
+}
+
+/// One asset's balance as decimal strings, exactly as the exchange wrote them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub asset: String,
+    pub free: String,
+    pub used: String,
+    pub total: String,
+}
+
+/// What one successful call to an account returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSnapshot {
+    pub balances: Vec<Balance>,
+    /// Read only when asked (validation, daily refresh).
+    pub permissions: Option<Permissions>,
+    /// The exchange's account number (`uid`), when the answers carry it: Binance's
+    /// account answer does, OKX's only with the permissions (account config).
+    pub account_id: Option<String>,
+}
+
+/// Why an exchange call failed, in the trader's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    InvalidKey,
+    BadSignature,
+    WrongPassphrase,
+    IpNotWhitelisted,
+    PermissionDenied,
+    WrongRegion,
+    WrongEnvironment,
+    ClockSkew,
+    RateLimited,
+    Banned,
+    Unreachable,
+    ExchangeDown,
+    UnexpectedResponse,
+    /// The connection's secret could not be read: the keyring is locked, unreachable or
+    /// not answering. A local problem, retried with backoff.
+    KeyringUnavailable,
+    /// The keyring no longer holds the connection's secret (deleted outside keyfolio).
+    SecretMissing,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 15] = [
+        Self::InvalidKey,
+        Self::BadSignature,
+        Self::WrongPassphrase,
+        Self::IpNotWhitelisted,
+        Self::PermissionDenied,
+        Self::WrongRegion,
+        Self::WrongEnvironment,
+        Self::ClockSkew,
+        Self::RateLimited,
+        Self::Banned,
+        Self::Unreachable,
+        Self::ExchangeDown,
+        Self::UnexpectedResponse,
+        Self::KeyringUnavailable,
+        Self::SecretMissing,
+    ];
+
+    /// The stable name stored in SQLite and printed by `--json`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidKey => "invalid_key",
+            Self::BadSignature => "bad_signature",
+            Self::WrongPassphrase => "wrong_passphrase",
+            Self::IpNotWhitelisted => "ip_not_whitelisted",
+            Self::PermissionDenied => "permission_denied",
+            Self::WrongRegion => "wrong_region",
+            Self::WrongEnvironment => "wrong_environment",
+            Self::ClockSkew => "clock_skew",
+            Self::RateLimited => "rate_limited",
+            Self::Banned => "banned",
+            Self::Unreachable => "unreachable",
+            Self::ExchangeDown => "exchange_down",
+            Self::UnexpectedResponse => "unexpected_response",
+            Self::KeyringUnavailable => "keyring_unavailable",
+            Self::SecretMissing => "secret_missing",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// A short badge text: "Error: invalid key".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::InvalidKey => "invalid key",
+            Self::BadSignature => "bad signature",
+            Self::WrongPassphrase => "wrong passphrase",
+            Self::IpNotWhitelisted => "IP not whitelisted",
+            Self::PermissionDenied => "permission denied",
+            Self::WrongRegion => "wrong region",
+            Self::WrongEnvironment => "wrong environment",
+            Self::ClockSkew => "clock skew",
+            Self::RateLimited => "rate limited",
+            Self::Banned => "IP banned",
+            Self::Unreachable => "unreachable",
+            Self::ExchangeDown => "exchange down",
+            Self::UnexpectedResponse => "unexpected response",
+            Self::KeyringUnavailable => "keyring unavailable",
+            Self::SecretMissing => "secret missing",
+        }
+    }
+
+    /// What the trader should do next.
+    pub fn fix(self, exchange: ExchangeId) -> &'static str {
+        match (self, exchange) {
+            (Self::InvalidKey, ExchangeId::Binance) => {
+                "Binance refused the key (-2015). Possible causes: the API key is mistyped or deleted; \
+                 this machine's IP is not on the key's whitelist; the key lacks the permission. \
+                 Check the key in API Management."
+            }
+            (Self::InvalidKey, ExchangeId::Okx) => {
+                "OKX does not know this API key. Copy it again from the API page."
+            }
+            (Self::BadSignature, _) => {
+                "The secret does not match the API key. Paste the secret that came with this key."
+            }
+            (Self::WrongPassphrase, _) => {
+                "The passphrase is wrong. Use the passphrase you chose when creating the key."
+            }
+            (Self::IpNotWhitelisted, _) => {
+                "This machine's IP is not on the key's whitelist. Add it, or use a key without an IP restriction."
+            }
+            (Self::PermissionDenied, _) => {
+                "The key may not read this account. Enable reading (read-only is enough) for the key."
+            }
+            (Self::WrongRegion, _) => {
+                "The key belongs to another OKX site (global, EEA or US). Pick the matching region under Advanced."
+            }
+            (Self::WrongEnvironment, _) => {
+                "A demo-trading key was used on live trading or the other way round. Toggle the testnet/demo switch."
+            }
+            (Self::ClockSkew, _) => {
+                "This computer's clock is off. keyfolio corrected for it once; sync the system clock (NTP)."
+            }
+            (Self::RateLimited, _) => {
+                "The exchange asked to slow down. keyfolio waits and retries."
+            }
+            (Self::Banned, _) => {
+                "The exchange banned this IP for too many requests. keyfolio waits until the ban ends."
+            }
+            (Self::Unreachable, _) => {
+                "The exchange could not be reached. Check the network, proxy or endpoint."
+            }
+            (Self::ExchangeDown, _) => {
+                "The exchange is down or in maintenance. keyfolio retries later."
+            }
+            (Self::UnexpectedResponse, _) => {
+                "The exchange answered something keyfolio cannot read. Nothing was changed; try again later."
+            }
+            (Self::KeyringUnavailable, _) => {
+                "The keyring is locked or not answering, so the key could not be read. Unlock it; keyfolio retries by itself."
+            }
+            (Self::SecretMissing, _) => {
+                "The keyring no longer holds this key (it was deleted outside keyfolio). Disconnect, then connect the key again."
+            }
+        }
+    }
+
+    /// Failures only the trader can fix: syncing again will not help.
+    pub fn needs_trader(self) -> bool {
+        matches!(
+            self,
+            Self::InvalidKey
+                | Self::BadSignature
+                | Self::WrongPassphrase
+                | Self::IpNotWhitelisted
+                | Self::PermissionDenied
+                | Self::WrongRegion
+                | Self::WrongEnvironment
+                | Self::SecretMissing
+        )
+    }
+}
+
+/// A failed exchange call: kind, the exchange's own words, and when to try again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// The exchange's message, secrets never included.
+    pub detail: String,
+    /// From Retry-After or a ban's end.
+    pub retry_after: Option<Duration>,
+    /// Measured difference between the exchange's clock and ours, in ms.
+    pub clock_offset_ms: Option<i64>,
+}
+
+impl Failure {
+    /// `detail` is untrusted (it quotes the exchange): control characters are marked
+    /// and it is cut to [`crate::text::MAX_MESSAGE_CHARS`].
+    pub fn new(kind: FailureKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: crate::text::free_text(&detail.into(), crate::text::MAX_MESSAGE_CHARS),
+            retry_after: None,
+            clock_offset_ms: None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.label(), self.detail)?;
+        if let Some(wait) = self.retry_after {
+            write!(f, " (retry in {}s)", wait.as_secs())?;
+        }
+        if let Some(offset) = self.clock_offset_ms {
+            write!(f, " (clock offset {offset} ms)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Authentication method of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    ApiKey,
+    OAuth,
+}
+
+impl AuthKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ApiKey => "api_key",
+            Self::OAuth => "oauth",
+        }
+    }
+}
+
+/// A connection as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionRecord {
+    pub id: i64,
+    pub exchange: ExchangeId,
+    pub label: String,
+    pub auth_kind: AuthKind,
+    pub endpoint: Endpoint,
+    pub key_hint: String,
+    pub key_type: Option<KeyType>,
+    pub secret_ref: String,
+    pub permissions: Option<Permissions>,
+    pub permissions_checked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub last_error: Option<StoredError>,
+    pub failure_streak: u32,
+    pub paused: bool,
+    pub next_sync_at: Option<DateTime<Utc>>,
+    pub sync_interval_secs: Option<u64>,
+}
+
+/// The last failure of a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredError {
+    pub kind: FailureKind,
+    pub message: String,
+    pub since: DateTime<Utc>,
+}
+
+/// What is needed to save a validated connection.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub exchange: ExchangeId,
+    pub label: String,
+    pub auth_kind: AuthKind,
+    pub endpoint: Endpoint,
+    pub key_hint: String,
+    /// Keyed hash of the API key; `None` for OAuth connections.
+    pub key_hash: Option<String>,
+    /// Keyed hash of the exchange's account number, when the exchange told it.
+    pub account_hash: Option<String>,
+    pub key_type: Option<KeyType>,
+    pub secret_ref: String,
+}
+
+/// One finished sync attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRun {
+    pub finished_at: DateTime<Utc>,
+    pub ok: bool,
+    pub error_kind: Option<FailureKind>,
+    pub message: Option<String>,
+}
+
+impl ConnectionRecord {
+    /// The connection's own sync interval, or the global one.
+    pub fn interval(&self, global: Duration) -> Duration {
+        self.sync_interval_secs
+            .map(Duration::from_secs)
+            .unwrap_or(global)
+    }
+
+    /// The badge this connection shows at `now`; `syncing` while a sync of it runs.
+    pub fn status(&self, now: DateTime<Utc>, global_interval: Duration, syncing: bool) -> Status {
+        if syncing {
+            return Status::Syncing;
+        }
+        if let Some(err) = &self.last_error {
+            if self.paused
+                && self.auth_kind == AuthKind::OAuth
+                && err.kind == FailureKind::InvalidKey
+            {
+                return Status::Reauthorize;
+            }
+            return if self.paused {
+                Status::Paused(err.kind)
+            } else {
+                Status::Error(err.kind)
+            };
+        }
+        match self.last_synced_at {
+            None => Status::NotConnected,
+            Some(at) => {
+                let stale_after = chrono::Duration::from_std(self.interval(global_interval) * 2)
+                    .unwrap_or_default();
+                if now - at > stale_after {
+                    Status::Stale
+                } else {
+                    Status::Synced
+                }
+            }
+        }
+    }
+}
+
+/// The badge of a connection card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    NotConnected,
+    Validating,
+    Syncing,
+    Synced,
+    Stale,
+    Error(FailureKind),
+    Paused(FailureKind),
+    /// An OAuth sign-in that can no longer be refreshed.
+    Reauthorize,
+    Disconnected,
+}
+
+impl Status {
+    pub fn label(self) -> String {
+        match self {
+            Self::NotConnected => "Not connected".into(),
+            Self::Validating => "Validating".into(),
+            Self::Syncing => "Syncing".into(),
+            Self::Synced => "Synced".into(),
+            Self::Stale => "Stale".into(),
+            Self::Error(kind) => format!("Error: {}", kind.label()),
+            Self::Paused(kind) => format!("Paused: {}", kind.label()),
+            Self::Reauthorize => "Reauthorize".into(),
+            Self::Disconnected => "Disconnected".into(),
+        }
+    }
+}
+
+/// Sums decimal strings exactly; `None` if one is not a decimal.
+pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut sum = Decimal::ZERO;
+    for v in values {
+        sum = sum.checked_add(Decimal::from_str(v).ok()?)?;
+    }
+    Some(sum.normalize().to_string())
+}

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     for balances in [parse::binance_balances(&body), parse::okx_balances(&body)] {
         if let Ok(list) = balances {
             for b in list {
-                assert!(parse::add_decimals([b.total.as_str()]).is_some(), "total is a decimal: {b:?}");
+                assert!(keyfolio::model::add_decimals([b.total.as_str()]).is_some(), "total is a decimal: {b:?}");
                 assert!(keyfolio::text::check_asset_code(&b.asset).is_ok(), "asset code: {b:?}");
             }
         }

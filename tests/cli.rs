@@ -222,6 +222,7 @@ async fn stdin_credentials_and_pem_files() {
     assert!(text(&out).contains("Ed25519"), "{}", text(&out));
 }
 
+#[cfg(unix)]
 #[test]
 fn wider_data_directories_are_narrowed_with_a_warning() {
     use std::os::unix::fs::PermissionsExt;

@@ -294,9 +294,12 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
     }
 
     // Modes: directories 0700, files 0600.
-    use std::os::unix::fs::PermissionsExt;
-    for p in common::files_under(home.path()) {
-        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", p.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in common::files_under(home.path()) {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", p.display());
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Shared test fixtures: a fixed clock, sample connections, a frame renderer.
 #![allow(dead_code)]
 
+#[cfg(unix)]
 pub mod pty;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};

@@ -35,28 +35,13 @@ impl Env {
             .env("KEYFOLIO_HOME", self.home.path())
             .env("NO_COLOR", "1");
         if let Some(a) = account {
-            cmd.env("KF_KEY", &a.api_key).env("KF_SECRET", &a.secret);
-            if let Some(p) = &a.passphrase {
-                cmd.env("KF_PASS", p);
-            }
+            common::with_credentials(&mut cmd, a);
         }
         cmd.stdin(Stdio::null()).output().unwrap()
     }
 
     fn cred_args<'a>(&self, exchange: &'a str, endpoint: &'a str) -> Vec<&'a str> {
-        let mut args = vec![
-            exchange,
-            "--api-key-env",
-            "KF_KEY",
-            "--secret-env",
-            "KF_SECRET",
-            "--endpoint",
-            endpoint,
-        ];
-        if exchange == "okx" {
-            args.extend(["--passphrase-env", "KF_PASS"]);
-        }
-        args
+        common::cred_args(exchange, endpoint)
     }
 
     fn list(&self) -> Vec<serde_json::Value> {
@@ -67,11 +52,7 @@ impl Env {
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    common::output_text(out)
 }
 
 fn scan_dir_for(dir: &Path, needle: &str) -> Vec<String> {

@@ -35,10 +35,7 @@ impl Env {
             .env("KEYFOLIO_HOME", self.home.path())
             .env("NO_COLOR", "1");
         if let Some(a) = account {
-            cmd.env("KF_KEY", &a.api_key).env("KF_SECRET", &a.secret);
-            if let Some(p) = &a.passphrase {
-                cmd.env("KF_PASS", p);
-            }
+            common::with_credentials(&mut cmd, a);
         }
         cmd.stdin(Stdio::null()).output().unwrap()
     }
@@ -60,19 +57,7 @@ impl Env {
     }
 
     fn cred_args<'a>(&self, exchange: &'a str, endpoint: &'a str) -> Vec<&'a str> {
-        let mut args = vec![
-            exchange,
-            "--api-key-env",
-            "KF_KEY",
-            "--secret-env",
-            "KF_SECRET",
-            "--endpoint",
-            endpoint,
-        ];
-        if exchange == "okx" {
-            args.extend(["--passphrase-env", "KF_PASS"]);
-        }
-        args
+        common::cred_args(exchange, endpoint)
     }
 
     fn list(&self) -> Vec<serde_json::Value> {
@@ -83,11 +68,7 @@ impl Env {
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    common::output_text(out)
 }
 
 fn scan_dir_for(dir: &Path, needle: &str) -> Vec<String> {
@@ -227,6 +208,7 @@ async fn stdin_credentials_and_pem_files() {
     assert!(text(&out).contains("Ed25519"), "{}", text(&out));
 }
 
+#[cfg(unix)]
 #[test]
 fn wider_data_directories_are_narrowed_with_a_warning() {
     use std::os::unix::fs::PermissionsExt;

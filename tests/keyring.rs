@@ -1,5 +1,6 @@
 //! A real Secret Service round trip: store through SecretStore, read back with `secret-tool`,
 //! delete, confirm it is gone. CI runs this inside a D-Bus session with gnome-keyring.
+#![cfg(target_os = "linux")] // the Secret Service on D-Bus
 
 use keyfolio::model::Credentials;
 use keyfolio::store::SecretStore;

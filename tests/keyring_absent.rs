@@ -1,5 +1,6 @@
 //! No Secret Service at all (headless Linux, SSH): keyfolio says so within seconds, names
 //! the encrypted-file alternative, and never falls back to plaintext.
+#![cfg(target_os = "linux")] // the Secret Service on D-Bus
 
 use std::process::Command;
 use std::time::{Duration, Instant};

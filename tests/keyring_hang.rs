@@ -1,6 +1,7 @@
 //! A Secret Service that accepts the connection and never answers must not freeze keyfolio:
 //! the call ends within its timeout with a message saying what to do.
 //! (Its own test binary, because it points this process's D-Bus address at a silent socket.)
+#![cfg(target_os = "linux")] // the Secret Service on D-Bus
 
 use keyfolio::store::{SecretError, SecretStore};
 use std::os::unix::net::UnixListener;

@@ -3,6 +3,7 @@
 //! retries later instead of blaming the key or pausing the connection, and a new key is
 //! not saved anywhere. Runs in a D-Bus session and gnome-keyring of its own, so locking
 //! cannot disturb the other keyring tests.
+#![cfg(target_os = "linux")] // the Secret Service on D-Bus
 
 use serde_json::Value;
 use std::process::Command;

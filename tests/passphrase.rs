@@ -1,6 +1,7 @@
 //! The encrypted-file store on a machine without a keyring: keyfolio asks for the file's
 //! passphrase on the terminal without echoing it, has a new one typed twice, reports a
 //! wrong one at once, and tells scripts to use the environment variable instead.
+#![cfg(unix)] // pseudo-terminals
 
 mod common;
 

@@ -1,8 +1,13 @@
 //! The encrypted-file secret store (for machines without a keyring): entries survive
-//! another process rewriting the file, concurrent edits lose nothing, a wrong passphrase
-//! is reported when the store is opened, and the file is owner-only.
+//! another process rewriting the file, concurrent edits lose nothing (within a process
+//! and across two), a wrong passphrase is reported when the store is opened, and the file
+//! is owner-only.
 
+mod common;
+
+use keyfolio::config::Paths;
 use keyfolio::model::Credentials;
+use keyfolio::store::db::Db;
 use keyfolio::store::{SecretError, SecretStore};
 use secrecy::ExposeSecret;
 
@@ -75,5 +80,107 @@ async fn the_file_is_owner_only_and_no_temporary_is_left_behind() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names, ["secrets.age"]);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"secrets.age".to_string()), "{names:?}");
+    // The lock file holds nothing.
+    let lock = dir.path().join("secrets.age.lock");
+    assert_eq!(std::fs::metadata(&lock).unwrap().len(), 0);
+    let mode = std::fs::metadata(&lock).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_left_by_a_killed_writer_is_removed_by_the_next_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.age");
+    for leftover in ["secrets.age.tmp", "secrets.age.x1Y2z3.tmp"] {
+        std::fs::write(dir.path().join(leftover), b"half").unwrap();
+    }
+    std::fs::write(dir.path().join("other.tmp"), b"not ours").unwrap();
+    store(&path, "correct horse")
+        .put("c1", &creds(1))
+        .await
+        .unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["other.tmp", "secrets.age", "secrets.age.lock"]);
+}
+
+/// The TUI and a CLI `connect` (or two CLI runs) share one secrets file: two `keyfolio
+/// connect` processes started together, each saving a key to the same encrypted file,
+/// must both find their key there afterwards. Without the lock between processes both
+/// read the file before either wrote it, and the second rename dropped the first key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_connecting_at_once_both_keep_their_key() {
+    use keyfolio::exchange::sim::Simulator;
+    use std::process::{Command, Stdio};
+    const PASSPHRASE: &str = "two processes, one file";
+    let sim = Simulator::start(0).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), "secret_store = \"file\"\n").unwrap();
+    let home_path = home.path().to_path_buf();
+    let keyfolio = move |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_keyfolio"));
+        command
+            .args(args)
+            .env("KEYFOLIO_HOME", &home_path)
+            .env("KEYFOLIO_SECRETS_PASSPHRASE", PASSPHRASE)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let accounts = [
+        sim.account_on("binance", "read-only").unwrap(),
+        sim.account_on("okx", "read-only").unwrap(),
+    ];
+    let children: Vec<_> = accounts
+        .iter()
+        .map(|a| {
+            let endpoint = format!("{}/{}", sim.base_url, a.exchange);
+            let mut args = vec!["connect", "--label", &a.exchange];
+            args.extend(common::cred_args(&a.exchange, &endpoint));
+            let mut command = keyfolio(&args);
+            common::with_credentials(&mut command, a);
+            command.spawn().unwrap()
+        })
+        .collect();
+    // The simulator answers on this runtime: wait for the children off it.
+    let outputs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for out in &outputs {
+        assert_eq!(out.status.code(), Some(0), "{}", common::output_text(out));
+    }
+
+    // Both keys are in the file under their connections' entries, and a sync of every
+    // connection (each in a process that reads the file) succeeds.
+    let db = Db::open(&Paths::under(home.path()).database()).unwrap();
+    let connections = db.connections().unwrap();
+    assert_eq!(connections.len(), 2);
+    let file = store(&home.path().join("secrets.age"), PASSPHRASE);
+    for c in &connections {
+        let saved = file.get(&c.secret_ref).await.unwrap();
+        let account = accounts.iter().find(|a| a.exchange == c.label).unwrap();
+        assert_eq!(saved.api_key.expose_secret(), &account.api_key);
+    }
+    let sync = tokio::task::spawn_blocking(move || keyfolio(&["sync", "--all"]).output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        sync.status.code(),
+        Some(0),
+        "{}",
+        common::output_text(&sync)
+    );
 }

@@ -54,10 +54,7 @@ impl Run {
             .env("RUST_BACKTRACE", "1")
             .stdin(Stdio::null());
         if let Some(a) = a {
-            cmd.env("KF_KEY", &a.api_key).env("KF_SECRET", &a.secret);
-            if let Some(p) = &a.passphrase {
-                cmd.env("KF_PASS", p);
-            }
+            common::with_credentials(&mut cmd, a);
         }
         let out = cmd.output().unwrap();
         self.transcript
@@ -69,22 +66,10 @@ impl Run {
 }
 
 fn creds_args(exchange: &str, endpoint: &str) -> Vec<String> {
-    let mut v: Vec<String> = [
-        exchange,
-        "--api-key-env",
-        "KF_KEY",
-        "--secret-env",
-        "KF_SECRET",
-        "--endpoint",
-        endpoint,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    if exchange == "okx" {
-        v.extend(["--passphrase-env".into(), "KF_PASS".into()]);
-    }
-    v
+    common::cred_args(exchange, endpoint)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,9 +279,12 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
     }
 
     // Modes: directories 0700, files 0600.
-    use std::os::unix::fs::PermissionsExt;
-    for p in common::files_under(home.path()) {
-        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", p.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in common::files_under(home.path()) {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", p.display());
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! failing connection makes CCXT panic (and catch the panic) during its first sync; the
 //! screen must survive that (still on the alternate screen, still in raw mode, keys still
 //! work), and quitting must restore the terminal.
+#![cfg(unix)] // pseudo-terminals
 
 mod common;
 

@@ -117,7 +117,7 @@ async fn event_loop(
     theme: Theme,
 ) -> Result<()> {
     let mut events = EventStream::new();
-    let mut sigterm = signal_terminate()?;
+    let mut terminate = Terminate::listen()?;
     let mut dirty = true;
     let mut engine_started = false;
     let reloader = Reloader::default();
@@ -151,7 +151,7 @@ async fn event_loop(
                 }
             },
             _ = tokio::time::sleep(tick) => Action::Tick(Utc::now()),
-            _ = sigterm.recv() => break,
+            () = terminate.recv() => break,
         };
         for effect in update::update(state, action) {
             spawn_effect(runner.clone(), effect, tx.clone());
@@ -175,11 +175,42 @@ fn next_tick(state: &State) -> Duration {
     Duration::from_millis(1000 - millis.min(999))
 }
 
-#[cfg(unix)]
-fn signal_terminate() -> Result<tokio::signal::unix::Signal> {
-    Ok(tokio::signal::unix::signal(
-        tokio::signal::unix::SignalKind::terminate(),
-    )?)
+/// The operating system asking keyfolio to stop (not Ctrl-C, which is a key in raw
+/// mode): SIGTERM on unix; Ctrl-Break or the console window closing on Windows. The loop
+/// ends as for `q`, so the terminal is restored.
+struct Terminate {
+    #[cfg(unix)]
+    sigterm: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_break: tokio::signal::windows::CtrlBreak,
+    #[cfg(windows)]
+    ctrl_close: tokio::signal::windows::CtrlClose,
+}
+
+impl Terminate {
+    fn listen() -> Result<Self> {
+        Ok(Self {
+            #[cfg(unix)]
+            sigterm: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+            #[cfg(windows)]
+            ctrl_break: tokio::signal::windows::ctrl_break()?,
+            #[cfg(windows)]
+            ctrl_close: tokio::signal::windows::ctrl_close()?,
+        })
+    }
+
+    /// Resolves when the request comes (never, on a platform that has none).
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        self.sigterm.recv().await;
+        #[cfg(windows)]
+        tokio::select! {
+            _ = self.ctrl_break.recv() => {}
+            _ = self.ctrl_close.recv() => {}
+        }
+        #[cfg(not(any(unix, windows)))]
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Says at once, on the notice line, when the secret store does not answer (say, over SSH

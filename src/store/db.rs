@@ -10,7 +10,7 @@ use crate::model::{
 };
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use sha2::Sha256;
 use std::path::Path;
 
@@ -226,17 +226,25 @@ impl Db {
         Ok(db)
     }
 
+    /// Brings the schema up to date. Two processes can open a new database at once (the
+    /// TUI and a CLI command): the version is read again under the write lock, so the one
+    /// that waited finds the schema current instead of creating its tables a second time.
     fn migrate(&mut self) -> Result<()> {
-        let version = self.schema_version()?;
+        if self.schema_version()? == MIGRATIONS.len() as i64 {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > MIGRATIONS.len() as i64 {
             return Err(StoreError::TooNew(version));
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
-            tx.commit()?;
         }
+        tx.commit()?;
         Ok(())
     }
 

@@ -4,12 +4,18 @@
 //! a passphrase is the only alternative: keyfolio never falls back to plaintext. The demo
 //! and tests use an in-memory store. Every call runs on its own thread under a timeout,
 //! so a hung Secret Service cannot freeze the app.
+//!
+//! The file may be shared by processes (the TUI and a CLI `connect` at the same time):
+//! each edit holds an exclusive lock on the sibling `secrets.age.lock` from its read to
+//! its rename, re-reads the file if another process changed it, and writes through a
+//! temporary file of its own.
 
 use crate::model::Credentials;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -45,7 +51,7 @@ pub enum SecretStore {
     Keyring { timeout: Duration },
     /// An age file encrypted with a passphrase. Opening it costs about a second of scrypt
     /// by design, so the decrypted entries stay cached (wiped on drop) until the file
-    /// changes on disk.
+    /// changes on disk (checked under the file lock at every call).
     File {
         path: PathBuf,
         passphrase: SecretString,
@@ -59,38 +65,16 @@ pub enum SecretStore {
 type SecretMap = HashMap<String, Zeroizing<String>>;
 
 /// The decrypted file and the version of it on disk they came from.
-type FileCache = Option<(FileStamp, SecretMap)>;
+type FileCache = Option<(FileVersion, SecretMap)>;
 
-/// What identifies one version of the encrypted file on disk (another process that
-/// rewrites it changes all of these).
-#[derive(Clone, Copy, PartialEq, Debug)]
-pub struct FileStamp {
-    modified: Option<std::time::SystemTime>,
-    len: u64,
-    inode: u64,
-}
+/// One version of the encrypted file on disk: the SHA-256 of its bytes (`None`: no file).
+/// Reading a few kilobytes to compare is cheap; decrypting is what the cache saves. Every
+/// write differs, as age encrypts with a fresh key each time, and unlike size, time and
+/// inode a digest cannot miss a rewrite by another process.
+type FileVersion = Option<[u8; 32]>;
 
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> Self {
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        Self {
-            modified: meta.modified().ok(),
-            len: meta.len(),
-            inode,
-        }
-    }
-
-    /// No file yet.
-    fn absent() -> Self {
-        Self {
-            modified: None,
-            len: 0,
-            inode: 0,
-        }
-    }
+fn version_of(bytes: &[u8]) -> FileVersion {
+    Some(Sha256::digest(bytes).into())
 }
 
 /// The stored form of credentials: JSON inside the secret entry only.
@@ -150,7 +134,7 @@ impl SecretStore {
     /// not at the first sync. Other stores answer `Ok` without doing anything.
     pub async fn unlock(&self) -> Result<(), SecretError> {
         match self {
-            Self::File { .. } => self.run(|store| store.with_file(|_| Ok(()))).await,
+            Self::File { .. } => self.run(|store| store.read_file(|_| Ok(()))).await,
             _ => Ok(()),
         }
     }
@@ -288,7 +272,7 @@ impl SecretStore {
                 .cloned()
                 .ok_or(SecretError::Missing),
             Self::File { .. } => {
-                self.with_file(|map| map.get(secret_ref).cloned().ok_or(SecretError::Missing))
+                self.read_file(|map| map.get(secret_ref).cloned().ok_or(SecretError::Missing))
             }
         }
     }
@@ -309,30 +293,35 @@ impl SecretStore {
         }
     }
 
-    /// Runs `read` on the file's entries.
-    fn with_file<T>(
+    /// Runs `read` on the file's entries, under a shared lock (no rename can happen while
+    /// the file is read; Windows could not replace a file another process holds open).
+    fn read_file<T>(
         &self,
         read: impl FnOnce(&SecretMap) -> Result<T, SecretError>,
     ) -> Result<T, SecretError> {
-        self.locked_file(|path, passphrase, cache| read(load_file(cache, path, passphrase)?))
+        self.locked_file(Access::Read, |path, passphrase, cache| {
+            read(load_file(cache, path, passphrase)?)
+        })
     }
 
-    /// Changes the file's entries, holding the cache's lock from the read to the write so
-    /// that two edits in this process cannot lose each other's change.
+    /// Changes the file's entries under an exclusive lock held from the read to the
+    /// rename: an edit by another thread or process is read first, never overwritten.
     fn edit_file(&self, change: impl FnOnce(&mut SecretMap)) -> Result<(), SecretError> {
-        self.locked_file(|path, passphrase, cache| {
+        self.locked_file(Access::Edit, |path, passphrase, cache| {
             let mut map = load_file(cache, path, passphrase)?.clone();
             change(&mut map);
-            let stamp = encrypt_file(path, passphrase, &map)?;
-            *cache = Some((stamp, map));
+            let version = encrypt_file(path, passphrase, &map)?;
+            *cache = Some((version, map));
             Ok(())
         })
     }
 
-    /// Runs `f` with the file store's path, passphrase and cache, the cache locked.
+    /// Runs `f` with the file store's path, passphrase and cache: the cache locked
+    /// against this process's other threads, the lock file against other processes.
     fn locked_file<T>(
         &self,
-        f: impl FnOnce(&std::path::Path, &SecretString, &mut FileCache) -> Result<T, SecretError>,
+        access: Access,
+        f: impl FnOnce(&Path, &SecretString, &mut FileCache) -> Result<T, SecretError>,
     ) -> Result<T, SecretError> {
         let Self::File {
             path,
@@ -342,37 +331,78 @@ impl SecretStore {
         else {
             unreachable!("a file store only")
         };
-        f(path, passphrase, &mut cache.lock().unwrap())
+        let mut cache = cache.lock().unwrap();
+        let _lock = lock_file(path, access)?;
+        f(path, passphrase, &mut cache)
     }
+}
+
+/// What a call does with the encrypted file.
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    Read,
+    Edit,
+}
+
+/// `secrets.age.lock` beside `secrets.age`. It holds nothing and is never removed:
+/// removing it would let two processes lock two different files.
+fn lock_path(path: &Path) -> PathBuf {
+    sibling(path, ".lock")
+}
+
+/// `path` with `suffix` appended to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Locks the file store against other processes until the returned file is dropped:
+/// shared to read, exclusive to edit. A read of a store that has no file yet takes no
+/// lock (and creates no lock file): there is nothing to read, and a writer that creates
+/// the file meanwhile simply comes after it.
+fn lock_file(path: &Path, access: Access) -> Result<Option<std::fs::File>, SecretError> {
+    let io = |e: std::io::Error| SecretError::File(e.to_string());
+    if access == Access::Read && !path.exists() {
+        return Ok(None);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(lock_path(path)).map_err(io)?;
+    match access {
+        Access::Read => file.lock_shared(),
+        Access::Edit => file.lock(),
+    }
+    .map_err(io)?;
+    Ok(Some(file))
 }
 
 /// The file's entries, decrypted only when the file changed on disk since the last time.
 fn load_file<'a>(
     cache: &'a mut FileCache,
-    path: &std::path::Path,
+    path: &Path,
     passphrase: &SecretString,
 ) -> Result<&'a SecretMap, SecretError> {
-    let stamp = match std::fs::metadata(path) {
-        Ok(meta) => FileStamp::of(&meta),
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let (_, map) = cache.insert((FileStamp::absent(), SecretMap::new()));
+            let (_, map) = cache.insert((None, SecretMap::new()));
             return Ok(map);
         }
         Err(e) => return Err(SecretError::File(e.to_string())),
     };
-    if !matches!(cache, Some((cached, _)) if *cached == stamp) {
-        *cache = Some((stamp, decrypt_file(path, passphrase)?));
+    let version = version_of(&bytes);
+    if !matches!(cache, Some((cached, _)) if *cached == version) {
+        *cache = Some((version, decrypt_file(&bytes, passphrase)?));
     }
     Ok(&cache.as_ref().expect("filled above").1)
 }
 
-fn decrypt_file(
-    path: &std::path::Path,
-    passphrase: &SecretString,
-) -> Result<SecretMap, SecretError> {
-    let bytes = std::fs::read(path).map_err(|e| SecretError::File(e.to_string()))?;
+fn decrypt_file(bytes: &[u8], passphrase: &SecretString) -> Result<SecretMap, SecretError> {
     let decryptor =
-        match age::Decryptor::new(&bytes[..]).map_err(|e| SecretError::File(e.to_string()))? {
+        match age::Decryptor::new(bytes).map_err(|e| SecretError::File(e.to_string()))? {
             age::Decryptor::Passphrase(d) => d,
             _ => return Err(SecretError::File("not a passphrase-encrypted file".into())),
         };
@@ -390,14 +420,14 @@ fn decrypt_file(
         .collect())
 }
 
-/// Encrypts the entries to a 0600 sibling, flushes it to disk, then renames it over the
-/// file, so a crash leaves the old file or the new one, never a mix. Returns the new
-/// file's stamp.
+/// Encrypts the entries to a 0600 temporary file of this call's own beside the file,
+/// flushes it to disk, then renames it over the file, so a crash leaves the old file or
+/// the new one, never a mix. Runs under the exclusive lock. Returns the new version.
 fn encrypt_file(
-    path: &std::path::Path,
+    path: &Path,
     passphrase: &SecretString,
     map: &SecretMap,
-) -> Result<FileStamp, SecretError> {
+) -> Result<FileVersion, SecretError> {
     let io = |e: std::io::Error| SecretError::File(e.to_string());
     let view: HashMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let plain = Zeroizing::new(serde_json::to_vec(&view).expect("strings serialize"));
@@ -408,23 +438,48 @@ fn encrypt_file(
         .map_err(|e| SecretError::File(e.to_string()))?;
     std::io::Write::write_all(&mut writer, &plain).map_err(io)?;
     writer.finish().map_err(io)?;
-    let tmp = path.with_extension("age.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut prefix = path.file_name().unwrap_or_default().to_os_string();
+    prefix.push(".");
+    remove_stale_temporaries(dir, &prefix);
+    // tempfile creates it 0600 on unix, under a name no other writer uses.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    std::io::Write::write_all(&mut tmp, &out).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp).map_err(io)?;
-    std::io::Write::write_all(&mut file, &out).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)?;
-    if let Some(dir) = path.parent() {
-        // The rename itself must reach the disk too.
+    {
+        // The rename itself must reach the disk too (Windows has no directory handle
+        // to flush).
         let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
     }
-    std::fs::metadata(path)
-        .map(|m| FileStamp::of(&m))
-        .map_err(io)
+    Ok(version_of(&out))
+}
+
+/// Deletes what writers killed mid-write left behind (`secrets.age.<random>.tmp`, and the
+/// fixed `secrets.age.tmp` of earlier versions). Called under the exclusive lock, when no
+/// other writer can have a temporary file open.
+fn remove_stale_temporaries(dir: &Path, prefix: &std::ffi::OsStr) {
+    let Some(prefix) = prefix.to_str() else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(prefix) && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// age speaks an older `secrecy`; the passphrase crosses over without a plain copy left behind.

@@ -1,10 +1,12 @@
 //! Shared test fixtures: a fixed clock, sample connections, a frame renderer.
 #![allow(dead_code)]
 
+#[cfg(unix)]
 pub mod pty;
 
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use keyfolio::app::state::State;
+use keyfolio::exchange::sim::SimAccount;
 use keyfolio::model::{AuthKind, ConnectionRecord, StoredError};
 use keyfolio::model::{Endpoint, ExchangeId, FailureKind, KeyType, Permissions};
 use keyfolio::ui::{self, theme::Theme};
@@ -143,4 +145,41 @@ pub fn terminal_controls(text: &str) -> Vec<char> {
                 || matches!(n, 0x061c | 0x200e | 0x200f)
         })
         .collect()
+}
+
+/// The arguments of `keyfolio validate|connect` that take the credentials from the
+/// variables [`with_credentials`] sets, against `endpoint`.
+pub fn cred_args<'a>(exchange: &'a str, endpoint: &'a str) -> Vec<&'a str> {
+    let mut args = vec![
+        exchange,
+        "--api-key-env",
+        "KF_KEY",
+        "--secret-env",
+        "KF_SECRET",
+        "--endpoint",
+        endpoint,
+    ];
+    if exchange == "okx" {
+        args.extend(["--passphrase-env", "KF_PASS"]);
+    }
+    args
+}
+
+/// Gives `command` the account's credentials in the variables [`cred_args`] names.
+pub fn with_credentials(command: &mut std::process::Command, a: &SimAccount) {
+    command
+        .env("KF_KEY", &a.api_key)
+        .env("KF_SECRET", &a.secret);
+    if let Some(p) = &a.passphrase {
+        command.env("KF_PASS", p);
+    }
+}
+
+/// What a finished command printed, stdout then stderr, for assertion messages.
+pub fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }

@@ -29,7 +29,8 @@ impl Pty {
         unsafe {
             use std::os::unix::process::CommandExt;
             command.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                // The request's integer type differs between Linux and macOS.
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
@@ -114,20 +115,21 @@ impl Pty {
 
 fn open_pty(cols: u16, rows: u16) -> std::io::Result<(std::fs::File, std::fs::File)> {
     let (mut master, mut slave) = (0, 0);
-    let size = libc::winsize {
+    let mut size = libc::winsize {
         ws_row: rows,
         ws_col: cols,
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
-    // SAFETY: openpty writes two descriptors, which we then own.
+    // SAFETY: openpty writes two descriptors, which we then own. (Pointers passed as
+    // `*mut`: macOS declares them so, Linux as `*const`, which `*mut` coerces to.)
     let rc = unsafe {
         libc::openpty(
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
+            std::ptr::null_mut(),
+            &raw mut size,
         )
     };
     if rc != 0 {

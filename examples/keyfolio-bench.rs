@@ -1,6 +1,6 @@
 //! keyfolio-bench: the benchmarks of the issue "Benchmarks", printed as one table.
 //!
-//! `cargo run --release --bin keyfolio-bench` runs them all (about 50 s):
+//! `cargo run --release --example keyfolio-bench` runs them all (about 50 s):
 //! 1. start-up: `keyfolio --render-once 120x40` from spawn to its complete first frame,
 //!    with 0, 100 and 1,000 connections in the database;
 //! 2. render: one Connections frame at 120x40 with 10, 100 and 1,000 connections;
@@ -11,6 +11,9 @@
 //!
 //! Options: `--quick` (fewer repetitions, 10 s idle), `--idle-secs N`, `--json`
 //! (figures as JSON after the table). Figures are printed, never asserted.
+//!
+//! CPU time, peak RSS and the idle benchmark read Linux's clocks and `/proc`; on other
+//! platforms they print "n/a" and the idle row says it was not measured.
 
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
@@ -34,10 +37,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "../../tests/common/pty.rs"]
+#[cfg(target_os = "linux")]
+#[path = "../tests/common/pty.rs"]
 #[allow(dead_code)]
 mod pty;
-use pty::Pty;
 
 const SYNC_PER_EXCHANGE: usize = 100;
 const RSS_CONNECTIONS: usize = 1000;
@@ -133,22 +136,30 @@ fn run_all(options: &Options) -> Result<()> {
     figures["sync"] = sync;
 
     eprintln!("[4/4] idle for {} s ...", options.idle_secs);
-    let idle = bench_idle(&keyfolio, options.idle_secs)?;
-    let share = idle.cpu_s / idle.secs;
-    rows.push(Row::new(
-        "Idle",
-        format!("TUI, 100 connections, {:.0} s", idle.secs),
-        format!(
-            "{} CPU = {:.2}% of a core; {:.1} wakeups/s, {:.0} B/s to the terminal",
-            ms(idle.cpu_s),
-            share * 100.0,
-            idle.switches as f64 / idle.secs,
-            idle.bytes as f64 / idle.secs
-        ),
-        Budget::below(share, 0.01, "< 1% of a core"),
-    ));
-    figures["idle"] = json!({"secs": idle.secs, "cpu_ms": idle.cpu_s * 1e3, "share": share,
-        "context_switches": idle.switches, "terminal_bytes": idle.bytes});
+    if let Some(idle) = bench_idle(&keyfolio, options.idle_secs)? {
+        let share = idle.cpu_s / idle.secs;
+        rows.push(Row::new(
+            "Idle",
+            format!("TUI, 100 connections, {:.0} s", idle.secs),
+            format!(
+                "{} CPU = {:.2}% of a core; {:.1} wakeups/s, {:.0} B/s to the terminal",
+                ms(idle.cpu_s),
+                share * 100.0,
+                idle.switches as f64 / idle.secs,
+                idle.bytes as f64 / idle.secs
+            ),
+            Budget::below(share, 0.01, "< 1% of a core"),
+        ));
+        figures["idle"] = json!({"secs": idle.secs, "cpu_ms": idle.cpu_s * 1e3, "share": share,
+            "context_switches": idle.switches, "terminal_bytes": idle.bytes});
+    } else {
+        rows.push(Row::new(
+            "Idle",
+            "TUI, 100 connections".into(),
+            "not measured on this platform (needs a pseudo-terminal and /proc)".into(),
+            Budget::none(),
+        ));
+    }
 
     println!();
     println!("keyfolio benchmarks, {} ({} build)", machine(), profile);
@@ -209,6 +220,13 @@ impl Budget {
     }
 
     fn check(pass: bool, ratio: f64, text: &'static str) -> Self {
+        if ratio.is_nan() {
+            // Not measured on this platform: no verdict.
+            return Self {
+                text,
+                ..Self::none()
+            };
+        }
         Self {
             text,
             pass: Some(pass),
@@ -233,8 +251,20 @@ fn print_table(rows: &[Row]) {
     }
 }
 
+/// Milliseconds; "n/a" for a figure not measured on this platform (NaN).
 fn ms(secs: f64) -> String {
+    if secs.is_nan() {
+        return "n/a".into();
+    }
     format!("{:.1} ms", secs * 1e3)
+}
+
+/// Megabytes; "n/a" for a figure not measured on this platform (NaN).
+fn mb(megabytes: f64) -> String {
+    if megabytes.is_nan() {
+        return "n/a".into();
+    }
+    format!("{megabytes:.1} MB")
 }
 
 fn us(secs: f64) -> String {
@@ -265,18 +295,28 @@ fn machine() -> String {
     )
 }
 
-/// "release", "debug" or a custom profile: the directory this binary was built into.
+/// The profile's directory (`target/release`): an example is built into its `examples/`.
+fn profile_dir() -> Option<PathBuf> {
+    let me = std::env::current_exe().ok()?;
+    let dir = me.parent()?;
+    Some(match dir.file_name() {
+        Some(name) if name == "examples" => dir.parent()?.to_path_buf(),
+        _ => dir.to_path_buf(),
+    })
+}
+
+/// "release", "debug" or a custom profile: the directory this benchmark was built under.
 fn profile_name() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent()?.file_name()?.to_str().map(str::to_string))
+    profile_dir()
+        .and_then(|p| p.file_name()?.to_str().map(str::to_string))
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// The `keyfolio` binary next to this one, built (same profile) if missing or older.
+/// The `keyfolio` binary of the same profile, built if missing or older than this one.
 fn keyfolio_binary() -> Result<PathBuf> {
     let me = std::env::current_exe()?;
-    let path = me.with_file_name(format!("keyfolio{}", std::env::consts::EXE_SUFFIX));
+    let dir = profile_dir().context("cannot tell where this benchmark was built")?;
+    let path = dir.join(format!("keyfolio{}", std::env::consts::EXE_SUFFIX));
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let stale = match (modified(&path), modified(&me)) {
         (Some(k), Some(b)) => k < b,
@@ -296,8 +336,8 @@ fn keyfolio_binary() -> Result<PathBuf> {
                 cmd.args(["--profile", other]);
             }
         }
-        if let Some(dir) = me.parent().and_then(Path::parent) {
-            cmd.env("CARGO_TARGET_DIR", dir);
+        if let Some(target) = dir.parent() {
+            cmd.env("CARGO_TARGET_DIR", target);
         }
         // `cargo run` gives this process the variables cargo sets for a crate; build
         // scripts that watch them (ring watches CARGO_MANIFEST_DIR) would rebuild the
@@ -512,6 +552,7 @@ struct Idle {
 }
 
 /// utime + stime of a process, in seconds.
+#[cfg(target_os = "linux")]
 fn process_cpu(pid: u32) -> Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let fields: Vec<&str> = stat
@@ -526,6 +567,7 @@ fn process_cpu(pid: u32) -> Result<f64> {
 }
 
 /// Context switches of every thread of a process (each one is a wakeup).
+#[cfg(target_os = "linux")]
 fn context_switches(pid: u32) -> u64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return 0;
@@ -545,8 +587,15 @@ fn context_switches(pid: u32) -> u64 {
 
 /// The real TUI on a 120x40 pseudo-terminal, nothing due: CPU over `secs` after 2 s of
 /// settling. Its database's connections are not due for an hour and its secret store is
-/// the age file, so it touches neither the network nor the keyring.
-fn bench_idle(keyfolio: &Path, secs: u64) -> Result<Idle> {
+/// the age file, so it touches neither the network nor the keyring. `None` where there is
+/// no `/proc` to read the CPU time from.
+#[cfg(not(target_os = "linux"))]
+fn bench_idle(_keyfolio: &Path, _secs: u64) -> Result<Option<Idle>> {
+    Ok(None)
+}
+
+#[cfg(target_os = "linux")]
+fn bench_idle(keyfolio: &Path, secs: u64) -> Result<Option<Idle>> {
     let home = seeded_home(100)?;
     {
         let db = Db::open(&Paths::under(home.path()).database())?;
@@ -561,7 +610,7 @@ fn bench_idle(keyfolio: &Path, secs: u64) -> Result<Idle> {
     command
         .env("KEYFOLIO_HOME", home.path())
         .env("KEYFOLIO_SECRETS_PASSPHRASE", "bench-only");
-    let mut pty = Pty::spawn(command, 120, 40)?;
+    let mut pty = pty::Pty::spawn(command, 120, 40)?;
     let pid = pty.child.id();
     std::thread::sleep(Duration::from_secs(2));
     if let Some(status) = pty.child.try_wait()? {
@@ -578,12 +627,12 @@ fn bench_idle(keyfolio: &Path, secs: u64) -> Result<Idle> {
     let bytes1 = pty.output_len();
     pty.send(b"q")?;
     pty.finish(Duration::from_secs(5))?;
-    Ok(Idle {
+    Ok(Some(Idle {
         secs: elapsed,
         cpu_s: cpu1 - cpu0,
         switches: switches1 - switches0,
         bytes: (bytes1 - bytes0) as u64,
-    })
+    }))
 }
 
 // ---------------------------------------------------------------- 3. sync (child)
@@ -661,8 +710,9 @@ fn sync_rows(sync: &Value, rows: &mut Vec<Row>) {
             sync["stored_connections"]
         ),
         format!(
-            "{rss_mb:.1} MB (before the rounds {:.1} MB)",
-            f(&sync["rss_before_sync_kb"]) / 1024.0
+            "{} (before the rounds {})",
+            mb(rss_mb),
+            mb(f(&sync["rss_before_sync_kb"]) / 1024.0)
         ),
         Budget::below(rss_mb, 60.0, "< 60 MB"),
     ));
@@ -708,14 +758,14 @@ fn sync_rows(sync: &Value, rows: &mut Vec<Row>) {
         "Peer",
         "Python ccxt, cold round / whole script".into(),
         format!(
-            "{} round; script {} wall ({} import, {} instances, {} markets), {} CPU, {:.1} MB RSS",
+            "{} round; script {} wall ({} import, {} instances, {} markets), {} CPU, {} RSS",
             ms(p(&["cold", "wall_s"])),
             ms(p(&["process_wall_s"])),
             ms(p(&["import_s"])),
             ms(p(&["setup", "create_s"])),
             ms(p(&["setup", "markets_s"])),
             ms(p(&["total_cpu_s"])),
-            p(&["peak_rss_kb"]) / 1024.0,
+            mb(p(&["peak_rss_kb"]) / 1024.0),
         ),
         Budget::none(),
     ));
@@ -736,11 +786,18 @@ fn sync_rows(sync: &Value, rows: &mut Vec<Row>) {
     ));
 }
 
-/// CPU time of the whole process, in seconds.
+/// CPU time of the whole process, in seconds (NaN: not measured on this platform).
+#[cfg(unix)]
 fn process_cpu_self() -> f64 {
     cpu_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
+#[cfg(not(unix))]
+fn process_cpu_self() -> f64 {
+    f64::NAN
+}
+
+#[cfg(unix)]
 fn cpu_clock(clock: libc::clockid_t) -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -750,6 +807,7 @@ fn cpu_clock(clock: libc::clockid_t) -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
+/// A figure of `/proc/self/status` in kB (NaN where there is no such file).
 fn status_kb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
@@ -760,9 +818,10 @@ fn status_kb(field: &str) -> f64 {
 }
 
 /// The simulator on a thread and a single-threaded runtime of its own, so its CPU time
-/// can be told apart from keyfolio's.
+/// can be told apart from keyfolio's (on Linux, which has per-thread CPU clocks).
 struct SimThread {
     handle: SimHandle,
+    #[cfg(target_os = "linux")]
     clock: libc::clockid_t,
 }
 
@@ -783,18 +842,30 @@ impl SimThread {
                 });
             })?;
         let handle = rx.recv()??;
-        let mut clock: libc::clockid_t = 0;
-        use std::os::unix::thread::JoinHandleExt;
-        let rc = unsafe { libc::pthread_getcpuclockid(thread.as_pthread_t(), &mut clock) };
-        if rc != 0 {
-            bail!("pthread_getcpuclockid failed: {rc}");
-        }
+        #[cfg(target_os = "linux")]
+        let clock = {
+            let mut clock: libc::clockid_t = 0;
+            use std::os::unix::thread::JoinHandleExt;
+            let rc = unsafe { libc::pthread_getcpuclockid(thread.as_pthread_t(), &mut clock) };
+            if rc != 0 {
+                bail!("pthread_getcpuclockid failed: {rc}");
+            }
+            clock
+        };
         std::mem::forget(thread);
-        Ok(Self { handle, clock })
+        Ok(Self {
+            handle,
+            #[cfg(target_os = "linux")]
+            clock,
+        })
     }
 
+    /// The simulator thread's CPU time (NaN: not measured on this platform).
     fn cpu(&self) -> f64 {
-        cpu_clock(self.clock)
+        #[cfg(target_os = "linux")]
+        return cpu_clock(self.clock);
+        #[cfg(not(target_os = "linux"))]
+        f64::NAN
     }
 }
 

@@ -14,6 +14,7 @@
 //!
 //! CPU time, peak RSS and the idle benchmark read Linux's clocks and `/proc`; on other
 //! platforms they print "n/a" and the idle row says it was not measured.
+#![allow(unsafe_code)] // libc calls; see the [lints] table in Cargo.toml
 
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
@@ -276,9 +277,11 @@ fn machine() -> String {
     let model = cpuinfo
         .lines()
         .find_map(|l| l.strip_prefix("model name"))
-        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        .map_or_else(
+            || "unknown CPU".into(),
+            |l| l.trim_start_matches([' ', '\t', ':']).to_string(),
+        );
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let mem_kb = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| m.lines().next().map(str::to_string))

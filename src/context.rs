@@ -69,11 +69,11 @@ impl Context {
     pub async fn with_db<T, F>(&self, call: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Db) -> Result<T, crate::store::StoreError> + Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, StoreError> + Send + 'static,
     {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = db.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             call(&mut guard)
         })
         .await

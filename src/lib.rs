@@ -1,5 +1,7 @@
 //! keyfolio: a terminal portfolio tracker for crypto exchange accounts.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -1,5 +1,7 @@
 //! The keyfolio binary: CLI parsing, logging to a file, the panic hook, then the TUI or a subcommand.
 
+#![forbid(unsafe_code)]
+
 use anyhow::{Result, bail};
 use clap::Parser;
 use keyfolio::cli::{self, Cli};

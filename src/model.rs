@@ -464,9 +464,7 @@ pub struct SyncRun {
 impl ConnectionRecord {
     /// The connection's own sync interval, or the global one.
     pub fn interval(&self, global: Duration) -> Duration {
-        self.sync_interval_secs
-            .map(Duration::from_secs)
-            .unwrap_or(global)
+        self.sync_interval_secs.map_or(global, Duration::from_secs)
     }
 
     /// The badge this connection shows at `now`; `syncing` while a sync of it runs.
@@ -506,7 +504,6 @@ impl ConnectionRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     NotConnected,
-    Validating,
     Syncing,
     Synced,
     Stale,
@@ -514,21 +511,18 @@ pub enum Status {
     Paused(FailureKind),
     /// An OAuth sign-in that can no longer be refreshed.
     Reauthorize,
-    Disconnected,
 }
 
 impl Status {
     pub fn label(self) -> String {
         match self {
             Self::NotConnected => "Not connected".into(),
-            Self::Validating => "Validating".into(),
             Self::Syncing => "Syncing".into(),
             Self::Synced => "Synced".into(),
             Self::Stale => "Stale".into(),
             Self::Error(kind) => format!("Error: {}", kind.label()),
             Self::Paused(kind) => format!("Paused: {}", kind.label()),
             Self::Reauthorize => "Reauthorize".into(),
-            Self::Disconnected => "Disconnected".into(),
         }
     }
 }

@@ -153,11 +153,11 @@ impl Tokens {
         previous_refresh: Option<&SecretString>,
     ) -> Self {
         Self {
-            access: SecretString::from(response.access_token().secret().to_string()),
+            access: SecretString::from(response.access_token().secret().clone()),
             // RFC 6749 §6: a refresh answer without a refresh token keeps the old one.
             refresh: response
                 .refresh_token()
-                .map(|r| SecretString::from(r.secret().to_string()))
+                .map(|r| SecretString::from(r.secret().clone()))
                 .or_else(|| previous_refresh.cloned()),
             expires_at: response
                 .expires_in()
@@ -183,20 +183,6 @@ impl FlowKind {
             Self::Device => "Sign in on another device",
         }
     }
-}
-
-/// Why OAuth is not offered for an exchange (for the Connect card, which then opens the
-/// API-key form), or `None` when it is.
-pub fn unavailable_reason(exchange: ExchangeId, p: &OAuthProvider) -> Option<String> {
-    (!p.is_configured()).then(|| {
-        format!(
-            "OAuth sign-in is available to applications {} has registered; keyfolio has no \
-             client id for it, so connect with an API key (or set client_id under [oauth.{}] \
-             in config.toml).",
-            exchange.name(),
-            exchange.id()
-        )
-    })
 }
 
 /// The flows a provider offers, the preferred one first.
@@ -299,9 +285,8 @@ impl Http {
     }
 }
 
-type HttpFuture<'c> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<HttpResponse, HttpFail>> + Send + 'c>,
->;
+type HttpFuture<'c> =
+    std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, HttpFail>> + Send + 'c>>;
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Http {
     type Error = HttpFail;
@@ -613,7 +598,7 @@ impl PkceStart {
         let flow = async move {
             let (params, stream) = wait_for_redirect(&listener).await?;
             drop(listener);
-            let returned_state = params.get("state").map(String::as_str).unwrap_or("");
+            let returned_state = params.get("state").map_or("", String::as_str);
             if !constant_time_eq(returned_state.as_bytes(), state.secret().as_bytes()) {
                 respond(
                     stream,
@@ -654,7 +639,7 @@ impl PkceStart {
                         "Connected",
                         "keyfolio is connected. You can close this tab and return to the terminal.",
                     )
-                    .await
+                    .await;
                 }
                 Err(e) => {
                     respond(
@@ -663,7 +648,7 @@ impl PkceStart {
                         "Not connected",
                         &format!("{e}. You can close this tab."),
                     )
-                    .await
+                    .await;
                 }
             }
             result
@@ -751,8 +736,8 @@ pub async fn start_device(p: &OAuthProvider) -> Result<DeviceStart, OAuthError> 
         verification_uri: details.verification_uri().to_string(),
         verification_uri_complete: details
             .verification_uri_complete()
-            .map(|u| u.secret().to_string()),
-        user_code: details.user_code().secret().to_string(),
+            .map(|u| u.secret().clone()),
+        user_code: details.user_code().secret().clone(),
         interval: details.interval(),
         expires_at: Utc::now() + expires_in,
         details,
@@ -1004,15 +989,7 @@ mod tests {
     }
 
     #[test]
-    fn says_why_oauth_is_not_offered() {
-        let mut p = OAuthProvider::builtin(ExchangeId::Binance);
-        let why = unavailable_reason(ExchangeId::Binance, &p).unwrap();
-        assert!(
-            why.contains("registered") && why.contains("API key"),
-            "{why}"
-        );
-        p.client_id = Some("id".into());
-        assert_eq!(unavailable_reason(ExchangeId::Binance, &p), None);
+    fn refuses_unsafe_urls_and_escapes_pages() {
         assert!(!open_browser("javascript:alert(1)"));
         assert!(!page("x", "<script>").contains("<script>"));
     }

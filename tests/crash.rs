@@ -42,8 +42,7 @@ fn secret_exists(secret_ref: &str) -> bool {
     Command::new("secret-tool")
         .args(["lookup", "service", "keyfolio", "username", secret_ref])
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+        .is_ok_and(|o| o.status.success())
 }
 
 fn keyfolio(home: &std::path::Path, args: &[&str], a: Option<&SimAccount>) -> Command {

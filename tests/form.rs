@@ -197,7 +197,7 @@ fn label_defaults() {
     assert!(frame_text(&form, 80, 24).contains("Binance"));
     assert!(format!("{form:?}").contains("label: \"Binance\""));
     let label = |exchange, used: &[&str]| {
-        let used: Vec<String> = used.iter().map(|s| s.to_string()).collect();
+        let used: Vec<String> = used.iter().map(ToString::to_string).collect();
         keyfolio::app::form::default_label(exchange, &used)
     };
     assert_eq!(label(ExchangeId::Binance, &[]), "Binance");

@@ -198,7 +198,7 @@ async fn every_failure_is_named_in_the_form_and_nothing_is_saved() {
         (
             ExchangeId::Okx,
             wrong(&o, &|a| {
-                a.secret = "ABCDEF0123456789ABCDEF0123456789".into()
+                a.secret = "ABCDEF0123456789ABCDEF0123456789".into();
             }),
             None,
             FailureKind::BadSignature,
@@ -206,7 +206,7 @@ async fn every_failure_is_named_in_the_form_and_nothing_is_saved() {
         (
             ExchangeId::Okx,
             wrong(&o, &|a| {
-                a.api_key = "00000000-1111-2222-3333-444444444444".into()
+                a.api_key = "00000000-1111-2222-3333-444444444444".into();
             }),
             None,
             FailureKind::InvalidKey,

@@ -1,6 +1,7 @@
 //! A Secret Service that accepts the connection and never answers must not freeze keyfolio:
 //! the call ends within its timeout with a message saying what to do.
 //! (Its own test binary, because it points this process's D-Bus address at a silent socket.)
+#![allow(unsafe_code)] // libc calls; see the [lints] table in Cargo.toml
 #![cfg(target_os = "linux")] // the Secret Service on D-Bus
 
 use keyfolio::store::{SecretError, SecretStore};
@@ -23,7 +24,7 @@ async fn a_hung_secret_service_times_out_with_a_clear_message() {
         std::env::set_var(
             "DBUS_SESSION_BUS_ADDRESS",
             format!("unix:path={}", socket.display()),
-        )
+        );
     };
 
     let store = SecretStore::keyring(Duration::from_millis(1500));

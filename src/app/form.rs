@@ -440,7 +440,7 @@ impl KeyForm {
                 self.move_focus(true);
             }
             KeyCode::Left | KeyCode::Right if self.focus == Field::Region => {
-                self.cycle_region(key.code == KeyCode::Right)
+                self.cycle_region(key.code == KeyCode::Right);
             }
             KeyCode::Char(' ') if self.focus == Field::Region => self.cycle_region(true),
             KeyCode::Char(' ') if self.focus == Field::Testnet => self.testnet = !self.testnet,

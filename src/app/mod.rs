@@ -3,7 +3,7 @@
 
 pub mod action;
 pub mod form;
-pub mod keys;
+pub(crate) mod keys;
 pub mod state;
 pub mod update;
 
@@ -74,7 +74,7 @@ pub fn oauth_offers(config: &crate::config::Config) -> Vec<state::OAuthOffer> {
 /// panic hook with one that restores the terminal on every panic, and CCXT panics (and
 /// catches the panic) on every exchange error, which would drop the screen mid-session.
 /// keyfolio's own hook (`panic_hook`) restores the terminal for real bugs.
-fn enter_terminal() -> Result<ratatui::DefaultTerminal> {
+fn enter_terminal() -> Result<DefaultTerminal> {
     crossterm::terminal::enable_raw_mode()?;
     crossterm::execute!(
         std::io::stdout(),

@@ -102,7 +102,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 }
                 ConnectOutcome::Rejected(failure) => form.set_phase(FormPhase::Failed(failure)),
                 ConnectOutcome::WithdrawRisk(snapshot) => {
-                    form.set_phase(FormPhase::WithdrawWarning(snapshot))
+                    form.set_phase(FormPhase::WithdrawWarning(snapshot));
                 }
                 ConnectOutcome::Refused(why) => {
                     form.set_phase(FormPhase::Editing);
@@ -217,7 +217,7 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
                             exchange.name()
                         ),
                         is_error: true,
-                    })
+                    });
                 }
             }
         }
@@ -357,17 +357,11 @@ fn modal_key(state: &mut State, modal: Modal, code: KeyCode) -> Vec<Effect> {
         (Modal::ConfirmDisconnect { id, purge }, KeyCode::Char('y') | KeyCode::Enter) => {
             vec![Effect::Disconnect { id, purge }]
         }
-        (
-            Modal::ConfirmDisconnect { id, purge },
-            KeyCode::Char('h') | KeyCode::Char(' ') | KeyCode::Tab,
-        ) => {
+        (Modal::ConfirmDisconnect { id, purge }, KeyCode::Char('h' | ' ') | KeyCode::Tab) => {
             state.modal = Some(Modal::ConfirmDisconnect { id, purge: !purge });
             vec![]
         }
-        (
-            Modal::ConfirmDisconnect { .. },
-            KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q'),
-        ) => vec![],
+        (Modal::ConfirmDisconnect { .. }, KeyCode::Char('n' | 'q') | KeyCode::Esc) => vec![],
         (Modal::Help, KeyCode::Char('?')) => vec![],
         (Modal::Detail(d), KeyCode::Char('r')) => {
             let id = d.id;

@@ -194,7 +194,7 @@ fn short_detail(message: &str, code: Option<&str>) -> String {
             if first.contains("<html") || first.contains("<!DOCTYPE") {
                 "the exchange answered with an HTML error page".to_string()
             } else {
-                first.to_string()
+                first.clone()
             }
         }
     };
@@ -381,7 +381,7 @@ impl ExchangeClient {
         let body = self.call(key.exchange, core, Call::Time).await?;
         let local = sent + started.elapsed().as_millis() as i64 / 2;
         let server = match key.exchange {
-            ExchangeId::Binance => body.get("serverTime").and_then(|v| v.as_i64()),
+            ExchangeId::Binance => body.get("serverTime").and_then(serde_json::Value::as_i64),
             ExchangeId::Okx => body["data"][0]["ts"].as_str().and_then(|s| s.parse().ok()),
         }
         .ok_or_else(|| {

@@ -264,16 +264,13 @@ impl Db {
                 |r| r.get(0),
             )
             .optional()?;
-        let salt = match salt {
-            Some(s) => s,
-            None => {
-                let fresh: [u8; 32] = rand::random();
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_hash_salt', ?1)",
-                    params![fresh.to_vec()],
-                )?;
-                return self.key_hash(api_key);
-            }
+        let Some(salt) = salt else {
+            let fresh: [u8; 32] = rand::random();
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_hash_salt', ?1)",
+                params![fresh.to_vec()],
+            )?;
+            return self.key_hash(api_key);
         };
         let mut mac = Hmac::<Sha256>::new_from_slice(&salt).expect("HMAC takes any key length");
         mac.update(api_key.as_bytes());
@@ -580,20 +577,6 @@ impl Db {
             params![id, owner],
         )?;
         Ok(())
-    }
-
-    /// Drops old sync history, keeping the newest `keep` runs per connection
-    /// (and always the last good one, whose balances are shown).
-    pub fn prune_history(&self, keep: usize) -> Result<usize> {
-        Ok(self.conn.execute(
-            "DELETE FROM sync_runs WHERE id IN (
-                SELECT id FROM (
-                    SELECT id, ROW_NUMBER() OVER (PARTITION BY connection_id ORDER BY id DESC) AS n
-                    FROM sync_runs)
-                WHERE n > ?1)
-             AND id NOT IN (SELECT MAX(id) FROM sync_runs WHERE ok = 1 GROUP BY connection_id)",
-            params![keep as i64],
-        )?)
     }
 
     /// The underlying connection, for integrity checks in tests and `doctor`.

@@ -91,7 +91,7 @@ pub fn encode(creds: &Credentials) -> Zeroizing<String> {
     let stored = StoredCredentials {
         api_key: creds.api_key.expose_secret(),
         secret: creds.secret.expose_secret(),
-        passphrase: creds.passphrase.as_ref().map(|p| p.expose_secret()),
+        passphrase: creds.passphrase.as_ref().map(ExposeSecret::expose_secret),
     };
     Zeroizing::new(serde_json::to_string(&stored).expect("strings serialize"))
 }
@@ -401,11 +401,11 @@ fn load_file<'a>(
 }
 
 fn decrypt_file(bytes: &[u8], passphrase: &SecretString) -> Result<SecretMap, SecretError> {
-    let decryptor =
-        match age::Decryptor::new(bytes).map_err(|e| SecretError::File(e.to_string()))? {
-            age::Decryptor::Passphrase(d) => d,
-            _ => return Err(SecretError::File("not a passphrase-encrypted file".into())),
-        };
+    let age::Decryptor::Passphrase(decryptor) =
+        age::Decryptor::new(bytes).map_err(|e| SecretError::File(e.to_string()))?
+    else {
+        return Err(SecretError::File("not a passphrase-encrypted file".into()));
+    };
     let mut reader = decryptor
         .decrypt(&age_passphrase(passphrase), None)
         .map_err(|_| SecretError::File("wrong passphrase".into()))?;

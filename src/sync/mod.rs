@@ -405,9 +405,9 @@ impl Engine {
                     next_due = Some(next_due.map_or(due, |n| n.min(due)));
                 }
             }
-            let sleep = next_due
-                .map(|due| (due - now).to_std().unwrap_or_default())
-                .unwrap_or(Duration::from_secs(3600));
+            let sleep = next_due.map_or(Duration::from_secs(3600), |due| {
+                (due - now).to_std().unwrap_or_default()
+            });
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.wake.notified() => {}

@@ -51,11 +51,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         let selected = index == state.selected;
         match card {
             CardRef::Connection(i) => {
-                connection_card(frame, rect, state, &state.connections[i], selected, theme)
+                connection_card(frame, rect, state, &state.connections[i], selected, theme);
             }
             CardRef::Connect(exchange) => {
                 let oauth = state.oauth_offer(exchange).is_some();
-                connect_card(frame, rect, exchange, oauth, selected, theme)
+                connect_card(frame, rect, exchange, oauth, selected, theme);
             }
         }
         y += h;

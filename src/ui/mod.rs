@@ -1,11 +1,11 @@
 //! `draw(frame, &State)`: layout and dispatch. Pure: it reads the state and nothing else.
 
-pub mod cards;
-pub mod detail;
-pub mod help;
+mod cards;
+mod detail;
+mod help;
 pub mod key_form;
-pub mod oauth;
-pub mod portfolio;
+mod oauth;
+mod portfolio;
 pub mod theme;
 
 use crate::app::keys;
@@ -69,7 +69,7 @@ fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
         Some(Modal::Help) => help::draw(frame, theme),
         Some(Modal::Detail(d)) => detail::draw(frame, state, d, theme),
         Some(Modal::ConfirmDisconnect { id, purge }) => {
-            detail::draw_confirm(frame, state, *id, *purge, theme)
+            detail::draw_confirm(frame, state, *id, *purge, theme);
         }
         Some(Modal::Portfolio(rows)) => portfolio::draw(frame, state, rows, theme),
         Some(Modal::OAuth(view)) => oauth::draw(frame, state, view, theme),

@@ -68,10 +68,10 @@ impl Theme {
     pub fn badge(self, status: Status) -> Style {
         let style = match status {
             Status::Synced => self.fg(Color::Green),
-            Status::Syncing | Status::Validating => self.fg(Color::Cyan),
+            Status::Syncing => self.fg(Color::Cyan),
             Status::Stale => self.fg(Color::Yellow),
             Status::Error(_) | Status::Paused(_) | Status::Reauthorize => self.fg(Color::Red),
-            Status::NotConnected | Status::Disconnected => self.dim(),
+            Status::NotConnected => self.dim(),
         };
         style.add_modifier(Modifier::BOLD)
     }
@@ -81,12 +81,12 @@ impl Theme {
 pub fn badge_symbol(status: Status) -> &'static str {
     match status {
         Status::Synced => "●",
-        Status::Syncing | Status::Validating => "◌",
+        Status::Syncing => "◌",
         Status::Stale => "◐",
         Status::Error(_) => "✗",
         Status::Paused(_) => "‖",
         Status::Reauthorize => "↻",
-        Status::NotConnected | Status::Disconnected => "○",
+        Status::NotConnected => "○",
     }
 }
 

@@ -1,6 +1,7 @@
 //! A pseudo-terminal to drive keyfolio as a person would: the child runs in a session of
 //! its own with the pty as its controlling terminal (so `/dev/tty` works), and its output
 //! is collected as it arrives. Used by the tests and by the idle benchmark.
+#![allow(unsafe_code)] // libc calls; see the [lints] table in Cargo.toml
 
 use std::io::{Read, Write};
 use std::os::fd::FromRawFd;

@@ -432,8 +432,7 @@ fn capital_config(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Value {
                 .balances
                 .iter()
                 .find(|b| b.0 == *coin)
-                .map(|b| (b.1.clone(), b.2.clone()))
-                .unwrap_or(("0".into(), "0".into()));
+                .map_or(("0".into(), "0".into()), |b| (b.1.clone(), b.2.clone()));
             json!({
                 "coin": coin, "name": name,
                 "depositAllEnable": true, "withdrawAllEnable": true,

@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use ed25519_dalek::{Signature, SigningKey, Verifier};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -19,13 +19,6 @@ fn hmac_sha256(secret: &str, payload: &str) -> Vec<u8> {
 /// Binance HMAC signature: lowercase hex of HMAC-SHA256(secret, totalParams).
 pub fn binance_hmac_signature(secret: &str, payload: &str) -> String {
     hex::encode(hmac_sha256(secret, payload))
-}
-
-/// Binance Ed25519 signature: base64 of the Ed25519 signature of totalParams
-/// (still to be percent-encoded when put into a query string).
-pub fn binance_ed25519_signature(private_key_pem: &str, payload: &str) -> anyhow::Result<String> {
-    let key = SigningKey::from_pkcs8_pem(private_key_pem)?;
-    Ok(B64.encode(key.sign(payload.as_bytes()).to_bytes()))
 }
 
 /// Checks a base64 Ed25519 signature (already percent-decoded) against the public half
@@ -76,6 +69,14 @@ pub fn okx_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ed25519_dalek::Signer;
+
+    /// Binance Ed25519 signature: base64 of the Ed25519 signature of totalParams
+    /// (still to be percent-encoded when put into a query string).
+    fn binance_ed25519_signature(private_key_pem: &str, payload: &str) -> anyhow::Result<String> {
+        let key = SigningKey::from_pkcs8_pem(private_key_pem)?;
+        Ok(B64.encode(key.sign(payload.as_bytes()).to_bytes()))
+    }
 
     #[test]
     fn binance_documented_hmac_example_verifies() {

@@ -21,8 +21,8 @@
 
 mod accounts;
 mod binance;
-pub mod binance_sign;
-pub mod oauth;
+mod binance_sign;
+mod oauth;
 mod okx;
 mod util;
 

@@ -267,7 +267,7 @@ fn new_user_code() -> String {
 
 fn normalize_user_code(code: &str) -> String {
     code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
+        .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_uppercase())
         .collect()
 }
@@ -329,7 +329,7 @@ fn with_hostile_description(mut answer: Answer) -> Answer {
         *d = json!(super::HOSTILE_TEXT);
         answer.body = v.to_string();
     }
-    for (name, value) in answer.headers.iter_mut() {
+    for (name, value) in &mut answer.headers {
         if !name.eq_ignore_ascii_case("location") {
             continue;
         }
@@ -367,9 +367,8 @@ fn answer_honestly(sim: &Shared, exchange: &str, req: &Req) -> Answer {
 
 /// Adds query parameters to the client's redirect URI.
 fn redirect_with(uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Answer {
-    let mut url = match url::Url::parse(uri) {
-        Ok(u) => u,
-        Err(_) => return Answer::html(400, page("Invalid redirect_uri", "")),
+    let Ok(mut url) = url::Url::parse(uri) else {
+        return Answer::html(400, page("Invalid redirect_uri", ""));
     };
     {
         let mut q = url.query_pairs_mut();
@@ -386,11 +385,7 @@ fn redirect_with(uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Ans
 /// RFC 8252 §7.3: loopback redirects on any port, http, IP literal (or localhost).
 fn is_loopback_redirect(uri: &str) -> bool {
     url::Url::parse(uri).is_ok_and(|u| {
-        u.scheme() == "http"
-            && matches!(
-                u.host_str(),
-                Some("127.0.0.1") | Some("[::1]") | Some("localhost")
-            )
+        u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"))
     })
 }
 
@@ -694,7 +689,7 @@ fn device(sim: &Shared, exchange: &str, req: &Req) -> Answer {
 
 fn activate_page(exchange: &str, req: &Req) -> Answer {
     let q = parse_query(&req.query);
-    let code = escape(q.get("user_code").map(String::as_str).unwrap_or(""));
+    let code = escape(q.get("user_code").map_or("", String::as_str));
     let body = format!(
         "<p>Enter the code keyfolio shows to let it read your balances.</p>\
          <form method=\"post\" action=\"/{exchange}/oauth/activate\">\

@@ -223,7 +223,7 @@ const INSTRUMENTS: [(&str, &str, &str, &str, &str); 5] = [
 
 fn instruments(_: &Shared, req: &Req, _: Option<&SimAccount>) -> Result<Value, Answer> {
     let params = parse_query(&req.query);
-    let inst_type = params.get("instType").map(String::as_str).unwrap_or("");
+    let inst_type = params.get("instType").map_or("", String::as_str);
     match inst_type {
         "" => return Err(error(400, "50014", "Parameter instType can not be empty.")),
         "SPOT" => {}

@@ -372,12 +372,13 @@ fn decrypt_file(
 ) -> Result<SecretMap, SecretError> {
     let bytes = std::fs::read(path).map_err(|e| SecretError::File(e.to_string()))?;
     let decryptor =
-        match age::Decryptor::new(&bytes[..]).map_err(|e| SecretError::File(e.to_string()))? {
-            age::Decryptor::Passphrase(d) => d,
-            _ => return Err(SecretError::File("not a passphrase-encrypted file".into())),
-        };
+        age::Decryptor::new_buffered(&bytes[..]).map_err(|e| SecretError::File(e.to_string()))?;
+    if !decryptor.is_scrypt() {
+        return Err(SecretError::File("not a passphrase-encrypted file".into()));
+    }
+    let identity = age::scrypt::Identity::new(passphrase.clone());
     let mut reader = decryptor
-        .decrypt(&age_passphrase(passphrase), None)
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
         .map_err(|_| SecretError::File("wrong passphrase".into()))?;
     let mut plain = Zeroizing::new(Vec::new());
     std::io::Read::read_to_end(&mut reader, &mut plain)
@@ -401,7 +402,7 @@ fn encrypt_file(
     let io = |e: std::io::Error| SecretError::File(e.to_string());
     let view: HashMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let plain = Zeroizing::new(serde_json::to_vec(&view).expect("strings serialize"));
-    let encryptor = age::Encryptor::with_user_passphrase(age_passphrase(passphrase));
+    let encryptor = age::Encryptor::with_user_passphrase(passphrase.clone());
     let mut out = Vec::new();
     let mut writer = encryptor
         .wrap_output(&mut out)
@@ -425,11 +426,6 @@ fn encrypt_file(
     std::fs::metadata(path)
         .map(|m| FileStamp::of(&m))
         .map_err(io)
-}
-
-/// age speaks an older `secrecy`; the passphrase crosses over without a plain copy left behind.
-fn age_passphrase(passphrase: &SecretString) -> age::secrecy::SecretString {
-    age::secrecy::SecretString::new(passphrase.expose_secret().to_string())
 }
 
 fn entry(secret_ref: &str) -> Result<keyring::Entry, SecretError> {

@@ -441,6 +441,14 @@ fn keyring_error(e: keyring::Error) -> SecretError {
         keyring::Error::PlatformFailure(e) if e.to_string().contains("IsLocked") => {
             SecretError::Locked(e.to_string())
         }
+        // keyring 4 connects to the platform store once per process; when that failed,
+        // every entry answers NoDefaultStore and the reason is kept in store_status.
+        keyring::Error::NoDefaultStore => {
+            SecretError::Unavailable(match keyring::Entry::store_status() {
+                Err(reason) => reason.to_string(),
+                Ok(()) => keyring::Error::NoDefaultStore.to_string(),
+            })
+        }
         other => SecretError::Unavailable(other.to_string()),
     }
 }

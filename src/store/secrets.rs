@@ -401,13 +401,14 @@ fn load_file<'a>(
 }
 
 fn decrypt_file(bytes: &[u8], passphrase: &SecretString) -> Result<SecretMap, SecretError> {
-    let age::Decryptor::Passphrase(decryptor) =
-        age::Decryptor::new(bytes).map_err(|e| SecretError::File(e.to_string()))?
-    else {
+    let decryptor =
+        age::Decryptor::new_buffered(bytes).map_err(|e| SecretError::File(e.to_string()))?;
+    if !decryptor.is_scrypt() {
         return Err(SecretError::File("not a passphrase-encrypted file".into()));
-    };
+    }
+    let identity = age::scrypt::Identity::new(passphrase.clone());
     let mut reader = decryptor
-        .decrypt(&age_passphrase(passphrase), None)
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
         .map_err(|_| SecretError::File("wrong passphrase".into()))?;
     let mut plain = Zeroizing::new(Vec::new());
     std::io::Read::read_to_end(&mut reader, &mut plain)
@@ -431,7 +432,7 @@ fn encrypt_file(
     let io = |e: std::io::Error| SecretError::File(e.to_string());
     let view: HashMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let plain = Zeroizing::new(serde_json::to_vec(&view).expect("strings serialize"));
-    let encryptor = age::Encryptor::with_user_passphrase(age_passphrase(passphrase));
+    let encryptor = age::Encryptor::with_user_passphrase(passphrase.clone());
     let mut out = Vec::new();
     let mut writer = encryptor
         .wrap_output(&mut out)
@@ -482,11 +483,6 @@ fn remove_stale_temporaries(dir: &Path, prefix: &std::ffi::OsStr) {
     }
 }
 
-/// age speaks an older `secrecy`; the passphrase crosses over without a plain copy left behind.
-fn age_passphrase(passphrase: &SecretString) -> age::secrecy::SecretString {
-    age::secrecy::SecretString::new(passphrase.expose_secret().to_string())
-}
-
 fn entry(secret_ref: &str) -> Result<keyring::Entry, SecretError> {
     keyring::Entry::new(SERVICE, secret_ref).map_err(keyring_error)
 }
@@ -499,6 +495,14 @@ fn keyring_error(e: keyring::Error) -> SecretError {
         // failure whose D-Bus error name is the only sign of the lock.
         keyring::Error::PlatformFailure(e) if e.to_string().contains("IsLocked") => {
             SecretError::Locked(e.to_string())
+        }
+        // keyring 4 connects to the platform store once per process; when that failed,
+        // every entry answers NoDefaultStore and the reason is kept in store_status.
+        keyring::Error::NoDefaultStore => {
+            SecretError::Unavailable(match keyring::Entry::store_status() {
+                Err(reason) => reason.to_string(),
+                Ok(()) => keyring::Error::NoDefaultStore.to_string(),
+            })
         }
         other => SecretError::Unavailable(other.to_string()),
     }

@@ -11,7 +11,8 @@ use serde_json::json;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
-    /// Run against the built-in exchange simulator with a throwaway data directory.
+    /// Run the app, or any subcommand, against the built-in exchange simulator and a
+    /// throwaway data directory: the trader's own data and keyring are never touched.
     #[arg(long, global = true)]
     pub demo: bool,
     /// Benchmarks only: open the database, build the first Connections frame at WxH

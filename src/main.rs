@@ -37,8 +37,8 @@ async fn run(cli: Cli) -> Result<i32> {
     if let Some(size) = &cli.render_once {
         return render_once(size).await;
     }
-    if cli.demo && cli.command.is_none() {
-        return run_demo().await;
+    if cli.demo {
+        return run_demo(cli.command).await;
     }
     let paths = Paths::discover()?;
     let config = Config::load(&paths)?;
@@ -52,14 +52,19 @@ async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// The demo (see `keyfolio::demo`): nothing of the trader's is touched.
-async fn run_demo() -> Result<i32> {
+/// The demo (see `keyfolio::demo`), the app or one subcommand: it runs against a
+/// throwaway directory and the simulator, so nothing of the trader's is touched.
+async fn run_demo(command: Option<cli::Command>) -> Result<i32> {
     let home = keyfolio::demo::home()?;
     let _log = init_logging(&Paths::under(home.path()))?;
     keyfolio::panic_hook::install();
     let demo = keyfolio::demo::start(home).await?;
-    keyfolio::app::run(demo.ctx.clone(), Some(demo.sim.clone())).await?;
-    Ok(cli::exit::OK)
+    match command {
+        Some(command) => cli::run(demo.ctx.clone(), command).await,
+        None => keyfolio::app::run(demo.ctx.clone(), Some(demo.sim.clone()))
+            .await
+            .map(|()| cli::exit::OK),
+    }
 }
 
 /// `--render-once WxH` (the start-up benchmark): the TUI's start-up path up to its first

@@ -417,3 +417,30 @@ async fn labels_with_controls_and_oversized_credentials_are_refused_before_any_r
         "refused before any request"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_subcommands_never_touch_the_real_data() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let connect = [
+        &["connect"][..],
+        &common::cred_args("binance", &ep),
+        &["--label", "Real"],
+    ]
+    .concat();
+    let out = env.run_with(&connect, Some(&a));
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = env.run_with(&["--demo", "list", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let demo: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(demo.len(), 3, "the demo's own connections: {demo:?}");
+    assert!(demo.iter().all(|c| c["label"] != "Real"));
+    let out = env.run_with(&["--demo", "disconnect", "1", "--yes", "--purge"], None);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let real = env.list();
+    assert_eq!(real.len(), 1, "the real connection is untouched");
+    assert_eq!(real[0]["label"], "Real");
+}

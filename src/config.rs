@@ -134,8 +134,18 @@ impl Config {
     pub fn load(paths: &Paths) -> Result<Self> {
         let file = paths.config_file();
         match std::fs::read_to_string(&file) {
-            Ok(text) => toml::from_str(&text)
-                .with_context(|| format!("{} is not valid: fix or delete it", file.display())),
+            Ok(text) => {
+                let invalid = || format!("{} is not valid: fix or delete it", file.display());
+                let value: toml::Table = toml::from_str(&text).with_context(invalid)?;
+                if let Some((key, c)) = control_in(&toml::Value::Table(value.clone()), "") {
+                    anyhow::bail!(
+                        "{}: `{key}` contains {}; settings are plain text",
+                        invalid(),
+                        crate::text::describe_char(c)
+                    );
+                }
+                value.try_into().with_context(invalid)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
         }
@@ -148,6 +158,27 @@ impl Config {
     /// The OAuth provider of an exchange: built-in defaults merged with config.toml.
     pub fn provider(&self, exchange: ExchangeId) -> OAuthProvider {
         self.oauth.provider(exchange)
+    }
+}
+
+/// The first setting (its dotted key) whose key or text holds a control-like character:
+/// config.toml is untrusted text like any other (see `crate::text`).
+fn control_in(value: &toml::Value, key: &str) -> Option<(String, char)> {
+    let bad = |s: &str| s.chars().find(|&c| crate::text::is_control_like(c));
+    match value {
+        toml::Value::String(s) => bad(s).map(|c| (key.to_string(), c)),
+        toml::Value::Array(items) => items.iter().find_map(|v| control_in(v, key)),
+        toml::Value::Table(table) => table.iter().find_map(|(k, v)| {
+            let path = if key.is_empty() {
+                k.clone()
+            } else {
+                format!("{key}.{k}")
+            };
+            bad(k)
+                .map(|c| (path.clone(), c))
+                .or_else(|| control_in(v, &path))
+        }),
+        _ => None,
     }
 }
 
@@ -282,6 +313,22 @@ impl OAuthProfiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_with_control_characters_are_refused_by_name() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        paths.create().unwrap();
+        let write = |text: &str| std::fs::write(paths.config_file(), text).unwrap();
+        write("[oauth.okx]\nclient_id = \"id\\u001b]0;pwned\\u0007\"\n");
+        let err = format!("{:#}", Config::load(&paths).unwrap_err());
+        assert!(
+            err.contains("`oauth.okx.client_id` contains an escape character"),
+            "{err}"
+        );
+        write("sync_interval_secs = 60\n# a comment\twith a tab\n");
+        assert_eq!(Config::load(&paths).unwrap().sync_interval_secs, 60);
+    }
 
     #[test]
     fn oauth_profiles_merge_config_over_builtins() {

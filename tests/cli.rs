@@ -343,6 +343,7 @@ async fn hostile_exchange_text_never_reaches_the_terminal_raw() {
         &["balances", "--json"],
         &["sync", "--all"],
         &["disconnect", "1"],
+        &["interval", "1", "60"],
         &["doctor"],
     ] {
         let out = env.run_with(args, None);

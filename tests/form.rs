@@ -741,3 +741,105 @@ fn tiny_terminal_does_not_panic() {
     assert!(matches!(submit(&mut form), FormOutcome::Nothing));
     assert_eq!(form.phase(), &FormPhase::Editing);
 }
+
+fn chord(form: &mut KeyForm, code: KeyCode, modifiers: KeyModifiers) {
+    form.handle_key(KeyEvent::new(code, modifiers));
+}
+
+#[test]
+fn text_fields_edit_at_the_cursor() {
+    let mut form = binance();
+    focus(&mut form, Field::Label);
+    assert_eq!(form.display(Field::Label), "Binance");
+    press(&mut form, KeyCode::Home);
+    type_text(&mut form, "My ");
+    assert_eq!(form.display(Field::Label), "My Binance");
+    assert_eq!(form.cursor(), Some(3));
+    press(&mut form, KeyCode::End);
+    type_text(&mut form, " spot");
+    chord(&mut form, KeyCode::Char('b'), KeyModifiers::ALT);
+    assert_eq!(form.cursor(), Some(11), "Alt-B: back a word");
+    chord(&mut form, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    assert_eq!(
+        form.display(Field::Label),
+        "My spot",
+        "Ctrl-W: the word before"
+    );
+    press(&mut form, KeyCode::Left);
+    press(&mut form, KeyCode::Backspace);
+    assert_eq!(form.display(Field::Label), "M spot");
+    press(&mut form, KeyCode::Delete);
+    assert_eq!(form.display(Field::Label), "Mspot");
+    form.handle_paste("y");
+    type_text(&mut form, " ");
+    assert_eq!(
+        form.display(Field::Label),
+        "My spot",
+        "paste lands at the cursor"
+    );
+    chord(&mut form, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(form.display(Field::Label), "", "Ctrl-U clears");
+}
+
+#[test]
+fn masked_fields_edit_at_the_cursor_and_keep_nothing_to_yank() {
+    let mut form = binance();
+    focus(&mut form, Field::ApiKey);
+    type_text(&mut form, API_KEY);
+    focus(&mut form, Field::Secret);
+    type_text(&mut form, "abcdef");
+    press(&mut form, KeyCode::Left);
+    press(&mut form, KeyCode::Left);
+    type_text(&mut form, "X");
+    assert_eq!(form.display(Field::Secret), "•••••••");
+    press(&mut form, KeyCode::F(2));
+    assert_eq!(form.display(Field::Secret), "abcdXef");
+    chord(&mut form, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    assert_eq!(
+        form.display(Field::Secret),
+        "ef",
+        "Ctrl-W deletes the word before"
+    );
+    chord(&mut form, KeyCode::Char('y'), KeyModifiers::CONTROL);
+    assert_eq!(
+        form.display(Field::Secret),
+        "ef",
+        "a key never reaches the kill buffer"
+    );
+    press(&mut form, KeyCode::End);
+    chord(&mut form, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    chord(&mut form, KeyCode::Char('y'), KeyModifiers::CONTROL);
+    assert_eq!(form.display(Field::Secret), "");
+    type_text(&mut form, SECRET);
+    let submitted = match submit(&mut form) {
+        FormOutcome::Submit(request) => reveal(&request.creds.secret).to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(submitted, SECRET);
+}
+
+#[test]
+fn the_terminal_cursor_stands_where_the_field_edits() {
+    let mut form = binance();
+    focus(&mut form, Field::Label);
+    press(&mut form, KeyCode::Home);
+    press(&mut form, KeyCode::Right);
+    press(&mut form, KeyCode::Right);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal
+        .draw(|f| keyfolio::ui::key_form::draw(f, &form, Theme { color: true }))
+        .unwrap();
+    let text = common::buffer_text(terminal.backend().buffer());
+    let row = text.lines().position(|l| l.contains("Label")).unwrap();
+    let line: Vec<char> = text.lines().nth(row).unwrap().chars().collect();
+    let col = (0..line.len())
+        .find(|&i| line[i..].starts_with(&['B', 'i', 'n']))
+        .unwrap();
+    let at = terminal.get_cursor_position().unwrap();
+    assert_eq!(
+        (at.x as usize, at.y as usize),
+        (col + 2, row),
+        "after \"Bi\""
+    );
+    snap("form_cursor_inside_a_field", &form);
+}

@@ -4,8 +4,9 @@
 use crate::model::{
     AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, KeyType, Permissions,
 };
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use std::fmt;
+use tui_input::{Input, InputRequest};
 use zeroize::Zeroizing;
 
 /// The longest text any field takes; a PEM key is about 120 characters. The CLI takes
@@ -114,11 +115,17 @@ pub struct KeyForm {
     focus: Field,
     /// The focused field is shown in clear; reset whenever focus moves.
     revealed: bool,
-    label: String,
-    api_key: Zeroizing<String>,
-    secret: Zeroizing<String>,
-    passphrase: Zeroizing<String>,
-    custom_url: String,
+    /// Every text field edits through tui-input (cursor, word moves and deletes). The
+    /// masked ones start with room for their longest value, so they never reallocate
+    /// (no stale copy of a key is left behind), never feed tui-input's kill buffer, and
+    /// are overwritten in place when the form goes (see [`wipe`]).
+    label: Input,
+    api_key: Input,
+    secret: Input,
+    passphrase: Input,
+    custom_url: Input,
+    /// The most bytes a masked field ever held: how far [`wipe`] must overwrite.
+    secret_high_water: usize,
     /// Index into [`KeyForm::regions`].
     region: usize,
     testnet: bool,
@@ -141,11 +148,11 @@ impl fmt::Debug for KeyForm {
             .field("phase", &self.phase)
             .field("focus", &self.focus)
             .field("revealed", &self.revealed)
-            .field("label", &self.label)
-            .field("api_key", &set(&self.api_key))
-            .field("secret", &set(&self.secret))
-            .field("passphrase", &set(&self.passphrase))
-            .field("custom_url", &self.custom_url)
+            .field("label", &self.label.value())
+            .field("api_key", &set(self.api_key.value()))
+            .field("secret", &set(self.secret.value()))
+            .field("passphrase", &set(self.passphrase.value()))
+            .field("custom_url", &self.custom_url.value())
             .field("region", &self.region_name())
             .field("testnet", &self.testnet)
             .finish()
@@ -221,11 +228,12 @@ impl KeyForm {
             phase: FormPhase::Editing,
             focus: Field::ApiKey,
             revealed: false,
-            label: default_label(exchange, labels_in_use),
-            api_key: Zeroizing::new(String::new()),
-            secret: Zeroizing::new(String::new()),
-            passphrase: Zeroizing::new(String::new()),
-            custom_url: String::new(),
+            label: Input::new(default_label(exchange, labels_in_use)),
+            api_key: secret_input(),
+            secret: secret_input(),
+            passphrase: secret_input(),
+            custom_url: Input::default(),
+            secret_high_water: 0,
             region: 0,
             testnet: false,
             errors: Default::default(),
@@ -308,17 +316,29 @@ impl KeyForm {
     }
 
     fn text(&self, field: Field) -> &str {
+        self.input(field).map_or("", Input::value)
+    }
+
+    fn input(&self, field: Field) -> Option<&Input> {
         match field {
-            Field::Label => &self.label,
-            Field::ApiKey => &self.api_key,
-            Field::Secret => &self.secret,
-            Field::Passphrase => &self.passphrase,
-            Field::CustomUrl => &self.custom_url,
-            _ => "",
+            Field::Label => Some(&self.label),
+            Field::ApiKey => Some(&self.api_key),
+            Field::Secret => Some(&self.secret),
+            Field::Passphrase => Some(&self.passphrase),
+            Field::CustomUrl => Some(&self.custom_url),
+            _ => None,
         }
     }
 
-    fn text_mut(&mut self, field: Field) -> Option<&mut String> {
+    /// Where the cursor stands in the focused text field, in characters, while editable.
+    pub fn cursor(&self) -> Option<usize> {
+        if !self.editable() {
+            return None;
+        }
+        self.input(self.focus).map(Input::cursor)
+    }
+
+    fn input_mut(&mut self, field: Field) -> Option<&mut Input> {
         match field {
             Field::Label => Some(&mut self.label),
             Field::ApiKey => Some(&mut self.api_key),
@@ -357,7 +377,7 @@ impl KeyForm {
 
     /// Which kind of secret the Secret field holds, in words, for Binance.
     pub fn secret_note(&self) -> Option<String> {
-        let secret = self.secret.trim();
+        let secret = self.secret.value().trim();
         if self.exchange != ExchangeId::Binance || secret.is_empty() {
             return None;
         }
@@ -445,24 +465,57 @@ impl KeyForm {
             KeyCode::Char(' ') if self.focus == Field::Region => self.cycle_region(true),
             KeyCode::Char(' ') if self.focus == Field::Testnet => self.testnet = !self.testnet,
             KeyCode::Char(' ') if self.focus == Field::Validate => return self.submit(),
-            KeyCode::Char('u') if ctrl && self.focus.is_text() => {
-                let field = self.focus;
-                if let Some(text) = self.text_mut(field) {
-                    text.clear();
-                }
-                self.errors[field.index()] = None;
-            }
-            KeyCode::Backspace if self.focus.is_text() => {
-                let field = self.focus;
-                if let Some(text) = self.text_mut(field) {
-                    text.pop();
-                }
-                self.errors[field.index()] = None;
-            }
             KeyCode::Char(c) if !ctrl && !alt && self.focus.is_text() => self.type_char(c),
+            _ if self.focus.is_text() => self.edit(key),
             _ => {}
         }
         FormOutcome::Nothing
+    }
+
+    /// A text-editing key (Backspace, Delete, Left/Right, Home/End, Ctrl-A/E, Ctrl-W,
+    /// Ctrl-U, Ctrl-K, Alt-B/F/D, Alt-Backspace) applied to the focused field at its
+    /// cursor by tui-input. In a masked field, deletions go character by character, so
+    /// no part of a key reaches tui-input's kill buffer, and Ctrl-Y has nothing to yank.
+    fn edit(&mut self, key: KeyEvent) {
+        let field = self.focus;
+        let masked = field.is_masked();
+        // Terminals send Alt-B as ESC b, which crossterm reads as ALT; tui-input's word
+        // moves listen for META.
+        let mut key = key;
+        if key.modifiers.contains(KeyModifiers::ALT) && matches!(key.code, KeyCode::Char(_)) {
+            key.modifiers = KeyModifiers::META;
+        }
+        let Some(request) = tui_input::backend::crossterm::to_input_request(&Event::Key(key))
+        else {
+            return;
+        };
+        let Some(input) = self.input_mut(field) else {
+            return;
+        };
+        use InputRequest::*;
+        let changed = match request {
+            InsertChar(_) => false,
+            Yank if masked => false,
+            DeleteLine | DeleteFromStart | DeleteTillEnd | DeletePrevWord | DeleteNextWord
+                if masked =>
+            {
+                delete_in_place(input, request);
+                true
+            }
+            request => input.handle(request).is_some_and(|c| c.value),
+        };
+        if changed {
+            self.errors[field.index()] = None;
+        }
+    }
+
+    fn note_high_water(&mut self) {
+        let longest = [&self.api_key, &self.secret, &self.passphrase]
+            .iter()
+            .map(|i| i.value().len())
+            .max()
+            .unwrap_or(0);
+        self.secret_high_water = self.secret_high_water.max(longest);
     }
 
     fn cycle_region(&mut self, forward: bool) {
@@ -489,9 +542,10 @@ impl KeyForm {
         if field == Field::CustomUrl {
             self.select_custom();
         }
-        if let Some(text) = self.text_mut(field) {
-            text.push(c);
+        if let Some(input) = self.input_mut(field) {
+            input.handle(InputRequest::InsertChar(c));
         }
+        self.note_high_water();
         self.errors[field.index()] = None;
     }
 
@@ -523,9 +577,12 @@ impl KeyForm {
                 if field == Field::CustomUrl && !clean.is_empty() {
                     self.select_custom();
                 }
-                if let Some(value) = self.text_mut(field) {
-                    value.push_str(&clean);
+                if let Some(input) = self.input_mut(field) {
+                    for c in clean.chars() {
+                        input.handle(InputRequest::InsertChar(c));
+                    }
                 }
+                self.note_high_water();
                 self.errors[field.index()] = None;
             }
         }
@@ -539,13 +596,21 @@ impl KeyForm {
         passphrase: Option<&str>,
         base_url: Option<&str>,
     ) {
-        *self.api_key = api_key.to_string();
-        *self.secret = secret.to_string();
+        let high_water = self.secret_high_water;
+        let fill = |input: &mut Input, text: &str| {
+            wipe(input, high_water);
+            for c in text.chars() {
+                input.handle(InputRequest::InsertChar(c));
+            }
+        };
+        fill(&mut self.api_key, api_key);
+        fill(&mut self.secret, secret);
         if let Some(p) = passphrase {
-            *self.passphrase = p.to_string();
+            fill(&mut self.passphrase, p);
         }
+        self.note_high_water();
         if let Some(url) = base_url {
-            self.custom_url = url.to_string();
+            self.custom_url = Input::new(url.to_string());
             self.select_custom();
         }
         self.errors = Default::default();
@@ -733,6 +798,78 @@ fn is_pem_path(text: &str) -> bool {
 /// Whether a secret field value is a PEM block (inner newlines allowed).
 fn is_pem(text: &str) -> bool {
     text.contains("-----BEGIN")
+}
+
+/// A masked field: room for its longest value up front (4 bytes a character at most), so
+/// typing and pasting never move it to a new allocation.
+fn secret_input() -> Input {
+    Input::new(String::with_capacity(MAX_LEN * 4))
+}
+
+/// A kill request done as single-character deletions, which tui-input does in place and
+/// keeps out of its kill buffer.
+fn delete_in_place(input: &mut Input, request: InputRequest) {
+    use InputRequest::*;
+    let cursor = input.cursor();
+    let end = input.value().chars().count();
+    let (backward, count) = match request {
+        DeleteLine => {
+            input.handle(GoToEnd);
+            (true, end)
+        }
+        DeleteFromStart => (true, cursor),
+        DeleteTillEnd => (false, end - cursor),
+        DeletePrevWord | DeleteNextWord => {
+            let word = if request == DeletePrevWord {
+                GoToPrevWord
+            } else {
+                GoToNextWord
+            };
+            input.handle(word);
+            let moved = input.cursor().abs_diff(cursor);
+            input.handle(SetCursor(cursor));
+            (request == DeletePrevWord, moved)
+        }
+        _ => return,
+    };
+    let step = if backward {
+        DeletePrevChar
+    } else {
+        DeleteNextChar
+    };
+    for _ in 0..count {
+        input.handle(step);
+    }
+}
+
+/// Overwrites a masked field's allocation through tui-input's own edits (it lends out no
+/// buffer): each character is replaced in place by NUL, then NULs fill up to
+/// `high_water` bytes, the most it ever held, so neither the value nor bytes left by
+/// earlier deletions survive. Then the field is emptied.
+fn wipe(input: &mut Input, high_water: usize) {
+    use InputRequest::*;
+    let count = input.value().chars().count();
+    input.handle(GoToStart);
+    for _ in 0..count {
+        input.handle(DeleteNextChar);
+        input.handle(InsertChar('\0'));
+    }
+    let room = high_water
+        .min(MAX_LEN * 4)
+        .saturating_sub(input.value().len());
+    for _ in 0..room {
+        input.handle(InsertChar('\0'));
+    }
+    input.reset();
+}
+
+impl Drop for KeyForm {
+    fn drop(&mut self) {
+        let high_water = self.secret_high_water;
+        wipe(&mut self.api_key, high_water);
+        wipe(&mut self.secret, high_water);
+        wipe(&mut self.passphrase, high_water);
+    }
 }
 
 /// What a pasted string becomes in a field: stripped of surrounding whitespace, or refused.

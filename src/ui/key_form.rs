@@ -119,15 +119,26 @@ fn wrap(text: &str, width: usize, indent: usize, style: Style) -> Vec<Line<'stat
         .collect()
 }
 
-/// The last `width` columns of `text`, with `…` in front when cut.
-fn tail(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count <= width {
-        return text.to_string();
+/// What a field shows of `text` in `width` columns with the cursor at character `at`:
+/// the part around the cursor, `…` where text is cut; and the shown text before the
+/// cursor, to place it.
+fn window(text: &str, at: usize, width: usize) -> (String, String) {
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let at = at.min(n);
+    let width = width.max(4);
+    if n < width {
+        return (text.to_string(), chars[..at].iter().collect());
     }
-    let keep = width.saturating_sub(1);
-    let rest: String = text.chars().skip(count - keep).collect();
-    format!("…{rest}")
+    // Characters between the two marks; the cursor stays at or before the right one.
+    let room = width - 2;
+    let start = at.saturating_sub(room);
+    let end = (start + room).min(n);
+    let lead = if start > 0 { "…" } else { "" };
+    let trail = if end < n { "…" } else { "" };
+    let body: String = chars[start..end].iter().collect();
+    let before: String = chars[start..at].iter().collect();
+    (format!("{lead}{body}{trail}"), format!("{lead}{before}"))
 }
 
 /// The failure block shown above the fields after the exchange refused.
@@ -272,9 +283,14 @@ fn field_lines(
                 spans.push(Span::styled("used with Custom URL", theme.dim()));
             }
             _ => {
-                let shown = tail(&form.display(field), value_width);
+                let display = form.display(field);
+                let at = form
+                    .cursor()
+                    .filter(|_| focused)
+                    .unwrap_or(display.chars().count());
+                let (shown, before) = window(&display, at, value_width);
                 if focused {
-                    let col = NAME_WIDTH + Span::raw(shown.as_str()).width();
+                    let col = NAME_WIDTH + Span::raw(before).width();
                     cursor = Some((lines.len() as u16, col.min(width) as u16));
                 }
                 spans.push(Span::raw(shown));
@@ -353,4 +369,28 @@ fn withdraw_lines(
         Span::raw(" go back"),
     ]));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window;
+
+    #[test]
+    fn a_long_value_shows_the_part_around_the_cursor() {
+        let text = "abcdefghijklmnopqrstuvwxyz";
+        assert_eq!(window("short", 2, 10), ("short".into(), "sh".into()));
+        let (shown, before) = window(text, 26, 10);
+        assert_eq!(
+            (shown.as_str(), before.as_str()),
+            ("…stuvwxyz", "…stuvwxyz")
+        );
+        let (shown, before) = window(text, 0, 10);
+        assert_eq!((shown.as_str(), before.as_str()), ("abcdefgh…", ""));
+        let (shown, before) = window(text, 12, 10);
+        assert_eq!(
+            (shown.as_str(), before.as_str()),
+            ("…efghijkl…", "…efghijkl")
+        );
+        assert!(shown.chars().count() <= 10);
+    }
 }

@@ -113,23 +113,25 @@ fn connection_card(
             Span::styled("The sign-in expired or was revoked. ", theme.error()),
             Span::styled("Press a to sign in again.", theme.warning()),
         ]),
+        // What the trader needs first (how many failed, when it retries or what to press),
+        // then the cause; a long cause is cut at the card's edge, whole in the detail view.
         (Some(err), Status::Error(_) | Status::Paused(_)) => {
-            let mut spans = vec![Span::styled(format!("{} ", err.message), theme.error())];
-            spans.push(Span::styled(
-                format!(" {} failed", c.failure_streak),
-                theme.dim(),
-            ));
+            let mut spans = vec![Span::styled(
+                format!("{} failed", c.failure_streak),
+                theme.error(),
+            )];
             if c.paused {
                 spans.push(Span::styled(
-                    "  paused: press r after fixing the key",
+                    " · paused: press r after fixing",
                     theme.warning(),
                 ));
             } else if let Some(next) = c.next_sync_at {
                 spans.push(Span::styled(
-                    format!("  retry {}", until(state.now, next)),
+                    format!(" · retry {}", until(state.now, next)),
                     theme.dim(),
                 ));
             }
+            spans.push(Span::styled(format!(" · {}", err.message), theme.error()));
             Line::from(spans)
         }
         _ => {

@@ -278,6 +278,14 @@ async fn broken_answers_never_become_empty_portfolios() {
             sim.set_fault(&a.api_key, Some(fault));
             let f = expect_failure(&sim, exchange, &creds(&a), kind).await;
             assert!(!f.detail.contains(&a.secret), "no secret in the detail");
+            let cause = match fault {
+                Fault::Hang => Some("the exchange did not answer within 1.5 s"),
+                Fault::ResetConnection => Some("takes connections but dropped the request"),
+                _ => None,
+            };
+            if let Some(cause) = cause {
+                assert!(f.detail.contains(cause), "{fault:?}: {}", f.detail);
+            }
         }
         sim.set_fault(&a.api_key, None);
     }
@@ -300,4 +308,10 @@ async fn nothing_listens_means_unreachable() {
         .await
         .unwrap_err();
     assert_eq!(f.kind, FailureKind::Unreachable);
+    assert!(
+        f.detail
+            .starts_with("127.0.0.1:9 refused the connection (nothing listens there)"),
+        "the cause in words, not reqwest's URL line: {}",
+        f.detail
+    );
 }

@@ -169,6 +169,69 @@ pub fn classify(
     failure
 }
 
+/// An "unreachable" failure says why in words, not as reqwest's "error sending request
+/// for url (…)": the client's timeout ran out, or a look at the host finds the name
+/// does not resolve, the connection is refused or not answered, or the host takes
+/// connections but dropped (or, over TLS, refused) the request. The URL stays after it.
+async fn name_the_cause(mut failure: Failure, timed_out: bool, timeout: Duration) -> Failure {
+    let url = failure
+        .detail
+        .split_once("(http")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(rest, _)| format!("http{rest}"));
+    let cause = if timed_out {
+        Some(format!(
+            "the exchange did not answer within {} s",
+            timeout.as_secs_f32()
+        ))
+    } else {
+        match &url {
+            Some(url) => probe(url).await,
+            None => None,
+        }
+    };
+    if let Some(cause) = cause {
+        let detail = match url {
+            Some(url) => format!("{cause} ({url})"),
+            None => cause,
+        };
+        let retry_after = failure.retry_after;
+        failure = Failure::new(FailureKind::Unreachable, detail);
+        failure.retry_after = retry_after;
+    }
+    failure
+}
+
+/// What stops a request to `url`, found by resolving its host and connecting to it.
+async fn probe(url: &str) -> Option<String> {
+    const WAIT: Duration = Duration::from_secs(3);
+    let url = url::Url::parse(url).ok()?;
+    let host = url.host_str()?.trim_matches(['[', ']']).to_string();
+    let port = url.port_or_known_default()?;
+    let addresses =
+        match tokio::time::timeout(WAIT, tokio::net::lookup_host((host.as_str(), port))).await {
+            Err(_) => return Some(format!("the name {host} did not resolve in time (DNS)")),
+            Ok(Err(_)) => return Some(format!("the name {host} does not resolve (DNS)")),
+            Ok(Ok(found)) => found.collect::<Vec<_>>(),
+        };
+    let address = addresses.first()?;
+    Some(
+        match tokio::time::timeout(WAIT, tokio::net::TcpStream::connect(address)).await {
+            Err(_) => format!(
+                "{host}:{port} does not answer connections (network down, firewall or proxy)"
+            ),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                format!("{host}:{port} refused the connection (nothing listens there)")
+            }
+            Ok(Err(e)) => format!("cannot connect to {host}:{port}: {e}"),
+            Ok(Ok(_)) if url.scheme() == "https" => format!(
+                "{host}:{port} takes connections, but the TLS handshake or the request failed (a proxy, or a certificate that is not trusted)"
+            ),
+            Ok(Ok(_)) => format!("{host}:{port} takes connections but dropped the request"),
+        },
+    )
+}
+
 /// The exchange's error code in a CCXT message: `"code":-2015` or `"code":"50105"`.
 fn exchange_code(message: &str) -> Option<String> {
     let at = message.find("\"code\"")? + 6;
@@ -305,9 +368,16 @@ impl ExchangeClient {
             endpoint: endpoint.clone(),
         };
         let mut core = self.lend(&key, creds);
+        let started = Instant::now();
         let result = self.fetch_with(&key, &mut core, with_permissions).await;
         self.give_back(key, core);
-        result
+        match result {
+            Err(f) if f.kind == FailureKind::Unreachable => {
+                let timed_out = started.elapsed() + Duration::from_millis(100) >= self.timeout;
+                Err(name_the_cause(f, timed_out, self.timeout).await)
+            }
+            other => other,
+        }
     }
 
     async fn fetch_with(

@@ -1,7 +1,8 @@
 //! Command-line parsing and the subcommands scripts use.
 
 use crate::context::{ConnectError, Context};
-use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure};
+use crate::store::SecretError;
 use crate::text::MAX_CREDENTIAL_CHARS;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -242,16 +243,14 @@ fn parse_exchange(text: &str) -> Result<ExchangeId> {
         .ok_or_else(|| usage(format!("unknown exchange {text:?}: use binance or okx")))
 }
 
-/// The exit code for an exchange failure.
+/// The exit code for an exchange failure, the same in validate, connect and sync: 3 when
+/// only the trader can fix it (a rejected key, a missing secret), else 4 (the network,
+/// the exchange or the keyring is unavailable; trying again later may work).
 fn failure_code(f: &Failure) -> i32 {
-    match f.kind {
-        FailureKind::Unreachable
-        | FailureKind::ExchangeDown
-        | FailureKind::RateLimited
-        | FailureKind::Banned
-        | FailureKind::UnexpectedResponse
-        | FailureKind::KeyringUnavailable => exit::UNAVAILABLE,
-        _ => exit::REJECTED,
+    if f.kind.needs_trader() {
+        exit::REJECTED
+    } else {
+        exit::UNAVAILABLE
     }
 }
 
@@ -259,7 +258,46 @@ fn explain(exchange: ExchangeId, f: &Failure) -> String {
     format!("{f}\n{}", f.kind.fix(exchange))
 }
 
-/// Exit codes scripts can rely on.
+/// The exit code for a secret store that failed: unavailable (no keyring, locked,
+/// silent) is 4 like the exchange being down; a missing entry needs the trader (3).
+fn secret_code(e: &SecretError) -> i32 {
+    match e {
+        SecretError::Timeout(_) | SecretError::Unavailable(_) | SecretError::Locked(_) => {
+            exit::UNAVAILABLE
+        }
+        SecretError::Missing => exit::REJECTED,
+        SecretError::File(_) => exit::OTHER,
+    }
+}
+
+/// The exit code for a sync that did not fully succeed: 3 when any failure needs the
+/// trader (a rejected key, a missing secret), else 4 (network, exchange, keyring).
+fn sync_code<'a>(failures: impl IntoIterator<Item = &'a Failure>) -> i32 {
+    failures
+        .into_iter()
+        .map(failure_code)
+        .min_by_key(|&code| code != exit::REJECTED)
+        .unwrap_or(exit::OK)
+}
+
+/// The exit code for an error that ended a subcommand: every subcommand maps the same
+/// cause to the same code (see [`exit`]).
+pub fn error_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<UsageError>().is_some() {
+        return exit::USAGE;
+    }
+    for cause in e.chain() {
+        if let Some(s) = cause.downcast_ref::<SecretError>() {
+            return secret_code(s);
+        }
+        if let Some(ConnectError::Secrets(s)) = cause.downcast_ref::<ConnectError>() {
+            return secret_code(s);
+        }
+    }
+    exit::OTHER
+}
+
+/// Exit codes scripts can rely on, the same for every subcommand.
 pub mod exit {
     pub const OK: i32 = 0;
     pub const OTHER: i32 = 1;
@@ -429,7 +467,7 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
     }
     let engine = crate::sync::Engine::new(ctx.clone(), None);
     let outcomes = engine.sync_many(&ids).await;
-    let ok = outcomes.iter().all(|(_, o)| o.is_ok());
+    let code = sync_code(outcomes.iter().filter_map(|(_, o)| o.as_ref().err()));
     if as_json {
         let rows: Vec<_> = outcomes
             .iter()
@@ -447,7 +485,7 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
             }
         }
     }
-    Ok(if ok { exit::OK } else { exit::OTHER })
+    Ok(code)
 }
 
 async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> {
@@ -563,5 +601,43 @@ async fn doctor(ctx: &Context) -> Result<i32> {
             say!("secret store answers: NO: {e}");
             Ok(exit::UNAVAILABLE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FailureKind;
+
+    fn failure(kind: FailureKind) -> Failure {
+        Failure::new(kind, "test")
+    }
+
+    #[test]
+    fn sync_exits_3_when_a_failure_needs_the_trader_else_4() {
+        assert_eq!(sync_code([]), exit::OK);
+        let down = failure(FailureKind::ExchangeDown);
+        let keyring = failure(FailureKind::KeyringUnavailable);
+        let invalid = failure(FailureKind::InvalidKey);
+        let missing = failure(FailureKind::SecretMissing);
+        assert_eq!(sync_code([&down, &keyring]), exit::UNAVAILABLE);
+        assert_eq!(sync_code([&down, &invalid, &keyring]), exit::REJECTED);
+        assert_eq!(sync_code([&missing]), exit::REJECTED);
+        for kind in FailureKind::ALL {
+            let code = failure_code(&failure(kind));
+            assert_eq!(code == exit::REJECTED, kind.needs_trader(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn an_unavailable_secret_store_exits_4_from_any_subcommand() {
+        let unavailable: anyhow::Error =
+            ConnectError::Secrets(SecretError::Unavailable("no bus".into())).into();
+        assert_eq!(error_code(&unavailable), exit::UNAVAILABLE);
+        let locked =
+            anyhow::Error::from(SecretError::Locked("locked".into())).context("disconnect");
+        assert_eq!(error_code(&locked), exit::UNAVAILABLE);
+        assert_eq!(error_code(&usage("bad")), exit::USAGE);
+        assert_eq!(error_code(&anyhow::anyhow!("other")), exit::OTHER);
     }
 }

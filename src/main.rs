@@ -20,13 +20,9 @@ fn main() {
         .expect("tokio runtime");
     let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(e) if e.downcast_ref::<cli::UsageError>().is_some() => {
-            eprintln!("error: {}", keyfolio::text::for_terminal(&format!("{e:#}")));
-            cli::exit::USAGE
-        }
         Err(e) => {
             eprintln!("error: {}", keyfolio::text::for_terminal(&format!("{e:#}")));
-            cli::exit::OTHER
+            cli::error_code(&e)
         }
     };
     runtime.shutdown_timeout(Duration::from_millis(200));

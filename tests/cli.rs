@@ -445,3 +445,35 @@ async fn demo_subcommands_never_touch_the_real_data() {
     assert_eq!(real.len(), 1, "the real connection is untouched");
     assert_eq!(real[0]["label"], "Real");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_exits_4_when_the_exchange_is_down_and_3_when_the_trader_must_act() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let connect = [&["connect"][..], &common::cred_args("binance", &ep)].concat();
+    let out = env.run_with(&connect, Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    env.sim
+        .set_fault(&a.api_key, Some(keyfolio::exchange::sim::Fault::Html5xx));
+    let out = env.run_with(&["sync", "--all"], None);
+    assert_eq!(out.status.code(), Some(4), "exchange down: {}", text(&out));
+
+    env.sim.set_fault(
+        &a.api_key,
+        Some(keyfolio::exchange::sim::Fault::IpNotWhitelisted),
+    );
+    let out = env.run_with(&["sync", "--all", "--json"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "needs the trader: {}",
+        text(&out)
+    );
+
+    env.sim.set_fault(&a.api_key, None);
+    env.sim.reset_counts();
+    let out = env.run_with(&["sync", "--all"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

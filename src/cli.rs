@@ -32,12 +32,17 @@ pub enum Command {
         json: bool,
     },
     /// Show which secret store is in use, whether it answers, the data paths and schema version.
-    Doctor,
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
     /// Check credentials against the exchange; saves nothing.
     Validate {
         exchange: String,
         #[command(flatten)]
         creds: CredentialArgs,
+        #[arg(long)]
+        json: bool,
     },
     /// Validate, then save a connection (secret into the secret store, metadata into SQLite).
     Connect {
@@ -49,6 +54,8 @@ pub enum Command {
         /// Save a key that can withdraw funds (read-only keys are recommended).
         #[arg(long)]
         accept_withdraw_risk: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Sync connections now and print each outcome; exit 0 only if all succeeded.
     Sync {
@@ -73,9 +80,16 @@ pub enum Command {
         /// Also delete its balance history.
         #[arg(long)]
         purge: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Set one connection's sync interval in seconds (at least 10), or `default` for the global one.
-    Interval { id: i64, seconds: String },
+    Interval {
+        id: i64,
+        seconds: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the built-in exchange simulator until Ctrl-C; prints its accounts as JSON.
     Sim {
         #[arg(long, default_value_t = 0)]
@@ -319,19 +333,24 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     }
     match command {
         Command::List { json } => list(&ctx, json).await,
-        Command::Doctor => doctor(&ctx).await,
-        Command::Validate { exchange, creds } => {
+        Command::Doctor { json } => doctor(&ctx, json).await,
+        Command::Validate {
+            exchange,
+            creds,
+            json,
+        } => {
             let exchange = parse_exchange(&exchange)?;
             let (creds, endpoint) = creds.read(exchange)?;
             match ctx.validate(exchange, &endpoint, &creds).await {
+                Ok(snapshot) if json => {
+                    print_json(&validated_json(exchange, &creds, &snapshot))?;
+                    Ok(exit::OK)
+                }
                 Ok(snapshot) => {
                     print_validated(exchange, &creds, &snapshot);
                     Ok(exit::OK)
                 }
-                Err(f) => {
-                    say_err!("{}", explain(exchange, &f));
-                    Ok(failure_code(&f))
-                }
+                Err(f) => report_failure(exchange, &f, json),
             }
         }
         Command::Connect {
@@ -339,6 +358,7 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             label,
             creds,
             accept_withdraw_risk,
+            json,
         } => {
             let exchange = parse_exchange(&exchange)?;
             let (creds, endpoint) = creds.read(exchange)?;
@@ -353,18 +373,34 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                 .connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk)
                 .await
             {
+                Ok((id, snapshot)) if json => {
+                    let mut out = validated_json(exchange, &creds, &snapshot);
+                    out["id"] = json!(id);
+                    out["label"] = json!(label);
+                    print_json(&out)?;
+                    Ok(exit::OK)
+                }
                 Ok((id, snapshot)) => {
                     print_validated(exchange, &creds, &snapshot);
                     say!("connected {label} as connection {id}");
                     Ok(exit::OK)
                 }
-                Err(ConnectError::Rejected(f)) => {
-                    say_err!("{}", explain(exchange, &f));
-                    Ok(failure_code(&f))
-                }
+                Err(ConnectError::Rejected(f)) => report_failure(exchange, &f, json),
                 Err(e @ (ConnectError::WithdrawRisk(_) | ConnectError::Duplicate(_))) => {
+                    let withdraw = matches!(e, ConnectError::WithdrawRisk(_));
+                    if json {
+                        let kind = if withdraw {
+                            "withdraw_risk"
+                        } else {
+                            "duplicate"
+                        };
+                        print_json(&json!({
+                            "ok": false,
+                            "error": {"kind": kind, "message": e.to_string()},
+                        }))?;
+                    }
                     say_err!("refused: {e}");
-                    if matches!(e, ConnectError::WithdrawRisk(_)) {
+                    if withdraw {
                         say_err!("(pass --accept-withdraw-risk to save it anyway)");
                     }
                     Ok(exit::REJECTED)
@@ -374,28 +410,54 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
         }
         Command::Sync { ids, all, json } => sync(ctx, ids, all, json).await,
         Command::Balances { id, json } => balances(&ctx, id, json).await,
-        Command::Disconnect { id, yes, purge } => {
+        Command::Disconnect {
+            id,
+            yes,
+            purge,
+            json,
+        } => {
             let record = ctx.with_db(move |db| db.connection(id)).await?;
+            let result = |disconnected: bool| {
+                json!({
+                    "id": id,
+                    "exchange": record.exchange.id(),
+                    "label": record.label,
+                    "disconnected": disconnected,
+                    "purged": disconnected && purge,
+                })
+            };
+            // With --json the question goes to standard error, so standard output stays JSON.
             if !yes
-                && !confirm(&format!(
-                    "Disconnect {} · {}{}? [y/N] ",
-                    record.exchange.name(),
-                    record.label,
-                    if purge { " and delete its history" } else { "" }
-                ))?
+                && !confirm(
+                    &format!(
+                        "Disconnect {} · {}{}? [y/N] ",
+                        record.exchange.name(),
+                        record.label,
+                        if purge { " and delete its history" } else { "" }
+                    ),
+                    json,
+                )?
             {
-                say!("nothing changed");
+                if json {
+                    print_json(&result(false))?;
+                } else {
+                    say!("nothing changed");
+                }
                 return Ok(exit::OK);
             }
             ctx.disconnect(id, purge).await?;
-            say!(
-                "disconnected {}; also delete or restrict the key on {}",
-                record.label,
-                record.exchange.name()
-            );
+            if json {
+                print_json(&result(true))?;
+            } else {
+                say!(
+                    "disconnected {}; also delete or restrict the key on {}",
+                    record.label,
+                    record.exchange.name()
+                );
+            }
             Ok(exit::OK)
         }
-        Command::Interval { id, seconds } => {
+        Command::Interval { id, seconds, json } => {
             let secs = match seconds.as_str() {
                 "default" => None,
                 text => match text.parse::<u64>() {
@@ -408,12 +470,18 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                 },
             };
             ctx.with_db(move |db| db.set_interval(id, secs)).await?;
+            let global = ctx.config.sync_interval().as_secs();
+            if json {
+                print_json(&json!({
+                    "id": id,
+                    "interval_secs": secs,
+                    "effective_secs": secs.unwrap_or(global),
+                }))?;
+                return Ok(exit::OK);
+            }
             match secs {
                 Some(n) => say!("connection {id} syncs every {n} s"),
-                None => say!(
-                    "connection {id} follows the global interval ({} s)",
-                    ctx.config.sync_interval().as_secs()
-                ),
+                None => say!("connection {id} follows the global interval ({global} s)"),
             }
             Ok(exit::OK)
         }
@@ -432,13 +500,51 @@ fn status_now(ctx: &Context, c: &crate::model::ConnectionRecord) -> crate::model
     c.status(chrono::Utc::now(), ctx.config.sync_interval(), false)
 }
 
-fn confirm(question: &str) -> Result<bool> {
+/// Asks on standard output, or on standard error when standard output carries JSON.
+fn confirm(question: &str, on_stderr: bool) -> Result<bool> {
     use std::io::Write;
-    print!("{}", crate::text::for_terminal(question));
-    std::io::stdout().flush()?;
+    let question = crate::text::for_terminal(question);
+    if on_stderr {
+        eprint!("{question}");
+        std::io::stderr().flush()?;
+    } else {
+        print!("{question}");
+        std::io::stdout().flush()?;
+    }
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// A failed validation: the failure and its fix on standard error, and with `--json` the
+/// same as `{"ok": false, "error": {kind, message, fix}}` on standard output.
+fn report_failure(exchange: ExchangeId, f: &Failure, as_json: bool) -> Result<i32> {
+    if as_json {
+        print_json(&json!({
+            "ok": false,
+            "error": {"kind": f.kind.code(), "message": f.detail, "fix": f.kind.fix(exchange)},
+        }))?;
+    }
+    say_err!("{}", explain(exchange, f));
+    Ok(failure_code(f))
+}
+
+/// What `validate --json` prints (and `connect --json`, with the id and label added).
+fn validated_json(
+    exchange: ExchangeId,
+    creds: &Credentials,
+    snapshot: &AccountSnapshot,
+) -> serde_json::Value {
+    json!({
+        "ok": true,
+        "exchange": exchange.id(),
+        "key_hint": creds.key_hint(),
+        "key_type": (exchange == ExchangeId::Binance).then(|| creds.key_type().label()),
+        "permissions": snapshot.permissions.map(|p| json!({
+            "read": p.read, "trade": p.trade, "withdraw": p.withdraw, "ip_restricted": p.ip_restricted
+        })),
+        "assets": snapshot.balances.len(),
+    })
 }
 
 fn print_validated(exchange: ExchangeId, creds: &Credentials, snapshot: &AccountSnapshot) {
@@ -577,31 +683,46 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
     Ok(exit::OK)
 }
 
-async fn doctor(ctx: &Context) -> Result<i32> {
-    say!("config file:   {}", ctx.paths.config_file().display());
-    say!("database:      {}", ctx.paths.database().display());
-    say!("logs:          {}", ctx.paths.log_dir.display());
-    say!(
-        "schema:        version {}",
-        ctx.with_db(|db| db.schema_version()).await?
-    );
-    say!(
-        "integrity:     {}",
-        ctx.with_db(|db| db.integrity_check()).await?
-    );
-    say!("secret store:  {}", ctx.secrets.describe());
-    match ctx.secrets.probe().await {
-        Ok(()) => {
-            say!("secret store answers: yes");
-            let cleaned = ctx.clean_orphans().await?;
-            say!("orphaned secrets removed: {cleaned}");
-            Ok(exit::OK)
-        }
-        Err(e) => {
-            say!("secret store answers: NO: {e}");
-            Ok(exit::UNAVAILABLE)
+async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
+    let schema = ctx.with_db(|db| db.schema_version()).await?;
+    let integrity = ctx.with_db(|db| db.integrity_check()).await?;
+    let probe = ctx.secrets.probe().await;
+    let cleaned = match &probe {
+        Ok(()) => Some(ctx.clean_orphans().await?),
+        Err(_) => None,
+    };
+    if as_json {
+        print_json(&json!({
+            "config_file": ctx.paths.config_file(),
+            "database": ctx.paths.database(),
+            "logs": ctx.paths.log_dir,
+            "schema_version": schema,
+            "integrity": integrity,
+            "secret_store": ctx.secrets.describe(),
+            "secret_store_answers": probe.is_ok(),
+            "secret_store_error": probe.as_ref().err().map(ToString::to_string),
+            "orphaned_secrets_removed": cleaned,
+        }))?;
+    } else {
+        say!("config file:   {}", ctx.paths.config_file().display());
+        say!("database:      {}", ctx.paths.database().display());
+        say!("logs:          {}", ctx.paths.log_dir.display());
+        say!("schema:        version {schema}");
+        say!("integrity:     {integrity}");
+        say!("secret store:  {}", ctx.secrets.describe());
+        match (&probe, cleaned) {
+            (Err(e), _) => say!("secret store answers: NO: {e}"),
+            (Ok(()), cleaned) => {
+                say!("secret store answers: yes");
+                say!("orphaned secrets removed: {}", cleaned.unwrap_or(0));
+            }
         }
     }
+    Ok(if probe.is_ok() {
+        exit::OK
+    } else {
+        exit::UNAVAILABLE
+    })
 }
 
 #[cfg(test)]

@@ -477,3 +477,83 @@ async fn sync_exits_4_when_the_exchange_is_down_and_3_when_the_trader_must_act()
     let out = env.run_with(&["sync", "--all"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// Parses standard output as JSON, or fails showing everything printed.
+fn json_out(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subcommand_that_prints_takes_json() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let creds = common::cred_args("binance", &ep);
+
+    let out = env.run_with(&[&["validate"][..], &creds, &["--json"]].concat(), Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["exchange"], "binance");
+    assert_eq!(v["key_hint"], a.api_key[a.api_key.len() - 4..]);
+    assert_eq!(v["permissions"]["withdraw"], false);
+    assert!(v["assets"].is_u64(), "{v}");
+
+    let mut wrong = a.clone();
+    wrong.secret = wrong.secret.chars().rev().collect();
+    let out = env.run_with(
+        &[&["validate"][..], &creds, &["--json"]].concat(),
+        Some(&wrong),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(v["ok"], false);
+    assert!(v["error"]["kind"].is_string(), "{v}");
+
+    let connect = [&["connect"][..], &creds, &["--label", "Main", "--json"]].concat();
+    let out = env.run_with(&connect, Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(v["label"], "Main");
+    let id = v["id"].as_i64().unwrap();
+    let id_text = id.to_string();
+
+    let out = env.run_with(&["interval", &id_text, "60", "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(
+        (v["id"].as_i64(), v["interval_secs"].as_u64()),
+        (Some(id), Some(60))
+    );
+    let out = env.run_with(&["interval", &id_text, "default", "--json"], None);
+    let v = json_out(&out);
+    assert!(
+        v["interval_secs"].is_null() && v["effective_secs"].is_u64(),
+        "{v}"
+    );
+
+    let out = env.run_with(&["doctor", "--json"], None);
+    let v = json_out(&out);
+    assert!(v["schema_version"].is_u64(), "{v}");
+    assert!(v["secret_store_answers"].is_boolean(), "{v}");
+    assert_eq!(
+        out.status.code(),
+        Some(if v["secret_store_answers"] == true {
+            0
+        } else {
+            4
+        })
+    );
+
+    let out = env.run_with(&["disconnect", &id_text, "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(json_out(&out)["disconnected"], false, "no answer is no");
+    let out = env.run_with(&["disconnect", &id_text, "--yes", "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(
+        (v["disconnected"].as_bool(), v["purged"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!(env.list().is_empty());
+}

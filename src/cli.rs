@@ -38,7 +38,8 @@ pub enum Command {
     },
     /// Check credentials against the exchange; saves nothing.
     Validate {
-        exchange: String,
+        #[arg(ignore_case = true)]
+        exchange: ExchangeId,
         #[command(flatten)]
         creds: CredentialArgs,
         #[arg(long)]
@@ -46,7 +47,8 @@ pub enum Command {
     },
     /// Validate, then save a connection (secret into the secret store, metadata into SQLite).
     Connect {
-        exchange: String,
+        #[arg(ignore_case = true)]
+        exchange: ExchangeId,
         #[arg(long)]
         label: Option<String>,
         #[command(flatten)]
@@ -252,9 +254,15 @@ impl CredentialArgs {
     }
 }
 
-fn parse_exchange(text: &str) -> Result<ExchangeId> {
-    ExchangeId::parse(text)
-        .ok_or_else(|| usage(format!("unknown exchange {text:?}: use binance or okx")))
+/// The exchanges as clap's listed values, from [`ExchangeId::ALL`]: `--help` and the
+/// completions list them, and any other name is a usage error (exit 2).
+impl clap::ValueEnum for ExchangeId {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.id()).help(self.name()))
+    }
 }
 
 /// The exit code for an exchange failure, the same in validate, connect and sync: 3 when
@@ -339,7 +347,6 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             creds,
             json,
         } => {
-            let exchange = parse_exchange(&exchange)?;
             let (creds, endpoint) = creds.read(exchange)?;
             match ctx.validate(exchange, &endpoint, &creds).await {
                 Ok(snapshot) if json => {
@@ -360,7 +367,6 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             accept_withdraw_risk,
             json,
         } => {
-            let exchange = parse_exchange(&exchange)?;
             let (creds, endpoint) = creds.read(exchange)?;
             let label = match label {
                 Some(l) if !l.trim().is_empty() => {

@@ -557,3 +557,25 @@ async fn every_subcommand_that_prints_takes_json() {
     );
     assert!(env.list().is_empty());
 }
+
+#[test]
+fn exchange_is_a_listed_value_and_a_wrong_one_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+            .args(args)
+            .env("KEYFOLIO_HOME", home.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for sub in ["validate", "connect"] {
+        let out = run(&[sub, "--help"]);
+        let help = text(&out);
+        assert!(help.contains("binance") && help.contains("okx"), "{help}");
+        let out = run(&[sub, "kraken", "--stdin"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let err = text(&out);
+        assert!(err.contains("possible values: binance, okx"), "{err}");
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::json;
 
 /// keyfolio: connect exchange accounts and keep a portfolio synced, in the terminal.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = AFTER_HELP)]
 pub struct Cli {
     /// Run the app, or any subcommand, against the built-in exchange simulator and a
     /// throwaway data directory: the trader's own data and keyring are never touched.
@@ -98,6 +98,25 @@ pub enum Command {
         port: u16,
     },
 }
+
+/// The end of `--help` (and the man page): exit codes and environment variables. None of
+/// the variables is a flag's default, so clap's `env` does not fit them; they are listed here.
+const AFTER_HELP: &str = "\
+Exit codes (the same for every subcommand):
+  0  success
+  1  anything else
+  2  usage error
+  3  credentials rejected or refused: only you can fix it
+  4  network, exchange or keyring unavailable: trying again later may work
+
+Environment:
+  KEYFOLIO_HOME                 keep config.toml, the database, the secrets file and the
+                                logs in this directory instead of the platform's ones
+  KEYFOLIO_LOG                  what the log file records, as a tracing filter
+                                (default: info; e.g. debug, keyfolio=trace)
+  KEYFOLIO_SECRETS_PASSPHRASE   the encrypted secrets file's passphrase (secret_store =
+                                \"file\") for scripts; in a terminal keyfolio asks
+  NO_COLOR                      draw the app without colours";
 
 /// Where credentials come from: never argv.
 #[derive(Debug, clap::Args)]

@@ -579,3 +579,39 @@ fn exchange_is_a_listed_value_and_a_wrong_one_is_a_usage_error() {
         assert!(err.contains("possible values: binance, okx"), "{err}");
     }
 }
+
+/// Runs keyfolio with a KEYFOLIO_HOME that does not exist, and no keyring on the bus.
+fn run_offline(args: &[&str]) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+        .args(args)
+        .env("KEYFOLIO_HOME", dir.path().join("home"))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/keyfolio-test-bus",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out, dir)
+}
+
+#[test]
+fn help_names_the_exit_codes_and_the_environment_variables() {
+    let (out, _dir) = run_offline(&["--help"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let help = text(&out);
+    for needle in [
+        "Exit codes",
+        "3  credentials rejected",
+        "4  network, exchange or keyring unavailable",
+        "KEYFOLIO_HOME",
+        "KEYFOLIO_LOG",
+        "KEYFOLIO_SECRETS_PASSPHRASE",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle} missing from --help:\n{help}"
+        );
+    }
+}

@@ -92,6 +92,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script, e.g. `keyfolio completions bash > ~/.local/share/bash-completion/completions/keyfolio`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `keyfolio man > ~/.local/share/man/man1/keyfolio.1`.
+    Man,
     /// Run the built-in exchange simulator until Ctrl-C; prints its accounts as JSON.
     Sim {
         #[arg(long, default_value_t = 0)]
@@ -347,6 +351,27 @@ pub mod exit {
     pub const UNAVAILABLE: i32 = 4;
 }
 
+/// `completions` and `man` print what clap_complete and clap_mangen make of the command
+/// definition; they open no data directory, log or keyring. `None` for other subcommands.
+pub fn print_docs(command: &Command) -> Option<Result<i32>> {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    let written = match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "keyfolio", &mut out);
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut out),
+        _ => return None,
+    };
+    Some(
+        written
+            .and_then(|()| std::io::Write::flush(&mut out))
+            .map(|()| exit::OK)
+            .map_err(Into::into),
+    )
+}
+
 /// Runs one subcommand; returns the process exit code.
 pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     if matches!(
@@ -510,6 +535,7 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             }
             Ok(exit::OK)
         }
+        Command::Completions { .. } | Command::Man => print_docs(&command).unwrap_or(Ok(exit::OK)),
         Command::Sim { port } => {
             let sim = crate::exchange::sim::Simulator::start(port).await?;
             print_json(&crate::exchange::sim::listing_json(&sim))?;

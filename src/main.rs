@@ -30,6 +30,9 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> Result<i32> {
+    if let Some(code) = cli.command.as_ref().and_then(cli::print_docs) {
+        return code;
+    }
     if let Some(size) = &cli.render_once {
         return render_once(size).await;
     }

@@ -615,3 +615,30 @@ fn help_names_the_exit_codes_and_the_environment_variables() {
         );
     }
 }
+
+#[test]
+fn completions_and_man_page_are_printed_without_opening_any_data() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (out, dir) = run_offline(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["keyfolio", "validate", "balances", "binance", "okx"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+        assert!(!dir.path().join("home").exists(), "no data directory made");
+    }
+    let (out, _dir) = run_offline(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    let (out, dir) = run_offline(&["man"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH keyfolio"),
+        "{page}"
+    );
+    for word in ["completions", "KEYFOLIO_HOME", "Exit codes"] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
+    assert!(!dir.path().join("home").exists());
+}

@@ -642,3 +642,37 @@ fn completions_and_man_page_are_printed_without_opening_any_data() {
     }
     assert!(!dir.path().join("home").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn logs_rotate_daily_keep_seven_files_and_stay_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = tempfile::tempdir().unwrap();
+    let logs = home.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for day in 1..=10 {
+        std::fs::write(logs.join(format!("keyfolio.2020-01-{day:02}.log")), "old\n").unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+        .args(["list", "--json"])
+        .env("KEYFOLIO_HOME", home.path())
+        .env("KEYFOLIO_LOG", "debug")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() <= 7, "at most 7 files kept: {names:?}");
+    let today = format!("keyfolio.{}.log", chrono::Utc::now().format("%Y-%m-%d"));
+    assert!(names.contains(&today), "{today} in {names:?}");
+    let mode = std::fs::metadata(logs.join(&today))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "{today}");
+}

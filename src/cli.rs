@@ -1,7 +1,7 @@
 //! Command-line parsing and the subcommands scripts use.
 
 use crate::context::{ConnectError, Context};
-use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure};
+use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, display_amount};
 use crate::store::SecretError;
 use crate::text::MAX_CREDENTIAL_CHARS;
 use anyhow::Result;
@@ -678,9 +678,9 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
                 say!(
                     "  {:<10} free {:>24}  used {:>20}  total {:>24}",
                     b.asset,
-                    b.free,
-                    b.used,
-                    b.total
+                    display_amount(&b.free),
+                    display_amount(&b.used),
+                    display_amount(&b.total)
                 );
             }
         }

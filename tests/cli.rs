@@ -676,3 +676,35 @@ fn logs_rotate_daily_keep_seven_files_and_stay_owner_only() {
         & 0o777;
     assert_eq!(mode, 0o600, "{today}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balances_text_shows_amounts_trimmed_like_the_app() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let out = env.run_with(
+        &[&["connect"][..], &common::cred_args("binance", &ep)].concat(),
+        Some(&a),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = env.run_with(&["balances"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = text(&out);
+    let amounts: Vec<&str> = shown
+        .split_whitespace()
+        .filter(|w| w.parse::<f64>().is_ok())
+        .collect();
+    assert!(!amounts.is_empty(), "{shown}");
+    for amount in amounts {
+        assert!(
+            !(amount.contains('.') && amount.ends_with('0')),
+            "{amount} keeps padding zeros:\n{shown}"
+        );
+    }
+    let out = env.run_with(&["balances", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v[0]["balances"][0]["total"].is_string(),
+        "JSON keeps decimal strings: {v}"
+    );
+}

@@ -622,8 +622,16 @@ fn completions_and_man_page_are_printed_without_opening_any_data() {
         let (out, dir) = run_offline(&["completions", shell]);
         assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out));
         let script = String::from_utf8_lossy(&out.stdout);
-        for word in ["keyfolio", "validate", "balances", "binance", "okx"] {
+        for word in ["keyfolio", "validate", "balances"] {
             assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+        // clap_complete's fish and PowerShell scripts complete flags and subcommands,
+        // not positional values.
+        if matches!(shell, "bash" | "zsh") {
+            assert!(
+                script.contains("binance") && script.contains("okx"),
+                "{shell}"
+            );
         }
         assert!(!dir.path().join("home").exists(), "no data directory made");
     }

@@ -122,6 +122,21 @@ Environment:
                                 \"file\") for scripts; in a terminal keyfolio asks
   NO_COLOR                      draw the app without colours";
 
+impl Cli {
+    /// The command definition the parser, the completions and the man page share: every
+    /// subcommand's `--help` ends with the same exit codes and variables as the top level.
+    pub fn definition() -> clap::Command {
+        use clap::CommandFactory;
+        Self::command().mut_subcommands(|sub| sub.after_help(AFTER_HELP))
+    }
+
+    /// Parses the process's arguments against [`Cli::definition`]; a usage error exits 2.
+    pub fn parse_args() -> Self {
+        use clap::FromArgMatches;
+        Self::from_arg_matches(&Self::definition().get_matches()).unwrap_or_else(|e| e.exit())
+    }
+}
+
 /// Where credentials come from: never argv.
 #[derive(Debug, clap::Args)]
 pub struct CredentialArgs {
@@ -354,14 +369,13 @@ pub mod exit {
 /// `completions` and `man` print what clap_complete and clap_mangen make of the command
 /// definition; they open no data directory, log or keyring. `None` for other subcommands.
 pub fn print_docs(command: &Command) -> Option<Result<i32>> {
-    use clap::CommandFactory;
     let mut out = std::io::stdout().lock();
     let written = match command {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "keyfolio", &mut out);
+            clap_complete::generate(*shell, &mut Cli::definition(), "keyfolio", &mut out);
             Ok(())
         }
-        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut out),
+        Command::Man => clap_mangen::Man::new(Cli::definition()).render(&mut out),
         _ => return None,
     };
     Some(
@@ -783,6 +797,16 @@ mod tests {
 
     fn failure(kind: FailureKind) -> Failure {
         Failure::new(kind, "test")
+    }
+
+    #[test]
+    fn every_subcommands_help_ends_with_the_exit_codes() {
+        let mut cli = Cli::definition();
+        for sub in cli.get_subcommands_mut() {
+            let help = sub.render_long_help().to_string();
+            assert!(help.contains("Exit codes"), "{}: {help}", sub.get_name());
+            assert!(help.contains("KEYFOLIO_HOME"), "{}", sub.get_name());
+        }
     }
 
     #[test]

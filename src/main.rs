@@ -3,7 +3,6 @@
 #![forbid(unsafe_code)]
 
 use anyhow::{Result, bail};
-use clap::Parser;
 use keyfolio::cli::{self, Cli};
 use keyfolio::config::{Config, Paths, SecretStoreKind};
 use keyfolio::context::Context;
@@ -13,7 +12,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

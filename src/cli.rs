@@ -369,21 +369,26 @@ pub mod exit {
 /// `completions` and `man` print what clap_complete and clap_mangen make of the command
 /// definition; they open no data directory, log or keyring. `None` for other subcommands.
 pub fn print_docs(command: &Command) -> Option<Result<i32>> {
-    let mut out = std::io::stdout().lock();
-    let written = match command {
+    use std::io::Write as _;
+    // Made in memory first: clap_complete panics on a failed write, and a reader that
+    // stops early (`keyfolio man | head`) is no error.
+    let mut text = Vec::new();
+    match command {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::definition(), "keyfolio", &mut out);
-            Ok(())
+            clap_complete::generate(*shell, &mut Cli::definition(), "keyfolio", &mut text);
         }
-        Command::Man => clap_mangen::Man::new(Cli::definition()).render(&mut out),
+        Command::Man => {
+            if let Err(e) = clap_mangen::Man::new(Cli::definition()).render(&mut text) {
+                return Some(Err(e.into()));
+            }
+        }
         _ => return None,
-    };
-    Some(
-        written
-            .and_then(|()| std::io::Write::flush(&mut out))
-            .map(|()| exit::OK)
-            .map_err(Into::into),
-    )
+    }
+    let mut out = std::io::stdout().lock();
+    Some(match out.write_all(&text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(exit::OK),
+    })
 }
 
 /// Runs one subcommand; returns the process exit code.

@@ -1,7 +1,8 @@
 //! Command-line parsing and the subcommands scripts use.
 
 use crate::context::{ConnectError, Context};
-use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, display_amount};
+use crate::store::SecretError;
 use crate::text::MAX_CREDENTIAL_CHARS;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -9,7 +10,7 @@ use serde_json::json;
 
 /// keyfolio: connect exchange accounts and keep a portfolio synced, in the terminal.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = AFTER_HELP)]
 pub struct Cli {
     /// Run the app, or any subcommand, against the built-in exchange simulator and a
     /// throwaway data directory: the trader's own data and keyring are never touched.
@@ -31,16 +32,23 @@ pub enum Command {
         json: bool,
     },
     /// Show which secret store is in use, whether it answers, the data paths and schema version.
-    Doctor,
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
     /// Check credentials against the exchange; saves nothing.
     Validate {
-        exchange: String,
+        #[arg(ignore_case = true)]
+        exchange: ExchangeId,
         #[command(flatten)]
         creds: CredentialArgs,
+        #[arg(long)]
+        json: bool,
     },
     /// Validate, then save a connection (secret into the secret store, metadata into SQLite).
     Connect {
-        exchange: String,
+        #[arg(ignore_case = true)]
+        exchange: ExchangeId,
         #[arg(long)]
         label: Option<String>,
         #[command(flatten)]
@@ -48,6 +56,8 @@ pub enum Command {
         /// Save a key that can withdraw funds (read-only keys are recommended).
         #[arg(long)]
         accept_withdraw_risk: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Sync connections now and print each outcome; exit 0 only if all succeeded.
     Sync {
@@ -72,14 +82,59 @@ pub enum Command {
         /// Also delete its balance history.
         #[arg(long)]
         purge: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Set one connection's sync interval in seconds (at least 10), or `default` for the global one.
-    Interval { id: i64, seconds: String },
+    Interval {
+        id: i64,
+        seconds: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script, e.g. `keyfolio completions bash > ~/.local/share/bash-completion/completions/keyfolio`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), e.g. `keyfolio man > ~/.local/share/man/man1/keyfolio.1`.
+    Man,
     /// Run the built-in exchange simulator until Ctrl-C; prints its accounts as JSON.
     Sim {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+}
+
+/// The end of `--help` (and the man page): exit codes and environment variables. None of
+/// the variables is a flag's default, so clap's `env` does not fit them; they are listed here.
+const AFTER_HELP: &str = "\
+Exit codes (the same for every subcommand):
+  0  success
+  1  anything else
+  2  usage error
+  3  credentials rejected or refused: only you can fix it
+  4  network, exchange or keyring unavailable: trying again later may work
+
+Environment:
+  KEYFOLIO_HOME                 keep config.toml, the database, the secrets file and the
+                                logs in this directory instead of the platform's ones
+  KEYFOLIO_LOG                  what the log file records, as a tracing filter
+                                (default: info; e.g. debug, keyfolio=trace)
+  KEYFOLIO_SECRETS_PASSPHRASE   the encrypted secrets file's passphrase (secret_store =
+                                \"file\") for scripts; in a terminal keyfolio asks
+  NO_COLOR                      draw the app without colours";
+
+impl Cli {
+    /// The command definition the parser, the completions and the man page share: every
+    /// subcommand's `--help` ends with the same exit codes and variables as the top level.
+    pub fn definition() -> clap::Command {
+        use clap::CommandFactory;
+        Self::command().mut_subcommands(|sub| sub.after_help(AFTER_HELP))
+    }
+
+    /// Parses the process's arguments against [`Cli::definition`]; a usage error exits 2.
+    pub fn parse_args() -> Self {
+        use clap::FromArgMatches;
+        Self::from_arg_matches(&Self::definition().get_matches()).unwrap_or_else(|e| e.exit())
+    }
 }
 
 /// Where credentials come from: never argv.
@@ -237,21 +292,25 @@ impl CredentialArgs {
     }
 }
 
-fn parse_exchange(text: &str) -> Result<ExchangeId> {
-    ExchangeId::parse(text)
-        .ok_or_else(|| usage(format!("unknown exchange {text:?}: use binance or okx")))
+/// The exchanges as clap's listed values, from [`ExchangeId::ALL`]: `--help` and the
+/// completions list them, and any other name is a usage error (exit 2).
+impl clap::ValueEnum for ExchangeId {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.id()).help(self.name()))
+    }
 }
 
-/// The exit code for an exchange failure.
+/// The exit code for an exchange failure, the same in validate, connect and sync: 3 when
+/// only the trader can fix it (a rejected key, a missing secret), else 4 (the network,
+/// the exchange or the keyring is unavailable; trying again later may work).
 fn failure_code(f: &Failure) -> i32 {
-    match f.kind {
-        FailureKind::Unreachable
-        | FailureKind::ExchangeDown
-        | FailureKind::RateLimited
-        | FailureKind::Banned
-        | FailureKind::UnexpectedResponse
-        | FailureKind::KeyringUnavailable => exit::UNAVAILABLE,
-        _ => exit::REJECTED,
+    if f.kind.needs_trader() {
+        exit::REJECTED
+    } else {
+        exit::UNAVAILABLE
     }
 }
 
@@ -259,13 +318,77 @@ fn explain(exchange: ExchangeId, f: &Failure) -> String {
     format!("{f}\n{}", f.kind.fix(exchange))
 }
 
-/// Exit codes scripts can rely on.
+/// The exit code for a secret store that failed: unavailable (no keyring, locked,
+/// silent) is 4 like the exchange being down; a missing entry needs the trader (3).
+fn secret_code(e: &SecretError) -> i32 {
+    match e {
+        SecretError::Timeout(_) | SecretError::Unavailable(_) | SecretError::Locked(_) => {
+            exit::UNAVAILABLE
+        }
+        SecretError::Missing => exit::REJECTED,
+        SecretError::File(_) => exit::OTHER,
+    }
+}
+
+/// The exit code for a sync that did not fully succeed: 3 when any failure needs the
+/// trader (a rejected key, a missing secret), else 4 (network, exchange, keyring).
+fn sync_code<'a>(failures: impl IntoIterator<Item = &'a Failure>) -> i32 {
+    failures
+        .into_iter()
+        .map(failure_code)
+        .min_by_key(|&code| code != exit::REJECTED)
+        .unwrap_or(exit::OK)
+}
+
+/// The exit code for an error that ended a subcommand: every subcommand maps the same
+/// cause to the same code (see [`exit`]).
+pub fn error_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<UsageError>().is_some() {
+        return exit::USAGE;
+    }
+    for cause in e.chain() {
+        if let Some(s) = cause.downcast_ref::<SecretError>() {
+            return secret_code(s);
+        }
+        if let Some(ConnectError::Secrets(s)) = cause.downcast_ref::<ConnectError>() {
+            return secret_code(s);
+        }
+    }
+    exit::OTHER
+}
+
+/// Exit codes scripts can rely on, the same for every subcommand.
 pub mod exit {
     pub const OK: i32 = 0;
     pub const OTHER: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const REJECTED: i32 = 3;
     pub const UNAVAILABLE: i32 = 4;
+}
+
+/// `completions` and `man` print what clap_complete and clap_mangen make of the command
+/// definition; they open no data directory, log or keyring. `None` for other subcommands.
+pub fn print_docs(command: &Command) -> Option<Result<i32>> {
+    use std::io::Write as _;
+    // Made in memory first: clap_complete panics on a failed write, and a reader that
+    // stops early (`keyfolio man | head`) is no error.
+    let mut text = Vec::new();
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::definition(), "keyfolio", &mut text);
+        }
+        Command::Man => {
+            if let Err(e) = clap_mangen::Man::new(Cli::definition()).render(&mut text) {
+                return Some(Err(e.into()));
+            }
+        }
+        _ => return None,
+    }
+    let mut out = std::io::stdout().lock();
+    Some(match out.write_all(&text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(exit::OK),
+    })
 }
 
 /// Runs one subcommand; returns the process exit code.
@@ -281,19 +404,23 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     }
     match command {
         Command::List { json } => list(&ctx, json).await,
-        Command::Doctor => doctor(&ctx).await,
-        Command::Validate { exchange, creds } => {
-            let exchange = parse_exchange(&exchange)?;
+        Command::Doctor { json } => doctor(&ctx, json).await,
+        Command::Validate {
+            exchange,
+            creds,
+            json,
+        } => {
             let (creds, endpoint) = creds.read(exchange)?;
             match ctx.validate(exchange, &endpoint, &creds).await {
+                Ok(snapshot) if json => {
+                    print_json(&validated_json(exchange, &creds, &snapshot))?;
+                    Ok(exit::OK)
+                }
                 Ok(snapshot) => {
                     print_validated(exchange, &creds, &snapshot);
                     Ok(exit::OK)
                 }
-                Err(f) => {
-                    say_err!("{}", explain(exchange, &f));
-                    Ok(failure_code(&f))
-                }
+                Err(f) => report_failure(exchange, &f, json),
             }
         }
         Command::Connect {
@@ -301,8 +428,8 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             label,
             creds,
             accept_withdraw_risk,
+            json,
         } => {
-            let exchange = parse_exchange(&exchange)?;
             let (creds, endpoint) = creds.read(exchange)?;
             let label = match label {
                 Some(l) if !l.trim().is_empty() => {
@@ -315,18 +442,34 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                 .connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk)
                 .await
             {
+                Ok((id, snapshot)) if json => {
+                    let mut out = validated_json(exchange, &creds, &snapshot);
+                    out["id"] = json!(id);
+                    out["label"] = json!(label);
+                    print_json(&out)?;
+                    Ok(exit::OK)
+                }
                 Ok((id, snapshot)) => {
                     print_validated(exchange, &creds, &snapshot);
                     say!("connected {label} as connection {id}");
                     Ok(exit::OK)
                 }
-                Err(ConnectError::Rejected(f)) => {
-                    say_err!("{}", explain(exchange, &f));
-                    Ok(failure_code(&f))
-                }
+                Err(ConnectError::Rejected(f)) => report_failure(exchange, &f, json),
                 Err(e @ (ConnectError::WithdrawRisk(_) | ConnectError::Duplicate(_))) => {
+                    let withdraw = matches!(e, ConnectError::WithdrawRisk(_));
+                    if json {
+                        let kind = if withdraw {
+                            "withdraw_risk"
+                        } else {
+                            "duplicate"
+                        };
+                        print_json(&json!({
+                            "ok": false,
+                            "error": {"kind": kind, "message": e.to_string()},
+                        }))?;
+                    }
                     say_err!("refused: {e}");
-                    if matches!(e, ConnectError::WithdrawRisk(_)) {
+                    if withdraw {
                         say_err!("(pass --accept-withdraw-risk to save it anyway)");
                     }
                     Ok(exit::REJECTED)
@@ -336,28 +479,54 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
         }
         Command::Sync { ids, all, json } => sync(ctx, ids, all, json).await,
         Command::Balances { id, json } => balances(&ctx, id, json).await,
-        Command::Disconnect { id, yes, purge } => {
+        Command::Disconnect {
+            id,
+            yes,
+            purge,
+            json,
+        } => {
             let record = ctx.with_db(move |db| db.connection(id)).await?;
+            let result = |disconnected: bool| {
+                json!({
+                    "id": id,
+                    "exchange": record.exchange.id(),
+                    "label": record.label,
+                    "disconnected": disconnected,
+                    "purged": disconnected && purge,
+                })
+            };
+            // With --json the question goes to standard error, so standard output stays JSON.
             if !yes
-                && !confirm(&format!(
-                    "Disconnect {} · {}{}? [y/N] ",
-                    record.exchange.name(),
-                    record.label,
-                    if purge { " and delete its history" } else { "" }
-                ))?
+                && !confirm(
+                    &format!(
+                        "Disconnect {} · {}{}? [y/N] ",
+                        record.exchange.name(),
+                        record.label,
+                        if purge { " and delete its history" } else { "" }
+                    ),
+                    json,
+                )?
             {
-                say!("nothing changed");
+                if json {
+                    print_json(&result(false))?;
+                } else {
+                    say!("nothing changed");
+                }
                 return Ok(exit::OK);
             }
             ctx.disconnect(id, purge).await?;
-            say!(
-                "disconnected {}; also delete or restrict the key on {}",
-                record.label,
-                record.exchange.name()
-            );
+            if json {
+                print_json(&result(true))?;
+            } else {
+                say!(
+                    "disconnected {}; also delete or restrict the key on {}",
+                    record.label,
+                    record.exchange.name()
+                );
+            }
             Ok(exit::OK)
         }
-        Command::Interval { id, seconds } => {
+        Command::Interval { id, seconds, json } => {
             let secs = match seconds.as_str() {
                 "default" => None,
                 text => match text.parse::<u64>() {
@@ -370,15 +539,22 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                 },
             };
             ctx.with_db(move |db| db.set_interval(id, secs)).await?;
+            let global = ctx.config.sync_interval().as_secs();
+            if json {
+                print_json(&json!({
+                    "id": id,
+                    "interval_secs": secs,
+                    "effective_secs": secs.unwrap_or(global),
+                }))?;
+                return Ok(exit::OK);
+            }
             match secs {
                 Some(n) => say!("connection {id} syncs every {n} s"),
-                None => say!(
-                    "connection {id} follows the global interval ({} s)",
-                    ctx.config.sync_interval().as_secs()
-                ),
+                None => say!("connection {id} follows the global interval ({global} s)"),
             }
             Ok(exit::OK)
         }
+        Command::Completions { .. } | Command::Man => print_docs(&command).unwrap_or(Ok(exit::OK)),
         Command::Sim { port } => {
             let sim = crate::exchange::sim::Simulator::start(port).await?;
             print_json(&crate::exchange::sim::listing_json(&sim))?;
@@ -394,13 +570,51 @@ fn status_now(ctx: &Context, c: &crate::model::ConnectionRecord) -> crate::model
     c.status(chrono::Utc::now(), ctx.config.sync_interval(), false)
 }
 
-fn confirm(question: &str) -> Result<bool> {
+/// Asks on standard output, or on standard error when standard output carries JSON.
+fn confirm(question: &str, on_stderr: bool) -> Result<bool> {
     use std::io::Write;
-    print!("{}", crate::text::for_terminal(question));
-    std::io::stdout().flush()?;
+    let question = crate::text::for_terminal(question);
+    if on_stderr {
+        eprint!("{question}");
+        std::io::stderr().flush()?;
+    } else {
+        print!("{question}");
+        std::io::stdout().flush()?;
+    }
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// A failed validation: the failure and its fix on standard error, and with `--json` the
+/// same as `{"ok": false, "error": {kind, message, fix}}` on standard output.
+fn report_failure(exchange: ExchangeId, f: &Failure, as_json: bool) -> Result<i32> {
+    if as_json {
+        print_json(&json!({
+            "ok": false,
+            "error": {"kind": f.kind.code(), "message": f.detail, "fix": f.kind.fix(exchange)},
+        }))?;
+    }
+    say_err!("{}", explain(exchange, f));
+    Ok(failure_code(f))
+}
+
+/// What `validate --json` prints (and `connect --json`, with the id and label added).
+fn validated_json(
+    exchange: ExchangeId,
+    creds: &Credentials,
+    snapshot: &AccountSnapshot,
+) -> serde_json::Value {
+    json!({
+        "ok": true,
+        "exchange": exchange.id(),
+        "key_hint": creds.key_hint(),
+        "key_type": (exchange == ExchangeId::Binance).then(|| creds.key_type().label()),
+        "permissions": snapshot.permissions.map(|p| json!({
+            "read": p.read, "trade": p.trade, "withdraw": p.withdraw, "ip_restricted": p.ip_restricted
+        })),
+        "assets": snapshot.balances.len(),
+    })
 }
 
 fn print_validated(exchange: ExchangeId, creds: &Credentials, snapshot: &AccountSnapshot) {
@@ -429,7 +643,7 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
     }
     let engine = crate::sync::Engine::new(ctx.clone(), None);
     let outcomes = engine.sync_many(&ids).await;
-    let ok = outcomes.iter().all(|(_, o)| o.is_ok());
+    let code = sync_code(outcomes.iter().filter_map(|(_, o)| o.as_ref().err()));
     if as_json {
         let rows: Vec<_> = outcomes
             .iter()
@@ -447,7 +661,7 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
             }
         }
     }
-    Ok(if ok { exit::OK } else { exit::OTHER })
+    Ok(code)
 }
 
 async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> {
@@ -483,9 +697,9 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
                 say!(
                     "  {:<10} free {:>24}  used {:>20}  total {:>24}",
                     b.asset,
-                    b.free,
-                    b.used,
-                    b.total
+                    display_amount(&b.free),
+                    display_amount(&b.used),
+                    display_amount(&b.total)
                 );
             }
         }
@@ -539,29 +753,92 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
     Ok(exit::OK)
 }
 
-async fn doctor(ctx: &Context) -> Result<i32> {
-    say!("config file:   {}", ctx.paths.config_file().display());
-    say!("database:      {}", ctx.paths.database().display());
-    say!("logs:          {}", ctx.paths.log_dir.display());
-    say!(
-        "schema:        version {}",
-        ctx.with_db(|db| db.schema_version()).await?
-    );
-    say!(
-        "integrity:     {}",
-        ctx.with_db(|db| db.integrity_check()).await?
-    );
-    say!("secret store:  {}", ctx.secrets.describe());
-    match ctx.secrets.probe().await {
-        Ok(()) => {
-            say!("secret store answers: yes");
-            let cleaned = ctx.clean_orphans().await?;
-            say!("orphaned secrets removed: {cleaned}");
-            Ok(exit::OK)
+async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
+    let schema = ctx.with_db(|db| db.schema_version()).await?;
+    let integrity = ctx.with_db(|db| db.integrity_check()).await?;
+    let probe = ctx.secrets.probe().await;
+    let cleaned = match &probe {
+        Ok(()) => Some(ctx.clean_orphans().await?),
+        Err(_) => None,
+    };
+    if as_json {
+        print_json(&json!({
+            "config_file": ctx.paths.config_file(),
+            "database": ctx.paths.database(),
+            "logs": ctx.paths.log_dir,
+            "schema_version": schema,
+            "integrity": integrity,
+            "secret_store": ctx.secrets.describe(),
+            "secret_store_answers": probe.is_ok(),
+            "secret_store_error": probe.as_ref().err().map(ToString::to_string),
+            "orphaned_secrets_removed": cleaned,
+        }))?;
+    } else {
+        say!("config file:   {}", ctx.paths.config_file().display());
+        say!("database:      {}", ctx.paths.database().display());
+        say!("logs:          {}", ctx.paths.log_dir.display());
+        say!("schema:        version {schema}");
+        say!("integrity:     {integrity}");
+        say!("secret store:  {}", ctx.secrets.describe());
+        match (&probe, cleaned) {
+            (Err(e), _) => say!("secret store answers: NO: {e}"),
+            (Ok(()), cleaned) => {
+                say!("secret store answers: yes");
+                say!("orphaned secrets removed: {}", cleaned.unwrap_or(0));
+            }
         }
-        Err(e) => {
-            say!("secret store answers: NO: {e}");
-            Ok(exit::UNAVAILABLE)
+    }
+    Ok(if probe.is_ok() {
+        exit::OK
+    } else {
+        exit::UNAVAILABLE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FailureKind;
+
+    fn failure(kind: FailureKind) -> Failure {
+        Failure::new(kind, "test")
+    }
+
+    #[test]
+    fn every_subcommands_help_ends_with_the_exit_codes() {
+        let mut cli = Cli::definition();
+        for sub in cli.get_subcommands_mut() {
+            let help = sub.render_long_help().to_string();
+            assert!(help.contains("Exit codes"), "{}: {help}", sub.get_name());
+            assert!(help.contains("KEYFOLIO_HOME"), "{}", sub.get_name());
         }
+    }
+
+    #[test]
+    fn sync_exits_3_when_a_failure_needs_the_trader_else_4() {
+        assert_eq!(sync_code([]), exit::OK);
+        let down = failure(FailureKind::ExchangeDown);
+        let keyring = failure(FailureKind::KeyringUnavailable);
+        let invalid = failure(FailureKind::InvalidKey);
+        let missing = failure(FailureKind::SecretMissing);
+        assert_eq!(sync_code([&down, &keyring]), exit::UNAVAILABLE);
+        assert_eq!(sync_code([&down, &invalid, &keyring]), exit::REJECTED);
+        assert_eq!(sync_code([&missing]), exit::REJECTED);
+        for kind in FailureKind::ALL {
+            let code = failure_code(&failure(kind));
+            assert_eq!(code == exit::REJECTED, kind.needs_trader(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn an_unavailable_secret_store_exits_4_from_any_subcommand() {
+        let unavailable: anyhow::Error =
+            ConnectError::Secrets(SecretError::Unavailable("no bus".into())).into();
+        assert_eq!(error_code(&unavailable), exit::UNAVAILABLE);
+        let locked =
+            anyhow::Error::from(SecretError::Locked("locked".into())).context("disconnect");
+        assert_eq!(error_code(&locked), exit::UNAVAILABLE);
+        assert_eq!(error_code(&usage("bad")), exit::USAGE);
+        assert_eq!(error_code(&anyhow::anyhow!("other")), exit::OTHER);
     }
 }

@@ -3,7 +3,6 @@
 #![forbid(unsafe_code)]
 
 use anyhow::{Result, bail};
-use clap::Parser;
 use keyfolio::cli::{self, Cli};
 use keyfolio::config::{Config, Paths, SecretStoreKind};
 use keyfolio::context::Context;
@@ -13,20 +12,16 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(e) if e.downcast_ref::<cli::UsageError>().is_some() => {
-            eprintln!("error: {}", keyfolio::text::for_terminal(&format!("{e:#}")));
-            cli::exit::USAGE
-        }
         Err(e) => {
             eprintln!("error: {}", keyfolio::text::for_terminal(&format!("{e:#}")));
-            cli::exit::OTHER
+            cli::error_code(&e)
         }
     };
     runtime.shutdown_timeout(Duration::from_millis(200));
@@ -34,6 +29,9 @@ fn main() {
 }
 
 async fn run(cli: Cli) -> Result<i32> {
+    if let Some(code) = cli.command.as_ref().and_then(cli::print_docs) {
+        return code;
+    }
     if let Some(size) = &cli.render_once {
         return render_once(size).await;
     }
@@ -168,13 +166,23 @@ async fn ask_passphrase(path: std::path::PathBuf) -> Result<SecretStore> {
     bail!("the encrypted secrets file stays closed after three tries")
 }
 
-/// Logs go to a file in the log directory, never to the terminal the TUI draws on.
+/// Logs go to a file in the log directory, never to the terminal the TUI draws on: one
+/// file a day (UTC), `keyfolio.YYYY-MM-DD.log`, the last [`LOG_FILES_KEPT`] kept, each 0600.
 fn init_logging(paths: &Paths) -> Result<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_appender::rolling::{RollingFileAppender, Rotation};
     for warning in paths.create()? {
         eprintln!("warning: {}", keyfolio::text::for_terminal(&warning));
     }
-    let appender = tracing_appender::rolling::never(&paths.log_dir, "keyfolio.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let appender = RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix("keyfolio")
+        .filename_suffix("log")
+        .max_log_files(LOG_FILES_KEPT)
+        .build(&paths.log_dir)?;
+    let writer = OwnerOnlyLog::new(appender, paths.log_dir.clone(), || {
+        chrono::Utc::now().date_naive()
+    });
+    let (writer, guard) = tracing_appender::non_blocking(writer);
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
@@ -183,6 +191,90 @@ fn init_logging(paths: &Paths) -> Result<tracing_appender::non_blocking::WorkerG
                 .unwrap_or_else(|_| "info".into()),
         )
         .init();
-    keyfolio::config::restrict_permissions(&paths.log_dir.join("keyfolio.log"), 0o600);
     Ok(guard)
+}
+
+/// Log files kept: today's and the six days before it.
+const LOG_FILES_KEPT: usize = 7;
+
+/// The rolling appender creates each day's file with the process's default mode; this
+/// writer narrows it to 0600 when it is opened and again when the day (UTC, like the
+/// appender's) changes, so the file of a long-running app that rolls at midnight is as
+/// private as the first.
+struct OwnerOnlyLog<W> {
+    inner: W,
+    dir: std::path::PathBuf,
+    today: fn() -> chrono::NaiveDate,
+    narrowed: Option<chrono::NaiveDate>,
+}
+
+impl<W: std::io::Write> OwnerOnlyLog<W> {
+    fn new(inner: W, dir: std::path::PathBuf, today: fn() -> chrono::NaiveDate) -> Self {
+        let mut log = Self {
+            inner,
+            dir,
+            today,
+            narrowed: None,
+        };
+        log.narrow();
+        log
+    }
+
+    /// Narrows today's file once it exists.
+    fn narrow(&mut self) {
+        let day = (self.today)();
+        if self.narrowed == Some(day) {
+            return;
+        }
+        let path = self
+            .dir
+            .join(format!("keyfolio.{}.log", day.format("%Y-%m-%d")));
+        if path.is_file() {
+            keyfolio::config::restrict_permissions(&path, 0o600);
+            self.narrowed = Some(day);
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for OwnerOnlyLog<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.narrow();
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn mode(path: &std::path::Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_next_days_log_file_is_narrowed_to_0600_too() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static DAY: AtomicU32 = AtomicU32::new(1);
+        let today =
+            || chrono::NaiveDate::from_ymd_opt(2026, 1, DAY.load(Ordering::SeqCst)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = |day: u32| dir.path().join(format!("keyfolio.2026-01-0{day}.log"));
+        let wide = |day: u32| {
+            std::fs::write(file(day), "").unwrap();
+            std::fs::set_permissions(file(day), std::fs::Permissions::from_mode(0o644)).unwrap();
+        };
+        wide(1);
+        let mut log = OwnerOnlyLog::new(Vec::new(), dir.path().to_path_buf(), today);
+        assert_eq!(mode(&file(1)), 0o600, "narrowed when opened");
+        DAY.store(2, Ordering::SeqCst);
+        wide(2); // what the appender does at midnight
+        log.write_all(b"a line\n").unwrap();
+        assert_eq!(mode(&file(2)), 0o600, "narrowed after the day changed");
+    }
 }

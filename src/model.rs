@@ -527,6 +527,31 @@ impl Status {
     }
 }
 
+/// How every view shows an amount (the detail view, the portfolio view, the CLI's text
+/// output): the decimal string as the exchange sent it, with the zeros after the point
+/// that carry no value trimmed, never rounded: "0.00100000" → "0.001", "5.000" → "5",
+/// "120" → "120", "-0.000" → "0". Text that is not a plain decimal is shown as it came.
+pub fn display_amount(amount: &str) -> String {
+    let text = amount.trim();
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text), |d| ("-", d));
+    let plain = digits.chars().any(|c| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1;
+    if !plain {
+        return amount.to_string();
+    }
+    let trimmed = if digits.contains('.') {
+        digits.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        digits
+    };
+    if trimmed.chars().all(|c| c == '0' || c == '.') {
+        "0".into()
+    } else {
+        format!("{sign}{trimmed}")
+    }
+}
+
 /// Sums decimal strings exactly; `None` if one is not a decimal.
 pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut sum = Decimal::ZERO;
@@ -534,4 +559,28 @@ pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Str
         sum = sum.checked_add(Decimal::from_str(v).ok()?)?;
     }
     Some(sum.normalize().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_trim_zeros_without_rounding() {
+        for (raw, shown) in [
+            ("0.00100000", "0.001"),
+            ("5.000", "5"),
+            ("120", "120"),
+            ("100.10", "100.1"),
+            ("-2.50", "-2.5"),
+            ("-0.000", "0"),
+            ("0", "0"),
+            ("123456789012.12345678", "123456789012.12345678"),
+            ("0.000000000000000001", "0.000000000000000001"),
+            ("1e-8", "1e-8"),
+            ("", ""),
+        ] {
+            assert_eq!(display_amount(raw), shown, "{raw:?}");
+        }
+    }
 }

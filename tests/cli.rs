@@ -445,3 +445,274 @@ async fn demo_subcommands_never_touch_the_real_data() {
     assert_eq!(real.len(), 1, "the real connection is untouched");
     assert_eq!(real[0]["label"], "Real");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_exits_4_when_the_exchange_is_down_and_3_when_the_trader_must_act() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let connect = [&["connect"][..], &common::cred_args("binance", &ep)].concat();
+    let out = env.run_with(&connect, Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    env.sim
+        .set_fault(&a.api_key, Some(keyfolio::exchange::sim::Fault::Html5xx));
+    let out = env.run_with(&["sync", "--all"], None);
+    assert_eq!(out.status.code(), Some(4), "exchange down: {}", text(&out));
+
+    env.sim.set_fault(
+        &a.api_key,
+        Some(keyfolio::exchange::sim::Fault::IpNotWhitelisted),
+    );
+    let out = env.run_with(&["sync", "--all", "--json"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "needs the trader: {}",
+        text(&out)
+    );
+
+    env.sim.set_fault(&a.api_key, None);
+    env.sim.reset_counts();
+    let out = env.run_with(&["sync", "--all"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// Parses standard output as JSON, or fails showing everything printed.
+fn json_out(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(out)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subcommand_that_prints_takes_json() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let creds = common::cred_args("binance", &ep);
+
+    let out = env.run_with(&[&["validate"][..], &creds, &["--json"]].concat(), Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["exchange"], "binance");
+    assert_eq!(v["key_hint"], a.api_key[a.api_key.len() - 4..]);
+    assert_eq!(v["permissions"]["withdraw"], false);
+    assert!(v["assets"].is_u64(), "{v}");
+
+    let mut wrong = a.clone();
+    wrong.secret = wrong.secret.chars().rev().collect();
+    let out = env.run_with(
+        &[&["validate"][..], &creds, &["--json"]].concat(),
+        Some(&wrong),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(v["ok"], false);
+    assert!(v["error"]["kind"].is_string(), "{v}");
+
+    let connect = [&["connect"][..], &creds, &["--label", "Main", "--json"]].concat();
+    let out = env.run_with(&connect, Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(v["label"], "Main");
+    let id = v["id"].as_i64().unwrap();
+    let id_text = id.to_string();
+
+    let out = env.run_with(&["interval", &id_text, "60", "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(
+        (v["id"].as_i64(), v["interval_secs"].as_u64()),
+        (Some(id), Some(60))
+    );
+    let out = env.run_with(&["interval", &id_text, "default", "--json"], None);
+    let v = json_out(&out);
+    assert!(
+        v["interval_secs"].is_null() && v["effective_secs"].is_u64(),
+        "{v}"
+    );
+
+    let out = env.run_with(&["doctor", "--json"], None);
+    let v = json_out(&out);
+    assert!(v["schema_version"].is_u64(), "{v}");
+    assert!(v["secret_store_answers"].is_boolean(), "{v}");
+    assert_eq!(
+        out.status.code(),
+        Some(if v["secret_store_answers"] == true {
+            0
+        } else {
+            4
+        })
+    );
+
+    let out = env.run_with(&["disconnect", &id_text, "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(json_out(&out)["disconnected"], false, "no answer is no");
+    let out = env.run_with(&["disconnect", &id_text, "--yes", "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json_out(&out);
+    assert_eq!(
+        (v["disconnected"].as_bool(), v["purged"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!(env.list().is_empty());
+}
+
+#[test]
+fn exchange_is_a_listed_value_and_a_wrong_one_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+            .args(args)
+            .env("KEYFOLIO_HOME", home.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for sub in ["validate", "connect"] {
+        let out = run(&[sub, "--help"]);
+        let help = text(&out);
+        assert!(help.contains("binance") && help.contains("okx"), "{help}");
+        let out = run(&[sub, "kraken", "--stdin"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let err = text(&out);
+        assert!(err.contains("possible values: binance, okx"), "{err}");
+    }
+}
+
+/// Runs keyfolio with a KEYFOLIO_HOME that does not exist, and no keyring on the bus.
+fn run_offline(args: &[&str]) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+        .args(args)
+        .env("KEYFOLIO_HOME", dir.path().join("home"))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/keyfolio-test-bus",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out, dir)
+}
+
+#[test]
+fn help_names_the_exit_codes_and_the_environment_variables() {
+    let (out, _dir) = run_offline(&["--help"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let help = text(&out);
+    for needle in [
+        "Exit codes",
+        "3  credentials rejected",
+        "4  network, exchange or keyring unavailable",
+        "KEYFOLIO_HOME",
+        "KEYFOLIO_LOG",
+        "KEYFOLIO_SECRETS_PASSPHRASE",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle} missing from --help:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn completions_and_man_page_are_printed_without_opening_any_data() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (out, dir) = run_offline(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["keyfolio", "validate", "balances"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+        // clap_complete's fish and PowerShell scripts complete flags and subcommands,
+        // not positional values.
+        if matches!(shell, "bash" | "zsh") {
+            assert!(
+                script.contains("binance") && script.contains("okx"),
+                "{shell}"
+            );
+        }
+        assert!(!dir.path().join("home").exists(), "no data directory made");
+    }
+    let (out, _dir) = run_offline(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    let (out, dir) = run_offline(&["man"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH keyfolio"),
+        "{page}"
+    );
+    for word in ["completions", "KEYFOLIO_HOME", "Exit codes"] {
+        assert!(page.contains(word), "man page lacks {word}");
+    }
+    assert!(!dir.path().join("home").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn logs_rotate_daily_keep_seven_files_and_stay_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = tempfile::tempdir().unwrap();
+    let logs = home.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for day in 1..=10 {
+        std::fs::write(logs.join(format!("keyfolio.2020-01-{day:02}.log")), "old\n").unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_keyfolio"))
+        .args(["list", "--json"])
+        .env("KEYFOLIO_HOME", home.path())
+        .env("KEYFOLIO_LOG", "debug")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() <= 7, "at most 7 files kept: {names:?}");
+    let today = format!("keyfolio.{}.log", chrono::Utc::now().format("%Y-%m-%d"));
+    assert!(names.contains(&today), "{today} in {names:?}");
+    let mode = std::fs::metadata(logs.join(&today))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "{today}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balances_text_shows_amounts_trimmed_like_the_app() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let out = env.run_with(
+        &[&["connect"][..], &common::cred_args("binance", &ep)].concat(),
+        Some(&a),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = env.run_with(&["balances"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = text(&out);
+    let amounts: Vec<&str> = shown
+        .split_whitespace()
+        .filter(|w| w.parse::<f64>().is_ok())
+        .collect();
+    assert!(!amounts.is_empty(), "{shown}");
+    for amount in amounts {
+        assert!(
+            !(amount.contains('.') && amount.ends_with('0')),
+            "{amount} keeps padding zeros:\n{shown}"
+        );
+    }
+    let out = env.run_with(&["balances", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v[0]["balances"][0]["total"].is_string(),
+        "JSON keeps decimal strings: {v}"
+    );
+}

@@ -75,6 +75,13 @@ fn sample_detail() -> Detail {
                 used: "0".into(),
                 total: "1520.33".into(),
             },
+            // As Binance sends them: padded to 8 decimals.
+            Balance {
+                asset: "ETH".into(),
+                free: "0.00100000".into(),
+                used: "0.00000000".into(),
+                total: "0.00100000".into(),
+            },
         ],
         synced_at: Some(now() - chrono::Duration::minutes(2)),
         history: vec![
@@ -105,6 +112,25 @@ fn detail_view() {
         "exact decimal shown:\n{text}"
     );
     snap("detail", &state);
+}
+
+#[test]
+fn amounts_read_the_same_in_the_detail_and_portfolio_views() {
+    let mut state = state();
+    state.set_connections(every_status());
+    state.modal = Some(Modal::Detail(sample_detail()));
+    let detail = frame_text(&state, 120, 40);
+    state.modal = Some(Modal::Portfolio(vec![PortfolioRow {
+        asset: "ETH".into(),
+        total: "0.00100000".into(),
+        connections: 1,
+    }]));
+    let portfolio = frame_text(&state, 120, 40);
+    for text in [&detail, &portfolio] {
+        assert!(text.contains(" 0.001"), "trimmed:\n{text}");
+        assert!(!text.contains("0.00100000"), "no padding:\n{text}");
+    }
+    assert!(!detail.contains("0.00000000"), "{detail}");
 }
 
 #[test]
@@ -145,6 +171,11 @@ fn portfolio_view() {
         PortfolioRow {
             asset: "ETH".into(),
             total: "12".into(),
+            connections: 1,
+        },
+        PortfolioRow {
+            asset: "SOL".into(),
+            total: "0.00100000".into(),
             connections: 1,
         },
     ]));

@@ -62,7 +62,11 @@ async fn without_a_keyring_a_key_is_refused_before_the_exchange_is_asked() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "the same cause as doctor's exit 4: {text}"
+    );
     assert!(text.contains("nothing was saved"), "{text}");
     assert_eq!(
         sim.total_requests_for(&a.api_key),

@@ -103,7 +103,10 @@ step list "$KF" list --json
     assert!(text.contains("locked"), "doctor names the lock: {text}");
 
     let (text, code) = step(&transcript, "sync");
-    assert_eq!(code, 1, "{text}");
+    assert_eq!(
+        code, 4,
+        "a locked keyring is unavailable, as in doctor: {text}"
+    );
     let rows: Value = serde_json::from_str(text).unwrap_or_else(|_| panic!("{text}"));
     assert_eq!(rows[0]["error"]["kind"], "keyring_unavailable", "{text}");
     assert!(
@@ -115,7 +118,7 @@ step list "$KF" list --json
     );
 
     let (text, code) = step(&transcript, "connect-locked");
-    assert_ne!(code, 0, "{text}");
+    assert_eq!(code, 4, "the same cause, the same code: {text}");
     assert!(text.contains("locked"), "{text}");
     assert!(text.contains("nothing was saved"), "{text}");
 

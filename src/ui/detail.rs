@@ -4,6 +4,7 @@ use super::cards::when;
 use super::theme::Theme;
 use super::{centered, modal_block};
 use crate::app::state::{Detail, State};
+use crate::model::display_amount;
 use ratatui::Frame;
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
@@ -100,12 +101,13 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         frame.render_widget(fix, fix_area);
     }
 
+    let amount = |text: &str| Cell::from(Line::from(display_amount(text)).right_aligned());
     let rows = detail.balances.iter().map(|b| {
         Row::new(vec![
             Cell::from(b.asset.as_str()),
-            Cell::from(Line::from(b.free.as_str()).right_aligned()),
-            Cell::from(Line::from(b.used.as_str()).right_aligned()),
-            Cell::from(Line::from(b.total.as_str()).right_aligned()),
+            amount(&b.free),
+            amount(&b.used),
+            amount(&b.total),
         ])
     });
     let table = Table::new(

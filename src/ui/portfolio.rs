@@ -3,6 +3,7 @@
 use super::theme::Theme;
 use super::{centered, modal_block};
 use crate::app::state::{PortfolioRow, State};
+use crate::model::display_amount;
 use ratatui::Frame;
 use ratatui::layout::Constraint;
 use ratatui::text::Line;
@@ -25,7 +26,7 @@ pub fn draw(frame: &mut Frame, state: &State, rows: &[PortfolioRow], theme: Them
         rows.iter().map(|r| {
             Row::new(vec![
                 Cell::from(r.asset.as_str()),
-                Cell::from(Line::from(r.total.as_str()).right_aligned()),
+                Cell::from(Line::from(display_amount(&r.total)).right_aligned()),
                 Cell::from(Line::from(r.connections.to_string()).right_aligned()),
             ])
         }),

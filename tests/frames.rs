@@ -56,7 +56,38 @@ fn help_overlay() {
     let mut state = state();
     state.set_connections(every_status());
     state.modal = Some(Modal::Help);
+    let text = frame_text(&state, 120, 40);
+    assert!(
+        text.contains("last 4") && text.contains("characters."),
+        "the help wraps its long lines instead of cutting them:\n{text}"
+    );
     snap("help", &state);
+}
+
+#[test]
+fn filtered_list_while_typing_and_kept() {
+    use keyfolio::app::state::CardFilter;
+    let mut state = state();
+    state.set_connections(every_status());
+    state.set_filter(Some(CardFilter {
+        text: "okx".into(),
+        editing: true,
+    }));
+    let text = frame_text(&state, 80, 24);
+    assert!(
+        text.contains("/okx▏") && !text.contains("Binance · Main"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Esc clear"),
+        "the filter's keys in the status bar:\n{text}"
+    );
+    snap("filter_typing", &state);
+    state.set_filter(Some(CardFilter {
+        text: "okx".into(),
+        editing: false,
+    }));
+    snap("filter_kept", &state);
 }
 
 fn sample_detail() -> Detail {

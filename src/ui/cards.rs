@@ -11,39 +11,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph};
 
-const CONNECTION_HEIGHT: u16 = 4;
-const CONNECT_HEIGHT: u16 = 3;
-
-fn height(card: CardRef) -> u16 {
-    match card {
-        CardRef::Connection(_) => CONNECTION_HEIGHT,
-        CardRef::Connect(_) => CONNECT_HEIGHT,
-    }
-}
-
-/// The first card to draw so that the selected one is on screen. Looks only at the cards
-/// between it and the selection, so its cost does not grow with the number of connections.
-fn first_visible(state: &State, rows: u16) -> usize {
-    let selected = state.selected.min(state.card_count() - 1);
-    let mut used = 0u16;
-    let mut first = selected;
-    for index in (0..=selected).rev() {
-        used = used.saturating_add(height(state.card(index)));
-        if used > rows {
-            break;
-        }
-        first = index;
-    }
-    first
-}
-
 /// Draws the visible cards into `area`.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let mut y = area.y;
     let bottom = area.y + area.height;
-    for index in first_visible(state, area.height)..state.card_count() {
+    for index in state.first_visible(usize::from(area.height))..state.card_count() {
         let card = state.card(index);
-        let h = height(card);
+        let h = state.card_rows(card) as u16;
         if y + h > bottom {
             break;
         }

@@ -194,6 +194,10 @@ fn small_terminals_stay_readable() {
     insta::assert_snapshot!("every_status_60x16", text);
     state.modal = Some(Modal::Help);
     insta::assert_snapshot!("help_60x16", frame_text(&state, 60, 16));
+    state.help_scroll = 100;
+    let text = frame_text(&state, 60, 16);
+    assert!(text.contains("characters."), "scrolled to the end:\n{text}");
+    insta::assert_snapshot!("help_scrolled_60x16", text);
 }
 
 #[test]

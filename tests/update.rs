@@ -242,6 +242,14 @@ fn slash_filters_cards_by_label_or_exchange() {
         assert_eq!(s.connections[c].exchange, ExchangeId::Okx);
     }
     assert!(!s.quit, "q typed into the filter does not quit");
+    press(&mut s, KeyCode::Down);
+    assert_eq!(s.selected, 1, "arrows still move while the filter is typed");
+    press(&mut s, KeyCode::Char('k'));
+    assert_eq!(
+        s.selected, 0,
+        "a typed k narrows the filter and selects the first card"
+    );
+    press(&mut s, KeyCode::Backspace);
     press(&mut s, KeyCode::Backspace);
     press(&mut s, KeyCode::Backspace);
     press(&mut s, KeyCode::Backspace);
@@ -372,4 +380,20 @@ fn the_form_reads_its_intent_keys_from_the_table() {
     );
     press(&mut s, KeyCode::Esc);
     assert!(s.form.is_none(), "Esc cancels the form");
+}
+
+#[test]
+fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
+    let mut s = with_connections();
+    press(&mut s, KeyCode::Char('?'));
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.help_scroll, 2);
+    press(&mut s, KeyCode::Char('k'));
+    assert_eq!(s.help_scroll, 1);
+    assert_eq!(s.modal, Some(Modal::Help));
+    assert_eq!(s.selected, 0, "the cards under the help do not move");
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Char('?'));
+    assert_eq!(s.help_scroll, 0);
 }

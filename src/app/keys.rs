@@ -588,6 +588,22 @@ pub const DEFAULTS: &[Row] = &[
     ),
     row!(
         Help,
+        Up,
+        [key(K::Up), ch('k')],
+        "up",
+        "Scroll the help up",
+        true
+    ),
+    row!(
+        Help,
+        Down,
+        [key(K::Down), ch('j')],
+        "more",
+        "Scroll the help down",
+        true
+    ),
+    row!(
+        Help,
         Close,
         [key(K::Esc), ch('?'), ch('q')],
         "close",

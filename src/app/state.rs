@@ -39,6 +39,8 @@ pub struct State {
     pub filter: Option<CardFilter>,
     /// Indexes of the connections the filter lets through (all when there is no filter).
     shown: Vec<usize>,
+    /// Lines the help overlay is scrolled down (on a terminal too short for all of it).
+    pub help_scroll: usize,
     /// The terminal's size (columns, rows), for paging and mouse clicks.
     pub screen: (u16, u16),
     /// The key table in use (defaults plus config.toml's `[keys]`).
@@ -169,6 +171,7 @@ impl State {
             quit: false,
             filter: None,
             shown: Vec::new(),
+            help_scroll: 0,
             screen: (80, 24),
             keys: Arc::new(KeyMap::default()),
         }

@@ -178,7 +178,10 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
         Intent::Last => state.selected = last,
         Intent::PageUp => state.selected = state.selected.saturating_sub(state.page_cards()),
         Intent::PageDown => state.selected = (state.selected + state.page_cards()).min(last),
-        Intent::Help => state.modal = Some(Modal::Help),
+        Intent::Help => {
+            state.help_scroll = 0;
+            state.modal = Some(Modal::Help);
+        }
         Intent::Quit => state.quit = true,
         Intent::Back if state.filter.is_some() => state.set_filter(None),
         Intent::Back => state.notice = None,
@@ -278,21 +281,28 @@ fn filter_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
                 KeyCode::Backspace => {
                     filter.text.pop();
                 }
-                KeyCode::Char(c)
-                    if plain
-                        && !crate::text::is_control_like(c)
-                        && filter.text.chars().count() < MAX_FILTER_CHARS =>
-                {
+                KeyCode::Char(c) if plain => {
+                    if crate::text::is_control_like(c)
+                        || filter.text.chars().count() >= MAX_FILTER_CHARS
+                    {
+                        return vec![];
+                    }
                     filter.text.push(c);
                 }
-                // Moving through the cards still works while typing.
-                KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
-                    if let Some(i) = state.keys.lookup(Context::Cards, key) {
-                        return screen_intent(state, i);
-                    }
-                    return vec![];
+                // Keys that are not typed still move through the cards (arrows, pages).
+                _ => {
+                    return match state.keys.lookup(Context::Cards, key) {
+                        Some(
+                            i @ (Intent::Up
+                            | Intent::Down
+                            | Intent::First
+                            | Intent::Last
+                            | Intent::PageUp
+                            | Intent::PageDown),
+                        ) => screen_intent(state, i),
+                        _ => vec![],
+                    };
                 }
-                _ => return vec![],
             }
             state.set_filter(Some(filter));
         }
@@ -466,6 +476,16 @@ fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
         }
         (Modal::ConfirmDisconnect { id, purge }, Some(Intent::TogglePurge)) => {
             state.modal = Some(Modal::ConfirmDisconnect { id, purge: !purge });
+            vec![]
+        }
+        (Modal::Help, Some(intent @ (Intent::Up | Intent::Down))) => {
+            // The drawing stops at the last line; this only bounds the number.
+            let most = state.keys.bindings().len();
+            state.help_scroll = match intent {
+                Intent::Up => state.help_scroll.saturating_sub(1),
+                _ => (state.help_scroll + 1).min(most),
+            };
+            state.modal = Some(Modal::Help);
             vec![]
         }
         (Modal::Detail(d), Some(Intent::Resync)) => {

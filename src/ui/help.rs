@@ -36,9 +36,24 @@ pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
     }
     let area = centered(outer, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
-    let hint = state.keys.hint(Context::Help, &[Intent::Close]);
+    // Too short a terminal: the help scrolls, and says so.
+    let visible = usize::from(area.height.saturating_sub(2));
+    let overflow = lines.len().saturating_sub(visible);
+    let scroll = state.help_scroll.min(overflow);
+    let hint = match (scroll > 0, scroll < overflow) {
+        (false, false) => state.keys.hint(Context::Help, &[Intent::Close]),
+        (false, true) => state
+            .keys
+            .hint(Context::Help, &[Intent::Down, Intent::Close]),
+        (true, false) => state.keys.hint(Context::Help, &[Intent::Up, Intent::Close]),
+        (true, true) => state
+            .keys
+            .hint(Context::Help, &[Intent::Up, Intent::Down, Intent::Close]),
+    };
     frame.render_widget(
-        Paragraph::new(lines).block(modal_block("Help", &hint, theme)),
+        Paragraph::new(lines)
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+            .block(modal_block("Help", &hint, theme)),
         area,
     );
 }

@@ -378,3 +378,26 @@ fn no_frame_carries_a_control_character_from_outside() {
         }
     }
 }
+
+#[test]
+fn remapped_keys_show_in_every_hint() {
+    use keyfolio::app::keys::{KeyMap, KeyNames};
+    let mut state = state();
+    state.set_connections(every_status());
+    let mut overrides = std::collections::BTreeMap::new();
+    overrides.insert("resync".to_string(), KeyNames::One("s".into()));
+    overrides.insert("close".to_string(), KeyNames::One("x".into()));
+    state.keys = std::sync::Arc::new(KeyMap::with_overrides(&overrides).unwrap());
+    let text = frame_text(&state, 120, 40);
+    assert!(text.contains("s resync"), "status bar:\n{text}");
+    assert!(text.contains("paused: press s"), "paused card:\n{text}");
+    state.modal = Some(Modal::Detail(sample_detail()));
+    let text = frame_text(&state, 120, 40);
+    assert!(text.contains("s resync  x close"), "detail hint:\n{text}");
+    state.modal = Some(Modal::Help);
+    let text = frame_text(&state, 120, 40);
+    assert!(
+        text.contains("s         Sync the selected"),
+        "help:\n{text}"
+    );
+}

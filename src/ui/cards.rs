@@ -1,6 +1,7 @@
 //! The Connections screen's cards: one per connection, one Connect card per exchange.
 
 use super::theme::{SPINNER, Theme, badge_symbol};
+use crate::app::keys::{Context, Intent};
 use crate::app::state::{CardRef, State, ago, until};
 use crate::model::ExchangeId;
 use crate::model::Status;
@@ -29,7 +30,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             }
             CardRef::Connect(exchange) => {
                 let oauth = state.oauth_offer(exchange).is_some();
-                connect_card(frame, rect, exchange, oauth, selected, theme);
+                let open = state.keys.shown(Context::Cards, Intent::Open);
+                connect_card(frame, rect, exchange, oauth, selected, &open, theme);
             }
         }
         y += h;
@@ -85,7 +87,13 @@ fn connection_card(
     let second = match (&c.last_error, status) {
         (Some(_), Status::Reauthorize) => Line::from(vec![
             Span::styled("The sign-in expired or was revoked. ", theme.error()),
-            Span::styled("Press a to sign in again.", theme.warning()),
+            Span::styled(
+                format!(
+                    "Press {} to sign in again.",
+                    state.keys.shown(Context::Cards, Intent::Reauthorize)
+                ),
+                theme.warning(),
+            ),
         ]),
         (Some(err), Status::Error(_) | Status::Paused(_)) => {
             let mut spans = vec![Span::styled(format!("{} ", err.message), theme.error())];
@@ -95,7 +103,10 @@ fn connection_card(
             ));
             if c.paused {
                 spans.push(Span::styled(
-                    "  paused: press r after fixing the key",
+                    format!(
+                        "  paused: press {} after fixing the key",
+                        state.keys.shown(Context::Cards, Intent::Resync)
+                    ),
                     theme.warning(),
                 ));
             } else if let Some(next) = c.next_sync_at {
@@ -150,6 +161,7 @@ fn connect_card(
     exchange: ExchangeId,
     oauth: bool,
     selected: bool,
+    open: &str,
     theme: Theme,
 ) {
     let marker = if selected { "▶ " } else { "" };
@@ -161,10 +173,11 @@ fn connect_card(
             theme.title(),
         ));
     let what = match (oauth, exchange) {
-        (true, _) => "Enter: sign in with OAuth, or use an API key",
-        (false, ExchangeId::Binance) => "Enter: API key (HMAC or Ed25519) · OAuth: registered apps",
-        (false, ExchangeId::Okx) => "Enter: API key + passphrase · OAuth: registered apps",
+        (true, _) => "sign in with OAuth, or use an API key",
+        (false, ExchangeId::Binance) => "API key (HMAC or Ed25519) · OAuth: registered apps",
+        (false, ExchangeId::Okx) => "API key + passphrase · OAuth: registered apps",
     };
+    let what = format!("{open}: {what}");
     let line = Line::from(vec![
         Span::styled("Not connected  ", theme.dim()),
         Span::raw(what),

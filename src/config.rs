@@ -1,8 +1,10 @@
 //! Where keyfolio keeps its files and what `config.toml` may change.
 
+use crate::app::keys::{KeyMap, KeyNames};
 use crate::model::ExchangeId;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -114,6 +116,8 @@ pub struct Config {
     pub secret_store: SecretStoreKind,
     /// OAuth provider profiles: `[oauth.binance]`, `[oauth.okx]`.
     pub oauth: OAuthProfiles,
+    /// `[keys]`: action name → key or keys, over the built-in key table.
+    pub keys: BTreeMap<String, KeyNames>,
 }
 
 impl Default for Config {
@@ -125,6 +129,7 @@ impl Default for Config {
             secret_timeout_ms: 5_000,
             secret_store: SecretStoreKind::Keyring,
             oauth: OAuthProfiles::default(),
+            keys: BTreeMap::new(),
         }
     }
 }
@@ -144,11 +149,20 @@ impl Config {
                         crate::text::describe_char(c)
                     );
                 }
-                value.try_into().with_context(invalid)
+                let config: Self = value.try_into().with_context(invalid)?;
+                // Checked at start-up: an unknown action or key name, or two actions of
+                // one screen on one key, stops keyfolio with the reason.
+                config.key_map().with_context(invalid)?;
+                Ok(config)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
         }
+    }
+
+    /// The key table: the built-in one with `[keys]` applied and checked.
+    pub fn key_map(&self) -> Result<KeyMap> {
+        KeyMap::with_overrides(&self.keys).map_err(anyhow::Error::msg)
     }
 
     pub fn sync_interval(&self) -> Duration {
@@ -377,5 +391,44 @@ mod tests {
                 "{exchange}"
             );
         }
+    }
+
+    #[test]
+    fn keys_are_remapped_and_checked_at_load() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        paths.create().unwrap();
+        let write = |text: &str| std::fs::write(paths.config_file(), text).unwrap();
+        write("[keys]\nresync = \"s\"\ndown = [\"n\", \"Down\"]\n");
+        let map = Config::load(&paths).unwrap().key_map().unwrap();
+        let intents = |ctx| {
+            map.in_context(ctx)
+                .map(|b| (b.intent.name(), b.shown()))
+                .collect::<Vec<_>>()
+        };
+        let cards = intents(crate::app::keys::Context::Cards);
+        assert!(cards.contains(&("resync", "s".into())), "{cards:?}");
+        assert!(cards.contains(&("down", "n/↓".into())), "{cards:?}");
+
+        write("[keys]\nresync = \"d\"\n");
+        let err = format!("{:#}", Config::load(&paths).unwrap_err());
+        assert!(
+            err.contains("\"resync\"") && err.contains("\"disconnect\""),
+            "a conflict names both actions: {err}"
+        );
+        write("[keys]\nfly = \"f\"\n");
+        let err = format!("{:#}", Config::load(&paths).unwrap_err());
+        assert!(err.contains("unknown action \"fly\""), "{err}");
+        write("[keys]\nresync = \"Ctrl-Nope\"\n");
+        let err = format!("{:#}", Config::load(&paths).unwrap_err());
+        assert!(err.contains("unknown key name \"Ctrl-Nope\""), "{err}");
+    }
+
+    #[test]
+    fn shipped_config_parses_with_its_keys_table() {
+        let text = include_str!("../assets/config.toml");
+        let config: Config = toml::from_str(text).unwrap();
+        assert!(config.keys.is_empty());
+        config.key_map().unwrap();
     }
 }

@@ -56,7 +56,38 @@ fn help_overlay() {
     let mut state = state();
     state.set_connections(every_status());
     state.modal = Some(Modal::Help);
+    let text = frame_text(&state, 120, 40);
+    assert!(
+        text.contains("last 4") && text.contains("characters."),
+        "the help wraps its long lines instead of cutting them:\n{text}"
+    );
     snap("help", &state);
+}
+
+#[test]
+fn filtered_list_while_typing_and_kept() {
+    use keyfolio::app::state::CardFilter;
+    let mut state = state();
+    state.set_connections(every_status());
+    state.set_filter(Some(CardFilter {
+        text: "okx".into(),
+        editing: true,
+    }));
+    let text = frame_text(&state, 80, 24);
+    assert!(
+        text.contains("/okx▏") && !text.contains("Binance · Main"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Esc clear"),
+        "the filter's keys in the status bar:\n{text}"
+    );
+    snap("filter_typing", &state);
+    state.set_filter(Some(CardFilter {
+        text: "okx".into(),
+        editing: false,
+    }));
+    snap("filter_kept", &state);
 }
 
 fn sample_detail() -> Detail {
@@ -194,6 +225,10 @@ fn small_terminals_stay_readable() {
     insta::assert_snapshot!("every_status_60x16", text);
     state.modal = Some(Modal::Help);
     insta::assert_snapshot!("help_60x16", frame_text(&state, 60, 16));
+    state.help_scroll = 100;
+    let text = frame_text(&state, 60, 16);
+    assert!(text.contains("characters."), "scrolled to the end:\n{text}");
+    insta::assert_snapshot!("help_scrolled_60x16", text);
 }
 
 #[test]
@@ -373,4 +408,27 @@ fn no_frame_carries_a_control_character_from_outside() {
             assert!(text.contains("pwned"), "the text itself shows:\n{text}");
         }
     }
+}
+
+#[test]
+fn remapped_keys_show_in_every_hint() {
+    use keyfolio::app::keys::{KeyMap, KeyNames};
+    let mut state = state();
+    state.set_connections(every_status());
+    let mut overrides = std::collections::BTreeMap::new();
+    overrides.insert("resync".to_string(), KeyNames::One("s".into()));
+    overrides.insert("close".to_string(), KeyNames::One("x".into()));
+    state.keys = std::sync::Arc::new(KeyMap::with_overrides(&overrides).unwrap());
+    let text = frame_text(&state, 120, 40);
+    assert!(text.contains("s resync"), "status bar:\n{text}");
+    assert!(text.contains("paused: press s"), "paused card:\n{text}");
+    state.modal = Some(Modal::Detail(sample_detail()));
+    let text = frame_text(&state, 120, 40);
+    assert!(text.contains("s resync  x close"), "detail hint:\n{text}");
+    state.modal = Some(Modal::Help);
+    let text = frame_text(&state, 120, 40);
+    assert!(
+        text.contains("s         Sync the selected"),
+        "help:\n{text}"
+    );
 }

@@ -34,7 +34,7 @@ fn the_demo_survives_exchange_errors_and_quits_cleanly() {
     let mark = pty.output_len();
     pty.send(b"?").unwrap();
     assert!(
-        pty.wait_for(mark, "Esc or ? close", WAIT),
+        pty.wait_for(mark, "Esc/?/q close", WAIT),
         "{}",
         pty.output()
     );
@@ -48,7 +48,15 @@ fn the_demo_survives_exchange_errors_and_quits_cleanly() {
         output[mark..].contains(LEAVE_ALTERNATE_SCREEN),
         "quitting restores the terminal"
     );
+    assert!(
+        output[..mark].contains(MOUSE_ON) && output[mark..].contains(MOUSE_OFF),
+        "mouse capture is on while the screen runs and off after quitting"
+    );
 }
+
+/// xterm's mouse reporting, as crossterm turns it on and off.
+const MOUSE_ON: &str = "\x1b[?1000h";
+const MOUSE_OFF: &str = "\x1b[?1000l";
 
 #[test]
 fn without_a_keyring_the_screen_says_so_at_once() {

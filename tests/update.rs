@@ -153,3 +153,247 @@ fn a_pasted_secret_never_shows_in_debug_output() {
     assert!(!text.contains("s3cr3t"), "{text}");
     assert!(text.contains("19 chars"), "{text}");
 }
+
+#[test]
+fn g_g_home_and_end_jump_to_the_first_and_last_card() {
+    let mut s = with_connections();
+    press(&mut s, KeyCode::Char('G'));
+    assert_eq!(s.selected, s.card_count() - 1);
+    press(&mut s, KeyCode::Char('g'));
+    assert_eq!(s.selected, 0);
+    press(&mut s, KeyCode::End);
+    assert_eq!(s.selected, s.card_count() - 1);
+    press(&mut s, KeyCode::Home);
+    assert_eq!(s.selected, 0);
+}
+
+#[test]
+fn page_keys_move_by_the_cards_that_fit() {
+    let mut s = with_connections();
+    update(
+        &mut s,
+        Action::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    let page = s.page_cards();
+    assert_eq!(page, 5, "21 rows hold 5 connection cards");
+    press(&mut s, KeyCode::PageDown);
+    assert_eq!(s.selected, page);
+    press(&mut s, KeyCode::PageDown);
+    assert_eq!(s.selected, s.card_count() - 1, "stops at the last card");
+    press(&mut s, KeyCode::PageUp);
+    assert_eq!(s.selected, s.card_count() - 1 - page);
+    press(&mut s, KeyCode::PageUp);
+    assert_eq!(s.selected, 0);
+}
+
+fn mouse(kind: crossterm::event::MouseEventKind, row: u16) -> Action {
+    Action::Mouse(crossterm::event::MouseEvent {
+        kind,
+        column: 10,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+#[test]
+fn a_click_selects_the_card_under_it_and_the_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let mut s = with_connections();
+    // Row 0 is the header; cards of 4 rows start at row 1: row 9 is the third card.
+    update(&mut s, mouse(MouseEventKind::Down(MouseButton::Left), 9));
+    assert_eq!(s.selected, 2);
+    update(&mut s, mouse(MouseEventKind::Down(MouseButton::Left), 0));
+    assert_eq!(s.selected, 2, "a click on the header selects nothing");
+    update(&mut s, mouse(MouseEventKind::ScrollDown, 5));
+    assert_eq!(s.selected, 3);
+    update(&mut s, mouse(MouseEventKind::ScrollUp, 5));
+    update(&mut s, mouse(MouseEventKind::ScrollUp, 5));
+    assert_eq!(s.selected, 1);
+    press(&mut s, KeyCode::Char('?'));
+    update(&mut s, mouse(MouseEventKind::ScrollDown, 5));
+    assert_eq!(
+        s.selected, 1,
+        "the wheel does not move cards under a window"
+    );
+}
+
+fn type_text(s: &mut State, text: &str) {
+    for c in text.chars() {
+        press(s, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn slash_filters_cards_by_label_or_exchange() {
+    let mut s = with_connections();
+    let all = s.card_count();
+    press(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, "okx");
+    assert!(s.filter.as_ref().is_some_and(|f| f.editing));
+    let shown = s.shown_connections();
+    assert!(shown > 0 && shown < s.connections.len());
+    for i in 0..shown {
+        let CardRef::Connection(c) = s.card(i) else {
+            panic!("connection cards come first");
+        };
+        assert_eq!(s.connections[c].exchange, ExchangeId::Okx);
+    }
+    assert!(!s.quit, "q typed into the filter does not quit");
+    press(&mut s, KeyCode::Down);
+    assert_eq!(s.selected, 1, "arrows still move while the filter is typed");
+    press(&mut s, KeyCode::Char('k'));
+    assert_eq!(
+        s.selected, 0,
+        "a typed k narrows the filter and selects the first card"
+    );
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Backspace);
+    type_text(&mut s, "MAIN");
+    assert_eq!(s.shown_connections(), 1, "labels match in any case");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(
+        s.filter.as_ref().map(|f| (f.text.as_str(), f.editing)),
+        Some(("MAIN", false)),
+        "Enter keeps the filter"
+    );
+    assert_eq!(
+        press(&mut s, KeyCode::Char('r')),
+        vec![Effect::Sync(vec![1])],
+        "keys act on the filtered cards"
+    );
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.filter, None, "Esc clears a kept filter");
+    assert_eq!(s.card_count(), all);
+    press(&mut s, KeyCode::Char('/'));
+    type_text(&mut s, "zzz");
+    assert_eq!(s.shown_connections(), 0);
+    assert_eq!(s.card_count(), 2, "Connect cards always show");
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.filter, None, "Esc while typing clears it");
+    assert_eq!(s.card_count(), all);
+}
+
+#[test]
+fn h_toggles_history_in_the_disconnect_dialog_and_q_cancels() {
+    let mut s = with_connections();
+    press(&mut s, KeyCode::Char('d'));
+    press(&mut s, KeyCode::Char('h'));
+    assert_eq!(
+        s.modal,
+        Some(Modal::ConfirmDisconnect { id: 1, purge: true })
+    );
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(
+        s.modal,
+        Some(Modal::ConfirmDisconnect {
+            id: 1,
+            purge: false
+        })
+    );
+    assert!(press(&mut s, KeyCode::Char('q')).is_empty());
+    assert_eq!(s.modal, None);
+    assert!(!s.quit);
+}
+
+#[test]
+fn windows_read_their_own_context() {
+    let mut s = with_connections();
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(
+        press(&mut s, KeyCode::Char('r')),
+        vec![Effect::Sync(vec![1])]
+    );
+    assert!(press(&mut s, KeyCode::Char('d')).is_empty());
+    assert!(
+        matches!(s.modal, Some(Modal::Detail(_))),
+        "d does nothing in details"
+    );
+    press(&mut s, KeyCode::Char('q'));
+    assert_eq!(s.modal, None);
+    press(&mut s, KeyCode::Char('p'));
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.modal, None);
+    press(&mut s, KeyCode::Char('?'));
+    press(&mut s, KeyCode::Char('?'));
+    assert_eq!(s.modal, None, "? closes help");
+    assert!(!s.quit);
+}
+
+#[test]
+fn remapped_keys_drive_update() {
+    use keyfolio::app::keys::{KeyMap, KeyNames};
+    let mut s = with_connections();
+    let mut overrides = std::collections::BTreeMap::new();
+    overrides.insert("resync".to_string(), KeyNames::One("s".into()));
+    s.keys = std::sync::Arc::new(KeyMap::with_overrides(&overrides).unwrap());
+    assert!(press(&mut s, KeyCode::Char('r')).is_empty());
+    assert_eq!(
+        press(&mut s, KeyCode::Char('s')),
+        vec![Effect::Sync(vec![1])]
+    );
+}
+
+#[test]
+fn the_form_reads_its_intent_keys_from_the_table() {
+    let mut s = with_connections();
+    s.selected = s.card_count() - 2; // Connect Binance
+    press(&mut s, KeyCode::Enter);
+    let form = s.form.as_ref().expect("the API-key form opened");
+    assert_eq!(form.focus(), keyfolio::app::form::Field::ApiKey);
+    type_text(&mut s, "abc");
+    press(&mut s, KeyCode::F(2));
+    assert!(s.form.as_ref().unwrap().revealed(), "F2 reveals");
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+    );
+    assert!(!s.form.as_ref().unwrap().revealed(), "Ctrl-R masks again");
+    press(&mut s, KeyCode::Char(' '));
+    assert_eq!(
+        s.form
+            .as_ref()
+            .unwrap()
+            .char_count(keyfolio::app::form::Field::ApiKey),
+        4,
+        "Space types in a text field"
+    );
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    assert!(
+        s.form
+            .as_ref()
+            .unwrap()
+            .is_empty(keyfolio::app::form::Field::ApiKey)
+    );
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(
+        s.form.as_ref().unwrap().focus(),
+        keyfolio::app::form::Field::ApiKey
+    );
+    press(&mut s, KeyCode::Esc);
+    assert!(s.form.is_none(), "Esc cancels the form");
+}
+
+#[test]
+fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
+    let mut s = with_connections();
+    press(&mut s, KeyCode::Char('?'));
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.help_scroll, 2);
+    press(&mut s, KeyCode::Char('k'));
+    assert_eq!(s.help_scroll, 1);
+    assert_eq!(s.modal, Some(Modal::Help));
+    assert_eq!(s.selected, 0, "the cards under the help do not move");
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Char('?'));
+    assert_eq!(s.help_scroll, 0);
+}

@@ -7,13 +7,20 @@ use crate::model::ExchangeId;
 use crate::model::{AccountSnapshot, Failure, Permissions};
 use crate::oauth::FlowKind;
 use chrono::{DateTime, Utc};
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
 
 /// Something that happened.
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(KeyEvent),
     Paste(Pasted),
+    /// A click or the wheel over the screen.
+    Mouse(MouseEvent),
+    /// The terminal's size changed (paging moves by what fits on screen).
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The clock moved (drives "2m ago" and the spinner).
     Tick(DateTime<Utc>),
     /// The connection list as stored now.

@@ -1,11 +1,13 @@
 //! The API-key connect form: its fields, focus, masking, local checks and phases. No I/O
 //! except reading a `.pem` file named in the secret field at submit time.
 
+use crate::app::keys::{Context, Intent, KeyMap};
 use crate::model::{
     AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, KeyType, Permissions,
 };
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use std::fmt;
+use std::sync::Arc;
 use tui_input::{Input, InputRequest};
 use zeroize::Zeroizing;
 
@@ -132,6 +134,8 @@ pub struct KeyForm {
     /// One message per field, shown under it.
     errors: [Option<String>; Field::COUNT],
     spinner: usize,
+    /// The key table the form's intent keys are looked up in.
+    keys: Arc<KeyMap>,
 }
 
 impl fmt::Debug for KeyForm {
@@ -238,7 +242,18 @@ impl KeyForm {
             testnet: false,
             errors: Default::default(),
             spinner: 0,
+            keys: Arc::new(KeyMap::default()),
         }
+    }
+
+    /// Reads the intent keys (next field, reveal, submit …) from this table.
+    pub fn set_keys(&mut self, keys: Arc<KeyMap>) {
+        self.keys = keys;
+    }
+
+    /// The key table the form reads, for its hint line.
+    pub fn keys(&self) -> &KeyMap {
+        &self.keys
     }
 
     pub fn exchange(&self) -> ExchangeId {
@@ -419,18 +434,19 @@ impl KeyForm {
 
     /// Handles one key; Esc while Validating returns Cancel too (the caller aborts the task).
     pub fn handle_key(&mut self, key: KeyEvent) -> FormOutcome {
+        let intent = self.intent_of(&key);
         match &self.phase {
             FormPhase::Validating => {
-                if key.code == KeyCode::Esc {
+                if intent == Some(Intent::Cancel) {
                     self.phase = FormPhase::Editing;
                     return FormOutcome::Cancel;
                 }
                 return FormOutcome::Nothing;
             }
             FormPhase::WithdrawWarning(_) => {
-                return match key.code {
-                    KeyCode::Char('y' | 'Y') => FormOutcome::ConfirmWithdraw,
-                    KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                return match intent {
+                    Some(Intent::SaveAnyway) => FormOutcome::ConfirmWithdraw,
+                    Some(Intent::GoBack | Intent::Cancel) => {
                         self.phase = FormPhase::Editing;
                         FormOutcome::Nothing
                     }
@@ -438,38 +454,66 @@ impl KeyForm {
                 };
             }
             FormPhase::Saved { .. } => {
-                return match key.code {
-                    KeyCode::Enter | KeyCode::Esc => FormOutcome::Close,
+                return match intent {
+                    Some(Intent::Submit | Intent::Cancel) => FormOutcome::Close,
                     _ => FormOutcome::Nothing,
                 };
             }
             FormPhase::Editing | FormPhase::Failed(_) => {}
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = key.modifiers.contains(KeyModifiers::ALT);
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancel,
-            KeyCode::Tab | KeyCode::Down => self.move_focus(true),
-            KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
-            KeyCode::F(2) => self.revealed = !self.revealed,
-            KeyCode::Char('r' | 'R') if ctrl => self.revealed = !self.revealed,
-            KeyCode::Enter => {
+        // Intent keys from the key table; anything else edits the focused text field.
+        match intent {
+            Some(Intent::Cancel) => return FormOutcome::Cancel,
+            Some(Intent::NextField) => self.move_focus(true),
+            Some(Intent::PrevField) => self.move_focus(false),
+            Some(Intent::Reveal) => self.revealed = !self.revealed,
+            Some(Intent::Submit) => {
                 if self.focus == Field::Validate {
                     return self.submit();
                 }
                 self.move_focus(true);
             }
-            KeyCode::Left | KeyCode::Right if self.focus == Field::Region => {
-                self.cycle_region(key.code == KeyCode::Right);
+            Some(Intent::CyclePrev | Intent::CycleNext) if self.focus == Field::Region => {
+                self.cycle_region(intent == Some(Intent::CycleNext));
             }
-            KeyCode::Char(' ') if self.focus == Field::Region => self.cycle_region(true),
-            KeyCode::Char(' ') if self.focus == Field::Testnet => self.testnet = !self.testnet,
-            KeyCode::Char(' ') if self.focus == Field::Validate => return self.submit(),
+            Some(Intent::Toggle) if self.focus == Field::Region => self.cycle_region(true),
+            Some(Intent::Toggle) if self.focus == Field::Testnet => self.testnet = !self.testnet,
+            Some(Intent::Toggle) if self.focus == Field::Validate => return self.submit(),
+            Some(Intent::ClearField) if self.focus.is_text() => {
+                let field = self.focus;
+                if let Some(input) = self.input_mut(field) {
+                    delete_in_place(input, InputRequest::DeleteLine);
+                }
+                self.errors[field.index()] = None;
+            }
+            _ => self.edit_key(key),
+        }
+        FormOutcome::Nothing
+    }
+
+    /// The form's intent of a key press. In a text field a plain character is typed,
+    /// whatever the table says (Space types a space there, `y` a `y`).
+    fn intent_of(&self, key: &KeyEvent) -> Option<Intent> {
+        let plain_char = matches!(key.code, KeyCode::Char(_))
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let typing = plain_char && self.focus.is_text() && self.editable();
+        if typing {
+            return None;
+        }
+        self.keys.lookup(Context::Form, key)
+    }
+
+    /// Text editing of the focused field: keys the key table does not claim.
+    fn edit_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match key.code {
             KeyCode::Char(c) if !ctrl && !alt && self.focus.is_text() => self.type_char(c),
             _ if self.focus.is_text() => self.edit(key),
             _ => {}
         }
-        FormOutcome::Nothing
     }
 
     /// A text-editing key (Backspace, Delete, Left/Right, Home/End, Ctrl-A/E, Ctrl-W,

@@ -3,7 +3,7 @@
 
 pub mod action;
 pub mod form;
-pub(crate) mod keys;
+pub mod keys;
 pub mod state;
 pub mod update;
 
@@ -18,7 +18,7 @@ use action::{Action, ConnectOutcome, Effect};
 use anyhow::Context as _;
 use anyhow::Result;
 use chrono::{Local, Utc};
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
 use form::ConnectRequest;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
@@ -38,6 +38,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     );
     state.demo = demo.is_some();
     state.oauth = oauth_offers(&ctx.config);
+    state.keys = Arc::new(ctx.config.key_map()?);
     state.demo_sim = demo;
     state.set_connections(ctx.connections().await?);
     let theme = Theme::from_env();
@@ -46,6 +47,9 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     let engine = Engine::new(ctx.clone(), Some(sync_tx));
 
     let mut terminal = enter_terminal()?;
+    if let Ok(size) = terminal.size() {
+        state.screen = (size.width, size.height);
+    }
     let (tx, rx) = mpsc::unbounded_channel::<Action>();
     let runner = Runner::new(ctx, engine)
         .with_progress(tx.clone())
@@ -79,7 +83,8 @@ fn enter_terminal() -> Result<DefaultTerminal> {
     crossterm::execute!(
         std::io::stdout(),
         crossterm::terminal::EnterAlternateScreen,
-        crossterm::event::EnableBracketedPaste
+        crossterm::event::EnableBracketedPaste,
+        crossterm::event::EnableMouseCapture
     )?;
     Ok(ratatui::Terminal::new(
         ratatui::backend::CrosstermBackend::new(std::io::stdout()),
@@ -88,7 +93,11 @@ fn enter_terminal() -> Result<DefaultTerminal> {
 
 /// Leaves the alternate screen and raw mode; safe to call twice.
 pub fn restore_terminal() {
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::event::DisableBracketedPaste
+    );
     ratatui::restore();
 }
 
@@ -137,7 +146,12 @@ async fn event_loop(
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Action::Key(key),
                 Some(Ok(Event::Paste(text))) => Action::Paste(action::Pasted::new(text)),
-                Some(Ok(Event::Resize(..))) => { dirty = true; continue }
+                // Only clicks and the wheel: mouse moves would redraw for nothing.
+                Some(Ok(Event::Mouse(mouse))) if matches!(
+                    mouse.kind,
+                    MouseEventKind::Down(_) | MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+                ) => Action::Mouse(mouse),
+                Some(Ok(Event::Resize(width, height))) => Action::Resize { width, height },
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e.into()),
                 None => break,

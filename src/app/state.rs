@@ -1,9 +1,11 @@
 //! Everything the screen shows, and nothing else: rendering is a pure function of [`State`].
 
+use crate::app::keys::KeyMap;
 use crate::model::{Balance, ConnectionRecord, ExchangeId, Status, SyncRun};
 use crate::oauth::FlowKind;
 use chrono::{DateTime, FixedOffset, Utc};
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The whole app state.
@@ -33,7 +35,35 @@ pub struct State {
     /// Spinner frame, advanced while something runs.
     pub spinner: usize,
     pub quit: bool,
+    /// The `/` filter of connection cards, while one is typed or kept.
+    pub filter: Option<CardFilter>,
+    /// Indexes of the connections the filter lets through (all when there is no filter).
+    shown: Vec<usize>,
+    /// Lines the help overlay is scrolled down (on a terminal too short for all of it).
+    pub help_scroll: usize,
+    /// The terminal's size (columns, rows), for paging and mouse clicks.
+    pub screen: (u16, u16),
+    /// The key table in use (defaults plus config.toml's `[keys]`).
+    pub keys: Arc<KeyMap>,
 }
+
+/// The `/` filter: connection cards whose label or exchange holds the text (any case).
+/// Connect cards always show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardFilter {
+    pub text: String,
+    /// Still typing (keys go to the filter); false once kept with Enter.
+    pub editing: bool,
+}
+
+/// The longest filter text.
+pub const MAX_FILTER_CHARS: usize = 64;
+
+/// Rows of a Connect card (its border included).
+pub const CONNECT_CARD_ROWS: usize = 3;
+
+/// Rows of one connection card (its border included).
+pub const CONNECTION_CARD_ROWS: usize = 4;
 
 /// A message in the notice line.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,7 +169,18 @@ impl State {
             notice: None,
             spinner: 0,
             quit: false,
+            filter: None,
+            shown: Vec::new(),
+            help_scroll: 0,
+            screen: (80, 24),
+            keys: Arc::new(KeyMap::default()),
         }
+    }
+
+    /// How many cards PgUp/PgDn move: the connection cards that fit between the header
+    /// and the notice and status lines, at least one.
+    pub fn page_cards(&self) -> usize {
+        (usize::from(self.screen.1.saturating_sub(3)) / CONNECTION_CARD_ROWS).max(1)
     }
 
     /// An OAuth sign-in is running (its spinner turns).
@@ -164,16 +205,21 @@ impl State {
         self.connections.iter().map(|c| c.label.clone()).collect()
     }
 
-    /// Connection cards first, then one Connect card per exchange.
+    /// Connection cards first (those the filter lets through), then one Connect card per
+    /// exchange.
     pub fn card_count(&self) -> usize {
-        self.connections.len() + ExchangeId::ALL.len()
+        self.shown.len() + ExchangeId::ALL.len()
+    }
+
+    /// How many connection cards show (all, or those the filter lets through).
+    pub fn shown_connections(&self) -> usize {
+        self.shown.len()
     }
 
     pub fn card(&self, index: usize) -> CardRef {
-        if index < self.connections.len() {
-            CardRef::Connection(index)
-        } else {
-            CardRef::Connect(ExchangeId::ALL[index - self.connections.len()])
+        match self.shown.get(index) {
+            Some(i) => CardRef::Connection(*i),
+            None => CardRef::Connect(ExchangeId::ALL[index - self.shown.len()]),
         }
     }
 
@@ -186,6 +232,97 @@ impl State {
             CardRef::Connection(i) => self.connections.get(i),
             CardRef::Connect(_) => None,
         }
+    }
+
+    /// Sets (or with `None` clears) the filter, keeping the selected connection selected
+    /// when it still shows, else selecting the first card.
+    pub fn set_filter(&mut self, filter: Option<CardFilter>) {
+        let selected_id = self.selected_connection().map(|c| c.id);
+        self.filter = filter;
+        self.refilter(selected_id);
+    }
+
+    /// Recomputes the shown cards and keeps the selection on the connection `keep`.
+    fn refilter(&mut self, keep: Option<i64>) {
+        let needle = self
+            .filter
+            .as_ref()
+            .map(|f| f.text.to_lowercase())
+            .unwrap_or_default();
+        self.shown = self
+            .connections
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                needle.is_empty()
+                    || c.label.to_lowercase().contains(&needle)
+                    || c.exchange.name().to_lowercase().contains(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        self.selected = keep
+            .and_then(|id| {
+                self.shown
+                    .iter()
+                    .position(|i| self.connections[*i].id == id)
+            })
+            .unwrap_or(if self.filter.is_some() {
+                0
+            } else {
+                self.selected
+            })
+            .min(self.card_count() - 1);
+    }
+
+    /// Rows a card takes on screen.
+    pub fn card_rows(&self, card: CardRef) -> usize {
+        match card {
+            CardRef::Connection(_) => CONNECTION_CARD_ROWS,
+            CardRef::Connect(_) => CONNECT_CARD_ROWS,
+        }
+    }
+
+    /// The first card drawn in `rows` rows so that the selected one is on screen. Looks
+    /// only at the cards between it and the selection, so its cost does not grow with the
+    /// number of connections.
+    pub fn first_visible(&self, rows: usize) -> usize {
+        let selected = self.selected.min(self.card_count() - 1);
+        let mut used = 0usize;
+        let mut first = selected;
+        for index in (0..=selected).rev() {
+            used = used.saturating_add(self.card_rows(self.card(index)));
+            if used > rows {
+                break;
+            }
+            first = index;
+        }
+        first
+    }
+
+    /// The rows of the card list: below the header, above the notice and status lines.
+    pub fn card_area_rows(&self) -> (u16, u16) {
+        (1, self.screen.1.saturating_sub(3))
+    }
+
+    /// The card drawn at screen row `row`, if any (for a mouse click).
+    pub fn card_at(&self, row: u16) -> Option<usize> {
+        let (top, rows) = self.card_area_rows();
+        if row < top || row >= top + rows {
+            return None;
+        }
+        let mut y = usize::from(top);
+        let bottom = usize::from(top + rows);
+        for index in self.first_visible(usize::from(rows))..self.card_count() {
+            let h = self.card_rows(self.card(index));
+            if y + h > bottom {
+                return None;
+            }
+            if usize::from(row) < y + h {
+                return Some(index);
+            }
+            y += h;
+        }
+        None
     }
 
     pub fn connection(&self, id: i64) -> Option<&ConnectionRecord> {
@@ -208,12 +345,7 @@ impl State {
         self.connections = connections;
         self.syncing
             .retain(|id| self.connections.iter().any(|c| c.id == *id));
-        if let Some(id) = selected_id
-            && let Some(i) = self.connections.iter().position(|c| c.id == id)
-        {
-            self.selected = i;
-        }
-        self.selected = self.selected.min(self.card_count() - 1);
+        self.refilter(selected_id);
     }
 }
 

@@ -2,11 +2,13 @@
 
 use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{FormOutcome, FormPhase, KeyForm};
-use super::keys::{self, Intent};
-use super::state::{CardRef, Modal, Notice, OAuthPhase, OAuthView, State};
+use super::keys::{self, Context, Intent};
+use super::state::{
+    CardFilter, CardRef, MAX_FILTER_CHARS, Modal, Notice, OAuthPhase, OAuthView, State,
+};
 use crate::model::ExchangeId;
 use crate::model::Status;
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 /// Applies one action.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -17,13 +19,27 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Key(key) if state.form.is_some() => form_key(state, key),
         Action::Key(key) => match state.modal.take() {
-            Some(modal) => modal_key(state, modal, key.code),
-            None => keys::intent(&key).map_or_else(Vec::new, |i| screen_intent(state, i)),
+            Some(modal) => modal_key(state, modal, &key),
+            None if state.filter.as_ref().is_some_and(|f| f.editing) => filter_key(state, &key),
+            None => state
+                .keys
+                .lookup(Context::Cards, &key)
+                .map_or_else(Vec::new, |i| screen_intent(state, i)),
         },
+        Action::Mouse(mouse) => {
+            if state.form.is_none() && state.modal.is_none() {
+                mouse_on_cards(state, mouse);
+            }
+            vec![]
+        }
         Action::Paste(text) => {
             if let Some(form) = state.form.as_mut() {
                 form.handle_paste(&text.0);
             }
+            vec![]
+        }
+        Action::Resize { width, height } => {
+            state.screen = (width, height);
             vec![]
         }
         Action::Tick(now) => {
@@ -158,9 +174,24 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
     match intent {
         Intent::Up => state.selected = state.selected.saturating_sub(1),
         Intent::Down => state.selected = (state.selected + 1).min(last),
-        Intent::Help => state.modal = Some(Modal::Help),
+        Intent::First => state.selected = 0,
+        Intent::Last => state.selected = last,
+        Intent::PageUp => state.selected = state.selected.saturating_sub(state.page_cards()),
+        Intent::PageDown => state.selected = (state.selected + state.page_cards()).min(last),
+        Intent::Help => {
+            state.help_scroll = 0;
+            state.modal = Some(Modal::Help);
+        }
         Intent::Quit => state.quit = true,
+        Intent::Back if state.filter.is_some() => state.set_filter(None),
         Intent::Back => state.notice = None,
+        Intent::Filter => {
+            let text = state.filter.take().map(|f| f.text).unwrap_or_default();
+            state.set_filter(Some(CardFilter {
+                text,
+                editing: true,
+            }));
+        }
         Intent::Open => match state.selected_card() {
             CardRef::Connection(i) => {
                 let id = state.connections[i].id;
@@ -225,8 +256,73 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.modal = Some(Modal::Portfolio(vec![]));
             return vec![Effect::LoadPortfolio];
         }
+        _ => {}
     }
     vec![]
+}
+
+/// Keys while the `/` filter is typed: Esc clears it, Enter keeps it, the rest edit it.
+fn filter_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    let Some(mut filter) = state.filter.clone() else {
+        return vec![];
+    };
+    match state.keys.lookup(Context::Filter, key) {
+        Some(Intent::ClearFilter) => state.set_filter(None),
+        Some(Intent::KeepFilter) if filter.text.is_empty() => state.set_filter(None),
+        Some(Intent::KeepFilter) => {
+            filter.editing = false;
+            state.filter = Some(filter);
+        }
+        _ => {
+            let plain = !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+            match key.code {
+                KeyCode::Backspace => {
+                    filter.text.pop();
+                }
+                KeyCode::Char(c) if plain => {
+                    if crate::text::is_control_like(c)
+                        || filter.text.chars().count() >= MAX_FILTER_CHARS
+                    {
+                        return vec![];
+                    }
+                    filter.text.push(c);
+                }
+                // Keys that are not typed still move through the cards (arrows, pages).
+                _ => {
+                    return match state.keys.lookup(Context::Cards, key) {
+                        Some(
+                            i @ (Intent::Up
+                            | Intent::Down
+                            | Intent::First
+                            | Intent::Last
+                            | Intent::PageUp
+                            | Intent::PageDown),
+                        ) => screen_intent(state, i),
+                        _ => vec![],
+                    };
+                }
+            }
+            state.set_filter(Some(filter));
+        }
+    }
+    vec![]
+}
+
+/// A click selects the card under it; the wheel moves the selection.
+fn mouse_on_cards(state: &mut State, mouse: MouseEvent) {
+    let last = state.card_count() - 1;
+    match mouse.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            if let Some(index) = state.card_at(mouse.row) {
+                state.selected = index;
+            }
+        }
+        MouseEventKind::ScrollDown => state.selected = (state.selected + 1).min(last),
+        MouseEventKind::ScrollUp => state.selected = state.selected.saturating_sub(1),
+        _ => {}
+    }
 }
 
 /// Opens OAuth sign-in where the exchange offers it, else the API-key form.
@@ -255,6 +351,7 @@ fn sign_in_window(state: &State, exchange: ExchangeId, reauthorize: Option<i64>)
 /// Opens the API-key form; in the demo it comes filled with the simulator's read-only key.
 fn open_key_form(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
     let mut form = KeyForm::new(exchange, &state.labels());
+    form.set_keys(state.keys.clone());
     if let Some(sim) = &state.demo_sim
         && let Some(a) = sim.account_on(exchange.id(), "read-only")
     {
@@ -265,19 +362,32 @@ fn open_key_form(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
     vec![]
 }
 
-/// Keys in the OAuth window.
-fn oauth_key(state: &mut State, mut view: OAuthView, code: KeyCode) -> Vec<Effect> {
+/// Keys in the OAuth window: each step reads only its own intents.
+fn oauth_key(state: &mut State, mut view: OAuthView, key: &KeyEvent) -> Vec<Effect> {
     let mut effects = vec![];
     let mut keep = true;
-    match (&view.phase, code) {
-        (
-            OAuthPhase::Choose,
-            KeyCode::Tab | KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down,
-        ) => {
+    let step: &[Intent] = match &view.phase {
+        OAuthPhase::Choose if view.reauthorize.is_none() => &[
+            Intent::SwitchFlow,
+            Intent::SignIn,
+            Intent::UseApiKey,
+            Intent::Cancel,
+        ],
+        OAuthPhase::Choose => &[Intent::SwitchFlow, Intent::SignIn, Intent::Cancel],
+        OAuthPhase::Browser { .. } | OAuthPhase::Device { .. } if state.demo_sim.is_some() => {
+            &[Intent::Approve, Intent::Cancel]
+        }
+        OAuthPhase::Failed(_) => &[Intent::Retry, Intent::Cancel],
+        OAuthPhase::Saved { .. } => &[Intent::SignIn, Intent::Cancel],
+        _ => &[Intent::Cancel],
+    };
+    let intent = state.keys.lookup_among(Context::OAuth, step, key);
+    match (&view.phase, intent) {
+        (OAuthPhase::Choose, Some(Intent::SwitchFlow)) => {
             let at = view.flows.iter().position(|f| *f == view.flow).unwrap_or(0);
             view.flow = view.flows[(at + 1) % view.flows.len()];
         }
-        (OAuthPhase::Choose, KeyCode::Enter) => {
+        (OAuthPhase::Choose, Some(Intent::SignIn)) => {
             view.phase = OAuthPhase::Starting;
             effects.push(Effect::StartOAuth {
                 exchange: view.exchange,
@@ -286,25 +396,25 @@ fn oauth_key(state: &mut State, mut view: OAuthView, code: KeyCode) -> Vec<Effec
                 reauthorize: view.reauthorize,
             });
         }
-        (OAuthPhase::Choose, KeyCode::Char('k')) if view.reauthorize.is_none() => {
+        (OAuthPhase::Choose, Some(Intent::UseApiKey)) => {
             return open_key_form(state, view.exchange);
         }
-        (OAuthPhase::Browser { url, .. }, KeyCode::Char('a')) if state.demo_sim.is_some() => {
+        (OAuthPhase::Browser { url, .. }, Some(Intent::Approve)) => {
             effects.push(Effect::DemoApprove { url: url.clone() });
         }
-        (OAuthPhase::Device { code, .. }, KeyCode::Char('a')) if state.demo_sim.is_some() => {
+        (OAuthPhase::Device { code, .. }, Some(Intent::Approve)) => {
             effects.push(Effect::DemoApproveDevice { code: code.clone() });
         }
-        (OAuthPhase::Failed(_), KeyCode::Enter) => view.phase = OAuthPhase::Choose,
-        (OAuthPhase::Saved { .. }, KeyCode::Enter | KeyCode::Esc) => keep = false,
+        (OAuthPhase::Failed(_), Some(Intent::Retry)) => view.phase = OAuthPhase::Choose,
+        (OAuthPhase::Saved { .. }, Some(Intent::SignIn | Intent::Cancel)) => keep = false,
         (
             OAuthPhase::Starting | OAuthPhase::Browser { .. } | OAuthPhase::Device { .. },
-            KeyCode::Esc,
+            Some(Intent::Cancel),
         ) => {
             keep = false;
             effects.push(Effect::CancelConnect);
         }
-        (_, KeyCode::Esc) => keep = false,
+        (_, Some(Intent::Cancel)) => keep = false,
         _ => {}
     }
     if keep {
@@ -314,7 +424,7 @@ fn oauth_key(state: &mut State, mut view: OAuthView, code: KeyCode) -> Vec<Effec
 }
 
 /// Keys while the API-key form is open.
-fn form_key(state: &mut State, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+fn form_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Some(form) = state.form.as_mut() else {
         return vec![];
     };
@@ -351,24 +461,39 @@ fn form_key(state: &mut State, key: crossterm::event::KeyEvent) -> Vec<Effect> {
 }
 
 /// Keys while a window is open. The window was taken out of the state; put it back to keep it.
-fn modal_key(state: &mut State, modal: Modal, code: KeyCode) -> Vec<Effect> {
-    match (modal, code) {
-        (Modal::OAuth(view), code) => oauth_key(state, view, code),
-        (Modal::ConfirmDisconnect { id, purge }, KeyCode::Char('y') | KeyCode::Enter) => {
+fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
+    let context = match &modal {
+        Modal::OAuth(_) => Context::OAuth,
+        Modal::ConfirmDisconnect { .. } => Context::Confirm,
+        Modal::Help => Context::Help,
+        Modal::Detail(_) => Context::Detail,
+        Modal::Portfolio(_) => Context::Portfolio,
+    };
+    match (modal, state.keys.lookup(context, key)) {
+        (Modal::OAuth(view), _) => oauth_key(state, view, key),
+        (Modal::ConfirmDisconnect { id, purge }, Some(Intent::Confirm)) => {
             vec![Effect::Disconnect { id, purge }]
         }
-        (Modal::ConfirmDisconnect { id, purge }, KeyCode::Char('h' | ' ') | KeyCode::Tab) => {
+        (Modal::ConfirmDisconnect { id, purge }, Some(Intent::TogglePurge)) => {
             state.modal = Some(Modal::ConfirmDisconnect { id, purge: !purge });
             vec![]
         }
-        (Modal::ConfirmDisconnect { .. }, KeyCode::Char('n' | 'q') | KeyCode::Esc) => vec![],
-        (Modal::Help, KeyCode::Char('?')) => vec![],
-        (Modal::Detail(d), KeyCode::Char('r')) => {
+        (Modal::Help, Some(intent @ (Intent::Up | Intent::Down))) => {
+            // The drawing stops at the last line; this only bounds the number.
+            let most = state.keys.bindings().len();
+            state.help_scroll = match intent {
+                Intent::Up => state.help_scroll.saturating_sub(1),
+                _ => (state.help_scroll + 1).min(most),
+            };
+            state.modal = Some(Modal::Help);
+            vec![]
+        }
+        (Modal::Detail(d), Some(Intent::Resync)) => {
             let id = d.id;
             state.modal = Some(Modal::Detail(d));
             vec![Effect::Sync(vec![id])]
         }
-        (_, KeyCode::Esc | KeyCode::Char('q')) => vec![],
+        (_, Some(Intent::Cancel | Intent::Close)) => vec![],
         (modal, _) => {
             state.modal = Some(modal);
             vec![]

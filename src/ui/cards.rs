@@ -1,6 +1,7 @@
 //! The Connections screen's cards: one per connection, one Connect card per exchange.
 
 use super::theme::{SPINNER, Theme, badge_symbol};
+use crate::app::keys::{Context, Intent};
 use crate::app::state::{CardRef, State, ago, until};
 use crate::model::ExchangeId;
 use crate::model::Status;
@@ -11,39 +12,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph};
 
-const CONNECTION_HEIGHT: u16 = 4;
-const CONNECT_HEIGHT: u16 = 3;
-
-fn height(card: CardRef) -> u16 {
-    match card {
-        CardRef::Connection(_) => CONNECTION_HEIGHT,
-        CardRef::Connect(_) => CONNECT_HEIGHT,
-    }
-}
-
-/// The first card to draw so that the selected one is on screen. Looks only at the cards
-/// between it and the selection, so its cost does not grow with the number of connections.
-fn first_visible(state: &State, rows: u16) -> usize {
-    let selected = state.selected.min(state.card_count() - 1);
-    let mut used = 0u16;
-    let mut first = selected;
-    for index in (0..=selected).rev() {
-        used = used.saturating_add(height(state.card(index)));
-        if used > rows {
-            break;
-        }
-        first = index;
-    }
-    first
-}
-
 /// Draws the visible cards into `area`.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let mut y = area.y;
     let bottom = area.y + area.height;
-    for index in first_visible(state, area.height)..state.card_count() {
+    for index in state.first_visible(usize::from(area.height))..state.card_count() {
         let card = state.card(index);
-        let h = height(card);
+        let h = state.card_rows(card) as u16;
         if y + h > bottom {
             break;
         }
@@ -55,7 +30,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             }
             CardRef::Connect(exchange) => {
                 let oauth = state.oauth_offer(exchange).is_some();
-                connect_card(frame, rect, exchange, oauth, selected, theme);
+                let open = state.keys.shown(Context::Cards, Intent::Open);
+                connect_card(frame, rect, exchange, oauth, selected, &open, theme);
             }
         }
         y += h;
@@ -111,7 +87,13 @@ fn connection_card(
     let second = match (&c.last_error, status) {
         (Some(_), Status::Reauthorize) => Line::from(vec![
             Span::styled("The sign-in expired or was revoked. ", theme.error()),
-            Span::styled("Press a to sign in again.", theme.warning()),
+            Span::styled(
+                format!(
+                    "Press {} to sign in again.",
+                    state.keys.shown(Context::Cards, Intent::Reauthorize)
+                ),
+                theme.warning(),
+            ),
         ]),
         // What the trader needs first (how many failed, when it retries or what to press),
         // then the cause; a long cause is cut at the card's edge, whole in the detail view.
@@ -122,7 +104,10 @@ fn connection_card(
             )];
             if c.paused {
                 spans.push(Span::styled(
-                    " · paused: press r after fixing",
+                    format!(
+                        " · paused: press {} after fixing",
+                        state.keys.shown(Context::Cards, Intent::Resync)
+                    ),
                     theme.warning(),
                 ));
             } else if let Some(next) = c.next_sync_at {
@@ -178,6 +163,7 @@ fn connect_card(
     exchange: ExchangeId,
     oauth: bool,
     selected: bool,
+    open: &str,
     theme: Theme,
 ) {
     let marker = if selected { "▶ " } else { "" };
@@ -189,10 +175,11 @@ fn connect_card(
             theme.title(),
         ));
     let what = match (oauth, exchange) {
-        (true, _) => "Enter: sign in with OAuth, or use an API key",
-        (false, ExchangeId::Binance) => "Enter: API key (HMAC or Ed25519) · OAuth: registered apps",
-        (false, ExchangeId::Okx) => "Enter: API key + passphrase · OAuth: registered apps",
+        (true, _) => "sign in with OAuth, or use an API key",
+        (false, ExchangeId::Binance) => "API key (HMAC or Ed25519) · OAuth: registered apps",
+        (false, ExchangeId::Okx) => "API key + passphrase · OAuth: registered apps",
     };
+    let what = format!("{open}: {what}");
     let line = Line::from(vec![
         Span::styled("Not connected  ", theme.dim()),
         Span::raw(what),

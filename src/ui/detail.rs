@@ -3,6 +3,7 @@
 use super::cards::when;
 use super::theme::Theme;
 use super::{centered, modal_block};
+use crate::app::keys::{Context, Intent};
 use crate::app::state::{Detail, State};
 use crate::model::display_amount;
 use ratatui::Frame;
@@ -17,7 +18,7 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         frame.render_widget(
             Paragraph::new("This connection is gone.").block(modal_block(
                 "Detail",
-                "Esc close",
+                &state.keys.hint(Context::Detail, &[Intent::Close]),
                 theme,
             )),
             area,
@@ -25,7 +26,7 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         return;
     };
     let title = format!("{} · {}", c.exchange.name(), c.label);
-    let block = modal_block(&title, "r resync  Esc close", theme);
+    let block = modal_block(&title, &state.keys.context_hint(Context::Detail), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -165,7 +166,7 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, id: i64, purge: bool, them
             .wrap(Wrap { trim: false })
             .block(modal_block(
                 "Disconnect",
-                "y disconnect  Space history  n/Esc cancel",
+                &state.keys.context_hint(Context::Confirm),
                 theme,
             )),
         area,

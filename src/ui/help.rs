@@ -1,31 +1,87 @@
-//! The help overlay, built from the key table.
+//! The help overlay, built from the key table; long lines wrap under their text.
 
 use super::theme::Theme;
 use super::{centered, modal_block};
-use crate::app::keys::BINDINGS;
+use crate::app::keys::{Context, Intent};
+use crate::app::state::State;
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-pub fn draw(frame: &mut Frame, theme: Theme) {
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(format!(" {:<7}", b.shown), theme.key()),
-                Span::raw(b.help),
-            ])
-        })
-        .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " Secrets stay in the OS keyring; screens show only a key's last 4 characters.",
-        theme.dim(),
-    )));
-    let area = centered(frame.area(), 78, lines.len() as u16 + 2);
+/// Width of the key column.
+const KEY_COLUMN: usize = 10;
+
+pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
+    let outer = frame.area();
+    let width = outer.width.min(78);
+    // Borders and the block's padding of one column on each side.
+    let text_width = (width as usize).saturating_sub(4).max(KEY_COLUMN + 8);
+    let mut lines: Vec<Line> = Vec::new();
+    for b in state.keys.in_context(Context::Cards) {
+        let shown = b.shown();
+        let column = KEY_COLUMN.max(shown.chars().count() + 1);
+        let mut wrapped = wrap(b.help, text_width.saturating_sub(column).max(8)).into_iter();
+        let first = wrapped.next().unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{shown:<column$}"), theme.key()),
+            Span::raw(first),
+        ]));
+        for rest in wrapped {
+            lines.push(Line::from(format!("{:column$}{rest}", "")));
+        }
+    }
+    let note = "Secrets stay in the OS keyring; screens show only a key's last 4 characters.";
+    for line in wrap(note, text_width) {
+        lines.push(Line::from(Span::styled(line, theme.dim())));
+    }
+    let area = centered(outer, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
+    // Too short a terminal: the help scrolls, and says so.
+    let visible = usize::from(area.height.saturating_sub(2));
+    let overflow = lines.len().saturating_sub(visible);
+    let scroll = state.help_scroll.min(overflow);
+    let hint = match (scroll > 0, scroll < overflow) {
+        (false, false) => state.keys.hint(Context::Help, &[Intent::Close]),
+        (false, true) => state
+            .keys
+            .hint(Context::Help, &[Intent::Down, Intent::Close]),
+        (true, false) => state.keys.hint(Context::Help, &[Intent::Up, Intent::Close]),
+        (true, true) => state
+            .keys
+            .hint(Context::Help, &[Intent::Up, Intent::Down, Intent::Close]),
+    };
     frame.render_widget(
-        Paragraph::new(lines).block(modal_block("Help", "Esc or ? close", theme)),
+        Paragraph::new(lines)
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+            .block(modal_block("Help", &hint, theme)),
         area,
     );
+}
+
+/// Word-wraps `text` to `width` columns (a longer word is cut).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if !current.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+        while current.chars().count() > width {
+            let head: String = current.chars().take(width).collect();
+            let tail: String = current.chars().skip(width).collect();
+            lines.push(head);
+            current = tail;
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
 }

@@ -4,6 +4,7 @@
 use super::theme::{SPINNER, Theme};
 use super::{centered, modal_block};
 use crate::app::form::{Field, FormPhase, KeyForm};
+use crate::app::keys::{Context, Intent};
 use crate::model::{AccountSnapshot, ExchangeId, Failure};
 use ratatui::Frame;
 use ratatui::layout::Position;
@@ -43,7 +44,10 @@ pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
             );
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                "keyfolio keeps it synced from now on. Enter closes.",
+                format!(
+                    "keyfolio keeps it synced from now on. {} closes.",
+                    shown(form, Intent::Submit)
+                ),
                 theme.dim(),
             )));
             lines
@@ -60,7 +64,7 @@ pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
     let area = centered(outer, width, height);
     frame.render_widget(Clear, area);
     let title = format!("Connect {}", form.exchange().name());
-    let block = modal_block(&title, keys_hint(form.phase()), theme);
+    let block = modal_block(&title, &keys_hint(form), theme);
     let inner = block.inner(area);
     // Too short a terminal: scroll so the focused row and the line under it stay visible.
     let scroll = (focus_row + 2)
@@ -78,15 +82,30 @@ pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
     }
 }
 
-fn keys_hint(phase: &FormPhase) -> &'static str {
-    match phase {
-        FormPhase::Editing | FormPhase::Failed(_) => {
-            "Tab next  Ctrl-R reveal  Enter validate  Esc cancel"
+/// The form's hint line, from the key table.
+fn keys_hint(form: &KeyForm) -> String {
+    let keys = form.keys();
+    match form.phase() {
+        FormPhase::Editing | FormPhase::Failed(_) => keys.hint(
+            Context::Form,
+            &[
+                Intent::NextField,
+                Intent::Reveal,
+                Intent::Submit,
+                Intent::Cancel,
+            ],
+        ),
+        FormPhase::Validating => keys.hint(Context::Form, &[Intent::Cancel]),
+        FormPhase::WithdrawWarning(_) => {
+            keys.hint(Context::Form, &[Intent::SaveAnyway, Intent::GoBack])
         }
-        FormPhase::Validating => "Esc cancel",
-        FormPhase::WithdrawWarning(_) => "y save anyway  n go back",
-        FormPhase::Saved { .. } => "Enter close",
+        FormPhase::Saved { .. } => keys.hint_as(Context::Form, &[(Intent::Submit, Some("close"))]),
     }
+}
+
+/// The keys of one form intent as shown, e.g. "F2/Ctrl-R".
+fn shown(form: &KeyForm, intent: Intent) -> String {
+    form.keys().shown(Context::Form, intent)
 }
 
 /// Word-wraps `text` to `width`, continuation lines indented by `indent` columns.
@@ -247,7 +266,14 @@ fn field_lines(
                 let region = form.region().name;
                 spans.push(Span::raw(format!("◂ {region} ▸")));
                 if focused {
-                    spans.push(Span::styled("  ←/→ change", theme.dim()));
+                    spans.push(Span::styled(
+                        format!(
+                            "  {}/{} change",
+                            shown(form, Intent::CyclePrev),
+                            shown(form, Intent::CycleNext)
+                        ),
+                        theme.dim(),
+                    ));
                 }
             }
             Field::Testnet => {
@@ -259,7 +285,10 @@ fn field_lines(
                 spans.push(Span::styled(mark, theme.key()));
                 spans.push(Span::raw(format!(" {what}")));
                 if focused {
-                    spans.push(Span::styled("  Space toggles", theme.dim()));
+                    spans.push(Span::styled(
+                        format!("  {} toggles", shown(form, Intent::Toggle)),
+                        theme.dim(),
+                    ));
                 }
             }
             Field::Validate => {
@@ -269,7 +298,10 @@ fn field_lines(
                         format!("{frame} Checking the key with {}…", exchange.name()),
                         theme.title(),
                     ));
-                    spans.push(Span::styled("  Esc cancels", theme.dim()));
+                    spans.push(Span::styled(
+                        format!("  {} cancels", shown(form, Intent::Cancel)),
+                        theme.dim(),
+                    ));
                 } else {
                     let style = if focused {
                         theme.key().add_modifier(Modifier::REVERSED)

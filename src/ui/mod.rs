@@ -8,7 +8,7 @@ mod oauth;
 mod portfolio;
 pub mod theme;
 
-use crate::app::keys;
+use crate::app::keys::Context;
 use crate::app::state::{Modal, State};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -53,10 +53,7 @@ fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
         frame.render_widget(Paragraph::new(Span::styled(n.text.as_str(), style)), notice);
     }
     frame.render_widget(
-        Paragraph::new(Span::styled(
-            keys::status_bar_text(footer.width),
-            theme.dim(),
-        )),
+        Paragraph::new(Span::styled(status_bar(state, footer.width), theme.dim())),
         footer,
     );
 
@@ -66,7 +63,7 @@ fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
     }
     match &state.modal {
         None => {}
-        Some(Modal::Help) => help::draw(frame, theme),
+        Some(Modal::Help) => help::draw(frame, state, theme),
         Some(Modal::Detail(d)) => detail::draw(frame, state, d, theme),
         Some(Modal::ConfirmDisconnect { id, purge }) => {
             detail::draw_confirm(frame, state, *id, *purge, theme);
@@ -89,6 +86,17 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     if !state.syncing.is_empty() {
         spans.push(Span::raw(format!("· {} syncing ", state.syncing.len())));
     }
+    if let Some(filter) = &state.filter {
+        spans.push(Span::styled(
+            format!(
+                "· {} shown · /{}{} ",
+                state.shown_connections(),
+                filter.text,
+                if filter.editing { "▏" } else { "" }
+            ),
+            theme.key(),
+        ));
+    }
     if state.demo {
         spans.push(Span::styled(
             " DEMO: simulated exchanges, nothing is saved ",
@@ -98,8 +106,16 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The status bar: the filter's keys while it is typed, else the Connections keys.
+fn status_bar(state: &State, width: u16) -> String {
+    if state.filter.as_ref().is_some_and(|f| f.editing) {
+        return state.keys.context_hint(Context::Filter);
+    }
+    state.keys.status_bar_text(width)
+}
+
 /// A bordered window with a title and its keys at the bottom.
-pub fn modal_block<'a>(title: &'a str, keys: &'a str, theme: Theme) -> Block<'a> {
+pub fn modal_block<'a>(title: &str, keys: &str, theme: Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border(true))

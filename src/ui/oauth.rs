@@ -2,21 +2,31 @@
 
 use super::theme::{SPINNER, Theme};
 use super::{centered, modal_block};
+use crate::app::keys::{Context, Intent, KeyMap};
 use crate::app::state::{OAuthPhase, OAuthView, State};
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 /// A waiting step's lines and keys; the demo can approve as the simulated exchange.
-fn waiting(mut lines: Vec<Line<'_>>, demo: bool, theme: Theme) -> (Vec<Line<'_>>, &'static str) {
+fn waiting<'a>(
+    mut lines: Vec<Line<'a>>,
+    keys: &KeyMap,
+    demo: bool,
+    theme: Theme,
+) -> (Vec<Line<'a>>, String) {
     if !demo {
-        return (lines, "Esc cancel");
+        return (lines, keys.hint(Context::OAuth, &[Intent::Cancel]));
     }
+    let approve = keys.shown(Context::OAuth, Intent::Approve);
     lines.push(Line::from(Span::styled(
-        "Demo: press a to approve as the simulated exchange.",
+        format!("Demo: press {approve} to approve as the simulated exchange."),
         theme.warning(),
     )));
-    (lines, "a approve (demo)  Esc cancel")
+    (
+        lines,
+        keys.hint(Context::OAuth, &[Intent::Approve, Intent::Cancel]),
+    )
 }
 
 pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
@@ -27,7 +37,8 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
     };
     let spinner = SPINNER[state.spinner % SPINNER.len()];
     let demo = state.demo_sim.is_some();
-    let (lines, keys): (Vec<Line>, &str) = match &view.phase {
+    let keys_in_use = &state.keys;
+    let (lines, keys): (Vec<Line>, String) = match &view.phase {
         OAuthPhase::Choose => {
             let mut lines = vec![
                 Line::from(format!(
@@ -44,15 +55,26 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
                 ]));
             }
             let keys = if view.reauthorize.is_some() {
-                "Tab switch  Enter sign in  Esc cancel"
+                keys_in_use.hint(
+                    Context::OAuth,
+                    &[Intent::SwitchFlow, Intent::SignIn, Intent::Cancel],
+                )
             } else {
-                "Tab switch  Enter sign in  k use an API key  Esc cancel"
+                keys_in_use.hint(
+                    Context::OAuth,
+                    &[
+                        Intent::SwitchFlow,
+                        Intent::SignIn,
+                        Intent::UseApiKey,
+                        Intent::Cancel,
+                    ],
+                )
             };
             (lines, keys)
         }
         OAuthPhase::Starting => (
             vec![Line::from(format!("{spinner} Starting the sign-in…"))],
-            "Esc cancel",
+            keys_in_use.hint(Context::OAuth, &[Intent::Cancel]),
         ),
         OAuthPhase::Browser { url, opened } => {
             let lines = vec![
@@ -69,7 +91,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
                     theme.dim(),
                 )),
             ];
-            waiting(lines, demo, theme)
+            waiting(lines, keys_in_use, demo, theme)
         }
         OAuthPhase::Device { uri, code } => {
             let lines = vec![
@@ -83,7 +105,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
                     theme.dim(),
                 )),
             ];
-            waiting(lines, demo, theme)
+            waiting(lines, keys_in_use, demo, theme)
         }
         OAuthPhase::Failed(why) => (
             vec![
@@ -91,7 +113,10 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
                 Line::from(""),
                 Line::from(why.as_str()),
             ],
-            "Enter try again  Esc close",
+            keys_in_use.hint_as(
+                Context::OAuth,
+                &[(Intent::Retry, None), (Intent::Cancel, Some("close"))],
+            ),
         ),
         OAuthPhase::Saved { label, assets } => (
             vec![Line::from(Span::styled(
@@ -102,7 +127,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
                 },
                 theme.ok(),
             ))],
-            "Enter close",
+            keys_in_use.hint_as(Context::OAuth, &[(Intent::SignIn, Some("close"))]),
         ),
     };
     let area = centered(frame.area(), 90, lines.len() as u16 + 4);
@@ -110,7 +135,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &OAuthView, theme: Theme) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(modal_block(&title, keys, theme)),
+            .block(modal_block(&title, &keys, theme)),
         area,
     );
 }

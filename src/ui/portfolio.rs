@@ -2,6 +2,7 @@
 
 use super::theme::Theme;
 use super::{centered, modal_block};
+use crate::app::keys::Context;
 use crate::app::state::{PortfolioRow, State};
 use crate::model::display_amount;
 use ratatui::Frame;
@@ -12,7 +13,11 @@ use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table};
 pub fn draw(frame: &mut Frame, state: &State, rows: &[PortfolioRow], theme: Theme) {
     let area = centered(frame.area(), 70, 24);
     frame.render_widget(Clear, area);
-    let block = modal_block("Portfolio", "Esc close", theme);
+    let block = modal_block(
+        "Portfolio",
+        &state.keys.context_hint(Context::Portfolio),
+        theme,
+    );
     if rows.is_empty() {
         let text = if state.connections.is_empty() {
             "No connections yet: connect an exchange first."

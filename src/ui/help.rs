@@ -1,7 +1,7 @@
 //! The help overlay, built from the key table; long lines wrap under their text.
 
 use super::theme::Theme;
-use super::{centered, modal_block};
+use super::{centered, modal_block, wrap};
 use crate::app::keys::{Context, Intent};
 use crate::app::state::State;
 use ratatui::Frame;
@@ -56,32 +56,4 @@ pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
             .block(modal_block("Help", &hint, theme)),
         area,
     );
-}
-
-/// Word-wraps `text` to `width` columns (a longer word is cut).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        let needed =
-            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
-        if !current.is_empty() && needed > width {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-        while current.chars().count() > width {
-            let head: String = current.chars().take(width).collect();
-            let tail: String = current.chars().skip(width).collect();
-            lines.push(head);
-            current = tail;
-        }
-    }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
 }

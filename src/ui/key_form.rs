@@ -110,25 +110,8 @@ fn shown(form: &KeyForm, intent: Intent) -> String {
 
 /// Word-wraps `text` to `width`, continuation lines indented by `indent` columns.
 fn wrap(text: &str, width: usize, indent: usize, style: Style) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
     let pad = " ".repeat(indent);
-    let room = width.saturating_sub(indent).max(10);
-    for word in text.split_whitespace() {
-        let needed =
-            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
-        if !current.is_empty() && needed > room {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-    }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
+    super::wrap(text, width.saturating_sub(indent).max(10))
         .into_iter()
         .enumerate()
         .map(|(i, l)| {

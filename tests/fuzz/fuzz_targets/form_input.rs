@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     while let Some((&op, tail)) = rest.split_first() {
         rest = tail;
         let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
-        let _ = match op % 12 {
+        let _ = match op % 17 {
             0 => {
                 let n = rest.first().copied().unwrap_or(0) as usize;
                 let take = n.min(rest.len().saturating_sub(1));
@@ -37,6 +37,12 @@ fuzz_target!(|data: &[u8]| {
             8 => form.handle_key(key(KeyCode::Char(' '))),
             9 => form.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
             10 => form.handle_key(key(KeyCode::Up)),
+            // Editing at the cursor (tui-input), in plain and masked fields.
+            11 => form.handle_key(key(KeyCode::Delete)),
+            12 => form.handle_key(key(KeyCode::Home)),
+            13 => form.handle_key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL)),
+            14 => form.handle_key(KeyEvent::new(KeyCode::Char('b'), KeyModifiers::ALT)),
+            15 => form.handle_key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL)),
             _ => {
                 let c = rest.first().map_or('x', |&b| char::from(b));
                 rest = rest.get(1..).unwrap_or(&[]);

@@ -80,7 +80,9 @@ impl Credentials {
 
 impl PartialEq for Credentials {
     fn eq(&self, other: &Self) -> bool {
-        let passphrase = |c: &Self| c.passphrase.as_ref().map(|p| p.expose_secret().to_string());
+        fn passphrase(c: &Credentials) -> Option<&str> {
+            c.passphrase.as_ref().map(ExposeSecret::expose_secret)
+        }
         self.api_key.expose_secret() == other.api_key.expose_secret()
             && self.secret.expose_secret() == other.secret.expose_secret()
             && passphrase(self) == passphrase(other)

@@ -237,7 +237,10 @@ pub fn open_browser(url: &str) -> bool {
     } else {
         ("xdg-open", vec![url])
     };
+    // The browser and its helpers inherit keyfolio's environment: not the secrets
+    // file's passphrase.
     let child = std::process::Command::new(program)
+        .env_remove("KEYFOLIO_SECRETS_PASSPHRASE")
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -82,12 +82,12 @@ impl Policy {
     }
 }
 
-/// A secret that could not be read: gone for good, or a keyring to unlock.
 /// A storage error during a sync, reported as the sync's failure.
 fn storage_failure(e: crate::store::StoreError) -> Failure {
     Failure::new(FailureKind::UnexpectedResponse, e.to_string())
 }
 
+/// A secret that could not be read: gone for good, or a keyring to unlock.
 fn secret_failure(e: SecretError) -> Failure {
     let kind = match e {
         SecretError::Missing => FailureKind::SecretMissing,
@@ -305,9 +305,7 @@ impl Engine {
             AuthKind::OAuth => self.fetch_oauth(record, refresh_permissions).await,
         };
         let unit: f64 = rand::random();
-        let interval = record
-            .sync_interval_secs
-            .map_or(self.policy.interval, Duration::from_secs);
+        let interval = record.interval(self.policy.interval);
         let finished = Utc::now();
         let next = match &result {
             Ok(_) => Some(self.policy.after_success(finished, interval, unit)),

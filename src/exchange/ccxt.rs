@@ -57,6 +57,9 @@ pub struct ExchangeClient {
     pool: Mutex<HashMap<PoolKey, Vec<Core>>>,
     /// Our clock minus the exchange's, in ms, once measured.
     clock_offsets: Mutex<HashMap<PoolKey, i64>>,
+    /// Why a host could not be reached, by origin, and when that was found: one look
+    /// per host a minute, however many connections fail against it.
+    unreachable_causes: Mutex<HashMap<String, (Instant, String)>>,
 }
 
 /// The URL groups CCXT uses for each exchange, relative to a custom base URL.
@@ -166,39 +169,6 @@ pub fn classify(
     });
     let mut failure = Failure::new(kind, short_detail(message, code.as_deref()));
     failure.retry_after = retry_after;
-    failure
-}
-
-/// An "unreachable" failure says why in words, not as reqwest's "error sending request
-/// for url (…)": the client's timeout ran out, or a look at the host finds the name
-/// does not resolve, the connection is refused or not answered, or the host takes
-/// connections but dropped (or, over TLS, refused) the request. The URL stays after it.
-async fn name_the_cause(mut failure: Failure, timed_out: bool, timeout: Duration) -> Failure {
-    let url = failure
-        .detail
-        .split_once("(http")
-        .and_then(|(_, rest)| rest.split_once(')'))
-        .map(|(rest, _)| format!("http{rest}"));
-    let cause = if timed_out {
-        Some(format!(
-            "the exchange did not answer within {} s",
-            timeout.as_secs_f32()
-        ))
-    } else {
-        match &url {
-            Some(url) => probe(url).await,
-            None => None,
-        }
-    };
-    if let Some(cause) = cause {
-        let detail = match url {
-            Some(url) => format!("{cause} ({url})"),
-            None => cause,
-        };
-        let retry_after = failure.retry_after;
-        failure = Failure::new(FailureKind::Unreachable, detail);
-        failure.retry_after = retry_after;
-    }
     failure
 }
 
@@ -350,6 +320,7 @@ impl ExchangeClient {
             timeout,
             pool: Mutex::default(),
             clock_offsets: Mutex::default(),
+            unreachable_causes: Mutex::default(),
         }
     }
 
@@ -368,16 +339,9 @@ impl ExchangeClient {
             endpoint: endpoint.clone(),
         };
         let mut core = self.lend(&key, creds);
-        let started = Instant::now();
         let result = self.fetch_with(&key, &mut core, with_permissions).await;
         self.give_back(key, core);
-        match result {
-            Err(f) if f.kind == FailureKind::Unreachable => {
-                let timed_out = started.elapsed() + Duration::from_millis(100) >= self.timeout;
-                Err(name_the_cause(f, timed_out, self.timeout).await)
-            }
-            other => other,
-        }
+        result
     }
 
     async fn fetch_with(
@@ -435,13 +399,71 @@ impl ExchangeClient {
         core: &mut Core,
         call: Call,
     ) -> Result<serde_json::Value, Failure> {
+        let started = Instant::now();
         match raw_call(core, call).await {
             Ok(value) => json_body(value),
             Err(err) => {
                 let wait = retry_after(core);
-                Err(classify(exchange, &err, wait))
+                let failure = classify(exchange, &err, wait);
+                if failure.kind == FailureKind::Unreachable {
+                    return Err(self.name_the_cause(failure, started.elapsed()).await);
+                }
+                Err(failure)
             }
         }
+    }
+
+    /// An "unreachable" failure says why in words, not as reqwest's "error sending
+    /// request for url (…)": this request ran out of time, or a look at the host finds
+    /// the name does not resolve, the connection is refused or not answered, or the host
+    /// takes connections but dropped (or, over TLS, refused) the request. The URL stays
+    /// after it.
+    async fn name_the_cause(&self, mut failure: Failure, took: Duration) -> Failure {
+        let url = failure
+            .detail
+            .split_once("(http")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(rest, _)| format!("http{rest}"));
+        let cause = if took + Duration::from_millis(100) >= self.timeout {
+            Some(format!(
+                "the exchange did not answer within {} s",
+                self.timeout.as_secs_f32()
+            ))
+        } else {
+            match &url {
+                Some(url) => self.probe_once_a_minute(url).await,
+                None => None,
+            }
+        };
+        if let Some(cause) = cause {
+            let detail = match url {
+                Some(url) => format!("{cause} ({url})"),
+                None => cause,
+            };
+            failure.detail = crate::text::free_text(&detail, crate::text::MAX_MESSAGE_CHARS);
+        }
+        failure
+    }
+
+    /// [`probe`], remembered per origin for a minute.
+    async fn probe_once_a_minute(&self, url: &str) -> Option<String> {
+        const FRESH: Duration = Duration::from_secs(60);
+        let origin = url::Url::parse(url).ok()?.origin().ascii_serialization();
+        let known = self
+            .unreachable_causes
+            .lock()
+            .unwrap()
+            .get(&origin)
+            .cloned();
+        if let Some((_, cause)) = known.filter(|(at, _)| at.elapsed() < FRESH) {
+            return Some(cause);
+        }
+        let cause = probe(url).await?;
+        self.unreachable_causes
+            .lock()
+            .unwrap()
+            .insert(origin, (Instant::now(), cause.clone()));
+        Some(cause)
     }
 
     /// Our clock minus the exchange's, measured at the middle of a time request.

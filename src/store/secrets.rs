@@ -67,14 +67,18 @@ type SecretMap = HashMap<String, Zeroizing<String>>;
 /// The decrypted file and the version of it on disk they came from.
 type FileCache = Option<(FileVersion, SecretMap)>;
 
-/// One version of the encrypted file on disk: the SHA-256 of its bytes (`None`: no file).
-/// Reading a few kilobytes to compare is cheap; decrypting is what the cache saves. Every
-/// write differs, as age encrypts with a fresh key each time, and unlike size, time and
-/// inode a digest cannot miss a rewrite by another process.
+/// One version of the encrypted file on disk: the SHA-256 of its first
+/// [`VERSION_BYTES`] (`None`: no file). They hold age's header, whose scrypt salt and
+/// MAC are new on every write, so unlike size, time and inode they cannot miss a
+/// rewrite by another process; and a read costs those bytes, not the whole file, until
+/// it changed.
 type FileVersion = Option<[u8; 32]>;
 
+/// Enough of the file to cover age's header, armored or not.
+const VERSION_BYTES: usize = 512;
+
 fn version_of(bytes: &[u8]) -> FileVersion {
-    Some(Sha256::digest(bytes).into())
+    Some(Sha256::digest(&bytes[..bytes.len().min(VERSION_BYTES)]).into())
 }
 
 /// The stored form of credentials: JSON inside the secret entry only.
@@ -385,16 +389,24 @@ fn load_file<'a>(
     path: &Path,
     passphrase: &SecretString,
 ) -> Result<&'a SecretMap, SecretError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    use std::io::Read as _;
+    let file_error = |e: std::io::Error| SecretError::File(e.to_string());
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let (_, map) = cache.insert((None, SecretMap::new()));
             return Ok(map);
         }
-        Err(e) => return Err(SecretError::File(e.to_string())),
+        Err(e) => return Err(file_error(e)),
     };
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(VERSION_BYTES as u64)
+        .read_to_end(&mut bytes)
+        .map_err(file_error)?;
     let version = version_of(&bytes);
     if !matches!(cache, Some((cached, _)) if *cached == version) {
+        file.read_to_end(&mut bytes).map_err(file_error)?;
         *cache = Some((version, decrypt_file(&bytes, passphrase)?));
     }
     Ok(&cache.as_ref().expect("filled above").1)

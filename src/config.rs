@@ -141,8 +141,8 @@ impl Config {
         match std::fs::read_to_string(&file) {
             Ok(text) => {
                 let invalid = || format!("{} is not valid: fix or delete it", file.display());
-                let value: toml::Table = toml::from_str(&text).with_context(invalid)?;
-                if let Some((key, c)) = control_in(&toml::Value::Table(value.clone()), "") {
+                let value: toml::Value = toml::from_str(&text).with_context(invalid)?;
+                if let Some((key, c)) = control_in(&value, "") {
                     anyhow::bail!(
                         "{}: `{key}` contains {}; settings are plain text",
                         invalid(),

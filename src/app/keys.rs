@@ -219,7 +219,6 @@ impl Key {
             (KeyCode::Char(a), KeyCode::Char(b)) if !self.mods.is_empty() => {
                 a.eq_ignore_ascii_case(&b)
             }
-            (KeyCode::BackTab, KeyCode::BackTab) => true,
             (a, b) => a == b,
         }
     }

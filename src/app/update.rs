@@ -312,15 +312,18 @@ fn filter_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
 
 /// A click selects the card under it; the wheel moves the selection.
 fn mouse_on_cards(state: &mut State, mouse: MouseEvent) {
-    let last = state.card_count() - 1;
     match mouse.kind {
         MouseEventKind::Down(MouseButton::Left) => {
             if let Some(index) = state.card_at(mouse.row) {
                 state.selected = index;
             }
         }
-        MouseEventKind::ScrollDown => state.selected = (state.selected + 1).min(last),
-        MouseEventKind::ScrollUp => state.selected = state.selected.saturating_sub(1),
+        MouseEventKind::ScrollDown => {
+            screen_intent(state, Intent::Down);
+        }
+        MouseEventKind::ScrollUp => {
+            screen_intent(state, Intent::Up);
+        }
         _ => {}
     }
 }

@@ -92,48 +92,6 @@ pub enum Intent {
 }
 
 impl Intent {
-    /// Every intent, for name lookups.
-    pub const ALL: [Intent; 38] = [
-        Self::Up,
-        Self::Down,
-        Self::First,
-        Self::Last,
-        Self::PageUp,
-        Self::PageDown,
-        Self::Filter,
-        Self::Open,
-        Self::Connect,
-        Self::Resync,
-        Self::ResyncAll,
-        Self::Disconnect,
-        Self::Reauthorize,
-        Self::Portfolio,
-        Self::Help,
-        Self::Back,
-        Self::Quit,
-        Self::Close,
-        Self::Confirm,
-        Self::Cancel,
-        Self::TogglePurge,
-        Self::SwitchFlow,
-        Self::SignIn,
-        Self::UseApiKey,
-        Self::Approve,
-        Self::Retry,
-        Self::KeepFilter,
-        Self::ClearFilter,
-        Self::NextField,
-        Self::PrevField,
-        Self::Reveal,
-        Self::Submit,
-        Self::Toggle,
-        Self::CyclePrev,
-        Self::CycleNext,
-        Self::ClearField,
-        Self::SaveAnyway,
-        Self::GoBack,
-    ];
-
     /// The name used in config.toml's `[keys]`.
     pub fn name(self) -> &'static str {
         match self {
@@ -179,7 +137,7 @@ impl Intent {
     }
 
     pub fn from_name(name: &str) -> Option<Intent> {
-        Self::ALL.into_iter().find(|i| i.name() == name)
+        DEFAULTS.iter().map(|d| d.intent).find(|i| i.name() == name)
     }
 }
 

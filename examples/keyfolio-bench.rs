@@ -388,6 +388,7 @@ fn snapshot(assets: usize) -> AccountSnapshot {
                 free: "1.23456789".into(),
                 used: "0.10000000".into(),
                 total: "1.33456789".into(),
+                approximate: false,
             })
             .collect(),
         permissions: Some(Permissions {

@@ -1,7 +1,9 @@
 //! Command-line parsing and the subcommands scripts use.
 
 use crate::context::{ConnectError, Context};
-use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, display_amount};
+use crate::model::{
+    AccountSnapshot, CredentialField, Credentials, Endpoint, ExchangeId, Failure, display_amount,
+};
 use crate::store::SecretError;
 use crate::text::MAX_CREDENTIAL_CHARS;
 use anyhow::Result;
@@ -96,6 +98,12 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff), e.g. `keyfolio man > ~/.local/share/man/man1/keyfolio.1`.
     Man,
+    /// List the exchanges this build connects: id, name, the credentials each needs and
+    /// what keyfolio reads from it.
+    Exchanges {
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the built-in exchange simulator until Ctrl-C; prints its accounts as JSON.
     Sim {
         #[arg(long, default_value_t = 0)]
@@ -149,8 +157,13 @@ pub struct CredentialArgs {
     /// Name of the environment variable holding the OKX passphrase.
     #[arg(long, value_name = "VAR")]
     passphrase_env: Option<String>,
-    /// Read {"api_key", "secret", "passphrase"} as JSON from standard input.
-    #[arg(long, conflicts_with_all = ["api_key_env", "secret_env", "passphrase_env"])]
+    /// Any credential by CCXT's name, from an environment variable: `--cred uid=MY_UID`.
+    /// Names: apiKey, secret, password (the passphrase), uid; see `keyfolio exchanges`.
+    #[arg(long, value_name = "NAME=VAR")]
+    cred: Vec<String>,
+    /// Read the credentials as a JSON object from standard input, under CCXT's names
+    /// ({"apiKey", "secret", "password", "uid"}; "api_key" and "passphrase" also work).
+    #[arg(long, conflicts_with_all = ["api_key_env", "secret_env", "passphrase_env", "cred"])]
     stdin: bool,
     /// Base URL replacing the exchange's host (testnets, proxies, regional sites, the simulator).
     #[arg(long, value_name = "URL")]
@@ -228,11 +241,33 @@ fn read_stdin_json() -> Result<serde_json::Value> {
         )));
     }
     serde_json::from_slice(&bytes).map_err(|_| {
-        usage("--stdin expects a JSON object {\"api_key\", \"secret\", \"passphrase\"}")
+        usage("--stdin expects a JSON object {\"apiKey\", \"secret\", \"password\", \"uid\"}")
     })
 }
 
 impl CredentialArgs {
+    /// The `--cred NAME=VAR` values, read from their environment variables.
+    fn named_credentials(&self) -> Result<std::collections::HashMap<CredentialField, String>> {
+        let mut named = std::collections::HashMap::new();
+        for pair in &self.cred {
+            let (name, var) = pair
+                .split_once('=')
+                .ok_or_else(|| usage(format!("--cred takes NAME=VAR, not {pair:?}")))?;
+            let field = CredentialField::from_ccxt(name.trim()).ok_or_else(|| {
+                usage(format!(
+                    "--cred: {name:?} is not a credential keyfolio takes (apiKey, secret, password, uid)"
+                ))
+            })?;
+            let value = std::env::var(var.trim()).map_err(|_| {
+                usage(format!(
+                    "--cred {name}: environment variable {var} is not set"
+                ))
+            })?;
+            named.insert(field, value);
+        }
+        Ok(named)
+    }
+
     fn read(&self, exchange: ExchangeId) -> Result<(Credentials, Endpoint)> {
         let env = |flag: &str, var: &Option<String>| -> Result<Option<String>> {
             match var {
@@ -242,15 +277,36 @@ impl CredentialArgs {
                     .map_err(|_| usage(format!("{flag}: environment variable {name} is not set"))),
             }
         };
-        let (api_key, secret, passphrase) = if self.stdin {
+        let (api_key, secret, passphrase, uid) = if self.stdin {
             let v = read_stdin_json()?;
-            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-            (field("api_key"), field("secret"), field("passphrase"))
-        } else {
+            let field = |names: &[&str]| {
+                names
+                    .iter()
+                    .find_map(|k| v.get(*k).and_then(|x| x.as_str()).map(str::to_string))
+            };
             (
-                env("--api-key-env", &self.api_key_env)?,
-                env("--secret-env", &self.secret_env)?,
-                env("--passphrase-env", &self.passphrase_env)?,
+                field(&["apiKey", "api_key"]),
+                field(&["secret"]),
+                field(&["password", "passphrase"]),
+                field(&["uid"]),
+            )
+        } else {
+            let mut named = self.named_credentials()?;
+            let mut take = |field: CredentialField, flag: &str, var: &Option<String>| match named
+                .remove(&field)
+            {
+                Some(value) => Ok(Some(value)),
+                None => env(flag, var),
+            };
+            (
+                take(CredentialField::ApiKey, "--api-key-env", &self.api_key_env)?,
+                take(CredentialField::Secret, "--secret-env", &self.secret_env)?,
+                take(
+                    CredentialField::Password,
+                    "--passphrase-env",
+                    &self.passphrase_env,
+                )?,
+                take(CredentialField::Uid, "--cred uid=VAR", &None)?,
             )
         };
         let api_key = api_key
@@ -261,27 +317,43 @@ impl CredentialArgs {
             .ok_or_else(|| usage("the secret is missing: use --secret-env VAR or --stdin"))?;
         let secret = zeroize::Zeroizing::new(resolve_secret(&secret)?);
         let passphrase = passphrase.filter(|p| !p.is_empty());
+        let uid = uid.filter(|u| !u.trim().is_empty());
         let checks = [
             ("the API key", Some(api_key.trim()), false),
             ("the secret", Some(secret.as_str()), true),
             ("the passphrase", passphrase.as_deref(), false),
+            ("the user id", uid.as_deref(), false),
         ];
         for (name, value, multiline) in checks {
             if let Some(value) = value {
                 crate::text::check_credential(name, value, multiline).map_err(usage)?;
             }
         }
+        if let Some(why) = exchange.blockers().first() {
+            return Err(usage(format!(
+                "{} cannot be connected yet: it needs {why}",
+                exchange.name()
+            )));
+        }
         if exchange.needs_passphrase() && passphrase.is_none() {
-            return Err(usage(
-                "OKX keys need their passphrase: use --passphrase-env VAR or --stdin",
-            ));
+            return Err(usage(format!(
+                "{} keys need their passphrase: use --passphrase-env VAR, --cred password=VAR or --stdin",
+                exchange.name()
+            )));
+        }
+        if exchange.needs_uid() && uid.is_none() {
+            return Err(usage(format!(
+                "{} keys need the account's user id: use --cred uid=VAR or --stdin",
+                exchange.name()
+            )));
         }
         if let Some(url) = &self.endpoint
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             return Err(usage("--endpoint must start with http:// or https://"));
         }
-        let creds = Credentials::new(api_key.trim(), &secret, passphrase.as_deref());
+        let creds = Credentials::new(api_key.trim(), &secret, passphrase.as_deref())
+            .with_uid(uid.as_deref().map(str::trim));
         Ok((
             creds,
             Endpoint {
@@ -292,11 +364,11 @@ impl CredentialArgs {
     }
 }
 
-/// The exchanges as clap's listed values, from [`ExchangeId::ALL`]: `--help` and the
+/// The exchanges as clap's listed values, from [`ExchangeId::all`]: `--help` and the
 /// completions list them, and any other name is a usage error (exit 2).
 impl clap::ValueEnum for ExchangeId {
     fn value_variants<'a>() -> &'a [Self] {
-        &Self::ALL
+        Self::all()
     }
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(self.id()).help(self.name()))
@@ -367,13 +439,15 @@ pub mod exit {
 }
 
 /// `completions` and `man` print what clap_complete and clap_mangen make of the command
-/// definition; they open no data directory, log or keyring. `None` for other subcommands.
+/// definition, `exchanges` what this build connects; they open no data directory, log or
+/// keyring. `None` for other subcommands.
 pub fn print_docs(command: &Command) -> Option<Result<i32>> {
     use std::io::Write as _;
     // Made in memory first: clap_complete panics on a failed write, and a reader that
     // stops early (`keyfolio man | head`) is no error.
     let mut text = Vec::new();
     match command {
+        Command::Exchanges { json } => return Some(list_exchanges(*json)),
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::definition(), "keyfolio", &mut text);
         }
@@ -389,6 +463,65 @@ pub fn print_docs(command: &Command) -> Option<Result<i32>> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(exit::OK),
     })
+}
+
+/// What keyfolio reads from an exchange, as `keyfolio exchanges` lists it.
+fn reads(exchange: ExchangeId) -> serde_json::Value {
+    let own = !exchange.is_generic();
+    json!({
+        "balances": true,
+        "permissions": own,
+        "account_id": own,
+        // Binance and OKX: the exchange's own strings. Others: the exchange's strings where
+        // CCXT's f64 matches one, else marked approximate when digits may be lost.
+        "decimals_exact": if own { "always" } else { "where the exchange's strings survive CCXT's f64; otherwise marked ≈" },
+    })
+}
+
+/// `keyfolio exchanges`: every exchange compiled in, Binance and OKX first.
+fn list_exchanges(as_json: bool) -> Result<i32> {
+    let rows: Vec<serde_json::Value> = ExchangeId::all()
+        .iter()
+        .map(|&e| {
+            json!({
+                "id": e.id(),
+                "name": e.name(),
+                "credentials": e.credential_fields().iter().map(|f| json!({
+                    "name": f.ccxt_name(), "label": f.word(e),
+                })).collect::<Vec<_>>(),
+                "connectable": e.is_connectable(),
+                "needs_unsupported": e.blockers(),
+                "reads": reads(e),
+            })
+        })
+        .collect();
+    if as_json {
+        print_json(&rows)?;
+        return Ok(exit::OK);
+    }
+    say!(
+        "{:<12} {:<20} {:<34} reads",
+        "id",
+        "name",
+        "credentials (--cred NAME=VAR)"
+    );
+    for &e in ExchangeId::all() {
+        let creds = e
+            .credential_fields()
+            .iter()
+            .map(|f| f.ccxt_name())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let reads = if !e.is_connectable() {
+            format!("cannot connect yet: needs {}", e.blockers().join(", "))
+        } else if e.is_generic() {
+            "balances (permissions and account id not known)".to_string()
+        } else {
+            "balances, permissions, account id; exact decimals".to_string()
+        };
+        say!("{:<12} {:<20} {:<34} {reads}", e.id(), e.name(), creds);
+    }
+    Ok(exit::OK)
 }
 
 /// Runs one subcommand; returns the process exit code.
@@ -554,7 +687,9 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             }
             Ok(exit::OK)
         }
-        Command::Completions { .. } | Command::Man => print_docs(&command).unwrap_or(Ok(exit::OK)),
+        Command::Completions { .. } | Command::Man | Command::Exchanges { .. } => {
+            print_docs(&command).unwrap_or(Ok(exit::OK))
+        }
         Command::Sim { port } => {
             let sim = crate::exchange::sim::Simulator::start(port).await?;
             print_json(&crate::exchange::sim::listing_json(&sim))?;
@@ -627,6 +762,11 @@ fn print_validated(exchange: ExchangeId, creds: &Credentials, snapshot: &Account
         if p.withdraw {
             say!("warning: this key can withdraw funds; keyfolio only needs read access");
         }
+    } else if exchange.is_generic() {
+        say!(
+            "permissions: not known (keyfolio does not read them for {}); give the key read access only",
+            exchange.name()
+        );
     }
     say!("{} assets with a balance", snapshot.balances.len());
 }
@@ -736,7 +876,9 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
             .collect();
         print_json(&rows)?;
     } else if connections.is_empty() {
-        say!("No connections. Connect one with `keyfolio connect binance|okx` or in the app.");
+        say!(
+            "No connections. Connect one with `keyfolio connect <exchange>` (see `keyfolio exchanges`) or in the app."
+        );
     } else {
         for c in &connections {
             say!(

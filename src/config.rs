@@ -241,6 +241,16 @@ impl OAuthProvider {
                 scopes: vec!["read_only".into()],
                 client_id: None,
             },
+            // No OAuth for the others: keyfolio knows no sign-in of theirs.
+            ExchangeId::Ccxt(_) => Self {
+                authorize_url: String::new(),
+                token_url: String::new(),
+                device_url: None,
+                revoke_url: None,
+                api_base: String::new(),
+                scopes: Vec::new(),
+                client_id: None,
+            },
         }
     }
 
@@ -298,6 +308,7 @@ impl OAuthProfiles {
         let o = match exchange {
             ExchangeId::Binance => &self.binance,
             ExchangeId::Okx => &self.okx,
+            ExchangeId::Ccxt(_) => return OAuthProvider::builtin(exchange),
         };
         let mut p = OAuthProvider::builtin(exchange);
         let optional = |v: &Option<String>, default: Option<String>| match v {
@@ -384,7 +395,7 @@ mod tests {
     fn shipped_config_lists_the_builtin_oauth_profiles() {
         let text = include_str!("../assets/config.toml");
         let config: Config = toml::from_str(text).unwrap();
-        for exchange in ExchangeId::ALL {
+        for &exchange in ExchangeId::all() {
             assert_eq!(
                 config.provider(exchange),
                 OAuthProvider::builtin(exchange),

@@ -2,6 +2,7 @@
 //! connections, sync runs and the status rules. ui/, cli, store, sync and exchange import
 //! them from here.
 
+use crate::exchange::catalog;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -10,37 +11,107 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// An exchange keyfolio can connect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
+/// An exchange keyfolio can connect: Binance and OKX on their own exact path, and every
+/// other exchange compiled in ([`crate::exchange::catalog`]) through CCXT's unified calls.
+/// Written and read as CCXT's id (`binance`, `bybit`, `cryptocom`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ExchangeId {
     Binance,
     Okx,
+    /// An index into [`catalog::COMPILED`].
+    Ccxt(u16),
 }
 
 impl ExchangeId {
-    pub const ALL: [ExchangeId; 2] = [ExchangeId::Binance, ExchangeId::Okx];
+    /// Binance and OKX first, then the others by display name.
+    pub fn all() -> &'static [ExchangeId] {
+        static ALL: std::sync::OnceLock<Vec<ExchangeId>> = std::sync::OnceLock::new();
+        ALL.get_or_init(|| {
+            let mut generic: Vec<ExchangeId> = (0..catalog::COMPILED.len())
+                .map(|i| Self::Ccxt(i as u16))
+                .collect();
+            generic.sort_by_key(|e| e.name().to_lowercase());
+            [Self::Binance, Self::Okx]
+                .into_iter()
+                .chain(generic)
+                .collect()
+        })
+    }
 
     pub fn id(self) -> &'static str {
         match self {
             Self::Binance => "binance",
             Self::Okx => "okx",
+            Self::Ccxt(i) => catalog::COMPILED[usize::from(i)].0,
         }
     }
+    /// CCXT's display name: "Binance", "OKX", "Crypto.com".
     pub fn name(self) -> &'static str {
         match self {
             Self::Binance => "Binance",
             Self::Okx => "OKX",
+            Self::Ccxt(i) => catalog::COMPILED[usize::from(i)].1,
         }
     }
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|e| e.id().eq_ignore_ascii_case(text.trim()))
+        let text = text.trim();
+        match text.to_ascii_lowercase().as_str() {
+            "binance" => Some(Self::Binance),
+            "okx" => Some(Self::Okx),
+            id => catalog::COMPILED
+                .iter()
+                .position(|(known, _)| *known == id)
+                .map(|i| Self::Ccxt(i as u16)),
+        }
     }
-    /// OKX keys come with a passphrase.
+    /// Served through CCXT's unified `fetch_balance` rather than keyfolio's own calls.
+    pub fn is_generic(self) -> bool {
+        matches!(self, Self::Ccxt(_))
+    }
+    /// The credentials this exchange's keys are made of, in the order a form asks them.
+    pub fn credential_fields(self) -> &'static [CredentialField] {
+        use CredentialField::*;
+        match self {
+            Self::Binance => &[ApiKey, Secret],
+            Self::Okx => &[ApiKey, Secret, Password],
+            Self::Ccxt(_) => catalog::credential_fields(self.id()),
+        }
+    }
+    /// The key comes with a passphrase (CCXT's `password`).
     pub fn needs_passphrase(self) -> bool {
-        self == Self::Okx
+        self.credential_fields()
+            .contains(&CredentialField::Password)
+    }
+    pub fn needs_uid(self) -> bool {
+        self.credential_fields().contains(&CredentialField::Uid)
+    }
+    /// Credentials this exchange asks for that keyfolio cannot take yet (wallet
+    /// addresses, private keys of on-chain accounts): such an exchange is listed but
+    /// cannot be connected.
+    pub fn blockers(self) -> Vec<&'static str> {
+        match self {
+            Self::Ccxt(_) => catalog::blockers(self.id()),
+            _ => Vec::new(),
+        }
+    }
+    /// Whether a connection can be made: every credential it needs is one keyfolio takes.
+    pub fn is_connectable(self) -> bool {
+        self.blockers().is_empty()
+    }
+}
+
+impl Serialize for ExchangeId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExchangeId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        Self::parse(&id).ok_or_else(|| {
+            serde::de::Error::custom(format!("{id:?} is not an exchange this build has"))
+        })
     }
 }
 
@@ -50,12 +121,55 @@ impl fmt::Display for ExchangeId {
     }
 }
 
+/// One credential an exchange asks for, by CCXT's `requiredCredentials` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CredentialField {
+    ApiKey,
+    Secret,
+    /// CCXT's `password`: the passphrase OKX, KuCoin and Bitget keys carry.
+    Password,
+    Uid,
+}
+
+impl CredentialField {
+    /// CCXT's name, also the name `connect --stdin` and `--cred` take.
+    pub fn ccxt_name(self) -> &'static str {
+        match self {
+            Self::ApiKey => "apiKey",
+            Self::Secret => "secret",
+            Self::Password => "password",
+            Self::Uid => "uid",
+        }
+    }
+    pub fn from_ccxt(name: &str) -> Option<Self> {
+        [Self::ApiKey, Self::Secret, Self::Password, Self::Uid]
+            .into_iter()
+            .find(|f| f.ccxt_name() == name)
+    }
+    /// The exchange's own word for this credential.
+    pub fn word(self, exchange: ExchangeId) -> &'static str {
+        match (self, exchange.id()) {
+            (Self::ApiKey, "coinbase") => "API key name",
+            (Self::Secret, "coinbase") => "Private key",
+            (Self::ApiKey, _) => "API key",
+            (Self::Secret, "kraken") => "Private key",
+            (Self::Secret, _) => "Secret",
+            // OKX, KuCoin and Bitget say passphrase; so do most others that ask for one.
+            (Self::Password, _) => "Passphrase",
+            (Self::Uid, "bitstamp") => "Customer ID",
+            (Self::Uid, _) => "User ID",
+        }
+    }
+}
+
 /// An API key as the trader gave it. Debug prints a mask, never the values.
 #[derive(Clone)]
 pub struct Credentials {
     pub api_key: SecretString,
     pub secret: SecretString,
     pub passphrase: Option<SecretString>,
+    /// The account's user id, for exchanges whose keys need one (CCXT's `uid`).
+    pub uid: Option<SecretString>,
 }
 
 impl Credentials {
@@ -64,7 +178,14 @@ impl Credentials {
             api_key: SecretString::from(api_key.to_string()),
             secret: SecretString::from(secret.to_string()),
             passphrase: passphrase.map(|p| SecretString::from(p.to_string())),
+            uid: None,
         }
+    }
+
+    /// The same credentials with the account's user id.
+    pub fn with_uid(mut self, uid: Option<&str>) -> Self {
+        self.uid = uid.map(|u| SecretString::from(u.to_string()));
+        self
     }
 
     /// The last four characters of the API key: all keyfolio ever shows of it.
@@ -80,12 +201,13 @@ impl Credentials {
 
 impl PartialEq for Credentials {
     fn eq(&self, other: &Self) -> bool {
-        fn passphrase(c: &Credentials) -> Option<&str> {
-            c.passphrase.as_ref().map(ExposeSecret::expose_secret)
+        fn reveal(s: Option<&SecretString>) -> Option<&str> {
+            s.map(ExposeSecret::expose_secret)
         }
         self.api_key.expose_secret() == other.api_key.expose_secret()
             && self.secret.expose_secret() == other.secret.expose_secret()
-            && passphrase(self) == passphrase(other)
+            && reveal(self.passphrase.as_ref()) == reveal(other.passphrase.as_ref())
+            && reveal(self.uid.as_ref()) == reveal(other.uid.as_ref())
     }
 }
 
@@ -177,6 +299,9 @@ pub struct Balance {
     pub free: String,
     pub used: String,
     pub total: String,
+    /// The exchange sent more digits than CCXT's f64 amounts keep: the strings above are
+    /// the nearest f64, shown with "≈".
+    pub approximate: bool,
 }
 
 /// What one successful call to an account returns.
@@ -289,6 +414,11 @@ impl FailureKind {
             }
             (Self::InvalidKey, ExchangeId::Okx) => {
                 "OKX does not know this API key. Copy it again from the API page."
+            }
+            (Self::InvalidKey, ExchangeId::Ccxt(_)) => {
+                "The exchange refused the key. Check that the key and its secret (and passphrase, \
+                 where the exchange has one) were copied whole, that the key is enabled and that \
+                 this machine's IP is allowed."
             }
             (Self::BadSignature, _) => {
                 "The secret does not match the API key. Paste the secret that came with this key."
@@ -464,6 +594,15 @@ pub struct SyncRun {
 }
 
 impl ConnectionRecord {
+    /// What the key may do, in words; never "read-only" when keyfolio cannot tell.
+    pub fn permissions_text(&self) -> String {
+        match self.permissions {
+            Some(p) => p.summary(),
+            None if self.exchange.is_generic() => "not known (not read for this exchange)".into(),
+            None => "not read yet".into(),
+        }
+    }
+
     /// The connection's own sync interval, or the global one.
     pub fn interval(&self, global: Duration) -> Duration {
         self.sync_interval_secs.map_or(global, Duration::from_secs)

@@ -633,12 +633,14 @@ fn snapshot(withdraw: bool) -> AccountSnapshot {
                 free: "1".into(),
                 used: "0".into(),
                 total: "1".into(),
+                approximate: false,
             },
             Balance {
                 asset: "USDT".into(),
                 free: "10".into(),
                 used: "0".into(),
                 total: "10".into(),
+                approximate: false,
             },
         ],
         permissions: Some(Permissions {
@@ -842,4 +844,24 @@ fn the_terminal_cursor_stands_where_the_field_edits() {
         "after \"Bi\""
     );
     snap("form_cursor_inside_a_field", &form);
+}
+
+#[test]
+fn generic_exchanges_ask_for_their_own_credentials_in_their_words() {
+    let coinbase = KeyForm::new(ExchangeId::parse("coinbase").unwrap(), &[]);
+    let text = frame_text(&coinbase, 80, 24);
+    assert!(
+        text.contains("API key name")
+            && text.contains("Private key")
+            && !text.contains("Passphrase"),
+        "{text}"
+    );
+    snap("empty_coinbase", &coinbase);
+    let kucoin = KeyForm::new(ExchangeId::parse("kucoin").unwrap(), &[]);
+    let text = frame_text(&kucoin, 80, 24);
+    assert!(
+        text.contains("Passphrase") && text.contains("Connect KuCoin"),
+        "{text}"
+    );
+    snap("empty_kucoin", &kucoin);
 }

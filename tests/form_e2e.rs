@@ -78,9 +78,12 @@ impl App {
         a: &SimAccount,
         testnet: bool,
     ) -> FormPhase {
-        let index = self.state.connections.len()
-            + ExchangeId::ALL.iter().position(|e| *e == exchange).unwrap();
-        self.state.selected = index;
+        // The Connect card opens the exchange picker; type the exchange, Enter connects.
+        self.state.selected = self.state.connections.len();
+        self.key(KeyCode::Enter).await;
+        for c in exchange.id().chars() {
+            self.key(KeyCode::Char(c)).await;
+        }
         self.key(KeyCode::Enter).await;
         self.tab_to(Field::ApiKey).await;
         self.act(Action::Paste(keyfolio::app::action::Pasted::new(

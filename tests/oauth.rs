@@ -78,6 +78,7 @@ fn balance(asset: &str, free: &str, used: &str, total: &str) -> Balance {
         free: free.into(),
         used: used.into(),
         total: total.into(),
+        approximate: false,
     }
 }
 
@@ -587,7 +588,7 @@ async fn the_same_account_signed_in_twice_is_refused_and_reauthorize_keeps_the_a
     config.oauth.binance = h.oauth_provider(ExchangeId::Binance).into();
     config.oauth.okx = h.oauth_provider(ExchangeId::Okx).into();
     let ctx = Context::open(Paths::under(home.path()), config, SecretStore::memory()).unwrap();
-    for exchange in ExchangeId::ALL {
+    for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
         let p = h.oauth_provider(exchange);
         let first = pkce_tokens(&h, &p).await;
         let (id, snapshot) = ctx.connect_oauth(exchange, "main", first).await.unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::Action;
-use keyfolio::app::state::{Modal, OAuthPhase, State};
+use keyfolio::app::state::{Modal, OAuthPhase, Picker, State};
 use keyfolio::app::update::update;
 use keyfolio::app::{Runner, oauth_offers, run_effect};
 use keyfolio::config::{Config, Paths};
@@ -86,9 +86,13 @@ impl App {
         }
     }
 
+    /// The exchange picker, open with this exchange typed: Enter connects it.
     fn select_connect(&mut self, exchange: ExchangeId) {
-        self.state.selected = self.state.connections.len()
-            + ExchangeId::ALL.iter().position(|e| *e == exchange).unwrap();
+        self.state.selected = self.state.connections.len();
+        self.state.modal = Some(Modal::Picker(Picker {
+            text: exchange.id().into(),
+            selected: 0,
+        }));
     }
 }
 

@@ -28,6 +28,7 @@ fn snapshot(btc: &str) -> AccountSnapshot {
             free: btc.into(),
             used: "0".into(),
             total: btc.into(),
+            approximate: false,
         }],
         permissions: Some(Permissions {
             read: true,

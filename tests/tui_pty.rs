@@ -124,6 +124,7 @@ fn text_from_outside_never_reaches_the_terminal_raw() {
             free: "1".into(),
             used: "0".into(),
             total: "1".into(),
+            approximate: false,
         }],
         permissions: None,
         account_id: None,

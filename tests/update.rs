@@ -34,7 +34,7 @@ fn arrows_and_vim_keys_move_within_bounds() {
         press(&mut s, KeyCode::Down);
     }
     assert_eq!(s.selected, s.card_count() - 1);
-    assert_eq!(s.selected_card(), CardRef::Connect(ExchangeId::Okx));
+    assert_eq!(s.selected_card(), CardRef::Connect);
 }
 
 #[test]
@@ -272,7 +272,7 @@ fn slash_filters_cards_by_label_or_exchange() {
     press(&mut s, KeyCode::Char('/'));
     type_text(&mut s, "zzz");
     assert_eq!(s.shown_connections(), 0);
-    assert_eq!(s.card_count(), 2, "Connect cards always show");
+    assert_eq!(s.card_count(), 1, "the Connect card always shows");
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.filter, None, "Esc while typing clears it");
     assert_eq!(s.card_count(), all);
@@ -341,8 +341,9 @@ fn remapped_keys_drive_update() {
 #[test]
 fn the_form_reads_its_intent_keys_from_the_table() {
     let mut s = with_connections();
-    s.selected = s.card_count() - 2; // Connect Binance
+    s.selected = s.card_count() - 1; // the Connect card: Enter opens the picker
     press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Enter); // Binance, first in the picker
     let form = s.form.as_ref().expect("the API-key form opened");
     assert_eq!(form.focus(), keyfolio::app::form::Field::ApiKey);
     type_text(&mut s, "abc");
@@ -396,4 +397,59 @@ fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Char('?'));
     assert_eq!(s.help_scroll, 0);
+}
+
+#[test]
+fn the_exchange_picker_filters_by_typing_and_opens_the_chosen_exchanges_form() {
+    let mut s = with_connections();
+    press(&mut s, KeyCode::Char('c'));
+    let Some(Modal::Picker(picker)) = &s.modal else {
+        panic!("c opens the picker: {:?}", s.modal);
+    };
+    let listed = picker.matches();
+    assert_eq!(&listed[..2], &[ExchangeId::Binance, ExchangeId::Okx]);
+    assert_eq!(listed.len(), ExchangeId::all().len());
+    let names: Vec<&str> = listed[2..].iter().map(|e| e.name()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted, "the others by name");
+
+    // Typing filters (letters are not navigation here); Backspace widens again.
+    for c in "crypto".chars() {
+        press(&mut s, KeyCode::Char(c));
+    }
+    let Some(Modal::Picker(picker)) = &s.modal else {
+        panic!("still open");
+    };
+    assert_eq!(
+        picker.matches(),
+        vec![ExchangeId::parse("cryptocom").unwrap()]
+    );
+    assert_eq!(picker.matches()[0].name(), "Crypto.com");
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.modal, None, "Esc closes the picker");
+
+    press(&mut s, KeyCode::Char('c'));
+    for c in "kucoin".chars() {
+        press(&mut s, KeyCode::Char(c));
+    }
+    press(&mut s, KeyCode::Enter);
+    let form = s.form.as_ref().expect("Enter opens the API-key form");
+    assert_eq!(form.exchange(), ExchangeId::parse("kucoin").unwrap());
+    assert!(
+        form.fields()
+            .contains(&keyfolio::app::form::Field::Passphrase),
+        "KuCoin keys carry a passphrase"
+    );
+}
+
+#[test]
+fn the_form_asks_in_the_exchanges_own_words() {
+    use keyfolio::app::form::{Field, KeyForm};
+    let coinbase = KeyForm::new(ExchangeId::parse("coinbase").unwrap(), &[]);
+    assert_eq!(coinbase.label(Field::ApiKey), "API key name");
+    assert_eq!(coinbase.label(Field::Secret), "Private key");
+    assert!(!coinbase.fields().contains(&Field::Passphrase));
+    let okx = KeyForm::new(ExchangeId::Okx, &[]);
+    assert_eq!(okx.label(Field::Passphrase), "Passphrase");
 }

@@ -24,6 +24,8 @@ pub enum Field {
     ApiKey,
     Secret,
     Passphrase,
+    /// The account's user id, for exchanges whose keys need one.
+    Uid,
     Region,
     CustomUrl,
     Testnet,
@@ -31,7 +33,7 @@ pub enum Field {
 }
 
 impl Field {
-    const COUNT: usize = 8;
+    const COUNT: usize = 9;
 
     fn index(self) -> usize {
         self as usize
@@ -44,6 +46,7 @@ impl Field {
             Self::ApiKey => "API key",
             Self::Secret => "Secret",
             Self::Passphrase => "Passphrase",
+            Self::Uid => "User ID",
             Self::Region => "Region",
             Self::CustomUrl => "Custom URL",
             Self::Testnet => "Testnet",
@@ -55,7 +58,12 @@ impl Field {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Self::Label | Self::ApiKey | Self::Secret | Self::Passphrase | Self::CustomUrl
+            Self::Label
+                | Self::ApiKey
+                | Self::Secret
+                | Self::Passphrase
+                | Self::Uid
+                | Self::CustomUrl
         )
     }
 
@@ -125,6 +133,7 @@ pub struct KeyForm {
     api_key: Input,
     secret: Input,
     passphrase: Input,
+    uid: Input,
     custom_url: Input,
     /// The most bytes a masked field ever held: how far [`wipe`] must overwrite.
     secret_high_water: usize,
@@ -171,17 +180,30 @@ pub struct Region {
     pub custom: bool,
 }
 
+/// A base URL the trader types: a proxy, a regional host, the simulator.
+const CUSTOM_URL: Region = Region {
+    name: "Custom URL",
+    base_url: None,
+    custom: true,
+};
+
 const BINANCE_REGIONS: &[Region] = &[
     Region {
         name: "binance.com",
         base_url: None,
         custom: false,
     },
+    CUSTOM_URL,
+];
+
+/// Other exchanges: their own API host, or a custom URL (a proxy, the simulator).
+const GENERIC_REGIONS: &[Region] = &[
     Region {
-        name: "Custom URL",
+        name: "The exchange's API",
         base_url: None,
-        custom: true,
+        custom: false,
     },
+    CUSTOM_URL,
 ];
 
 const OKX_REGIONS: &[Region] = &[
@@ -200,11 +222,7 @@ const OKX_REGIONS: &[Region] = &[
         base_url: Some("https://us.okx.com"),
         custom: false,
     },
-    Region {
-        name: "Custom URL",
-        base_url: None,
-        custom: true,
-    },
+    CUSTOM_URL,
 ];
 
 /// The label a new connection gets: "Binance", then "Binance 2", "Binance 3" …
@@ -236,6 +254,7 @@ impl KeyForm {
             api_key: secret_input(),
             secret: secret_input(),
             passphrase: secret_input(),
+            uid: Input::default(),
             custom_url: Input::default(),
             secret_high_water: 0,
             region: 0,
@@ -274,6 +293,9 @@ impl KeyForm {
         if self.exchange.needs_passphrase() {
             fields.push(Field::Passphrase);
         }
+        if self.exchange.needs_uid() {
+            fields.push(Field::Uid);
+        }
         fields.extend([
             Field::Region,
             Field::CustomUrl,
@@ -281,6 +303,20 @@ impl KeyForm {
             Field::Validate,
         ]);
         fields
+    }
+
+    /// A field's name in this exchange's words ("API key name" and "Private key" for
+    /// Coinbase, "Passphrase" for OKX).
+    pub fn label(&self, field: Field) -> &'static str {
+        use crate::model::CredentialField as C;
+        let credential = match field {
+            Field::ApiKey => C::ApiKey,
+            Field::Secret => C::Secret,
+            Field::Passphrase => C::Password,
+            Field::Uid => C::Uid,
+            _ => return field.name(),
+        };
+        credential.word(self.exchange)
     }
 
     pub fn focus(&self) -> Field {
@@ -296,6 +332,7 @@ impl KeyForm {
         match self.exchange {
             ExchangeId::Binance => BINANCE_REGIONS,
             ExchangeId::Okx => OKX_REGIONS,
+            ExchangeId::Ccxt(_) => GENERIC_REGIONS,
         }
     }
 
@@ -340,6 +377,7 @@ impl KeyForm {
             Field::ApiKey => Some(&self.api_key),
             Field::Secret => Some(&self.secret),
             Field::Passphrase => Some(&self.passphrase),
+            Field::Uid => Some(&self.uid),
             Field::CustomUrl => Some(&self.custom_url),
             _ => None,
         }
@@ -359,6 +397,7 @@ impl KeyForm {
             Field::ApiKey => Some(&mut self.api_key),
             Field::Secret => Some(&mut self.secret),
             Field::Passphrase => Some(&mut self.passphrase),
+            Field::Uid => Some(&mut self.uid),
             Field::CustomUrl => Some(&mut self.custom_url),
             _ => None,
         }
@@ -688,7 +727,7 @@ impl KeyForm {
     fn required(&mut self, field: Field) -> Option<String> {
         let value = self.text(field).trim().to_string();
         if value.is_empty() {
-            self.fail(field, format!("{} is required", field.name()));
+            self.fail(field, format!("{} is required", self.label(field)));
             return None;
         }
         if let Err(message) = check_text(field, &value) {
@@ -738,6 +777,11 @@ impl KeyForm {
         } else {
             None
         };
+        let uid = if self.exchange.needs_uid() {
+            self.required(Field::Uid)
+        } else {
+            None
+        };
         let region = self.region();
         let base_url = if region.custom {
             self.required(Field::CustomUrl)
@@ -761,7 +805,8 @@ impl KeyForm {
         Some(ConnectRequest {
             exchange: self.exchange,
             label,
-            creds: Credentials::new(&api_key, &secret, passphrase.as_deref().map(String::as_str)),
+            creds: Credentials::new(&api_key, &secret, passphrase.as_deref().map(String::as_str))
+                .with_uid(uid.as_deref()),
             endpoint: Endpoint {
                 base_url,
                 sandbox: self.testnet,
@@ -771,7 +816,7 @@ impl KeyForm {
 
     /// The secret as sent: the field itself, or the PEM file it names.
     fn resolve_secret(&mut self, secret: Zeroizing<String>) -> Option<Zeroizing<String>> {
-        if self.exchange == ExchangeId::Binance && is_pem_path(&secret) {
+        if matches!(self.exchange.id(), "binance" | "coinbase") && is_pem_path(&secret) {
             let path = std::path::Path::new(secret.as_str());
             if !path.is_file() {
                 self.fail(

@@ -19,10 +19,11 @@ pub enum Context {
     OAuth,
     Help,
     Form,
+    Picker,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Self::Cards,
         Self::Filter,
         Self::Detail,
@@ -31,6 +32,7 @@ impl Context {
         Self::OAuth,
         Self::Help,
         Self::Form,
+        Self::Picker,
     ];
 
     /// The heading of this context in help and README.
@@ -44,6 +46,7 @@ impl Context {
             Self::OAuth => "OAuth sign-in window",
             Self::Help => "Help",
             Self::Form => "API-key form",
+            Self::Picker => "Exchange picker (type to filter)",
         }
     }
 }
@@ -565,6 +568,47 @@ pub const DEFAULTS: &[Row] = &[
         [key(K::Esc), ch('?'), ch('q')],
         "close",
         "Close this help",
+        true
+    ),
+    row!(Picker, Up, [key(K::Up)], "up", "Move up the list", false),
+    row!(
+        Picker,
+        Down,
+        [key(K::Down)],
+        "down",
+        "Move down the list",
+        false
+    ),
+    row!(
+        Picker,
+        First,
+        [key(K::Home)],
+        "first",
+        "Go to the first exchange",
+        false
+    ),
+    row!(
+        Picker,
+        Last,
+        [key(K::End)],
+        "last",
+        "Go to the last exchange",
+        false
+    ),
+    row!(
+        Picker,
+        Open,
+        [key(K::Enter)],
+        "connect",
+        "Connect the chosen exchange",
+        true
+    ),
+    row!(
+        Picker,
+        Close,
+        [key(K::Esc)],
+        "close",
+        "Close the picker",
         true
     ),
     row!(

@@ -61,7 +61,8 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
 
 /// OAuth is offered where a client id is configured, with the flow that suits this session.
 pub fn oauth_offers(config: &crate::config::Config) -> Vec<state::OAuthOffer> {
-    ExchangeId::ALL
+    // OAuth is Binance's and OKX's only.
+    [ExchangeId::Binance, ExchangeId::Okx]
         .into_iter()
         .filter_map(|exchange| {
             let provider = config.provider(exchange);

@@ -76,7 +76,8 @@ pub struct Notice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardRef {
     Connection(usize),
-    Connect(ExchangeId),
+    /// "Connect an exchange": opens the exchange picker.
+    Connect,
 }
 
 /// A window over the Connections screen.
@@ -91,6 +92,38 @@ pub enum Modal {
         purge: bool,
     },
     Portfolio(Vec<PortfolioRow>),
+    /// Which exchange to connect: type to filter, Enter to choose.
+    Picker(Picker),
+}
+
+/// The exchange picker: every compiled-in exchange, Binance and OKX first, then by name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Picker {
+    /// The typed filter: exchanges whose name or id holds it (any case).
+    pub text: String,
+    /// Index into [`Picker::matches`].
+    pub selected: usize,
+}
+
+impl Picker {
+    /// The exchanges the filter lets through, in the picker's order.
+    pub fn matches(&self) -> Vec<ExchangeId> {
+        let needle = self.text.to_lowercase();
+        ExchangeId::all()
+            .iter()
+            .copied()
+            .filter(|e| {
+                needle.is_empty()
+                    || e.name().to_lowercase().contains(&needle)
+                    || e.id().contains(&needle)
+            })
+            .collect()
+    }
+
+    /// The exchange Enter would choose.
+    pub fn chosen(&self) -> Option<ExchangeId> {
+        self.matches().get(self.selected).copied()
+    }
 }
 
 /// The OAuth sign-in window.
@@ -205,10 +238,9 @@ impl State {
         self.connections.iter().map(|c| c.label.clone()).collect()
     }
 
-    /// Connection cards first (those the filter lets through), then one Connect card per
-    /// exchange.
+    /// Connection cards first (those the filter lets through), then the Connect card.
     pub fn card_count(&self) -> usize {
-        self.shown.len() + ExchangeId::ALL.len()
+        self.shown.len() + 1
     }
 
     /// How many connection cards show (all, or those the filter lets through).
@@ -219,7 +251,7 @@ impl State {
     pub fn card(&self, index: usize) -> CardRef {
         match self.shown.get(index) {
             Some(i) => CardRef::Connection(*i),
-            None => CardRef::Connect(ExchangeId::ALL[index - self.shown.len()]),
+            None => CardRef::Connect,
         }
     }
 
@@ -230,7 +262,7 @@ impl State {
     pub fn selected_connection(&self) -> Option<&ConnectionRecord> {
         match self.selected_card() {
             CardRef::Connection(i) => self.connections.get(i),
-            CardRef::Connect(_) => None,
+            CardRef::Connect => None,
         }
     }
 
@@ -278,7 +310,7 @@ impl State {
     pub fn card_rows(&self, card: CardRef) -> usize {
         match card {
             CardRef::Connection(_) => CONNECTION_CARD_ROWS,
-            CardRef::Connect(_) => CONNECT_CARD_ROWS,
+            CardRef::Connect => CONNECT_CARD_ROWS,
         }
     }
 

@@ -4,7 +4,7 @@ use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{FormOutcome, FormPhase, KeyForm};
 use super::keys::{self, Context, Intent};
 use super::state::{
-    CardFilter, CardRef, MAX_FILTER_CHARS, Modal, Notice, OAuthPhase, OAuthView, State,
+    CardFilter, CardRef, MAX_FILTER_CHARS, Modal, Notice, OAuthPhase, OAuthView, Picker, State,
 };
 use crate::model::ExchangeId;
 use crate::model::Status;
@@ -203,15 +203,9 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
                 }));
                 return vec![Effect::LoadDetail(id)];
             }
-            CardRef::Connect(exchange) => return open_connect(state, exchange),
+            CardRef::Connect => state.modal = Some(Modal::Picker(Picker::default())),
         },
-        Intent::Connect => {
-            let exchange = match state.selected_card() {
-                CardRef::Connect(e) => e,
-                CardRef::Connection(i) => state.connections[i].exchange,
-            };
-            return open_connect(state, exchange);
-        }
+        Intent::Connect => state.modal = Some(Modal::Picker(Picker::default())),
         Intent::Resync => {
             if let Some(c) = state.selected_connection() {
                 return vec![Effect::Sync(vec![c.id])];
@@ -273,41 +267,44 @@ fn filter_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
             filter.editing = false;
             state.filter = Some(filter);
         }
+        _ if type_into(&mut filter.text, key) => state.set_filter(Some(filter)),
+        // Keys that are not typed still move through the cards (arrows, pages).
         _ => {
-            let plain = !key
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-            match key.code {
-                KeyCode::Backspace => {
-                    filter.text.pop();
-                }
-                KeyCode::Char(c) if plain => {
-                    if crate::text::is_control_like(c)
-                        || filter.text.chars().count() >= MAX_FILTER_CHARS
-                    {
-                        return vec![];
-                    }
-                    filter.text.push(c);
-                }
-                // Keys that are not typed still move through the cards (arrows, pages).
-                _ => {
-                    return match state.keys.lookup(Context::Cards, key) {
-                        Some(
-                            i @ (Intent::Up
-                            | Intent::Down
-                            | Intent::First
-                            | Intent::Last
-                            | Intent::PageUp
-                            | Intent::PageDown),
-                        ) => screen_intent(state, i),
-                        _ => vec![],
-                    };
-                }
-            }
-            state.set_filter(Some(filter));
+            return match state.keys.lookup(Context::Cards, key) {
+                Some(
+                    i @ (Intent::Up
+                    | Intent::Down
+                    | Intent::First
+                    | Intent::Last
+                    | Intent::PageUp
+                    | Intent::PageDown),
+                ) => screen_intent(state, i),
+                _ => vec![],
+            };
         }
     }
     vec![]
+}
+
+/// Typing into a one-line filter: Backspace deletes, a plain printable character is
+/// added (up to [`MAX_FILTER_CHARS`]). False for a key that is not typing.
+fn type_into(text: &mut String, key: &KeyEvent) -> bool {
+    let plain = !key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    match key.code {
+        KeyCode::Backspace => {
+            text.pop();
+            true
+        }
+        KeyCode::Char(c) if plain => {
+            if !crate::text::is_control_like(c) && text.chars().count() < MAX_FILTER_CHARS {
+                text.push(c);
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 /// A click selects the card under it; the wheel moves the selection.
@@ -326,6 +323,57 @@ fn mouse_on_cards(state: &mut State, mouse: MouseEvent) {
         }
         _ => {}
     }
+}
+
+/// Keys in the exchange picker: arrows move, Enter chooses, Esc closes, typing filters.
+fn picker_key(
+    state: &mut State,
+    mut picker: Picker,
+    intent: Option<Intent>,
+    key: &KeyEvent,
+) -> Vec<Effect> {
+    let count = picker.matches().len();
+    match intent {
+        Some(Intent::Close) => return vec![],
+        Some(Intent::Open) => {
+            let Some(exchange) = picker.chosen() else {
+                state.modal = Some(Modal::Picker(picker));
+                return vec![];
+            };
+            if let Some(why) = cannot_connect(exchange) {
+                state.notice = Some(Notice {
+                    text: why,
+                    is_error: true,
+                });
+                state.modal = Some(Modal::Picker(picker));
+                return vec![];
+            }
+            state.notice = None;
+            return open_connect(state, exchange);
+        }
+        Some(Intent::Up) => picker.selected = picker.selected.saturating_sub(1),
+        Some(Intent::Down) => picker.selected = (picker.selected + 1).min(count.saturating_sub(1)),
+        Some(Intent::First) => picker.selected = 0,
+        Some(Intent::Last) => picker.selected = count.saturating_sub(1),
+        _ => {
+            if type_into(&mut picker.text, key) {
+                picker.selected = 0;
+            }
+        }
+    }
+    state.modal = Some(Modal::Picker(picker));
+    vec![]
+}
+
+/// Why an exchange cannot be connected in this version, if it cannot.
+fn cannot_connect(exchange: ExchangeId) -> Option<String> {
+    let blockers = exchange.blockers();
+    (!blockers.is_empty()).then(|| {
+        format!(
+            "{exchange} cannot be connected yet: it needs {}",
+            blockers.join(", ")
+        )
+    })
 }
 
 /// Opens OAuth sign-in where the exchange offers it, else the API-key form.
@@ -471,9 +519,11 @@ fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
         Modal::Help => Context::Help,
         Modal::Detail(_) => Context::Detail,
         Modal::Portfolio(_) => Context::Portfolio,
+        Modal::Picker(_) => Context::Picker,
     };
     match (modal, state.keys.lookup(context, key)) {
         (Modal::OAuth(view), _) => oauth_key(state, view, key),
+        (Modal::Picker(picker), intent) => picker_key(state, picker, intent, key),
         (Modal::ConfirmDisconnect { id, purge }, Some(Intent::Confirm)) => {
             vec![Effect::Disconnect { id, purge }]
         }

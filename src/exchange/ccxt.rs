@@ -7,6 +7,7 @@
 //! strings. CCXT clients are pooled per exchange and endpoint and lent out with the
 //! credentials of one call, so a thousand connections never cost a thousand clients.
 
+use super::catalog::{self, AnyCore};
 use super::parse;
 use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
 use ccxt::Value;
@@ -34,6 +35,8 @@ const POOL_SIZE: usize = 16;
 enum Core {
     Binance(Box<BinanceCore>),
     Okx(Box<OkxCore>),
+    /// Any other compiled-in exchange, through CCXT's unified calls.
+    Generic(Box<dyn AnyCore>),
 }
 
 impl Core {
@@ -41,6 +44,7 @@ impl Core {
         match self {
             Core::Binance(c) => &mut c.exchange,
             Core::Okx(c) => &mut c.exchange,
+            Core::Generic(c) => c.exchange(),
         }
     }
 }
@@ -76,6 +80,29 @@ fn url_overrides(exchange: ExchangeId, base: &str) -> serde_json::Value {
             "sapiV4": format!("{base}/sapi/v4"),
         }}),
         ExchangeId::Okx => json!({ "api": { "rest": base } }),
+        ExchangeId::Ccxt(_) => json!({}),
+    }
+}
+
+/// Every URL in CCXT's `urls.api` of a generic exchange, moved to `base`: the scheme and
+/// host are replaced, the path kept (`https://api.gateio.ws/api/v4` becomes
+/// `<base>/api/v4`).
+fn moved_urls(api: &Value, base: &str) -> Value {
+    let base = base.trim_end_matches('/');
+    match api {
+        Value::Str(url) => match url.split_once("://") {
+            Some((_, rest)) => {
+                let path = rest.find('/').map_or("", |at| &rest[at..]);
+                Value::from(format!("{base}{path}").as_str())
+            }
+            None => api.clone(),
+        },
+        Value::Dict(map) => Value::Dict(std::sync::Arc::new(
+            map.iter()
+                .map(|(k, v)| (k.clone(), moved_urls(v, base)))
+                .collect(),
+        )),
+        other => other.clone(),
     }
 }
 
@@ -86,11 +113,26 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
         "enableRateLimit": false,
         "options": { "timeDifference": 0, "adjustForTimeDifference": false },
     });
+    let mut config = config;
+    if key.exchange.is_generic() {
+        for (name, value) in catalog::preset_options(key.exchange.id()) {
+            config["options"][name] = value;
+        }
+    }
     let config = Some(Value::from_json(&config));
     let mut core = match key.exchange {
         ExchangeId::Binance => Core::Binance(Box::new(BinanceCore::new(config))),
         ExchangeId::Okx => Core::Okx(Box::new(OkxCore::new(config))),
+        ExchangeId::Ccxt(_) => Core::Generic(
+            catalog::build(key.exchange.id(), config).expect("every ExchangeId is compiled in"),
+        ),
     };
+    if key.exchange.is_generic() {
+        // An empty market table: the balance call loads no markets. None of the exchanges
+        // replayed here needs them to name assets (Kraken's legacy ids such as XXBT are
+        // in CCXT's own table of common currencies).
+        core.exchange().markets = Value::from_json(&json!({}));
+    }
     if key.endpoint.sandbox {
         let ex = core.exchange();
         let test = ccxt::get_value(&ex.urls, &Value::from("test"));
@@ -110,13 +152,13 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
         );
     }
     if let Some(base) = &key.endpoint.base_url {
-        let overrides = url_overrides(key.exchange, base);
         let ex = core.exchange();
-        ccxt::value::set_value(
-            &mut ex.urls,
-            &Value::from("api"),
-            Value::from_json(&overrides["api"]),
-        );
+        let api = if key.exchange.is_generic() {
+            moved_urls(&ccxt::get_value(&ex.urls, &Value::from("api")), base)
+        } else {
+            Value::from_json(&url_overrides(key.exchange, base)["api"])
+        };
+        ccxt::value::set_value(&mut ex.urls, &Value::from("api"), api);
     }
     core
 }
@@ -151,6 +193,9 @@ pub fn classify(
     let kind = by_code.unwrap_or_else(|| {
         if message.contains("HTTP 418") || message.starts_with("418") || message.contains(" 418 ") {
             Banned
+        } else if is_html_page(message) && names_5xx(message) {
+            // A gateway's error page, whatever class the exchange's error handler gave it.
+            ExchangeDown
         } else if err.is("PermissionDenied") {
             PermissionDenied
         } else if err.is("AuthenticationError") {
@@ -202,6 +247,24 @@ async fn probe(url: &str) -> Option<String> {
     )
 }
 
+/// A CCXT error message that quotes a web page.
+fn is_html_page(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("<html") || lower.contains("<!doctype")
+}
+
+/// A web page whose title names a server error status (502 Bad Gateway, 503 …).
+fn names_5xx(page: &str) -> bool {
+    let lower = page.to_ascii_lowercase();
+    let title = lower
+        .split_once("<title>")
+        .and_then(|(_, rest)| rest.split_once("</title>"))
+        .map_or("", |(title, _)| title);
+    title
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|n| n.len() == 3 && n.starts_with('5'))
+}
+
 /// The exchange's error code in a CCXT message: `"code":-2015` or `"code":"50105"`.
 fn exchange_code(message: &str) -> Option<String> {
     let at = message.find("\"code\"")? + 6;
@@ -224,7 +287,7 @@ fn short_detail(message: &str, code: Option<&str>) -> String {
         (Some(m), Some(c)) if !m.is_empty() => format!("{m} ({c})"),
         _ => {
             let first = without_query(message.lines().next().unwrap_or(message));
-            if first.contains("<html") || first.contains("<!DOCTYPE") {
+            if is_html_page(&first) {
                 "the exchange answered with an HTML error page".to_string()
             } else {
                 first.clone()
@@ -263,6 +326,28 @@ fn retry_after(core: &mut Core) -> Option<Duration> {
     }
 }
 
+/// One of CCXT's unified calls, refused when the answer was a web page: CCXT hands a
+/// body that is not JSON on as a string, and some exchanges' parsers turn that into an
+/// empty balance or account list.
+async fn unified_call(
+    core: &mut Box<dyn AnyCore>,
+    method: &str,
+) -> Result<Value, ccxt::ExchangeError> {
+    let value = ccxt::runtime::call_typed(core.call(method, vec![Value::Null])).await?;
+    let headers = &core.exchange().last_response_headers;
+    let kind = ccxt::get_value(headers, &Value::from("content-type"));
+    if kind
+        .as_str()
+        .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+    {
+        return Err(ccxt::ExchangeError::new(
+            "BadResponse",
+            "the exchange answered a web page, not JSON",
+        ));
+    }
+    Ok(value)
+}
+
 /// Which account call to make.
 #[derive(Clone, Copy)]
 enum Call {
@@ -289,6 +374,25 @@ async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeEr
         }
         (Core::Okx(c), Call::Time) => {
             ccxt::runtime::call_typed(c.public_get_public_time(&args)).await
+        }
+        (Core::Generic(c), Call::Balance) => {
+            let id = c.exchange().id.as_str().unwrap_or_default().to_string();
+            if catalog::lists_accounts_first(&id) {
+                // CCXT's Rust port does not reach HTX's own fetchAccounts from the balance
+                // call ("fetchAccounts() is not supported yet"): list them here, once per
+                // call, since they belong to the key in use.
+                let accounts = unified_call(c, "fetch_accounts").await?;
+                c.exchange().accounts = accounts;
+            }
+            unified_call(c, "fetch_balance").await
+        }
+        (Core::Generic(_), Call::Permissions) => Err(ccxt::ExchangeError::new(
+            "NotSupported",
+            "keyfolio does not read this exchange's key permissions",
+        )),
+        (Core::Generic(c), Call::Time) => {
+            let ms = ccxt::runtime::call_typed(c.call("fetch_time", vec![Value::Null])).await?;
+            Ok(Value::from_json(&json!({ "time": ms.as_f64() })))
         }
     }
 }
@@ -351,7 +455,8 @@ impl ExchangeClient {
         with_permissions: bool,
     ) -> Result<AccountSnapshot, Failure> {
         let balance = self.call_correcting_clock(key, core, Call::Balance).await?;
-        let permissions = if with_permissions {
+        // Generic exchanges' permissions are not known: never asked.
+        let permissions = if with_permissions && !key.exchange.is_generic() {
             Some(
                 self.call_correcting_clock(key, core, Call::Permissions)
                     .await?,
@@ -475,6 +580,7 @@ impl ExchangeClient {
         let server = match key.exchange {
             ExchangeId::Binance => body.get("serverTime").and_then(serde_json::Value::as_i64),
             ExchangeId::Okx => body["data"][0]["ts"].as_str().and_then(|s| s.parse().ok()),
+            ExchangeId::Ccxt(_) => body["time"].as_f64().map(|ms| ms as i64),
         }
         .ok_or_else(|| {
             Failure::new(
@@ -506,6 +612,10 @@ impl ExchangeClient {
             .passphrase
             .as_ref()
             .map_or(Value::Null, |p| Value::from(p.expose_secret()));
+        ex.uid = creds
+            .uid
+            .as_ref()
+            .map_or(Value::Null, |u| Value::from(u.expose_secret()));
         core
     }
 
@@ -515,6 +625,8 @@ impl ExchangeClient {
         ex.apiKey = Value::from("");
         ex.secret = Value::from("");
         ex.password = Value::from("");
+        ex.uid = Value::from("");
+        ex.accounts = Value::Null;
         ex.last_request_headers = Value::Null;
         ex.last_request_url = Value::Null;
         ex.last_request_body = Value::Null;

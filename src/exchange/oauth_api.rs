@@ -27,11 +27,12 @@ fn client() -> &'static reqwest::Client {
     })
 }
 
-/// (balance path, permissions path) under `api_base`.
-pub fn paths(exchange: ExchangeId) -> (&'static str, &'static str) {
+/// (balance path, permissions path) under `api_base`; OAuth is Binance's and OKX's only.
+pub fn paths(exchange: ExchangeId) -> Option<(&'static str, &'static str)> {
     match exchange {
-        ExchangeId::Binance => ("/api/v3/account", "/sapi/v1/account/apiRestrictions"),
-        ExchangeId::Okx => ("/api/v5/account/balance", "/api/v5/account/config"),
+        ExchangeId::Binance => Some(("/api/v3/account", "/sapi/v1/account/apiRestrictions")),
+        ExchangeId::Okx => Some(("/api/v5/account/balance", "/api/v5/account/config")),
+        ExchangeId::Ccxt(_) => None,
     }
 }
 
@@ -43,7 +44,12 @@ pub async fn fetch(
     access: &SecretString,
     with_permissions: bool,
 ) -> Result<AccountSnapshot, Failure> {
-    let (balance_path, permissions_path) = paths(exchange);
+    let (balance_path, permissions_path) = paths(exchange).ok_or_else(|| {
+        Failure::new(
+            FailureKind::UnexpectedResponse,
+            format!("{exchange} has no OAuth sign-in"),
+        )
+    })?;
     let balance = get(exchange, api_base, balance_path, access).await?;
     let permissions = if with_permissions {
         Some(get(exchange, api_base, permissions_path, access).await?)

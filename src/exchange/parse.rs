@@ -66,6 +66,7 @@ fn account_id(
     let uid = match exchange {
         ExchangeId::Binance => balance_body.get("uid"),
         ExchangeId::Okx => permissions_body?.pointer("/data/0/uid"),
+        ExchangeId::Ccxt(_) => None,
     };
     match uid? {
         Value::String(s) if !s.is_empty() => Some(crate::text::free_text(s, 64)),
@@ -79,6 +80,7 @@ pub fn balances(exchange: ExchangeId, body: &Value) -> Result<Vec<Balance>, Fail
     match exchange {
         ExchangeId::Binance => binance_balances(body),
         ExchangeId::Okx => okx_balances(body),
+        ExchangeId::Ccxt(_) => unified_balances(body),
     }
     .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
 }
@@ -88,8 +90,116 @@ pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Permissions, Fa
     match exchange {
         ExchangeId::Binance => binance_permissions(body),
         ExchangeId::Okx => okx_permissions(body),
+        ExchangeId::Ccxt(_) => Err(format!("{exchange} permissions are not read")),
     }
     .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
+}
+
+/// CCXT's unified balance (`fetch_balance`): every asset with a non-zero total.
+///
+/// CCXT's amounts are f64. Each is written as the exchange's own string from `info`
+/// when one there is the same number (the exchange's digits, exactly), else as the
+/// f64's shortest decimal; one with 16 or more significant digits and no such string
+/// may have lost digits and is marked approximate. An answer whose `info` is not JSON
+/// (an HTML page, plain text: CCXT hands those on as an empty balance) is unexpected.
+pub fn unified_balances(unified: &Value) -> Result<Vec<Balance>, ParseError> {
+    let info = unified.get("info").unwrap_or(&Value::Null);
+    if !(info.is_object() || info.is_array()) {
+        return Err("the exchange's answer is not the JSON it documents".into());
+    }
+    let totals = unified
+        .get("total")
+        .and_then(Value::as_object)
+        .ok_or("CCXT's balance has no `total`")?;
+    let mut exact = std::collections::HashMap::new();
+    decimal_strings(info, &mut exact);
+    let amount = |part: &str, code: &str| -> Option<f64> { unified.get(part)?.get(code)?.as_f64() };
+    let mut out = Vec::new();
+    for (code, total) in totals {
+        let Some(total) = total.as_f64() else {
+            continue;
+        };
+        if total == 0.0 {
+            continue;
+        }
+        crate::text::check_asset_code(code)
+            .map_err(|why| format!("asset `{code:.40}` is {why}, not an asset code"))?;
+        let free = amount("free", code).unwrap_or(0.0);
+        let used = amount("used", code).unwrap_or(0.0);
+        let mut written = [free, used, total].map(|x| written_amount(x, &exact));
+        if written[2].1 && !written[0].1 && !written[1].1 {
+            // No string is the total, but free and used are exact: their sum is, when it
+            // is the number CCXT added up.
+            let sum = [&written[0].0, &written[1].0]
+                .map(|s| Decimal::from_str_exact(s).unwrap_or_default());
+            let sum = sum[0] + sum[1];
+            if sum.to_string().parse::<f64>().ok() == Some(total) {
+                written[2] = (sum.to_string(), false);
+            }
+        }
+        out.push(Balance {
+            asset: code.clone(),
+            free: written[0].0.clone(),
+            used: written[1].0.clone(),
+            total: written[2].0.clone(),
+            approximate: written.iter().any(|(_, approximate)| *approximate),
+        });
+    }
+    out.sort_by(|a, b| a.asset.cmp(&b.asset));
+    Ok(out)
+}
+
+/// Every decimal string in an answer, by the f64 it reads as. Where two strings of
+/// different value read as one f64 (Blofin's `equity` and `available` differ in the 18th
+/// decimal), neither can be told to be the amount: `None`.
+fn decimal_strings(value: &Value, found: &mut std::collections::HashMap<u64, Option<String>>) {
+    match value {
+        Value::String(s) => {
+            let looks_decimal = !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+            if looks_decimal && let Ok(x) = s.parse::<f64>() {
+                let value = Decimal::from_str_exact(s).ok();
+                found
+                    .entry(x.to_bits())
+                    .and_modify(|known| {
+                        let same = known
+                            .as_deref()
+                            .is_some_and(|k| Decimal::from_str_exact(k).ok() == value);
+                        if !same {
+                            *known = None;
+                        }
+                    })
+                    .or_insert_with(|| Some(s.clone()));
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| decimal_strings(v, found)),
+        Value::Object(map) => map.values().for_each(|v| decimal_strings(v, found)),
+        _ => {}
+    }
+}
+
+/// An f64 amount as a decimal string, and whether it may have lost digits.
+fn written_amount(
+    x: f64,
+    exact: &std::collections::HashMap<u64, Option<String>>,
+) -> (String, bool) {
+    if x == 0.0 {
+        return ("0".into(), false);
+    }
+    match exact.get(&x.to_bits()) {
+        Some(Some(s)) => return (s.clone(), false),
+        Some(None) => return (format!("{x}"), true),
+        None => {}
+    }
+    let shortest = format!("{x}");
+    let significant = shortest
+        .trim_start_matches(['-', '0', '.'])
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    (shortest, significant >= 16)
 }
 
 /// Binance GET /api/v3/account: non-zero balances.
@@ -110,6 +220,7 @@ pub fn binance_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
             free: text(entry, "free")?,
             used: text(entry, "locked")?,
             total: (free + locked).to_string(),
+            approximate: false,
         });
     }
     out.sort_by(|a, b| a.asset.cmp(&b.asset));
@@ -163,6 +274,7 @@ pub fn okx_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
             free: free.to_string(),
             used: used.to_string(),
             total: total.to_string(),
+            approximate: false,
         });
     }
     out.sort_by(|a, b| a.asset.cmp(&b.asset));
@@ -257,7 +369,8 @@ mod tests {
                 asset: "USDT".into(),
                 free: "10.5".into(),
                 used: "2".into(),
-                total: "12.5".into()
+                total: "12.5".into(),
+                approximate: false,
             }]
         );
         let p = okx_permissions(

@@ -93,6 +93,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE connections ADD COLUMN account_hash TEXT;
      CREATE UNIQUE INDEX connections_account ON connections(exchange, account_hash)
         WHERE account_hash IS NOT NULL;",
+    // 4: amounts an exchange sent with more digits than CCXT's f64 keeps
+    "ALTER TABLE balances ADD COLUMN approximate INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The keyfolio database.
@@ -499,7 +501,7 @@ impl Db {
             return Ok((Vec::new(), None));
         };
         let mut stmt = self.conn.prepare_cached(
-            "SELECT asset, free, used, total FROM balances WHERE sync_run_id = ?1 ORDER BY asset",
+            "SELECT asset, free, used, total, approximate FROM balances WHERE sync_run_id = ?1 ORDER BY asset",
         )?;
         let balances = stmt
             .query_map(params![run_id], |r| {
@@ -508,6 +510,7 @@ impl Db {
                     free: r.get(1)?,
                     used: r.get(2)?,
                     total: r.get(3)?,
+                    approximate: r.get(4)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -620,10 +623,18 @@ fn write_success(
     let run_id = tx.last_insert_rowid();
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO balances (sync_run_id, asset, free, used, total) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO balances (sync_run_id, asset, free, used, total, approximate)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for b in &snapshot.balances {
-            stmt.execute(params![run_id, b.asset, b.free, b.used, b.total])?;
+            stmt.execute(params![
+                run_id,
+                b.asset,
+                b.free,
+                b.used,
+                b.total,
+                b.approximate
+            ])?;
         }
     }
     tx.execute(

@@ -88,6 +88,8 @@ struct StoredCredentials<'a> {
     secret: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     passphrase: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
 }
 
 /// The entry text of API-key credentials.
@@ -96,6 +98,7 @@ pub fn encode(creds: &Credentials) -> Zeroizing<String> {
         api_key: creds.api_key.expose_secret(),
         secret: creds.secret.expose_secret(),
         passphrase: creds.passphrase.as_ref().map(ExposeSecret::expose_secret),
+        uid: creds.uid.as_ref().map(ExposeSecret::expose_secret),
     };
     Zeroizing::new(serde_json::to_string(&stored).expect("strings serialize"))
 }
@@ -106,15 +109,19 @@ struct LoadedCredentials {
     api_key: Zeroizing<String>,
     secret: Zeroizing<String>,
     passphrase: Option<Zeroizing<String>>,
+    uid: Option<Zeroizing<String>>,
 }
 
 fn decode(text: &str) -> Option<Credentials> {
     let loaded: LoadedCredentials = serde_json::from_str(text).ok()?;
-    Some(Credentials::new(
-        &loaded.api_key,
-        &loaded.secret,
-        loaded.passphrase.as_ref().map(|p| p.as_str()),
-    ))
+    Some(
+        Credentials::new(
+            &loaded.api_key,
+            &loaded.secret,
+            loaded.passphrase.as_ref().map(|p| p.as_str()),
+        )
+        .with_uid(loaded.uid.as_ref().map(|u| u.as_str())),
+    )
 }
 
 impl SecretStore {

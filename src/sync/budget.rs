@@ -46,33 +46,44 @@ impl Budget {
 /// limits per account, per connection.
 #[derive(Default)]
 pub struct Budgets {
-    per_ip: HashMap<ExchangeId, Budget>,
+    per_ip: std::sync::Mutex<HashMap<ExchangeId, std::sync::Arc<Budget>>>,
     per_account: std::sync::Mutex<HashMap<i64, std::sync::Arc<Budget>>>,
 }
 
-impl Budgets {
-    /// Binance limits request weight per IP: 6,000 per minute; keyfolio uses at most half.
-    /// OKX limits private endpoints per account (balance 10 and config 5 per 2 s); keyfolio
-    /// uses at most 4 requests per 2 s per account, and 400 per 2 s across all of them.
-    pub fn documented() -> Self {
-        Self {
-            per_ip: HashMap::from([
-                (
-                    ExchangeId::Binance,
-                    Budget::new(3000, Duration::from_secs(60)),
-                ),
-                (ExchangeId::Okx, Budget::new(400, Duration::from_secs(2))),
-            ]),
-            per_account: Default::default(),
+/// The per-IP budget of an exchange.
+///
+/// Binance limits request weight per IP: 6,000 per minute; keyfolio uses at most half.
+/// OKX limits private endpoints per account (balance 10 and config 5 per 2 s); keyfolio
+/// uses at most 4 requests per 2 s per account, and 400 per 2 s across all of them.
+/// Every other exchange gets CCXT's `rateLimit` (the least gap CCXT keeps between two
+/// requests) doubled: one request per two gaps.
+fn per_ip_budget(exchange: ExchangeId) -> Budget {
+    match exchange {
+        ExchangeId::Binance => Budget::new(3000, Duration::from_secs(60)),
+        ExchangeId::Okx => Budget::new(400, Duration::from_secs(2)),
+        ExchangeId::Ccxt(_) => {
+            let gap_ms = crate::exchange::catalog::facts(exchange.id()).rate_limit_ms;
+            Budget::new(1, Duration::from_secs_f64(2.0 * gap_ms.max(1.0) / 1000.0))
         }
+    }
+}
+
+impl Budgets {
+    pub fn documented() -> Self {
+        Self::default()
     }
 
     /// Waits until one sync of this connection fits every budget, then spends it.
     pub async fn take(&self, exchange: ExchangeId, connection: i64, with_permissions: bool) {
         let cost = cost(exchange, with_permissions);
-        if let Some(ip) = self.per_ip.get(&exchange) {
-            ip.take(cost).await;
-        }
+        let ip = self
+            .per_ip
+            .lock()
+            .unwrap()
+            .entry(exchange)
+            .or_insert_with(|| std::sync::Arc::new(per_ip_budget(exchange)))
+            .clone();
+        ip.take(cost).await;
         if exchange == ExchangeId::Okx {
             let account = self
                 .per_account
@@ -87,10 +98,16 @@ impl Budgets {
 }
 
 /// What one sync spends: Binance GET /api/v3/account weighs 20, apiRestrictions 1;
-/// OKX counts requests.
+/// OKX counts requests; a generic exchange's balance is one request, and its
+/// permissions are never asked.
 pub fn cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
     match exchange {
         ExchangeId::Binance => 20 + u32::from(with_permissions),
         ExchangeId::Okx => 1 + u32::from(with_permissions),
+        ExchangeId::Ccxt(_) => {
+            1 + u32::from(crate::exchange::catalog::lists_accounts_first(
+                exchange.id(),
+            ))
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The Connections screen's cards: one per connection, one Connect card per exchange.
+//! The Connections screen's cards: one per connection, and the Connect card.
 
 use super::theme::{SPINNER, Theme, badge_symbol};
 use crate::app::keys::{Context, Intent};
@@ -28,10 +28,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             CardRef::Connection(i) => {
                 connection_card(frame, rect, state, &state.connections[i], selected, theme);
             }
-            CardRef::Connect(exchange) => {
-                let oauth = state.oauth_offer(exchange).is_some();
+            CardRef::Connect => {
                 let open = state.keys.shown(Context::Cards, Intent::Open);
-                connect_card(frame, rect, exchange, oauth, selected, &open, theme);
+                let connect = state.keys.shown(Context::Cards, Intent::Connect);
+                connect_card(frame, rect, selected, &open, &connect, theme);
             }
         }
         y += h;
@@ -122,7 +122,7 @@ fn connection_card(
         _ => {
             let mut spans = vec![
                 Span::styled("Perms ", theme.dim()),
-                Span::raw(c.permissions.map_or("not read yet".into(), |p| p.summary())),
+                Span::raw(c.permissions_text()),
                 Span::styled("  Next sync ", theme.dim()),
                 Span::raw(match (status, c.next_sync_at) {
                     (Status::Syncing, _) => "running now".to_string(),
@@ -160,10 +160,9 @@ pub fn credential_label(c: &ConnectionRecord) -> String {
 fn connect_card(
     frame: &mut Frame,
     area: Rect,
-    exchange: ExchangeId,
-    oauth: bool,
     selected: bool,
     open: &str,
+    connect: &str,
     theme: Theme,
 ) {
     let marker = if selected { "▶ " } else { "" };
@@ -171,18 +170,16 @@ fn connect_card(
         .borders(Borders::ALL)
         .border_style(theme.border(selected))
         .title(Span::styled(
-            format!(" {marker}+ Connect {} ", exchange.name()),
+            format!(" {marker}+ Connect an exchange "),
             theme.title(),
         ));
-    let what = match (oauth, exchange) {
-        (true, _) => "sign in with OAuth, or use an API key",
-        (false, ExchangeId::Binance) => "API key (HMAC or Ed25519) · OAuth: registered apps",
-        (false, ExchangeId::Okx) => "API key + passphrase · OAuth: registered apps",
-    };
-    let what = format!("{open}: {what}");
+    let count = ExchangeId::all().len();
     let line = Line::from(vec![
-        Span::styled("Not connected  ", theme.dim()),
-        Span::raw(what),
+        Span::raw(format!("{open} or {connect}: ")),
+        Span::styled(
+            format!("pick one of {count} exchanges (Binance, OKX, Bybit, Coinbase…)"),
+            theme.dim(),
+        ),
     ]);
     frame.render_widget(
         Paragraph::new(line).block(block.padding(Padding::horizontal(1))),

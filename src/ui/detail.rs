@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         ]),
         Line::from(vec![
             Span::styled("Perms   ", theme.dim()),
-            Span::raw(c.permissions.map_or("not read yet".into(), |p| p.summary())),
+            Span::raw(c.permissions_text()),
         ]),
         Line::from(vec![
             Span::styled("Endpoint ", theme.dim()),
@@ -102,8 +102,12 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         frame.render_widget(fix, fix_area);
     }
 
-    let amount = |text: &str| Cell::from(Line::from(display_amount(text)).right_aligned());
     let rows = detail.balances.iter().map(|b| {
+        // "≈" where the exchange sent more digits than CCXT's f64 amounts keep.
+        let mark = if b.approximate { "≈" } else { "" };
+        let amount = |text: &str| {
+            Cell::from(Line::from(format!("{mark}{}", display_amount(text))).right_aligned())
+        };
         Row::new(vec![
             Cell::from(b.asset.as_str()),
             amount(&b.free),

@@ -31,7 +31,11 @@ pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
             assets,
             permissions,
         } => {
-            let perms = permissions.map_or("not read".to_string(), |p| p.summary());
+            let perms = match permissions {
+                Some(p) => p.summary(),
+                None if form.exchange().is_generic() => "not known for this exchange".to_string(),
+                None => "not read".to_string(),
+            };
             let assets = match assets {
                 1 => "1 asset".to_string(),
                 n => format!("{n} assets"),
@@ -233,7 +237,7 @@ fn field_lines(
         let name = format!(
             "{}{:<w$}",
             if focused { "▶ " } else { "  " },
-            field.name(),
+            form.label(field),
             w = NAME_WIDTH - 2
         );
         let name = if field == Field::Validate {
@@ -261,8 +265,9 @@ fn field_lines(
             }
             Field::Testnet => {
                 let what = match exchange {
-                    ExchangeId::Binance => "use the Binance testnet",
-                    ExchangeId::Okx => "use OKX demo trading",
+                    ExchangeId::Binance => "use the Binance testnet".to_string(),
+                    ExchangeId::Okx => "use OKX demo trading".to_string(),
+                    ExchangeId::Ccxt(_) => format!("use {exchange}'s testnet or sandbox"),
                 };
                 let mark = if form.testnet() { "[x]" } else { "[ ]" };
                 spans.push(Span::styled(mark, theme.key()));

@@ -5,6 +5,7 @@ mod detail;
 mod help;
 pub mod key_form;
 mod oauth;
+mod picker;
 mod portfolio;
 pub mod theme;
 
@@ -70,6 +71,7 @@ fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
         }
         Some(Modal::Portfolio(rows)) => portfolio::draw(frame, state, rows, theme),
         Some(Modal::OAuth(view)) => oauth::draw(frame, state, view, theme),
+        Some(Modal::Picker(picker)) => picker::draw(frame, state, picker, theme),
     }
 }
 

@@ -86,6 +86,12 @@ fn ed25519_pem() -> String {
 
 /// The accounts every `Simulator::new()` starts with.
 pub fn seeded() -> Vec<SimAccount> {
+    let mut accounts = binance_and_okx();
+    accounts.extend(super::replay::accounts());
+    accounts
+}
+
+fn binance_and_okx() -> Vec<SimAccount> {
     let localhost = || vec!["127.0.0.1".to_string(), "::1".to_string()];
     let only_localhost = Perms {
         ip_restricted: true,

@@ -24,6 +24,7 @@ mod binance;
 mod binance_sign;
 mod oauth;
 mod okx;
+pub mod replay;
 mod util;
 
 pub use binance_sign::{binance_hmac_signature, okx_signature};
@@ -464,9 +465,25 @@ impl SimHandle {
     }
 }
 
-/// JSON printed by `keyfolio sim`: `{"base_url": "...", "accounts": [...]}`.
+/// JSON printed by `keyfolio sim`: `{"base_url": "...", "accounts": [...]}`. Each account
+/// carries its `base_url` (the `--endpoint` to connect it with) and its `credentials`
+/// under the names `connect --stdin` takes.
 pub fn listing_json(h: &SimHandle) -> serde_json::Value {
-    serde_json::json!({ "base_url": h.base_url, "accounts": h.accounts() })
+    let accounts: Vec<serde_json::Value> = h
+        .accounts()
+        .into_iter()
+        .map(|a| {
+            let mut credentials = serde_json::json!({ "apiKey": a.api_key, "secret": a.secret });
+            if let Some(p) = &a.passphrase {
+                credentials["password"] = p.clone().into();
+            }
+            let mut listed = serde_json::to_value(&a).expect("accounts serialize");
+            listed["base_url"] = format!("{}/{}", h.base_url, a.exchange).into();
+            listed["credentials"] = credentials;
+            listed
+        })
+        .collect();
+    serde_json::json!({ "base_url": h.base_url, "accounts": accounts })
 }
 
 async fn handle(
@@ -478,16 +495,20 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let full = uri.path();
-    let (exchange, path) = if let Some(p) = full.strip_prefix("/binance") {
-        ("binance", p)
-    } else if let Some(p) = full.strip_prefix("/okx") {
-        ("okx", p)
-    } else {
-        return finish(
-            &shared,
-            Answer::json(404, serde_json::json!({"error": "unknown exchange mount"})),
-        );
+    let mount = full[1.min(full.len())..].split('/').next().unwrap_or("");
+    let exchange = match mount {
+        "binance" | "okx" => mount,
+        id => match replay::exchanges().into_iter().find(|known| *known == id) {
+            Some(known) => known,
+            None => {
+                return finish(
+                    &shared,
+                    Answer::json(404, serde_json::json!({"error": "unknown exchange mount"})),
+                );
+            }
+        },
     };
+    let path = &full[1 + exchange.len()..];
     let req = Req {
         method,
         path: path.to_string(),
@@ -496,14 +517,25 @@ async fn handle(
         body: String::from_utf8_lossy(&body).into_owned(),
         ip: peer.ip(),
     };
-    let key_header = if exchange == "binance" {
-        "x-mbx-apikey"
-    } else {
-        "ok-access-key"
+    let replayed = !matches!(exchange, "binance" | "okx");
+    let api_key = match exchange {
+        "binance" => req.header("x-mbx-apikey").unwrap_or("").to_string(),
+        "okx" => req.header("ok-access-key").unwrap_or("").to_string(),
+        _ => {
+            let accounts = shared.accounts.lock().unwrap();
+            replay::account_in(&accounts, exchange, &req)
+                .map(|a| a.api_key.clone())
+                .unwrap_or_default()
+        }
     };
-    let api_key = req.header(key_header).unwrap_or("").to_string();
-    count_request(&shared, &req.path, &api_key);
-    if req.path.starts_with("/oauth") {
+    // Replayed exchanges count under their mount: "/bybit/v5/account/wallet-balance".
+    let counted = if replayed {
+        format!("/{exchange}{}", req.path)
+    } else {
+        req.path.clone()
+    };
+    count_request(&shared, &counted, &api_key);
+    if req.path.starts_with("/oauth") && !replayed {
         return finish(&shared, oauth::answer(&shared, exchange, &req));
     }
     let account = shared.account(exchange, &api_key);
@@ -527,10 +559,15 @@ async fn handle(
         _ => {}
     }
 
-    let mut answer = if exchange == "binance" {
-        binance::answer(&shared, &req, account.as_ref())
-    } else {
-        okx::answer(&shared, &req, account.as_ref())
+    let mut answer = match exchange {
+        "binance" => binance::answer(&shared, &req, account.as_ref()),
+        "okx" => okx::answer(&shared, &req, account.as_ref()),
+        _ => replay::answer(
+            exchange,
+            &req,
+            account.as_ref(),
+            matches!(fault, Some(Fault::RateLimitBurst | Fault::Ban418)),
+        ),
     };
     if answer.status == 200 {
         match fault {

@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    for exchange in ExchangeId::ALL {
+    for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
         // Error bodies as CCXT carries them, with every error class.
         for class in ["AuthenticationError", "DDoSProtection", "NetworkError", "ExchangeError"] {
             let error = ccxt::ExchangeError::new(class, format!("{} {text}", exchange.id()));
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = parse::binance_permissions(&body);
     let _ = parse::okx_permissions(&body);
-    for exchange in ExchangeId::ALL {
+    for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
         let _ = parse::snapshot(exchange, &body, Some(&body));
     }
 });

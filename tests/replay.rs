@@ -1,0 +1,170 @@
+//! Every compiled-in exchange beyond Binance and OKX, through keyfolio's real CCXT client
+//! against the simulator's replay of answers CCXT recorded from that exchange
+//! (tests/fixtures/replay): balances to the last digit, and each failure named.
+
+use keyfolio::exchange::ccxt::ExchangeClient;
+use keyfolio::exchange::sim::{Fault, SimHandle, Simulator, replay};
+use keyfolio::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::time::Duration;
+
+async fn sim() -> SimHandle {
+    Simulator::start(0).await.expect("simulator starts")
+}
+
+fn creds(h: &SimHandle, id: &str) -> Credentials {
+    let a = h.account_on(id, "read-only").expect("seeded account");
+    Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref())
+}
+
+async fn fetch_with(
+    h: &SimHandle,
+    id: &str,
+    creds: &Credentials,
+) -> Result<AccountSnapshot, Failure> {
+    let endpoint = Endpoint {
+        base_url: Some(format!("{}/{id}", h.base_url)),
+        sandbox: false,
+    };
+    let client = ExchangeClient::new(Duration::from_secs(5));
+    let exchange = ExchangeId::parse(id).expect("compiled in");
+    client.fetch(exchange, &endpoint, creds, true).await
+}
+
+async fn fetch(h: &SimHandle, id: &str) -> Result<AccountSnapshot, Failure> {
+    fetch_with(h, id, &creds(h, id)).await
+}
+
+/// The answer the replay serves for the balance request, as JSON text.
+fn served_answer(id: &str) -> String {
+    let fixture = replay::fixture(id).unwrap();
+    let balance = &fixture["replay"]["requests"][0];
+    let answer = match &balance["answer"] {
+        Value::String(p) if p == "balance.answer" => &fixture["balance"]["answer"],
+        other => other,
+    };
+    let spot = &fixture["replay"]["spot_variant"]["requests"];
+    match spot.as_array().and_then(|list| list.last()) {
+        Some(spot_balance) => spot_balance["answer"].to_string(),
+        None => answer.to_string(),
+    }
+}
+
+/// Whether the replay serves CCXT's recording (not a minimal answer in the documented shape).
+fn recorded(id: &str) -> bool {
+    let fixture = replay::fixture(id).unwrap();
+    fixture["replay"]["requests"][0]["answer"] == "balance.answer"
+        && fixture["replay"]["spot_variant"].is_null()
+}
+
+#[tokio::test]
+async fn every_replayed_exchange_syncs_its_balances_to_the_last_digit() {
+    let h = sim().await;
+    assert!(replay::exchanges().len() >= 8, "{:?}", replay::exchanges());
+    for id in replay::exchanges() {
+        let snapshot = fetch(&h, id)
+            .await
+            .unwrap_or_else(|f| panic!("{id}: {f:?}"));
+        assert!(!snapshot.balances.is_empty(), "{id}: no balances");
+        assert_eq!(
+            snapshot.permissions, None,
+            "{id}: permissions are not known"
+        );
+        let answer = served_answer(id);
+        for b in &snapshot.balances {
+            // An exact total is the exchange's own string, the sum of its free and used
+            // strings, or (summed by CCXT over several wallets) a decimal short enough for
+            // an f64 to keep every digit; otherwise it is marked approximate.
+            let sent = |s: &str| s == "0" || answer.contains(s);
+            let sum = b.free.parse::<Decimal>().unwrap() + b.used.parse::<Decimal>().unwrap();
+            let digits = b
+                .total
+                .trim_start_matches(['0', '.'])
+                .replace('.', "")
+                .len();
+            if !b.approximate {
+                assert!(
+                    sent(&b.total)
+                        || (sent(&b.free) && sent(&b.used) && sum.to_string() == b.total)
+                        || digits <= 15,
+                    "{id} {}: total {} is not the exchange's digits ({b:?})",
+                    b.asset,
+                    b.total
+                );
+            }
+        }
+        if recorded(id) {
+            // CCXT's own parse of the same answer, recorded with it: same assets, same
+            // amounts.
+            let parsed = &replay::fixture(id).unwrap()["balance"]["parsed"];
+            let mut expected: Vec<(String, f64)> = parsed["total"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter_map(|(code, t)| Some((code.clone(), t.as_f64()?)))
+                .filter(|(_, t)| *t != 0.0)
+                .collect();
+            expected.sort_by(|a, b| a.0.cmp(&b.0));
+            let got: Vec<(String, f64)> = snapshot
+                .balances
+                .iter()
+                .map(|b| (b.asset.clone(), b.total.parse::<f64>().unwrap()))
+                .collect();
+            assert_eq!(got, expected, "{id}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn amounts_beyond_an_f64_are_marked_approximate() {
+    if ExchangeId::parse("blofin").is_none() {
+        return;
+    }
+    let h = sim().await;
+    // Blofin's recorded equity and available differ only in the 18th decimal.
+    let usdt = fetch(&h, "blofin").await.unwrap().balances;
+    assert!(usdt[0].approximate, "{usdt:?}");
+    assert_eq!(usdt[0].total, "61.33874377565181");
+    assert_eq!(usdt[0].used, "0.000000000000000009");
+}
+
+#[tokio::test]
+async fn each_exchange_names_a_bad_key_a_rate_limit_an_outage_and_a_non_json_answer() {
+    let h = sim().await;
+    for id in replay::exchanges() {
+        let wrong = Credentials::new("kf-unknown-key-0000", "not-the-secret", Some("nope"));
+        let f = fetch_with(&h, id, &wrong).await.expect_err(id);
+        assert_eq!(f.kind, FailureKind::InvalidKey, "{id}: {f:?}");
+
+        let key = creds(&h, id).api_key;
+        let key = keyfolio::exchange::reveal(&key).to_string();
+        for (fault, kind) in [
+            (Fault::RateLimitBurst, FailureKind::RateLimited),
+            (Fault::Html5xx, FailureKind::ExchangeDown),
+            (Fault::NonJson200, FailureKind::UnexpectedResponse),
+        ] {
+            h.set_fault(&key, Some(fault));
+            let f = fetch(&h, id).await.expect_err(id);
+            assert_eq!(f.kind, kind, "{id} {fault:?}: {f:?}");
+        }
+        h.set_fault(&key, None);
+        assert!(fetch(&h, id).await.is_ok(), "{id} recovers");
+    }
+}
+
+#[tokio::test]
+async fn a_sync_makes_one_request_and_htx_two() {
+    let h = sim().await;
+    for id in replay::exchanges() {
+        let a = h.account_on(id, "read-only").unwrap();
+        h.reset_counts();
+        fetch(&h, id).await.unwrap();
+        let expected = if id == "htx" { 2 } else { 1 };
+        assert_eq!(
+            h.total_requests_for(&a.api_key),
+            expected,
+            "{id}: no account-mode or market look-ups"
+        );
+    }
+}

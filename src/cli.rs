@@ -834,12 +834,14 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
                 at.map_or("never".into(), |t| t.to_rfc3339())
             );
             for b in rows {
+                // "≈": more digits were sent than CCXT's f64 amounts keep.
+                let mark = if b.approximate { "≈" } else { "" };
                 say!(
                     "  {:<10} free {:>24}  used {:>20}  total {:>24}",
                     b.asset,
-                    display_amount(&b.free),
-                    display_amount(&b.used),
-                    display_amount(&b.total)
+                    format!("{mark}{}", display_amount(&b.free)),
+                    format!("{mark}{}", display_amount(&b.used)),
+                    format!("{mark}{}", display_amount(&b.total))
                 );
             }
         }

@@ -436,7 +436,11 @@ async fn demo_subcommands_never_touch_the_real_data() {
     let out = env.run_with(&["--demo", "list", "--json"], None);
     assert!(out.status.success(), "{}", text(&out));
     let demo: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(demo.len(), 3, "the demo's own connections: {demo:?}");
+    assert_eq!(demo.len(), 4, "the demo's own connections: {demo:?}");
+    assert!(
+        demo.iter().any(|c| c["exchange"] == "bybit"),
+        "Bybit through the replay"
+    );
     assert!(demo.iter().all(|c| c["label"] != "Real"));
     let out = env.run_with(&["--demo", "disconnect", "1", "--yes", "--purge"], None);
     assert!(out.status.success(), "{}", text(&out));
@@ -572,11 +576,14 @@ fn exchange_is_a_listed_value_and_a_wrong_one_is_a_usage_error() {
     for sub in ["validate", "connect"] {
         let out = run(&[sub, "--help"]);
         let help = text(&out);
-        assert!(help.contains("binance") && help.contains("okx"), "{help}");
-        let out = run(&[sub, "kraken", "--stdin"]);
+        assert!(
+            help.contains("binance") && help.contains("okx") && help.contains("bybit"),
+            "{help}"
+        );
+        let out = run(&[sub, "notanexchange", "--stdin"]);
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         let err = text(&out);
-        assert!(err.contains("possible values: binance, okx"), "{err}");
+        assert!(err.contains("possible values: binance, okx, "), "{err}");
     }
 }
 
@@ -715,4 +722,105 @@ async fn balances_text_shows_amounts_trimmed_like_the_app() {
         v[0]["balances"][0]["total"].is_string(),
         "JSON keeps decimal strings: {v}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_compiled_in_exchange_connects_from_the_sim_listing_and_lists_itself() {
+    let env = Env::new().await;
+    let out = env.run_with(&["exchanges", "--json"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listed.len() >= 10, "{listed:?}");
+    assert_eq!(listed[0]["id"], "binance");
+    let kucoin = listed.iter().find(|e| e["id"] == "kucoin").unwrap();
+    let names: Vec<&str> = kucoin["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["apiKey", "secret", "password"]);
+    assert_eq!(kucoin["reads"]["permissions"], false);
+
+    // What `keyfolio sim` prints: each account with its endpoint and credentials under the
+    // names `connect --stdin` takes.
+    let listing = keyfolio::exchange::sim::listing_json(&env.sim);
+    for id in ["bybit", "kucoin", "coinbase"] {
+        let account = listing["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["exchange"] == id)
+            .unwrap();
+        let endpoint = account["base_url"].as_str().unwrap();
+        let input = account["credentials"].to_string();
+        let out = env.run_stdin(
+            &["connect", id, "--stdin", "--endpoint", endpoint, "--json"],
+            input.as_bytes(),
+        );
+        assert!(out.status.success(), "{id}: {}", text(&out));
+        let connected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(connected["assets"].as_u64().unwrap() > 0, "{connected}");
+        assert_eq!(connected["permissions"], serde_json::Value::Null);
+        // The same key again is refused: a second key of one account cannot be told here.
+        let again = env.run_stdin(
+            &[
+                "connect",
+                id,
+                "--stdin",
+                "--endpoint",
+                endpoint,
+                "--label",
+                "again",
+            ],
+            input.as_bytes(),
+        );
+        assert_eq!(again.status.code(), Some(3), "{id}: {}", text(&again));
+    }
+    let out = env.run_with(&["balances", "--json"], None);
+    let balances: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(balances.len(), 3);
+    let bybit = balances.iter().find(|c| c["exchange"] == "bybit").unwrap();
+    let btc = bybit["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["asset"] == "BTC")
+        .unwrap();
+    assert_eq!(btc["total"], "0.85581394", "Bybit's recorded walletBalance");
+    assert_eq!(btc["approximate"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cred_names_any_credential_and_a_missing_one_is_named() {
+    let env = Env::new().await;
+    let a = env.account("kucoin", "read-only");
+    let endpoint = env.endpoint("kucoin");
+    let run = |extra: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyfolio"));
+        cmd.args([
+            "validate", "kucoin", "--cred", "apiKey=K", "--cred", "secret=S",
+        ])
+        .args(extra.iter().flat_map(|(flag, v)| [*flag, *v]))
+        .args(["--endpoint", &endpoint])
+        .env("KEYFOLIO_HOME", env.home.path())
+        .env("K", &a.api_key)
+        .env("S", &a.secret)
+        .env("P", a.passphrase.as_deref().unwrap())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+    };
+    let missing = run(&[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).contains("KuCoin keys need their passphrase"),
+        "{}",
+        text(&missing)
+    );
+    let ok = run(&[("--cred", "password=P")]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    let wrong = run(&[("--cred", "walletAddress=P")]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong).contains("not a credential keyfolio takes"));
 }

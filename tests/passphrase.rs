@@ -56,7 +56,7 @@ fn a_new_file_passphrase_is_typed_twice_unseen_then_the_tui_opens() {
     let mark = answer(&mut pty, mark, "Choose its passphrase", b"correct horse\r");
     let mark = answer(&mut pty, mark, "Type it again", b"correct horse\r");
     assert!(
-        pty.wait_for(mark, "Connect Binance", WAIT),
+        pty.wait_for(mark, "Connect an exchange", WAIT),
         "the Connections screen opens: {}",
         pty.output()
     );

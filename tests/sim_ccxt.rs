@@ -599,7 +599,17 @@ async fn listing_and_generated_accounts() {
     let h = sim().await;
     let listing = keyfolio::exchange::sim::listing_json(&h);
     assert_eq!(listing["base_url"], h.base_url.as_str());
-    assert_eq!(listing["accounts"].as_array().unwrap().len(), 13);
+    let accounts = listing["accounts"].as_array().unwrap();
+    assert_eq!(
+        accounts.len(),
+        13 + keyfolio::exchange::sim::replay::exchanges().len()
+    );
+    assert!(
+        accounts
+            .iter()
+            .all(|a| a["base_url"] == format!("{}/{}", h.base_url, a["exchange"].as_str().unwrap())),
+        "each account names its endpoint"
+    );
     assert_eq!(h.account("okx:demo").unwrap().exchange, "okx");
     assert_eq!(h.account("read-only").unwrap().exchange, "binance");
 

@@ -353,7 +353,7 @@ pub const DEFAULTS: &[Row] = &[
         Open,
         [key(K::Enter)],
         "open",
-        "Open the connection's details, or connect from a Connect card",
+        "Open the connection's details, or pick an exchange to connect",
         true
     ),
     row!(
@@ -361,7 +361,7 @@ pub const DEFAULTS: &[Row] = &[
         Connect,
         [ch('c')],
         "connect",
-        "Connect an exchange with an API key",
+        "Pick an exchange to connect (API key or OAuth)",
         true
     ),
     row!(

@@ -399,3 +399,55 @@ async fn the_background_loop_syncs_on_schedule_backs_off_and_leaves_paused_ones_
         Some(FailureKind::InvalidKey)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_replayed_exchange_syncs_and_keeps_its_last_good_balances_through_an_outage() {
+    let (_home, ctx, sim) = setup().await;
+    let engine = Engine::new(ctx.clone(), None);
+    for id in keyfolio::exchange::sim::replay::exchanges() {
+        let exchange = ExchangeId::parse(id).unwrap();
+        let (cid, key) = connect(&ctx, &sim, exchange, "read-only").await;
+        engine
+            .sync(cid)
+            .await
+            .unwrap_or_else(|f| panic!("{id}: {f:?}"));
+        let before = ctx.detail(cid).await.unwrap().0;
+        assert!(!before.is_empty(), "{id}");
+        sim.set_fault(&key, Some(Fault::Html5xx));
+        assert_eq!(
+            engine.sync(cid).await.unwrap_err().kind,
+            FailureKind::ExchangeDown
+        );
+        assert_eq!(
+            ctx.detail(cid).await.unwrap().0,
+            before,
+            "{id}: balances kept"
+        );
+        let c = ctx.with_db(move |db| db.connection(cid)).await.unwrap();
+        assert!(!c.paused && c.next_sync_at.is_some(), "{id}: retried later");
+        sim.set_fault(&key, None);
+        engine
+            .sync(cid)
+            .await
+            .unwrap_or_else(|f| panic!("{id} recovers: {f:?}"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_generic_exchange_is_budgeted_from_ccxts_rate_limit() {
+    use keyfolio::sync::budget::Budgets;
+    let bybit = ExchangeId::parse("bybit").unwrap();
+    let gap = keyfolio::exchange::catalog::facts("bybit").rate_limit_ms;
+    assert!(gap > 0.0);
+    let budgets = Budgets::documented();
+    let started = tokio::time::Instant::now();
+    for connection in 0..5 {
+        budgets.take(bybit, connection, false).await;
+    }
+    // One request every two of CCXT's gaps, whatever the number of connections.
+    let waited = started.elapsed().as_secs_f64() * 1000.0;
+    assert!(
+        waited >= 4.0 * 2.0 * gap - 1.0 && waited <= 4.0 * 2.0 * gap + 50.0,
+        "{waited} ms for 5 requests at a {gap} ms gap"
+    );
+}

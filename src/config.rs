@@ -118,6 +118,8 @@ pub struct Config {
     pub oauth: OAuthProfiles,
     /// `[keys]`: action name → key or keys, over the built-in key table.
     pub keys: BTreeMap<String, KeyNames>,
+    /// The currency values are counted in: USDT (default), USD, USDC, EUR or BTC.
+    pub quote: crate::model::Quote,
 }
 
 impl Default for Config {
@@ -130,6 +132,7 @@ impl Default for Config {
             secret_store: SecretStoreKind::Keyring,
             oauth: OAuthProfiles::default(),
             keys: BTreeMap::new(),
+            quote: crate::model::Quote::default(),
         }
     }
 }

@@ -4,13 +4,16 @@ use crate::config::{Config, Paths};
 use crate::exchange::ccxt::ExchangeClient;
 use crate::model::{AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure};
 use crate::model::{AuthKind, ConnectionRecord, NewConnection, SyncRun};
+use crate::model::{Status, Tickers};
 use crate::oauth::{self, Tokens};
+use crate::portfolio::{Holding, Valuation};
 use crate::store::db::{Db, StoreError};
 use crate::store::secrets::SecretError;
 use crate::store::secrets::SecretStore;
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// Shared, cheap to clone.
@@ -21,6 +24,11 @@ pub struct Context {
     pub secrets: SecretStore,
     pub exchange: Arc<ExchangeClient>,
     db: Arc<Mutex<Db>>,
+    /// The connected exchanges' last prices.
+    prices: Arc<Mutex<BTreeMap<ExchangeId, Tickers>>>,
+    /// Held across a price refresh, so callers that arrive meanwhile wait for it instead
+    /// of asking again.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Why a connect did not save.
@@ -62,7 +70,90 @@ impl Context {
             secrets,
             exchange: Arc::new(ExchangeClient::new(timeout)),
             db: Arc::new(Mutex::new(db)),
+            prices: Arc::default(),
+            refreshing: Arc::default(),
         })
+    }
+
+    /// Reads each connected exchange's prices when its last read is a sync interval old:
+    /// one ticker request per exchange per round, however many connections it has. A
+    /// failed request keeps the last prices, marked stale.
+    pub async fn refresh_prices(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let connections = self.connections().await?;
+        let _only_one = self.refreshing.lock().await;
+        for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
+            let Some(first) = connections.iter().find(|c| c.exchange == exchange) else {
+                self.prices.lock().unwrap().remove(&exchange);
+                continue;
+            };
+            if !self.prices_due(exchange, now) {
+                continue;
+            }
+            let fetched = self.exchange.fetch_tickers(exchange, &first.endpoint).await;
+            let mut prices = self.prices.lock().unwrap();
+            let known = prices.entry(exchange).or_default();
+            match fetched {
+                Ok(pairs) => {
+                    *known = Tickers {
+                        at: Some(now),
+                        pairs,
+                        stale: false,
+                    }
+                }
+                Err(failure) => {
+                    tracing::warn!(
+                        exchange = exchange.id(),
+                        "prices not read: {}",
+                        failure.detail
+                    );
+                    // Asked again next round, not at every sync.
+                    known.at = Some(now);
+                    known.stale = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this exchange's prices are a round (a sync interval) old, or never read.
+    pub fn prices_due(&self, exchange: ExchangeId, now: DateTime<Utc>) -> bool {
+        let round = chrono::Duration::from_std(self.config.sync_interval())
+            .unwrap_or(chrono::Duration::minutes(5))
+            .max(chrono::Duration::seconds(10));
+        let read_at = self
+            .prices
+            .lock()
+            .unwrap()
+            .get(&exchange)
+            .and_then(|t| t.at);
+        read_at.is_none_or(|at| now - at >= round)
+    }
+
+    /// The portfolio valued in the configured quote currency, with the prices known now.
+    pub async fn valuation(&self) -> Result<Valuation, StoreError> {
+        let connections = self.connections().await?;
+        let held = self.with_db(|db| db.holdings()).await?;
+        let now = Utc::now();
+        let interval = self.config.sync_interval();
+        let holdings: Vec<Holding> = held
+            .into_iter()
+            .filter_map(|(id, balances)| {
+                let c = connections.iter().find(|c| c.id == id)?;
+                Some(Holding {
+                    connection_id: id,
+                    exchange: c.exchange,
+                    label: c.label.clone(),
+                    balances,
+                    stale: c.status(now, interval, false) != Status::Synced,
+                })
+            })
+            .collect();
+        let prices = self.prices.lock().unwrap().clone();
+        Ok(crate::portfolio::value(
+            &holdings,
+            &prices,
+            self.config.quote,
+        ))
     }
 
     /// Runs a storage call off the async threads; its error stays typed.

@@ -11,6 +11,7 @@ pub mod exchange;
 pub mod model;
 pub mod oauth;
 pub mod panic_hook;
+pub mod portfolio;
 pub mod store;
 pub mod sync;
 pub mod text;

@@ -292,6 +292,54 @@ impl Permissions {
     }
 }
 
+/// The currency values are counted in (`quote` in config.toml).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Quote {
+    #[default]
+    #[serde(rename = "USDT")]
+    Usdt,
+    #[serde(rename = "USD")]
+    Usd,
+    #[serde(rename = "USDC")]
+    Usdc,
+    #[serde(rename = "EUR")]
+    Eur,
+    #[serde(rename = "BTC")]
+    Btc,
+}
+
+impl Quote {
+    pub const ALL: [Quote; 5] = [Self::Usdt, Self::Usd, Self::Usdc, Self::Eur, Self::Btc];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Usdt => "USDT",
+            Self::Usd => "USD",
+            Self::Usdc => "USDC",
+            Self::Eur => "EUR",
+            Self::Btc => "BTC",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|q| q.code().eq_ignore_ascii_case(text.trim()))
+    }
+    /// Decimals a value in this currency is shown with.
+    pub fn decimals(self) -> u32 {
+        if self == Self::Btc { 8 } else { 2 }
+    }
+}
+
+/// One exchange's public prices: (base, quote) → last price, and when they were read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tickers {
+    pub at: Option<DateTime<Utc>>,
+    pub pairs: std::collections::HashMap<(String, String), Decimal>,
+    /// The last ticker request failed: these are the prices from before.
+    pub stale: bool,
+}
+
 /// One asset's balance as decimal strings, exactly as the exchange wrote them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {

@@ -354,6 +354,8 @@ enum Call {
     Balance,
     Permissions,
     Time,
+    /// Every spot pair's last price (public).
+    Tickers,
 }
 
 async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeError> {
@@ -375,6 +377,17 @@ async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeEr
         (Core::Okx(c), Call::Time) => {
             ccxt::runtime::call_typed(c.public_get_public_time(&args)).await
         }
+        (Core::Binance(c), Call::Tickers) => {
+            ccxt::runtime::call_typed(c.public_get_ticker_price(&args)).await
+        }
+        (Core::Okx(c), Call::Tickers) => {
+            let spot = Value::from_json(&json!({ "instType": "SPOT" }));
+            ccxt::runtime::call_typed(c.public_get_market_tickers(&[spot])).await
+        }
+        (Core::Generic(_), Call::Tickers) => Err(ccxt::ExchangeError::new(
+            "NotSupported",
+            "keyfolio reads prices from Binance and OKX only",
+        )),
         (Core::Generic(c), Call::Balance) => {
             let id = c.exchange().id.as_str().unwrap_or_default().to_string();
             if catalog::lists_accounts_first(&id) {
@@ -442,10 +455,30 @@ impl ExchangeClient {
             exchange,
             endpoint: endpoint.clone(),
         };
-        let mut core = self.lend(&key, creds);
+        let mut core = self.lend(&key, Some(creds));
         let result = self.fetch_with(&key, &mut core, with_permissions).await;
         self.give_back(key, core);
         result
+    }
+
+    /// Every spot pair's last price, from the exchange's public all-tickers endpoint: one
+    /// request, no key.
+    pub async fn fetch_tickers(
+        &self,
+        exchange: ExchangeId,
+        endpoint: &Endpoint,
+    ) -> Result<HashMap<(String, String), rust_decimal::Decimal>, Failure> {
+        let key = PoolKey {
+            exchange,
+            endpoint: endpoint.clone(),
+        };
+        let mut core = self.lend(&key, None);
+        let answer = match raw_call(&mut core, Call::Tickers).await {
+            Ok(value) => Ok(value.to_json()),
+            Err(err) => Err(classify(exchange, &err, retry_after(&mut core))),
+        };
+        self.give_back(key, core);
+        parse::tickers(exchange, &answer?)
     }
 
     async fn fetch_with(
@@ -600,11 +633,15 @@ impl ExchangeClient {
             .unwrap_or(0)
     }
 
-    /// A pooled (or new) client carrying this call's credentials and the known clock offset.
-    fn lend(&self, key: &PoolKey, creds: &Credentials) -> Core {
+    /// A pooled (or new) client carrying this call's credentials (none for a public
+    /// call) and the known clock offset.
+    fn lend(&self, key: &PoolKey, creds: Option<&Credentials>) -> Core {
         let pooled = self.pool.lock().unwrap().get_mut(key).and_then(Vec::pop);
         let mut core = pooled.unwrap_or_else(|| build(key, self.timeout));
         set_time_difference(&mut core, self.offset(key));
+        let Some(creds) = creds else {
+            return core;
+        };
         let ex = core.exchange();
         ex.apiKey = Value::from(creds.api_key.expose_secret());
         ex.secret = Value::from(creds.secret.expose_secret());

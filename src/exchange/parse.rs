@@ -202,6 +202,63 @@ fn written_amount(
     (shortest, significant >= 16)
 }
 
+/// The quote currencies prices are read in: the ones values are counted in, and the two
+/// an asset may be priced through.
+const PRICE_QUOTES: [&str; 6] = ["USDT", "USDC", "USD", "EUR", "BTC", "ETH"];
+
+/// An all-tickers answer: (base, quote) → last price, for pairs quoted in
+/// [`PRICE_QUOTES`]. Binance `GET /api/v3/ticker/price` (`[{symbol, price}]`, the symbol
+/// split at its quote), OKX `GET /api/v5/market/tickers` (`data[].instId`, `last`).
+pub fn tickers(
+    exchange: ExchangeId,
+    body: &Value,
+) -> Result<std::collections::HashMap<(String, String), Decimal>, Failure> {
+    let unexpected = |why: &str| Failure::new(FailureKind::UnexpectedResponse, why);
+    let entries: Vec<(String, String, &Value)> = match exchange {
+        ExchangeId::Binance => body
+            .as_array()
+            .ok_or_else(|| unexpected("Binance's ticker answer is not a list"))?
+            .iter()
+            .filter_map(|t| {
+                let symbol = t.get("symbol")?.as_str()?;
+                let quote = PRICE_QUOTES.iter().find(|q| symbol.ends_with(*q))?;
+                let base = &symbol[..symbol.len() - quote.len()];
+                Some((base.to_string(), quote.to_string(), t.get("price")?))
+            })
+            .collect(),
+        ExchangeId::Okx => okx_data(body)
+            .map_err(|e| unexpected(&e))?
+            .iter()
+            .filter_map(|t| {
+                let (base, quote) = t.get("instId")?.as_str()?.split_once('-')?;
+                let last = t.get("last")?;
+                PRICE_QUOTES
+                    .contains(&quote)
+                    .then(|| (base.to_string(), quote.to_string(), last))
+            })
+            .collect(),
+        ExchangeId::Ccxt(_) => {
+            return Err(unexpected(
+                "keyfolio reads prices from Binance and OKX only",
+            ));
+        }
+    };
+    let mut prices = std::collections::HashMap::new();
+    for (base, quote, price) in entries {
+        let Some(price) = price.as_str().and_then(|p| Decimal::from_str_exact(p).ok()) else {
+            continue;
+        };
+        if base.is_empty()
+            || crate::text::check_asset_code(&base).is_err()
+            || price <= Decimal::ZERO
+        {
+            continue;
+        }
+        prices.insert((base, quote), price);
+    }
+    Ok(prices)
+}
+
 /// Binance GET /api/v3/account: non-zero balances.
 pub fn binance_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
     let list = body
@@ -244,6 +301,13 @@ pub fn binance_permissions(body: &Value) -> Result<Permissions, ParseError> {
 
 /// The `data[0]` object of an OKX v5 answer whose `code` is "0".
 fn okx_first(body: &Value) -> Result<&Value, ParseError> {
+    okx_data(body)?
+        .first()
+        .ok_or_else(|| "OKX answer has no `data`".to_string())
+}
+
+/// The `data` list of an OKX v5 answer whose `code` is "0".
+fn okx_data(body: &Value) -> Result<&Vec<Value>, ParseError> {
     match body.get("code").and_then(Value::as_str) {
         Some("0") => {}
         Some(code) => return Err(format!("OKX answered code {code}")),
@@ -251,7 +315,6 @@ fn okx_first(body: &Value) -> Result<&Value, ParseError> {
     }
     body.get("data")
         .and_then(Value::as_array)
-        .and_then(|d| d.first())
         .ok_or_else(|| "OKX answer has no `data`".to_string())
 }
 

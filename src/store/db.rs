@@ -655,6 +655,35 @@ fn write_success(
 
 /// Portfolio totals over the last good balances of every live connection.
 impl Db {
+    /// The last good balances of every live connection, by connection id.
+    pub fn holdings(&self) -> Result<Vec<(i64, Vec<Balance>)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.connection_id, b.asset, b.free, b.used, b.total, b.approximate FROM balances b
+             JOIN sync_runs r ON r.id = b.sync_run_id
+             JOIN connections c ON c.id = r.connection_id AND c.disconnected_at IS NULL
+             WHERE r.id IN (SELECT MAX(id) FROM sync_runs WHERE ok = 1 GROUP BY connection_id)
+             ORDER BY r.connection_id, b.asset",
+        )?;
+        let rows: Vec<(i64, Balance)> = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    Balance {
+                        asset: r.get(1)?,
+                        free: r.get(2)?,
+                        used: r.get(3)?,
+                        total: r.get(4)?,
+                        approximate: r.get(5)?,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|chunk| (chunk[0].0, chunk.iter().map(|(_, b)| b.clone()).collect()))
+            .collect())
+    }
+
     pub fn portfolio(&self) -> Result<Vec<(String, String, usize)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT b.asset, b.total FROM balances b

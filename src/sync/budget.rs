@@ -73,16 +73,32 @@ impl Budgets {
         Self::default()
     }
 
-    /// Waits until one sync of this connection fits every budget, then spends it.
-    pub async fn take(&self, exchange: ExchangeId, connection: i64, with_permissions: bool) {
-        let cost = cost(exchange, with_permissions);
-        let ip = self
-            .per_ip
+    /// The exchange's per-IP budget, made on first use.
+    fn per_ip(&self, exchange: ExchangeId) -> std::sync::Arc<Budget> {
+        self.per_ip
             .lock()
             .unwrap()
             .entry(exchange)
             .or_insert_with(|| std::sync::Arc::new(per_ip_budget(exchange)))
-            .clone();
+            .clone()
+    }
+
+    /// Waits until one all-tickers request fits the exchange's per-IP budget (Binance's
+    /// weighs 4), then spends it.
+    pub async fn take_tickers(&self, exchange: ExchangeId) {
+        let cost = if exchange == ExchangeId::Binance {
+            4
+        } else {
+            1
+        };
+        let ip = self.per_ip(exchange);
+        ip.take(cost).await;
+    }
+
+    /// Waits until one sync of this connection fits every budget, then spends it.
+    pub async fn take(&self, exchange: ExchangeId, connection: i64, with_permissions: bool) {
+        let cost = cost(exchange, with_permissions);
+        let ip = self.per_ip(exchange);
         ip.take(cost).await;
         if exchange == ExchangeId::Okx {
             let account = self

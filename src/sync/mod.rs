@@ -6,7 +6,7 @@
 pub mod budget;
 
 use crate::context::Context;
-use crate::model::{AccountSnapshot, Failure, FailureKind};
+use crate::model::{AccountSnapshot, ExchangeId, Failure, FailureKind};
 use crate::model::{AuthKind, ConnectionRecord};
 use crate::oauth::{self, Tokens};
 use crate::store::SecretError;
@@ -242,8 +242,25 @@ impl Engine {
             .expect("semaphore never closes");
         self.emit(SyncEvent::Started(id));
         let outcome = self.sync_leased(record, refresh_permissions).await;
+        if outcome.is_ok() {
+            self.refresh_prices().await;
+        }
         self.emit(SyncEvent::Finished(id, outcome.clone()));
         outcome
+    }
+
+    /// After a good sync: the exchanges' prices, when a round old (one ticker request per
+    /// exchange per round, spent from the exchange's budget like any request).
+    async fn refresh_prices(&self) {
+        let now = Utc::now();
+        for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
+            if self.ctx.prices_due(exchange, now) {
+                self.budgets.take_tickers(exchange).await;
+            }
+        }
+        if let Err(e) = self.ctx.refresh_prices(now).await {
+            tracing::warn!("prices not refreshed: {e}");
+        }
     }
 
     /// Syncs under the connection's lease in SQLite, so two keyfolio processes on one data

@@ -147,6 +147,10 @@ fn endpoint(method: &Method, path: &str) -> Option<Endpoint> {
             |sim, _, _| json!({ "serverTime": sim.server_ms() }),
         ),
         "/api/v3/exchangeInfo" => ep(Public, 20, false, exchange_info),
+        // Without a symbol: every pair, weight 4.
+        "/api/v3/ticker/price" => ep(Public, 4, false, |sim, _, _| {
+            super::prices::binance(sim.server_ms(), sim.ticker_state().0)
+        }),
         "/api/v3/account" => ep(Signed, 20, false, account),
         "/sapi/v1/account/apiRestrictions" => ep(Signed, 1, true, api_restrictions),
         "/sapi/v1/capital/config/getall" => ep(Signed, 10, true, capital_config),

@@ -24,6 +24,7 @@ mod binance;
 mod binance_sign;
 mod oauth;
 mod okx;
+mod prices;
 pub mod replay;
 mod util;
 
@@ -141,9 +142,21 @@ struct Shared {
     binance_limits: Mutex<binance::Limiter>,
     okx_limits: Mutex<okx::Limiter>,
     oauth: Mutex<oauth::OAuthState>,
+    /// Prices move with the clock (the demo) instead of standing still (tests).
+    moving_prices: std::sync::atomic::AtomicBool,
+    /// The public ticker endpoints answer 503.
+    tickers_down: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
+    /// Whether prices move, and whether the ticker endpoints are down.
+    fn ticker_state(&self) -> (bool, bool) {
+        (
+            self.moving_prices.load(Ordering::Relaxed),
+            self.tickers_down.load(Ordering::Relaxed),
+        )
+    }
+
     /// The simulator's server clock (wall clock + global offset).
     fn server_ms(&self) -> i64 {
         util::now_ms() + self.clock_offset_ms.load(Ordering::Relaxed)
@@ -238,6 +251,8 @@ impl Simulator {
                 binance_limits: Mutex::new(binance::Limiter::default()),
                 okx_limits: Mutex::new(okx::Limiter::default()),
                 oauth: Mutex::new(oauth::OAuthState::default()),
+                moving_prices: Default::default(),
+                tickers_down: Default::default(),
             }),
         }
     }
@@ -300,6 +315,16 @@ impl SimHandle {
 
     pub fn set_fault(&self, api_key: &str, fault: Option<Fault>) {
         self.shared.with_account(api_key, |a| a.fault = fault);
+    }
+
+    /// Prices move over time (the demo) instead of standing at the listed values.
+    pub fn set_moving_prices(&self, moving: bool) {
+        self.shared.moving_prices.store(moving, Ordering::Relaxed);
+    }
+
+    /// The public ticker endpoints answer 503 (true) or their prices (false).
+    pub fn set_tickers_down(&self, down: bool) {
+        self.shared.tickers_down.store(down, Ordering::Relaxed);
     }
 
     /// Shifts the server clock (time endpoints and timestamp checks) for everyone.
@@ -557,6 +582,13 @@ async fn handle(
             return finish(&shared, hostile_refusal(exchange));
         }
         _ => {}
+    }
+    let ticker = matches!(
+        req.path.as_str(),
+        "/api/v3/ticker/price" | "/api/v5/market/tickers"
+    );
+    if ticker && shared.ticker_state().1 {
+        return finish(&shared, Answer::html(503, gateway_error_page(503)));
     }
 
     let mut answer = match exchange {

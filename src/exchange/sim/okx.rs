@@ -57,7 +57,14 @@ struct Endpoint {
     body: Body,
 }
 
-const ENDPOINTS: [Endpoint; 5] = [
+const ENDPOINTS: [Endpoint; 6] = [
+    Endpoint {
+        path: "/api/v5/market/tickers",
+        private: false,
+        limit: 20,
+        window_ms: 2000,
+        body: |sim, _, _| Ok(super::prices::okx(sim.server_ms(), sim.ticker_state().0)),
+    },
     Endpoint {
         path: "/api/v5/public/time",
         private: false,

@@ -1,0 +1,218 @@
+//! What the portfolio is worth: prices from the connected exchanges' tickers, values in
+//! decimals, paths through BTC, missing prices left out visibly, one ticker request per
+//! exchange per round.
+
+use chrono::Utc;
+use keyfolio::config::{Config, Paths};
+use keyfolio::context::Context;
+use keyfolio::exchange::sim::{SimAccount, Simulator};
+use keyfolio::model::{Balance, Credentials, Endpoint, ExchangeId, Quote, Tickers};
+use keyfolio::portfolio::{Holding, display_value, price, value};
+use keyfolio::store::SecretStore;
+use keyfolio::sync::Engine;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+fn d(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap()
+}
+
+fn tickers(pairs: &[(&str, &str, &str)]) -> Tickers {
+    Tickers {
+        at: Some(Utc::now()),
+        pairs: pairs
+            .iter()
+            .map(|(b, q, p)| ((b.to_string(), q.to_string()), d(p)))
+            .collect(),
+        stale: false,
+    }
+}
+
+fn balance(asset: &str, total: &str) -> Balance {
+    Balance {
+        asset: asset.into(),
+        free: total.into(),
+        used: "0".into(),
+        total: total.into(),
+        approximate: false,
+    }
+}
+
+fn prices() -> BTreeMap<ExchangeId, Tickers> {
+    BTreeMap::from([
+        (
+            ExchangeId::Binance,
+            tickers(&[
+                ("BTC", "USDT", "64000.00"),
+                ("USDC", "USDT", "1.0001"),
+                ("XRP", "BTC", "0.00000860"),
+            ]),
+        ),
+        (
+            ExchangeId::Okx,
+            tickers(&[("ETH", "USDT", "3200.5"), ("BTC", "USDT", "63000")]),
+        ),
+    ])
+}
+
+#[test]
+fn values_are_exact_for_known_prices_and_prefer_the_holding_exchange() {
+    let holdings = vec![
+        Holding {
+            connection_id: 1,
+            exchange: ExchangeId::Binance,
+            label: "Main".into(),
+            balances: vec![
+                balance("BTC", "0.5"),
+                balance("USDT", "100.25"),
+                balance("USDC", "10"),
+            ],
+            stale: false,
+        },
+        Holding {
+            connection_id: 2,
+            exchange: ExchangeId::Okx,
+            label: "OKX".into(),
+            balances: vec![balance("BTC", "0.1"), balance("ETH", "2")],
+            stale: true,
+        },
+    ];
+    let v = value(&holdings, &prices(), Quote::Usdt);
+    // Binance's BTC at Binance's price, OKX's at OKX's; USDC by its pair, not as 1.
+    assert_eq!(
+        v.by_connection[&1].0,
+        d("32000") + d("100.25") + d("10.001")
+    );
+    assert_eq!(v.by_connection[&2].0, d("6300") + d("6401.0"));
+    assert_eq!(v.total, d("32110.251") + d("12701"));
+    let btc = v.assets.iter().find(|a| a.asset == "BTC").unwrap();
+    assert_eq!(btc.amount, d("0.6"));
+    assert_eq!(btc.holders, vec!["Main", "OKX"]);
+    assert!(btc.stale, "part of it sits on a stale connection");
+    assert_eq!(v.assets[0].asset, "BTC", "largest value first");
+    let shares: Decimal = v.assets.iter().filter_map(|a| a.share).sum();
+    assert!((shares - d("100")).abs() <= d("0.05"), "{shares}");
+    assert_eq!(display_value(v.total, Quote::Usdt), "44,811.25");
+}
+
+#[test]
+fn an_asset_is_priced_through_btc_and_a_missing_price_is_left_out_visibly() {
+    let holdings = vec![Holding {
+        connection_id: 1,
+        exchange: ExchangeId::Binance,
+        label: "Main".into(),
+        balances: vec![balance("XRP", "1000"), balance("PEPE", "123456789")],
+        stale: false,
+    }];
+    let v = value(&holdings, &prices(), Quote::Usdt);
+    let xrp = v.assets.iter().find(|a| a.asset == "XRP").unwrap();
+    assert_eq!(xrp.price, Some(d("0.00000860") * d("64000.00")));
+    assert_eq!(xrp.value, Some(d("550.40")));
+    let pepe = v.assets.iter().find(|a| a.asset == "PEPE").unwrap();
+    assert_eq!((pepe.price, pepe.value), (None, None));
+    assert_eq!(v.unpriced, vec!["PEPE"]);
+    assert_eq!(
+        v.total,
+        d("550.40"),
+        "PEPE is not counted as 0, it is left out"
+    );
+    assert_eq!(v.by_connection[&1], (d("550.40"), 1));
+}
+
+#[test]
+fn other_quotes_use_inverse_pairs() {
+    let p = prices();
+    // USDT in BTC: the inverse of BTC/USDT on the holding exchange.
+    let usdt = price(&p, ExchangeId::Binance, "USDT", Quote::Btc).unwrap();
+    assert_eq!(usdt, Decimal::ONE / d("64000.00"));
+    assert_eq!(
+        price(&p, ExchangeId::Binance, "BTC", Quote::Btc),
+        Some(Decimal::ONE)
+    );
+    assert_eq!(
+        price(&p, ExchangeId::Binance, "BTC", Quote::Eur),
+        None,
+        "no EUR pair here"
+    );
+    assert_eq!(display_value(d("1.234567891"), Quote::Btc), "1.23456789");
+}
+
+async fn setup() -> (
+    tempfile::TempDir,
+    Context,
+    keyfolio::exchange::sim::SimHandle,
+) {
+    let home = tempfile::tempdir().unwrap();
+    let ctx = Context::open(
+        Paths::under(home.path()),
+        Config::default(),
+        SecretStore::memory(),
+    )
+    .unwrap();
+    (home, ctx, Simulator::start(0).await.unwrap())
+}
+
+async fn connect(
+    ctx: &Context,
+    sim: &keyfolio::exchange::sim::SimHandle,
+    a: &SimAccount,
+    label: &str,
+) -> i64 {
+    let exchange = ExchangeId::parse(&a.exchange).unwrap();
+    let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
+    let endpoint = Endpoint {
+        base_url: Some(format!("{}/{}", sim.base_url, a.exchange)),
+        sandbox: false,
+    };
+    ctx.connect(exchange, label, &endpoint, &creds, true)
+        .await
+        .unwrap()
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_ticker_request_per_exchange_per_round_at_200_connections() {
+    let (_home, ctx, sim) = setup().await;
+    let mut ids = Vec::new();
+    for (exchange, template) in [("binance", "read-only"), ("okx", "read-only")] {
+        let template = sim.account_on(exchange, template).unwrap();
+        for i in 0..100 {
+            let a = SimAccount {
+                api_key: format!("{}{i:04}", &template.api_key[..template.api_key.len() - 4]),
+                purpose: format!("generated {i}"),
+                ..template.clone()
+            };
+            sim.add_account(a.clone());
+            ids.push(connect(&ctx, &sim, &a, &format!("{exchange} {i}")).await);
+        }
+    }
+    sim.reset_counts();
+    let engine = Engine::new(ctx.clone(), None);
+    let runs = ids.iter().map(|id| engine.sync(*id));
+    for outcome in futures::future::join_all(runs).await {
+        outcome.unwrap();
+    }
+    assert_eq!(sim.request_count("/api/v3/ticker/price"), 1);
+    assert_eq!(sim.request_count("/api/v5/market/tickers"), 1);
+    let v = ctx.valuation().await.unwrap();
+    assert!(v.total > Decimal::ZERO && !v.prices_stale, "{v:?}");
+    assert_eq!(v.by_connection.len(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_ticker_request_keeps_the_last_prices_and_marks_them_stale() {
+    let (_home, ctx, sim) = setup().await;
+    let a = sim.account_on("binance", "read-only").unwrap();
+    connect(&ctx, &sim, &a, "Main").await;
+    ctx.refresh_prices(Utc::now()).await.unwrap();
+    let before = ctx.valuation().await.unwrap();
+    assert!(before.total > Decimal::ZERO && !before.prices_stale);
+    sim.set_tickers_down(true);
+    ctx.refresh_prices(Utc::now() + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let after = ctx.valuation().await.unwrap();
+    assert!(after.prices_stale);
+    assert_eq!(after.total, before.total, "the last prices stay");
+}

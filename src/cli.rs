@@ -98,6 +98,22 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff), e.g. `keyfolio man > ~/.local/share/man/man1/keyfolio.1`.
     Man,
+    /// What the portfolio is worth: every asset's amount, price, value and share, and the
+    /// total, with prices read now from the connected exchanges' tickers.
+    Portfolio {
+        #[arg(long)]
+        json: bool,
+        /// Count values in USDT (default: config.toml's `quote`), USD, USDC, EUR or BTC.
+        #[arg(long, value_name = "Q")]
+        quote: Option<String>,
+    },
+    /// The total value over time, oldest first (e.g. `--since 7d`; units m, h, d).
+    History {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
+    },
     /// List the exchanges this build connects: id, name, the credentials each needs and
     /// what keyfolio reads from it.
     Exchanges {
@@ -465,6 +481,122 @@ pub fn print_docs(command: &Command) -> Option<Result<i32>> {
     })
 }
 
+/// `keyfolio portfolio`: prices read now, values in decimals, JSON amounts as strings.
+async fn portfolio(ctx: &Context, as_json: bool, quote: Option<&str>) -> Result<i32> {
+    let quote = match quote {
+        None => ctx.config.quote,
+        Some(q) => crate::model::Quote::parse(q)
+            .ok_or_else(|| usage(format!("--quote {q:?}: use USDT, USD, USDC, EUR or BTC")))?,
+    };
+    ctx.refresh_prices(chrono::Utc::now()).await?;
+    let v = ctx.valuation(quote).await?;
+    let code = quote.code();
+    if as_json {
+        let assets: Vec<serde_json::Value> = v
+            .assets
+            .iter()
+            .map(|a| {
+                json!({
+                    "asset": a.asset, "amount": a.amount.normalize().to_string(),
+                    "price": a.price.map(|p| p.normalize().to_string()),
+                    "value": a.value.map(|x| x.normalize().to_string()),
+                    "share_percent": a.share.map(|s| s.to_string()),
+                    "held_on": a.holders, "stale": a.stale,
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "quote": code,
+            "total": v.total.normalize().to_string(),
+            "unpriced": v.unpriced,
+            "prices_stale": v.prices_stale,
+            "assets": assets,
+        }))?;
+        return Ok(exit::OK);
+    }
+    say!(
+        "{:<10} {:>24} {:>16} {:>18} {:>8}  held on",
+        "asset",
+        "amount",
+        format!("price {code}"),
+        format!("value {code}"),
+        "share"
+    );
+    for a in &v.assets {
+        say!(
+            "{:<10} {:>24} {:>16} {:>18} {:>8}  {}",
+            format!("{}{}", a.asset, if a.stale { "*" } else { "" }),
+            display_amount(&a.amount.normalize().to_string()),
+            a.price
+                .map_or("no price".into(), crate::portfolio::display_price),
+            a.value
+                .map_or("-".into(), |x| crate::portfolio::display_value(x, quote)),
+            a.share.map_or(String::new(), |s| format!("{s:.2}%")),
+            a.holders.join(", ")
+        );
+    }
+    say!(
+        "total ≈ {} {code}",
+        crate::portfolio::display_value(v.total, quote)
+    );
+    if !v.unpriced.is_empty() {
+        say!(
+            "no price for {} (left out of the total)",
+            v.unpriced.join(", ")
+        );
+    }
+    if v.prices_stale {
+        say!("warning: some prices are from before a failed update");
+    }
+    Ok(exit::OK)
+}
+
+/// A duration such as `90m`, `24h` or `7d`.
+fn parse_duration(text: &str) -> Option<chrono::Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = number.parse().ok()?;
+    match unit {
+        "m" => Some(chrono::Duration::minutes(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        "d" => Some(chrono::Duration::days(n)),
+        _ => None,
+    }
+}
+
+/// `keyfolio history`: the total value series in the configured quote.
+async fn history(ctx: &Context, as_json: bool, since: Option<&str>) -> Result<i32> {
+    let since = match since {
+        None => None,
+        Some(s) => Some(
+            chrono::Utc::now()
+                - parse_duration(s)
+                    .ok_or_else(|| usage(format!("--since {s:?}: use e.g. 90m, 24h or 7d")))?,
+        ),
+    };
+    let points = ctx.total_history(since).await?;
+    let quote = ctx.config.quote;
+    if as_json {
+        let points: Vec<serde_json::Value> = points
+            .iter()
+            .map(|(at, total)| json!({ "at": at.to_rfc3339(), "total": total.normalize().to_string() }))
+            .collect();
+        print_json(&json!({ "quote": quote.code(), "points": points }))?;
+    } else if points.is_empty() {
+        say!("No value history yet: it is recorded after each good sync.");
+    } else {
+        for (at, total) in &points {
+            say!(
+                "{}  {} {}",
+                at.to_rfc3339(),
+                crate::portfolio::display_value(*total, quote),
+                quote.code()
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
 /// What keyfolio reads from an exchange, as `keyfolio exchanges` lists it.
 fn reads(exchange: ExchangeId) -> serde_json::Value {
     let own = !exchange.is_generic();
@@ -537,6 +669,8 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     }
     match command {
         Command::List { json } => list(&ctx, json).await,
+        Command::Portfolio { json, quote } => portfolio(&ctx, json, quote.as_deref()).await,
+        Command::History { json, since } => history(&ctx, json, since.as_deref()).await,
         Command::Doctor { json } => doctor(&ctx, json).await,
         Command::Validate {
             exchange,

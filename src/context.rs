@@ -4,7 +4,7 @@ use crate::config::{Config, Paths};
 use crate::exchange::ccxt::ExchangeClient;
 use crate::model::{AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure};
 use crate::model::{AuthKind, ConnectionRecord, NewConnection, SyncRun};
-use crate::model::{Status, Tickers};
+use crate::model::{Quote, Status, Tickers};
 use crate::oauth::{self, Tokens};
 use crate::portfolio::{Holding, Valuation};
 use crate::store::db::{Db, StoreError};
@@ -29,6 +29,8 @@ pub struct Context {
     /// Held across a price refresh, so callers that arrive meanwhile wait for it instead
     /// of asking again.
     refreshing: Arc<tokio::sync::Mutex<()>>,
+    /// When the portfolio total was last recorded: at most once a minute.
+    total_recorded_at: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
 
 /// Why a connect did not save.
@@ -72,6 +74,7 @@ impl Context {
             db: Arc::new(Mutex::new(db)),
             prices: Arc::default(),
             refreshing: Arc::default(),
+            total_recorded_at: Arc::default(),
         })
     }
 
@@ -115,6 +118,82 @@ impl Context {
         Ok(())
     }
 
+    /// After a good sync: the connection's value, and (at most once a minute) the
+    /// portfolio's total, in the configured quote. Nothing is recorded while no price is
+    /// known, so the history never shows a drop to zero that is only missing prices.
+    pub async fn record_values(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let quote = self.config.quote;
+        let prices = self.prices.lock().unwrap().clone();
+        let (record, (balances, _)) = self
+            .with_db(move |db| Ok((db.connection(id)?, db.latest_balances(id)?)))
+            .await?;
+        let holding = Holding {
+            connection_id: id,
+            exchange: record.exchange,
+            label: record.label,
+            balances,
+            stale: false,
+        };
+        let own = crate::portfolio::value(std::slice::from_ref(&holding), &prices, quote);
+        if let Some((value, unpriced)) = own.by_connection.get(&id).copied()
+            && (unpriced == 0 || !value.is_zero())
+        {
+            self.with_db(move |db| db.record_value(id, now, quote.code(), value))
+                .await?;
+        }
+        let due = {
+            let mut last = self.total_recorded_at.lock().unwrap();
+            let due = last.is_none_or(|at| now - at >= chrono::Duration::minutes(1));
+            if due {
+                *last = Some(now);
+            }
+            due
+        };
+        if due {
+            let all = self.valuation(quote).await?;
+            if !all.total.is_zero() {
+                let unpriced = all.unpriced.len();
+                self.with_db(move |db| db.record_total(now, quote.code(), all.total, unpriced))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One connection's value since `since`, in the configured quote, oldest first.
+    pub async fn value_history(
+        &self,
+        id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, rust_decimal::Decimal)>, StoreError> {
+        let quote = self.config.quote.code();
+        self.with_db(move |db| db.value_history(id, quote, Some(since)))
+            .await
+    }
+
+    /// The total value's history in the configured quote, oldest first.
+    pub async fn total_history(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(DateTime<Utc>, rust_decimal::Decimal)>, StoreError> {
+        let quote = self.config.quote.code();
+        self.with_db(move |db| db.total_history(quote, since)).await
+    }
+
+    /// The total value a day ago (the newest point at least 24 hours old), if the history
+    /// reaches that far.
+    pub async fn total_a_day_ago(&self) -> Result<Option<rust_decimal::Decimal>, StoreError> {
+        let day_ago = Utc::now() - chrono::Duration::days(1);
+        let history = self
+            .total_history(Some(day_ago - chrono::Duration::hours(2)))
+            .await?;
+        Ok(history
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= day_ago)
+            .map(|(_, total)| *total))
+    }
+
     /// Whether this exchange's prices are a round (a sync interval) old, or never read.
     pub fn prices_due(&self, exchange: ExchangeId, now: DateTime<Utc>) -> bool {
         let round = chrono::Duration::from_std(self.config.sync_interval())
@@ -129,8 +208,8 @@ impl Context {
         read_at.is_none_or(|at| now - at >= round)
     }
 
-    /// The portfolio valued in the configured quote currency, with the prices known now.
-    pub async fn valuation(&self) -> Result<Valuation, StoreError> {
+    /// The portfolio valued in `quote`, with the prices known now.
+    pub async fn valuation(&self, quote: Quote) -> Result<Valuation, StoreError> {
         let connections = self.connections().await?;
         let held = self.with_db(|db| db.holdings()).await?;
         let now = Utc::now();
@@ -149,11 +228,7 @@ impl Context {
             })
             .collect();
         let prices = self.prices.lock().unwrap().clone();
-        Ok(crate::portfolio::value(
-            &holdings,
-            &prices,
-            self.config.quote,
-        ))
+        Ok(crate::portfolio::value(&holdings, &prices, quote))
     }
 
     /// Runs a storage call off the async threads; its error stays typed.
@@ -184,10 +259,6 @@ impl Context {
             Ok((balances, at, db.sync_history(id, 10)?))
         })
         .await
-    }
-
-    pub async fn portfolio(&self) -> Result<Vec<(String, String, usize)>, StoreError> {
-        self.with_db(|db| db.portfolio()).await
     }
 
     /// Removes the connection from the list, then its secret from the store. An OAuth

@@ -75,5 +75,37 @@ pub async fn start(home: tempfile::TempDir) -> Result<Demo> {
             ctx.with_db(move |db| db.set_next_sync(id, None)).await?;
         }
     }
+    seed_history(&ctx, &sim).await?;
     Ok(Demo { ctx, sim, home })
+}
+
+/// A day of portfolio totals before the demo started: today's balances at the
+/// simulator's moving prices of each past quarter hour, so the chart has a line at once.
+async fn seed_history(ctx: &Context, sim: &SimHandle) -> Result<()> {
+    sim.set_moving_prices(true);
+    let now = chrono::Utc::now();
+    let held = ctx.with_db(|db| db.holdings()).await?;
+    let connections = ctx.connections().await?;
+    let holdings: Vec<crate::portfolio::Holding> = held
+        .into_iter()
+        .filter_map(|(id, balances)| {
+            let c = connections.iter().find(|c| c.id == id)?;
+            Some(crate::portfolio::Holding {
+                connection_id: id,
+                exchange: c.exchange,
+                label: c.label.clone(),
+                balances,
+                stale: false,
+            })
+        })
+        .collect();
+    let quote = ctx.config.quote;
+    for quarter in (1..=96).rev() {
+        let at = now - chrono::Duration::minutes(15 * quarter);
+        let prices = std::collections::BTreeMap::from([(ExchangeId::Binance, sim.tickers_at(at))]);
+        let v = crate::portfolio::value(&holdings, &prices, quote);
+        ctx.with_db(move |db| db.record_total(at, quote.code(), v.total, v.unpriced.len()))
+            .await?;
+    }
+    Ok(())
 }

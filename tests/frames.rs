@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use keyfolio::app::state::{Detail, Modal, PortfolioRow};
+use keyfolio::app::state::{Detail, HistoryRange, Modal, PortfolioView};
 use keyfolio::model::Balance;
 use keyfolio::model::SyncRun;
 
@@ -119,6 +119,48 @@ fn filtered_list_while_typing_and_kept() {
     snap("filter_kept", &state);
 }
 
+/// (connection id, label, [(asset, total)]).
+type Held<'a> = (i64, &'a str, &'a [(&'a str, &'a str)]);
+
+/// A valuation of these holdings (connection id, label, assets) at the simulator's
+/// listed prices: BTC 64,000, ETH 3,200, SOL 150 USDT; PEPE has no price.
+fn valuation(holdings: &[Held]) -> keyfolio::portfolio::Valuation {
+    use keyfolio::model::{ExchangeId, Quote, Tickers};
+    let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+    let tickers = Tickers {
+        at: Some(now()),
+        pairs: [("BTC", "64000"), ("ETH", "3200"), ("SOL", "150")]
+            .into_iter()
+            .map(|(b, p)| ((b.to_string(), "USDT".to_string()), d(p)))
+            .collect(),
+        stale: false,
+    };
+    let holdings: Vec<keyfolio::portfolio::Holding> = holdings
+        .iter()
+        .map(|(id, label, assets)| keyfolio::portfolio::Holding {
+            connection_id: *id,
+            exchange: ExchangeId::Binance,
+            label: label.to_string(),
+            balances: assets
+                .iter()
+                .map(|(asset, total)| Balance {
+                    asset: asset.to_string(),
+                    free: total.to_string(),
+                    used: "0".into(),
+                    total: total.to_string(),
+                    approximate: false,
+                })
+                .collect(),
+            stale: *id == 2,
+        })
+        .collect();
+    keyfolio::portfolio::value(
+        &holdings,
+        &std::collections::BTreeMap::from([(ExchangeId::Binance, tickers)]),
+        Quote::Usdt,
+    )
+}
+
 fn sample_detail() -> Detail {
     Detail {
         id: 1,
@@ -169,6 +211,15 @@ fn sample_detail() -> Detail {
                 message: Some("429".into()),
             },
         ],
+        values: (0..=28)
+            .map(|i| {
+                let at = now() - chrono::Duration::hours(6 * (28 - i));
+                (
+                    at,
+                    rust_decimal::Decimal::new(5_000_000 + (i * 7919 % 400_000), 2),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -191,11 +242,11 @@ fn amounts_read_the_same_in_the_detail_and_portfolio_views() {
     state.set_connections(every_status());
     state.modal = Some(Modal::Detail(sample_detail()));
     let detail = frame_text(&state, 120, 40);
-    state.modal = Some(Modal::Portfolio(vec![PortfolioRow {
-        asset: "ETH".into(),
-        total: "0.00100000".into(),
-        connections: 1,
-    }]));
+    state.valuation = Some(valuation(&[(1, "Main", &[("ETH", "0.00100000")])]));
+    state.modal = Some(Modal::Portfolio(PortfolioView {
+        range: HistoryRange::Day,
+        history: vec![],
+    }));
     let portfolio = frame_text(&state, 120, 40);
     for text in [&detail, &portfolio] {
         assert!(text.contains(" 0.001"), "trimmed:\n{text}");
@@ -242,23 +293,46 @@ fn confirm_disconnect() {
 fn portfolio_view() {
     let mut state = state();
     state.set_connections(every_status());
-    state.modal = Some(Modal::Portfolio(vec![
-        PortfolioRow {
-            asset: "BTC".into(),
-            total: "1.50000001".into(),
-            connections: 2,
-        },
-        PortfolioRow {
-            asset: "ETH".into(),
-            total: "12".into(),
-            connections: 1,
-        },
-        PortfolioRow {
-            asset: "SOL".into(),
-            total: "0.00100000".into(),
-            connections: 1,
-        },
+    state.valuation = Some(valuation(&[
+        (
+            1,
+            "Main",
+            &[
+                ("BTC", "1.00000001"),
+                ("SOL", "0.00100000"),
+                ("PEPE", "123456789"),
+            ],
+        ),
+        (
+            2,
+            "Savings",
+            &[("BTC", "0.5"), ("ETH", "12"), ("USDT", "1520.33")],
+        ),
     ]));
+    state.day_ago_total = Some(rust_decimal::Decimal::new(11_000_000, 2));
+    let history: Vec<_> = (0..=48)
+        .map(|i| {
+            let at = now() - chrono::Duration::minutes(30 * (48 - i));
+            let swing = rust_decimal::Decimal::new(((i * 37) % 23) * 150, 0);
+            (at, rust_decimal::Decimal::new(13_000_000, 2) + swing)
+        })
+        .collect();
+    state.modal = Some(Modal::Portfolio(PortfolioView {
+        range: HistoryRange::Day,
+        history,
+    }));
+    let text = frame_text(&state, 120, 40);
+    for shown in [
+        "Total",
+        "USDT",
+        "no price",
+        "PEPE",
+        "Held on",
+        "Total value · 24 h",
+        "in 24 h",
+    ] {
+        assert!(text.contains(shown), "{shown}:\n{text}");
+    }
     snap("portfolio", &state);
 }
 
@@ -439,11 +513,10 @@ fn no_frame_carries_a_control_character_from_outside() {
             ..sample_detail()
         })),
         Some(Modal::ConfirmDisconnect { id: 1, purge: true }),
-        Some(Modal::Portfolio(vec![PortfolioRow {
-            asset: HOSTILE_TEXT.into(),
-            total: "1".into(),
-            connections: 1,
-        }])),
+        Some(Modal::Portfolio(PortfolioView {
+            range: HistoryRange::All,
+            history: vec![],
+        })),
         Some(oauth_view(OAuthPhase::Failed(hostile("failed")))),
         Some(oauth_view(OAuthPhase::Saved {
             label: hostile("saved"),
@@ -457,6 +530,12 @@ fn no_frame_carries_a_control_character_from_outside() {
             text: hostile("notice"),
             is_error: true,
         });
+        let label = hostile("label");
+        state.valuation = Some(valuation(&[(
+            1,
+            &label,
+            &[(HOSTILE_TEXT, "1"), ("BTC", "1")],
+        )]));
         state.modal = modal;
         for (w, h) in [(80, 24), (120, 40)] {
             let text = frame_text(&state, w, h);

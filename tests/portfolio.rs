@@ -195,7 +195,7 @@ async fn one_ticker_request_per_exchange_per_round_at_200_connections() {
     }
     assert_eq!(sim.request_count("/api/v3/ticker/price"), 1);
     assert_eq!(sim.request_count("/api/v5/market/tickers"), 1);
-    let v = ctx.valuation().await.unwrap();
+    let v = ctx.valuation(Quote::Usdt).await.unwrap();
     assert!(v.total > Decimal::ZERO && !v.prices_stale, "{v:?}");
     assert_eq!(v.by_connection.len(), 200);
 }
@@ -206,13 +206,13 @@ async fn a_failed_ticker_request_keeps_the_last_prices_and_marks_them_stale() {
     let a = sim.account_on("binance", "read-only").unwrap();
     connect(&ctx, &sim, &a, "Main").await;
     ctx.refresh_prices(Utc::now()).await.unwrap();
-    let before = ctx.valuation().await.unwrap();
+    let before = ctx.valuation(Quote::Usdt).await.unwrap();
     assert!(before.total > Decimal::ZERO && !before.prices_stale);
     sim.set_tickers_down(true);
     ctx.refresh_prices(Utc::now() + chrono::Duration::hours(1))
         .await
         .unwrap();
-    let after = ctx.valuation().await.unwrap();
+    let after = ctx.valuation(Quote::Usdt).await.unwrap();
     assert!(after.prices_stale);
     assert_eq!(after.total, before.total, "the last prices stay");
 }

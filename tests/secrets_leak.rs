@@ -183,6 +183,7 @@ async fn no_secret_reaches_disk_logs_frames_or_output() {
             balances,
             synced_at,
             history,
+            values: vec![],
         }));
         frames.push_str(&common::frame_text(&state, 120, 40));
     }

@@ -1,7 +1,7 @@
 //! Actions (user intents and task results) flowing into `update`, and the effects it asks for.
 
 use super::form::ConnectRequest;
-use super::state::{Detail, OAuthPhase, PortfolioRow};
+use super::state::{Detail, HistoryRange, OAuthPhase};
 use crate::model::ConnectionRecord;
 use crate::model::ExchangeId;
 use crate::model::{AccountSnapshot, Failure, Permissions};
@@ -26,7 +26,16 @@ pub enum Action {
     /// The connection list as stored now.
     Connections(Vec<ConnectionRecord>),
     DetailLoaded(Detail),
-    PortfolioLoaded(Vec<PortfolioRow>),
+    /// The portfolio valued with the prices known now, and the total a day ago.
+    Valued {
+        valuation: crate::portfolio::Valuation,
+        day_ago_total: Option<rust_decimal::Decimal>,
+    },
+    /// The portfolio chart's points for this range, oldest first.
+    HistoryLoaded {
+        range: HistoryRange,
+        points: Vec<(DateTime<Utc>, rust_decimal::Decimal)>,
+    },
     SyncStarted(i64),
     SyncFinished {
         id: i64,
@@ -80,7 +89,10 @@ pub enum ConnectOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadDetail(i64),
-    LoadPortfolio,
+    /// Value the portfolio (after every change of the connection list).
+    LoadValuation,
+    /// The total value's history over a range, for the chart.
+    LoadHistory(HistoryRange),
     Sync(Vec<i64>),
     Disconnect {
         id: i64,

@@ -462,6 +462,22 @@ pub const DEFAULTS: &[Row] = &[
     ),
     row!(
         Portfolio,
+        CyclePrev,
+        [key(K::Left)],
+        "shorter range",
+        "Chart a shorter time range (24 h, 7 d, 30 d, all)",
+        false
+    ),
+    row!(
+        Portfolio,
+        CycleNext,
+        [key(K::Right)],
+        "range",
+        "Chart a longer time range",
+        true
+    ),
+    row!(
+        Portfolio,
         Close,
         [key(K::Esc), ch('q')],
         "close",

@@ -23,7 +23,7 @@ use form::ConnectRequest;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use state::OAuthPhase;
-use state::{Detail, PortfolioRow, State};
+use state::{Detail, State};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -469,24 +469,30 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
         Ok(match effect {
             Effect::LoadDetail(id) => {
                 let (balances, synced_at, history) = ctx.detail(id).await?;
+                let values = ctx
+                    .value_history(id, Utc::now() - chrono::Duration::days(7))
+                    .await?;
                 vec![Action::DetailLoaded(Detail {
                     id,
                     balances,
                     synced_at,
                     history,
+                    values,
                 })]
             }
-            Effect::LoadPortfolio => {
-                let rows = ctx.portfolio().await?;
-                vec![Action::PortfolioLoaded(
-                    rows.into_iter()
-                        .map(|(asset, total, connections)| PortfolioRow {
-                            asset,
-                            total,
-                            connections,
-                        })
-                        .collect(),
-                )]
+            Effect::LoadValuation => {
+                // Prices too, when a round old (at start, they are never read yet).
+                runner.engine.refresh_prices().await;
+                let valuation = ctx.valuation(ctx.config.quote).await?;
+                let day_ago_total = ctx.total_a_day_ago().await?;
+                vec![Action::Valued {
+                    valuation,
+                    day_ago_total,
+                }]
+            }
+            Effect::LoadHistory(range) => {
+                let points = ctx.total_history(range.since(Utc::now())).await?;
+                vec![Action::HistoryLoaded { range, points }]
             }
             Effect::Disconnect { id, purge } => {
                 runner.engine.forget(id);

@@ -45,6 +45,10 @@ pub struct State {
     pub screen: (u16, u16),
     /// The key table in use (defaults plus config.toml's `[keys]`).
     pub keys: Arc<KeyMap>,
+    /// What the portfolio is worth, with the prices known at the last load.
+    pub valuation: Option<crate::portfolio::Valuation>,
+    /// The total value a day ago, for the header's change (from the value history).
+    pub day_ago_total: Option<rust_decimal::Decimal>,
 }
 
 /// The `/` filter: connection cards whose label or exchange holds the text (any case).
@@ -91,7 +95,7 @@ pub enum Modal {
         id: i64,
         purge: bool,
     },
-    Portfolio(Vec<PortfolioRow>),
+    Portfolio(PortfolioView),
     /// Which exchange to connect: type to filter, Enter to choose.
     Picker(Picker),
 }
@@ -174,14 +178,60 @@ pub struct Detail {
     pub balances: Vec<Balance>,
     pub synced_at: Option<DateTime<Utc>>,
     pub history: Vec<SyncRun>,
+    /// The connection's value over the last week, oldest first (the sparkline).
+    pub values: Vec<(DateTime<Utc>, rust_decimal::Decimal)>,
 }
 
-/// One asset totalled across connections.
+/// The portfolio window: the valuation comes from [`State::valuation`]; this holds the
+/// chart's range and its points.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PortfolioRow {
-    pub asset: String,
-    pub total: String,
-    pub connections: usize,
+pub struct PortfolioView {
+    pub range: HistoryRange,
+    /// The total value over the range, oldest first.
+    pub history: Vec<(DateTime<Utc>, rust_decimal::Decimal)>,
+}
+
+/// How far back the portfolio chart reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistoryRange {
+    #[default]
+    Day,
+    Week,
+    Month,
+    All,
+}
+
+impl HistoryRange {
+    const ORDER: [HistoryRange; 4] = [Self::Day, Self::Week, Self::Month, Self::All];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Day => "24 h",
+            Self::Week => "7 d",
+            Self::Month => "30 d",
+            Self::All => "all",
+        }
+    }
+    /// The oldest point shown, counted back from `now`; `None`: all of it.
+    pub fn since(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let days = match self {
+            Self::Day => 1,
+            Self::Week => 7,
+            Self::Month => 30,
+            Self::All => return None,
+        };
+        Some(now - chrono::Duration::days(days))
+    }
+    /// The next longer range (`longer`) or shorter one, stopping at the ends.
+    pub fn step(self, longer: bool) -> Self {
+        let at = Self::ORDER.iter().position(|r| *r == self).unwrap_or(0);
+        let next = if longer {
+            (at + 1).min(Self::ORDER.len() - 1)
+        } else {
+            at.saturating_sub(1)
+        };
+        Self::ORDER[next]
+    }
 }
 
 impl State {
@@ -207,6 +257,8 @@ impl State {
             help_scroll: 0,
             screen: (80, 24),
             keys: Arc::new(KeyMap::default()),
+            valuation: None,
+            day_ago_total: None,
         }
     }
 

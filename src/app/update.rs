@@ -4,7 +4,8 @@ use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{FormOutcome, FormPhase, KeyForm};
 use super::keys::{self, Context, Intent};
 use super::state::{
-    CardFilter, CardRef, MAX_FILTER_CHARS, Modal, Notice, OAuthPhase, OAuthView, Picker, State,
+    CardFilter, CardRef, HistoryRange, MAX_FILTER_CHARS, Modal, Notice, OAuthPhase, OAuthView,
+    Picker, PortfolioView, State,
 };
 use crate::model::ExchangeId;
 use crate::model::Status;
@@ -56,6 +57,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Connections(list) => {
             state.set_connections(list);
+            vec![Effect::LoadValuation]
+        }
+        Action::Valued {
+            valuation,
+            day_ago_total,
+        } => {
+            state.valuation = Some(valuation);
+            state.day_ago_total = day_ago_total;
             vec![]
         }
         Action::DetailLoaded(detail) => {
@@ -65,9 +74,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
-        Action::PortfolioLoaded(rows) => {
-            if matches!(state.modal, Some(Modal::Portfolio(_))) {
-                state.modal = Some(Modal::Portfolio(rows));
+        Action::HistoryLoaded { range, points } => {
+            // Only if the chart still shows this range.
+            if let Some(Modal::Portfolio(view)) = &mut state.modal
+                && view.range == range
+            {
+                view.history = points;
             }
             vec![]
         }
@@ -200,6 +212,7 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
                     balances: vec![],
                     synced_at: None,
                     history: vec![],
+                    values: vec![],
                 }));
                 return vec![Effect::LoadDetail(id)];
             }
@@ -247,8 +260,12 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
             }
         }
         Intent::Portfolio => {
-            state.modal = Some(Modal::Portfolio(vec![]));
-            return vec![Effect::LoadPortfolio];
+            let range = HistoryRange::default();
+            state.modal = Some(Modal::Portfolio(PortfolioView {
+                range,
+                history: vec![],
+            }));
+            return vec![Effect::LoadValuation, Effect::LoadHistory(range)];
         }
         _ => {}
     }
@@ -540,6 +557,19 @@ fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
             };
             state.modal = Some(Modal::Help);
             vec![]
+        }
+        (Modal::Portfolio(view), Some(intent @ (Intent::CyclePrev | Intent::CycleNext))) => {
+            let range = view.range.step(intent == Intent::CycleNext);
+            let changed = range != view.range;
+            state.modal = Some(Modal::Portfolio(PortfolioView {
+                range,
+                history: if changed { vec![] } else { view.history },
+            }));
+            if changed {
+                vec![Effect::LoadHistory(range)]
+            } else {
+                vec![]
+            }
         }
         (Modal::Detail(d), Some(Intent::Resync)) => {
             let id = d.id;

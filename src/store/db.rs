@@ -1,4 +1,5 @@
-//! SQLite storage: versioned migrations, connections, sync runs and balance snapshots.
+//! SQLite storage: versioned migrations, connections, sync runs and balance snapshots
+//! (value history and the prune are in `history`).
 //!
 //! No secret ever enters this file: connections point at their secret-store entry by a
 //! random reference, and API keys are kept only as a keyed hash (to refuse duplicates)
@@ -35,7 +36,7 @@ pub enum StoreError {
     TaskFailed(String),
 }
 
-type Result<T> = std::result::Result<T, StoreError>;
+pub(super) type Result<T> = std::result::Result<T, StoreError>;
 
 /// Each entry moves the schema one version up; never edit a shipped entry.
 const MIGRATIONS: &[&str] = &[
@@ -95,11 +96,28 @@ const MIGRATIONS: &[&str] = &[
         WHERE account_hash IS NOT NULL;",
     // 4: amounts an exchange sent with more digits than CCXT's f64 keeps
     "ALTER TABLE balances ADD COLUMN approximate INTEGER NOT NULL DEFAULT 0;",
+    // 5: value history, per connection and of the portfolio total, in the quote currency
+    // (decimal strings); `unpriced` counts the assets left out for lack of a price
+    "CREATE TABLE value_history (
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        quote TEXT NOT NULL,
+        value TEXT NOT NULL
+     );
+     CREATE INDEX value_history_by_connection ON value_history(connection_id, at);
+     CREATE TABLE total_history (
+        at TEXT PRIMARY KEY,
+        quote TEXT NOT NULL,
+        total TEXT NOT NULL,
+        unpriced INTEGER NOT NULL
+     );",
 ];
 
 /// The keyfolio database.
 pub struct Db {
-    conn: Connection,
+    pub(super) conn: Connection,
+    /// Where the current prune pass stands (see `history`).
+    pub(super) prune_cursor: super::history::PruneCursor,
 }
 
 /// The duplicate check, inside whatever transaction `conn` is.
@@ -134,11 +152,11 @@ fn check_new(
     Ok(())
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn parse_ts(text: Option<String>) -> Option<DateTime<Utc>> {
+pub(super) fn parse_ts(text: Option<String>) -> Option<DateTime<Utc>> {
     text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc))
 }
@@ -216,7 +234,10 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut db = Self { conn };
+        let mut db = Self {
+            conn,
+            prune_cursor: Default::default(),
+        };
         db.migrate()?;
         for file in [
             path.to_path_buf(),
@@ -653,7 +674,6 @@ fn write_success(
     Ok(())
 }
 
-/// Portfolio totals over the last good balances of every live connection.
 impl Db {
     /// The last good balances of every live connection, by connection id.
     pub fn holdings(&self) -> Result<Vec<(i64, Vec<Balance>)>> {
@@ -682,25 +702,5 @@ impl Db {
             .chunk_by(|a, b| a.0 == b.0)
             .map(|chunk| (chunk[0].0, chunk.iter().map(|(_, b)| b.clone()).collect()))
             .collect())
-    }
-
-    pub fn portfolio(&self) -> Result<Vec<(String, String, usize)>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT b.asset, b.total FROM balances b
-             JOIN sync_runs r ON r.id = b.sync_run_id
-             JOIN connections c ON c.id = r.connection_id AND c.disconnected_at IS NULL
-             WHERE r.id IN (SELECT MAX(id) FROM sync_runs WHERE ok = 1 GROUP BY connection_id)
-             ORDER BY b.asset",
-        )?;
-        let rows: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut out: Vec<(String, String, usize)> = Vec::new();
-        for chunk in rows.chunk_by(|a, b| a.0 == b.0) {
-            let total = crate::model::add_decimals(chunk.iter().map(|(_, t)| t.as_str()))
-                .unwrap_or_else(|| "?".into());
-            out.push((chunk[0].0.clone(), total, chunk.len()));
-        }
-        Ok(out)
     }
 }

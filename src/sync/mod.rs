@@ -244,6 +244,9 @@ impl Engine {
         let outcome = self.sync_leased(record, refresh_permissions).await;
         if outcome.is_ok() {
             self.refresh_prices().await;
+            if let Err(e) = self.ctx.record_values(id, Utc::now()).await {
+                tracing::warn!("value not recorded: {e}");
+            }
         }
         self.emit(SyncEvent::Finished(id, outcome.clone()));
         outcome
@@ -251,7 +254,7 @@ impl Engine {
 
     /// After a good sync: the exchanges' prices, when a round old (one ticker request per
     /// exchange per round, spent from the exchange's budget like any request).
-    async fn refresh_prices(&self) {
+    pub async fn refresh_prices(&self) {
         let now = Utc::now();
         for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
             if self.ctx.prices_due(exchange, now) {

@@ -6,6 +6,7 @@ use crate::app::state::{CardRef, State, ago, until};
 use crate::model::ExchangeId;
 use crate::model::Status;
 use crate::model::{AuthKind, ConnectionRecord};
+use crate::portfolio::display_value;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -38,6 +39,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     }
 }
 
+/// " ≈ 12,345.67 USDT " for a card's title, with how many of its assets have no price;
+/// empty before the first valuation or when nothing of it is priced.
+fn connection_value(state: &State, c: &ConnectionRecord) -> String {
+    let Some(v) = &state.valuation else {
+        return String::new();
+    };
+    match v.by_connection.get(&c.id) {
+        Some((value, 0)) => format!(" ≈ {} {} ", display_value(*value, v.quote), v.quote.code()),
+        Some((value, unpriced)) if !value.is_zero() => format!(
+            " ≈ {} {} + {unpriced} unpriced ",
+            display_value(*value, v.quote),
+            v.quote.code()
+        ),
+        Some((_, unpriced)) => format!(" no price for its {unpriced} assets "),
+        None => String::new(),
+    }
+}
+
 /// "2m ago · 14:03 Nov 25" in the trader's time zone.
 pub fn when(state: &State, at: DateTime<Utc>) -> String {
     let local = at.with_timezone(&state.utc_offset);
@@ -67,10 +86,13 @@ fn connection_card(
             Span::raw(format!("· {} ", c.label)),
         ]))
         .title(
-            Line::from(Span::styled(
-                format!(" {symbol} {} ", status.label()),
-                theme.badge(status),
-            ))
+            Line::from(vec![
+                Span::styled(connection_value(state, c), theme.title()),
+                Span::styled(
+                    format!(" {symbol} {} ", status.label()),
+                    theme.badge(status),
+                ),
+            ])
             .right_aligned(),
         );
 

@@ -7,7 +7,7 @@ use crate::app::keys::{Context, Intent};
 use crate::app::state::{Detail, State};
 use crate::model::display_amount;
 use ratatui::Frame;
-use ratatui::layout::Constraint;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table, Wrap};
 
@@ -86,9 +86,11 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
     let info_height =
         info.len() as u16 + fix.as_ref().map_or(0, |p| p.line_count(inner.width) as u16);
     let history_height = (detail.history.len() as u16).min(6) + 1;
-    let [top, balances, history] = ratatui::layout::Layout::vertical([
+    let value_height = if detail.values.len() >= 2 { 3 } else { 0 };
+    let [top, balances, value, history] = ratatui::layout::Layout::vertical([
         Constraint::Length(info_height),
         Constraint::Min(3),
+        Constraint::Length(value_height),
         Constraint::Length(history_height),
     ])
     .areas(inner);
@@ -127,6 +129,10 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
     .header(Row::new(vec!["Asset", "Free", "Used", "Total"]).style(theme.title()));
     frame.render_widget(table, balances);
 
+    if value_height > 0 {
+        draw_value(frame, value, state, detail, theme);
+    }
+
     let mut lines = vec![Line::from(Span::styled("Recent syncs", theme.title()))];
     for run in detail.history.iter().take(6) {
         let outcome = match (run.ok, run.error_kind) {
@@ -140,6 +146,45 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         ]));
     }
     frame.render_widget(Paragraph::new(lines), history);
+}
+
+/// "Value ≈ 12,345.67 USDT · last 7 days" over a sparkline of the recorded values.
+fn draw_value(frame: &mut Frame, area: Rect, state: &State, detail: &Detail, theme: Theme) {
+    use rust_decimal::prelude::ToPrimitive;
+    let now = state
+        .valuation
+        .as_ref()
+        .and_then(|v| Some((v.by_connection.get(&detail.id)?.0, v.quote)));
+    let title = match now {
+        Some((value, quote)) => format!(
+            "Value ≈ {} {} · last 7 days",
+            crate::portfolio::display_value(value, quote),
+            quote.code()
+        ),
+        None => "Value · last 7 days".to_string(),
+    };
+    let values: Vec<f64> = detail
+        .values
+        .iter()
+        .filter_map(|(_, v)| v.to_f64())
+        .collect();
+    let low = values.iter().copied().fold(f64::MAX, f64::min);
+    let high = values.iter().copied().fold(f64::MIN, f64::max);
+    let span = (high - low).max(f64::EPSILON);
+    let data: Vec<u64> = values
+        .iter()
+        .map(|v| 1 + ((v - low) / span * 100.0) as u64)
+        .collect();
+    let [label, line] =
+        ratatui::layout::Layout::vertical([Constraint::Length(1), Constraint::Length(2)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(Span::styled(title, theme.title())), label);
+    frame.render_widget(
+        ratatui::widgets::Sparkline::default()
+            .data(&data)
+            .style(theme.key()),
+        line,
+    );
 }
 
 pub fn draw_confirm(frame: &mut Frame, state: &State, id: i64, purge: bool, theme: Theme) {

@@ -69,7 +69,7 @@ fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
         Some(Modal::ConfirmDisconnect { id, purge }) => {
             detail::draw_confirm(frame, state, *id, *purge, theme);
         }
-        Some(Modal::Portfolio(rows)) => portfolio::draw(frame, state, rows, theme),
+        Some(Modal::Portfolio(view)) => portfolio::draw(frame, state, view, theme),
         Some(Modal::OAuth(view)) => oauth::draw(frame, state, view, theme),
         Some(Modal::Picker(picker)) => picker::draw(frame, state, picker, theme),
     }
@@ -85,6 +85,20 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             if count == 1 { "" } else { "s" }
         )),
     ];
+    if let Some(v) = state.valuation.as_ref().filter(|v| !v.assets.is_empty()) {
+        spans.push(Span::styled(
+            format!(
+                "· ≈ {} {} ",
+                crate::portfolio::display_value(v.total, v.quote),
+                v.quote.code()
+            ),
+            theme.title(),
+        ));
+        if let Some(change) = portfolio::day_change(v.total, state.day_ago_total, theme) {
+            spans.push(change);
+            spans.push(Span::raw(" "));
+        }
+    }
     if !state.syncing.is_empty() {
         spans.push(Span::raw(format!("· {} syncing ", state.syncing.len())));
     }

@@ -317,6 +317,19 @@ impl SimHandle {
         self.shared.with_account(api_key, |a| a.fault = fault);
     }
 
+    /// The prices the ticker endpoints give at `at` (moving or not, as set).
+    pub fn tickers_at(&self, at: chrono::DateTime<chrono::Utc>) -> crate::model::Tickers {
+        let moving = self.shared.ticker_state().0;
+        crate::model::Tickers {
+            at: Some(at),
+            pairs: prices::pairs(at.timestamp_millis(), moving)
+                .into_iter()
+                .map(|(base, quote, price)| ((base.to_string(), quote.to_string()), price))
+                .collect(),
+            stale: false,
+        }
+    }
+
     /// Prices move over time (the demo) instead of standing at the listed values.
     pub fn set_moving_prices(&self, moving: bool) {
         self.shared.moving_prices.store(moving, Ordering::Relaxed);

@@ -26,7 +26,7 @@ const PAIRS: &[(&str, &str, &str)] = &[
 ];
 
 /// Every pair at `ms` (the simulator's clock); moving, when `moving`, by a few percent
-/// over an hour and a little over five minutes, so the demo's chart has a line.
+/// over 17 hours and a little over 2.5 hours, so the demo's chart has a line to draw.
 pub fn pairs(ms: i64, moving: bool) -> Vec<(&'static str, &'static str, Decimal)> {
     let t = ms as f64 / 1000.0;
     PAIRS
@@ -36,8 +36,8 @@ pub fn pairs(ms: i64, moving: bool) -> Vec<(&'static str, &'static str, Decimal)
             let price = Decimal::from_str(price).expect("listed prices are decimals");
             let price = if moving && *base != "USDC" {
                 let phase = i as f64;
-                let swing = 0.03 * (t / 3600.0 * std::f64::consts::TAU + phase).sin()
-                    + 0.01 * (t / 300.0 * std::f64::consts::TAU + phase).sin();
+                let swing = 0.04 * (t / (17.0 * 3600.0) * std::f64::consts::TAU + phase).sin()
+                    + 0.015 * (t / (2.5 * 3600.0) * std::f64::consts::TAU + phase).sin();
                 let factor = Decimal::from_f64_retain(1.0 + swing).unwrap_or(Decimal::ONE);
                 (price * factor).round_dp(price.scale())
             } else {

@@ -1,4 +1,5 @@
-//! Fuzz target: exchange answers (any bytes) parsed into balances, permissions and failures.
+//! Fuzz target: exchange answers (any bytes) parsed into balances, permissions, prices and
+//! failures.
 //! Nothing may panic; a parsed balance must keep decimal strings.
 #![no_main]
 
@@ -20,11 +21,24 @@ fuzz_target!(|data: &[u8]| {
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
-    for balances in [parse::binance_balances(&body), parse::okx_balances(&body)] {
+    for balances in [
+        parse::binance_balances(&body),
+        parse::okx_balances(&body),
+        // CCXT's unified balance of any other exchange.
+        parse::unified_balances(&body),
+    ] {
         if let Ok(list) = balances {
             for b in list {
                 assert!(keyfolio::model::add_decimals([b.total.as_str()]).is_some(), "total is a decimal: {b:?}");
                 assert!(keyfolio::text::check_asset_code(&b.asset).is_ok(), "asset code: {b:?}");
+            }
+        }
+    }
+    for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
+        if let Ok(prices) = parse::tickers(exchange, &body) {
+            for ((base, _), price) in prices {
+                assert!(keyfolio::text::check_asset_code(&base).is_ok(), "{base:?}");
+                assert!(price > rust_decimal::Decimal::ZERO);
             }
         }
     }

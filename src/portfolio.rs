@@ -76,7 +76,8 @@ fn any_pair(
 }
 
 /// One unit of `asset` in `quote`: the quote itself is 1; a direct pair; else through BTC
-/// or ETH. Stablecoins are priced like any asset, never assumed to be 1.
+/// or ETH (or USDT, for a BTC or EUR quote: ADA → USDT → BTC). Stablecoins are priced like
+/// any asset, never assumed to be 1.
 pub fn price(
     prices: &BTreeMap<ExchangeId, Tickers>,
     holder: ExchangeId,
@@ -88,17 +89,12 @@ pub fn price(
         return Some(Decimal::ONE);
     }
     any_pair(prices, holder, asset, quote).or_else(|| {
-        ["BTC", "ETH"].into_iter().find_map(|via| {
-            if asset == via {
+        ["BTC", "ETH", "USDT"].into_iter().find_map(|via| {
+            if asset == via || quote == via {
                 return None;
             }
             let to_via = any_pair(prices, holder, asset, via)?;
-            let via_price = if via == quote {
-                Decimal::ONE
-            } else {
-                any_pair(prices, holder, via, quote)?
-            };
-            to_via.checked_mul(via_price)
+            to_via.checked_mul(any_pair(prices, holder, via, quote)?)
         })
     })
 }

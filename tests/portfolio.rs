@@ -216,3 +216,14 @@ async fn a_failed_ticker_request_keeps_the_last_prices_and_marks_them_stale() {
     assert!(after.prices_stale);
     assert_eq!(after.total, before.total, "the last prices stay");
 }
+
+#[test]
+fn a_btc_quote_prices_an_altcoin_through_usdt() {
+    let mut p = prices();
+    p.get_mut(&ExchangeId::Binance)
+        .unwrap()
+        .pairs
+        .insert(("ADA".into(), "USDT".into()), d("0.45"));
+    let ada = price(&p, ExchangeId::Binance, "ADA", Quote::Btc).unwrap();
+    assert_eq!(ada, d("0.45") * (Decimal::ONE / d("64000.00")));
+}

@@ -17,11 +17,12 @@ use crate::ui::{self, theme::Theme};
 use action::{Action, ConnectOutcome, Effect};
 use anyhow::Context as _;
 use anyhow::Result;
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
 use form::ConnectRequest;
 use futures::StreamExt;
-use ratatui::DefaultTerminal;
+use ratatui::backend::Backend;
+use ratatui::{DefaultTerminal, Terminal};
 use state::OAuthPhase;
 use state::{Detail, PortfolioRow, State};
 use std::sync::{Arc, Mutex};
@@ -54,7 +55,26 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     let runner = Runner::new(ctx, engine)
         .with_progress(tx.clone())
         .with_demo(state.demo_sim.clone());
-    let result = event_loop(&mut terminal, &runner, sync_rx, (tx, rx), &mut state, theme).await;
+    let inbox = Inbox {
+        terminal: EventStream::new(),
+        sync_events: sync_rx,
+        actions: (tx.clone(), rx),
+        terminate: Some(Terminate::listen()?),
+    };
+    // The first frame never waits for the keyring or the network.
+    let start = {
+        let runner = runner.clone();
+        move || {
+            tokio::spawn(runner.engine.clone().run_forever());
+            tokio::spawn(warn_if_no_secret_store(runner.ctx.clone(), tx));
+        }
+    };
+    let mut screen = Screen {
+        terminal: &mut terminal,
+        theme,
+        clock: Utc::now,
+    };
+    let result = event_loop(&mut screen, &runner, inbox, &mut state, start).await;
     restore_terminal();
     result
 }
@@ -86,9 +106,9 @@ fn enter_terminal() -> Result<DefaultTerminal> {
         crossterm::event::EnableBracketedPaste,
         crossterm::event::EnableMouseCapture
     )?;
-    Ok(ratatui::Terminal::new(
-        ratatui::backend::CrosstermBackend::new(std::io::stdout()),
-    )?)
+    Ok(Terminal::new(ratatui::backend::CrosstermBackend::new(
+        std::io::stdout(),
+    ))?)
 }
 
 /// Leaves the alternate screen and raw mode; safe to call twice.
@@ -114,30 +134,57 @@ pub struct Runner {
     demo: Option<SimHandle>,
 }
 
-async fn event_loop(
-    terminal: &mut DefaultTerminal,
-    runner: &Runner,
-    mut sync_events: mpsc::UnboundedReceiver<SyncEvent>,
-    (tx, mut rx): (
+/// Where the loop draws, in what style, and what time it is (a real terminal and the
+/// system clock, or in tests an in-memory terminal and tokio's paused clock).
+struct Screen<'a, B: Backend, C: Fn() -> DateTime<Utc>> {
+    terminal: &'a mut Terminal<B>,
+    theme: Theme,
+    clock: C,
+}
+
+/// What the loop listens to.
+struct Inbox<E> {
+    /// The terminal's events (keys, paste, mouse, resize).
+    terminal: E,
+    sync_events: mpsc::UnboundedReceiver<SyncEvent>,
+    /// Effects' results come back here; the sender is handed to every effect.
+    actions: (
         mpsc::UnboundedSender<Action>,
         mpsc::UnboundedReceiver<Action>,
     ),
+    /// The operating system's request to stop (none in tests).
+    terminate: Option<Terminate>,
+}
+
+/// Runs until the trader quits: turns every input into an action, applies it, runs its
+/// effects and redraws. `start` runs once, after the first frame is on screen.
+async fn event_loop<B, C, E>(
+    screen: &mut Screen<'_, B, C>,
+    runner: &Runner,
+    inbox: Inbox<E>,
     state: &mut State,
-    theme: Theme,
-) -> Result<()> {
-    let mut events = EventStream::new();
-    let mut terminate = Terminate::listen()?;
+    start: impl FnOnce(),
+) -> Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    C: Fn() -> DateTime<Utc>,
+    E: futures::Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let Inbox {
+        terminal: mut events,
+        mut sync_events,
+        actions: (tx, mut rx),
+        mut terminate,
+    } = inbox;
     let mut dirty = true;
-    let mut engine_started = false;
+    let mut start = Some(start);
     let reloader = Reloader::default();
     while !state.quit {
         if dirty {
-            terminal.draw(|f| ui::draw(f, state, theme))?;
-            if !engine_started {
-                // The first frame never waits for the keyring or the network.
-                tokio::spawn(runner.engine.clone().run_forever());
-                tokio::spawn(warn_if_no_secret_store(runner.ctx.clone(), tx.clone()));
-                engine_started = true;
+            screen.terminal.draw(|f| ui::draw(f, state, screen.theme))?;
+            if let Some(start) = start.take() {
+                start();
             }
             dirty = false;
         }
@@ -164,8 +211,8 @@ async fn event_loop(
                     Action::SyncFinished { id, outcome: outcome.map_err(|f| f.to_string()) }
                 }
             },
-            _ = tokio::time::sleep(tick) => Action::Tick(Utc::now()),
-            () = terminate.recv() => break,
+            _ = tokio::time::sleep(tick) => Action::Tick((screen.clock)()),
+            () = Terminate::recv_some(terminate.as_mut()) => break,
         };
         for effect in update::update(state, action) {
             spawn_effect(runner.clone(), effect, tx.clone());
@@ -213,7 +260,15 @@ impl Terminate {
         })
     }
 
-    /// Resolves when the request comes (never, on a platform that has none).
+    /// Resolves when the request comes (never without a listener, or on a platform that
+    /// has none).
+    async fn recv_some(terminate: Option<&mut Self>) {
+        match terminate {
+            Some(t) => t.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+
     async fn recv(&mut self) {
         #[cfg(unix)]
         self.sigterm.recv().await;

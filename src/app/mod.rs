@@ -28,6 +28,7 @@ use state::{Detail, PortfolioRow, State};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 /// Runs the Connections screen until the trader quits.
 /// With `demo`, the screen says DEMO and the connect form offers the simulator's keys.
@@ -180,6 +181,9 @@ where
     let mut dirty = true;
     let mut start = Some(start);
     let reloader = Reloader::default();
+    // The next tick is a deadline that the other inputs never push back: a steady stream
+    // of them (sync events faster than the spinner's tick) cannot stop the clock on screen.
+    let mut tick_at = Instant::now() + next_tick(state);
     while !state.quit {
         if dirty {
             screen.terminal.draw(|f| ui::draw(f, state, screen.theme))?;
@@ -188,7 +192,6 @@ where
             }
             dirty = false;
         }
-        let tick = next_tick(state);
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Action::Key(key),
@@ -211,12 +214,19 @@ where
                     Action::SyncFinished { id, outcome: outcome.map_err(|f| f.to_string()) }
                 }
             },
-            _ = tokio::time::sleep(tick) => Action::Tick((screen.clock)()),
+            () = tokio::time::sleep_until(tick_at) => Action::Tick((screen.clock)()),
             () = Terminate::recv_some(terminate.as_mut()) => break,
         };
+        let ticked = matches!(action, Action::Tick(_));
+        // Whatever the action changes is drawn as of now, whether or not a tick came.
+        state.now = (screen.clock)();
         for effect in update::update(state, action) {
             spawn_effect(runner.clone(), effect, tx.clone());
         }
+        // After a tick, the next one; after any other action, the next tick may come
+        // sooner (a sync started: the spinner turns), never later.
+        let next = Instant::now() + next_tick(state);
+        tick_at = if ticked { next } else { tick_at.min(next) };
         dirty = true;
     }
     Ok(())
@@ -593,16 +603,116 @@ mod tests {
     use super::*;
     use crate::config::{Config, Paths};
     use crate::store::SecretStore;
+    use chrono::Offset as _;
+
+    /// A context on a fresh directory (kept while the guard lives) and an in-memory store.
+    fn context() -> (tempfile::TempDir, Context) {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let ctx = Context::open(paths, Config::default(), SecretStore::memory()).unwrap();
+        (home, ctx)
+    }
+
+    /// Two stored connections, last synced at `at` and not due for an hour.
+    async fn two_connections(ctx: &Context, at: DateTime<Utc>) {
+        use crate::model::{AccountSnapshot, AuthKind, Endpoint, NewConnection};
+        for i in 1..=2 {
+            let new = NewConnection {
+                exchange: ExchangeId::Binance,
+                label: format!("Account {i}"),
+                auth_kind: AuthKind::ApiKey,
+                endpoint: Endpoint::default(),
+                key_hint: "abcd".into(),
+                key_hash: None,
+                account_hash: None,
+                key_type: None,
+                secret_ref: format!("loop-test-{i}"),
+            };
+            let snapshot = AccountSnapshot {
+                balances: vec![],
+                permissions: None,
+                account_id: None,
+            };
+            ctx.with_db(move |db| {
+                let id = db.insert_connection(&new, &snapshot, at)?;
+                db.set_next_sync(id, Some(at + chrono::Duration::hours(1)))
+            })
+            .await
+            .unwrap();
+        }
+    }
+
+    /// The seconds of the first "Last sync 12s ago" on screen.
+    fn first_ago_secs(terminal: &Terminal<ratatui::backend::TestBackend>) -> Option<i64> {
+        let buffer = terminal.backend().buffer();
+        let text: String = buffer
+            .content
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect();
+        let rest = &text[text.find("Last sync ")? + "Last sync ".len()..];
+        if rest.starts_with("just now") {
+            return Some(0);
+        }
+        rest.split_once("s ago")?.0.parse().ok()
+    }
+
+    /// The screen's clock under a stream of sync events faster than the spinner's tick:
+    /// time must still move on screen (it froze when each event restarted the tick's sleep).
+    #[tokio::test(start_paused = true)]
+    async fn the_clock_on_screen_moves_while_actions_arrive_faster_than_the_tick() {
+        let (_home, ctx) = context();
+        let base = Utc::now();
+        two_connections(&ctx, base).await;
+        let mut state = State::new(base, Utc.fix(), Duration::from_secs(300));
+        state.screen = (120, 40);
+        state.set_connections(ctx.connections().await.unwrap());
+        let runner = Runner::new(ctx.clone(), Engine::new(ctx, None));
+        let (sync_tx, sync_rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let quit = tx.clone();
+        let inbox = Inbox {
+            terminal: futures::stream::pending(),
+            sync_events: sync_rx,
+            actions: (tx, rx),
+            terminate: None,
+        };
+        let started = Instant::now();
+        let mut terminal = Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        let mut screen = Screen {
+            terminal: &mut terminal,
+            theme: Theme { color: false },
+            clock: move || base + chrono::Duration::from_std(started.elapsed()).unwrap(),
+        };
+        // Every 50 ms for 20 s, the second connection starts or finishes a sync.
+        let stream = tokio::spawn(async move {
+            for i in 0..400 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = sync_tx.send(if i % 2 == 0 {
+                    SyncEvent::Started(2)
+                } else {
+                    SyncEvent::Finished(2, Ok(()))
+                });
+            }
+            let q = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('q'));
+            let _ = quit.send(Action::Key(q));
+        });
+        event_loop(&mut screen, &runner, inbox, &mut state, || {})
+            .await
+            .unwrap();
+        stream.await.unwrap();
+        let elapsed = (state.now - base).num_seconds();
+        assert!(elapsed >= 19, "the state's clock moved {elapsed} s of 20");
+        let shown = first_ago_secs(&terminal);
+        assert!(
+            shown.is_some_and(|s| s >= 19),
+            "20 s after the last sync, the screen says {shown:?} s ago"
+        );
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_burst_of_finished_syncs_reloads_the_list_a_few_times_not_once_each() {
-        let home = tempfile::tempdir().unwrap();
-        let ctx = Context::open(
-            Paths::under(home.path()),
-            Config::default(),
-            SecretStore::memory(),
-        )
-        .unwrap();
+        let (_home, ctx) = context();
         // Hold the database so the first load is still running while the burst arrives,
         // whatever the speed of the machine.
         let (held_tx, held_rx) = std::sync::mpsc::channel();

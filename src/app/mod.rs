@@ -184,9 +184,11 @@ where
     // The next tick is a deadline that the other inputs never push back: a steady stream
     // of them (sync events faster than the spinner's tick) cannot stop the clock on screen.
     let mut tick_at = Instant::now() + next_tick(state);
+    let mut stats = LoopStats::new(Instant::now());
     while !state.quit {
         if dirty {
             screen.terminal.draw(|f| ui::draw(f, state, screen.theme))?;
+            stats.frames += 1;
             if let Some(start) = start.take() {
                 start();
             }
@@ -228,6 +230,8 @@ where
         let next = Instant::now() + next_tick(state);
         tick_at = if ticked { next } else { tick_at.min(next) };
         dirty = true;
+        stats.actions += 1;
+        stats.log_every_minute(&reloader);
     }
     Ok(())
 }
@@ -300,6 +304,39 @@ async fn warn_if_no_secret_store(ctx: Context, tx: mpsc::UnboundedSender<Action>
     }
 }
 
+/// What the loop did, logged once a minute at debug level (`KEYFOLIO_LOG=keyfolio::app=debug`):
+/// the soak benchmark reads these lines to tell frames and list loads per sync.
+struct LoopStats {
+    since: Instant,
+    actions: u64,
+    frames: u64,
+}
+
+impl LoopStats {
+    fn new(now: Instant) -> Self {
+        Self {
+            since: now,
+            actions: 0,
+            frames: 0,
+        }
+    }
+
+    fn log_every_minute(&mut self, reloader: &Reloader) {
+        let now = Instant::now();
+        if now - self.since < Duration::from_secs(60) {
+            return;
+        }
+        tracing::debug!(
+            actions = self.actions,
+            frames = self.frames,
+            lists = reloader.take_loads(),
+            secs = (now - self.since).as_secs(),
+            "loop stats"
+        );
+        *self = Self::new(now);
+    }
+}
+
 /// Reloads the connection list after syncs finish, one load at a time: the finishes
 /// that arrive while a load runs are covered by one more load, not one load each (a round
 /// of hundreds of syncs would otherwise read the whole list hundreds of times).
@@ -307,9 +344,16 @@ async fn warn_if_no_secret_store(ctx: Context, tx: mpsc::UnboundedSender<Action>
 struct Reloader {
     /// (a load is running, another is wanted after it)
     state: Arc<Mutex<(bool, bool)>>,
+    /// Loads since the last [`Reloader::take_loads`].
+    loads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Reloader {
+    /// The loads since the last call.
+    fn take_loads(&self) -> u64 {
+        self.loads.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn request(&self, ctx: &Context, tx: &mpsc::UnboundedSender<Action>) {
         {
             let mut state = self.state.lock().unwrap();
@@ -322,6 +366,9 @@ impl Reloader {
         let (reloader, ctx, tx) = (self.clone(), ctx.clone(), tx.clone());
         tokio::spawn(async move {
             loop {
+                reloader
+                    .loads
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let _ = match ctx.connections().await {
                     Ok(list) => tx.send(Action::Connections(list)),
                     Err(e) => tx.send(Action::Notice(format!("{e:#}"))),

@@ -1086,7 +1086,7 @@ async fn round(ctx: &Context, sim: &SimThread, ids: &[(i64, ExchangeId)]) -> Res
     let collector = tokio::spawn(async move {
         let mut finished = Vec::new();
         while let Some(event) = rx.recv().await {
-            if let SyncEvent::Finished(id, _) = event {
+            if let SyncEvent::Finished(id, ..) = event {
                 finished.push((id, started.elapsed().as_secs_f64()));
             }
         }

@@ -74,6 +74,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
         terminal: &mut terminal,
         theme,
         clock: Utc::now,
+        frames: 0,
     };
     let result = event_loop(&mut screen, &runner, inbox, &mut state, start).await;
     restore_terminal();
@@ -133,6 +134,7 @@ pub struct Runner {
     progress: Option<mpsc::UnboundedSender<Action>>,
     /// The demo's simulator, which can play the trader's browser.
     demo: Option<SimHandle>,
+    reloader: Reloader,
 }
 
 /// Where the loop draws, in what style, and what time it is (a real terminal and the
@@ -141,6 +143,8 @@ struct Screen<'a, B: Backend, C: Fn() -> DateTime<Utc>> {
     terminal: &'a mut Terminal<B>,
     theme: Theme,
     clock: C,
+    /// Frames drawn so far.
+    frames: u64,
 }
 
 /// What the loop listens to.
@@ -178,21 +182,24 @@ where
         actions: (tx, mut rx),
         mut terminate,
     } = inbox;
-    let mut dirty = true;
     let mut start = Some(start);
-    let reloader = Reloader::default();
     // The next tick is a deadline that the other inputs never push back: a steady stream
     // of them (sync events faster than the spinner's tick) cannot stop the clock on screen.
     let mut tick_at = Instant::now() + next_tick(state);
+    // When the frame owed for the changes so far is drawn (`None`: nothing owed).
+    let mut frame_at = Some(Instant::now());
+    let mut last_frame: Option<Instant> = None;
     let mut stats = LoopStats::new(Instant::now());
     while !state.quit {
-        if dirty {
+        let now = Instant::now();
+        if frame_at.is_some_and(|at| at <= now) {
             screen.terminal.draw(|f| ui::draw(f, state, screen.theme))?;
+            screen.frames += 1;
             stats.frames += 1;
+            (frame_at, last_frame) = (None, Some(now));
             if let Some(start) = start.take() {
                 start();
             }
-            dirty = false;
         }
         let action = tokio::select! {
             event = events.next() => match event {
@@ -211,14 +218,17 @@ where
             Some(action) = rx.recv() => action,
             Some(event) = sync_events.recv() => match event {
                 SyncEvent::Started(id) => Action::SyncStarted(id),
-                SyncEvent::Finished(id, outcome) => {
-                    reloader.request(&runner.ctx, &tx);
-                    Action::SyncFinished { id, outcome: outcome.map_err(|f| f.to_string()) }
-                }
+                SyncEvent::Finished(id, outcome, record) => Action::SyncFinished {
+                    id,
+                    outcome: outcome.map_err(|f| f.to_string()),
+                    record,
+                },
             },
             () = tokio::time::sleep_until(tick_at) => Action::Tick((screen.clock)()),
+            () = tokio::time::sleep_until(frame_at.unwrap_or(tick_at)), if frame_at.is_some() => continue,
             () = Terminate::recv_some(terminate.as_mut()) => break,
         };
+        let when = redraw(&action, state);
         let ticked = matches!(action, Action::Tick(_));
         // Whatever the action changes is drawn as of now, whether or not a tick came.
         state.now = (screen.clock)();
@@ -229,21 +239,69 @@ where
         // sooner (a sync started: the spinner turns), never later.
         let next = Instant::now() + next_tick(state);
         tick_at = if ticked { next } else { tick_at.min(next) };
-        dirty = true;
+        let now = Instant::now();
+        let due = match when {
+            Redraw::Now => Some(now),
+            Redraw::Soon => Some(last_frame.map_or(now, |last| (last + FRAME_GAP).max(now))),
+            Redraw::WithTick => None,
+        };
+        frame_at = match (frame_at, due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         stats.actions += 1;
-        stats.log_every_minute(&reloader);
+        stats.log_every_minute(&runner.reloader);
     }
     Ok(())
 }
 
-/// The next moment the screen changes by itself: the spinner while syncing, else the
-/// next whole second of "42s ago" or minute of "5m ago".
+/// The least time between two frames drawn for changes the trader did not make (ticks,
+/// sync events, list loads): 10 frames a second at most, which the spinner (150 ms) and
+/// the clock (1 s) never reach. Keys, the mouse and results the trader waits for are
+/// drawn at once.
+const FRAME_GAP: Duration = Duration::from_millis(100);
+
+/// How soon the change an action makes is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Redraw {
+    /// At once: the trader did something, or waits for this.
+    Now,
+    /// Within [`FRAME_GAP`] of the last frame.
+    Soon,
+    /// With the next tick (at most a second): only the header's count of syncs changes.
+    WithTick,
+}
+
+/// How soon `action`'s change is drawn, judged on the state before it applies.
+fn redraw(action: &Action, state: &State) -> Redraw {
+    match action {
+        Action::Key(_) | Action::Paste(_) | Action::Mouse(_) | Action::Resize { .. } => Redraw::Now,
+        // A sync of a connection out of view: its card is not drawn, only the count of
+        // syncs in the header moves. A failure is drawn (on the notice line).
+        Action::SyncStarted(id)
+        | Action::SyncFinished {
+            id,
+            outcome: Ok(()),
+            ..
+        } if !state.shows(*id) => Redraw::WithTick,
+        Action::Tick(_)
+        | Action::Connections(_)
+        | Action::SyncStarted(_)
+        | Action::SyncFinished { .. } => Redraw::Soon,
+        Action::DetailLoaded(_)
+        | Action::PortfolioLoaded(_)
+        | Action::Disconnected { .. }
+        | Action::ConnectFinished(_)
+        | Action::OAuthProgress(_)
+        | Action::OAuthFinished(_)
+        | Action::Notice(_) => Redraw::Now,
+    }
+}
+
+/// The next moment the screen changes by itself: the spinner while something in view
+/// spins, else the next whole second of "42s ago".
 fn next_tick(state: &State) -> Duration {
-    let validating = state
-        .form
-        .as_ref()
-        .is_some_and(|f| *f.phase() == form::FormPhase::Validating);
-    if !state.syncing.is_empty() || validating || state.oauth_waiting() {
+    if state.spinning() {
         return Duration::from_millis(150);
     }
     let millis = state.now.timestamp_subsec_millis() as u64;
@@ -337,9 +395,8 @@ impl LoopStats {
     }
 }
 
-/// Reloads the connection list after syncs finish, one load at a time: the finishes
-/// that arrive while a load runs are covered by one more load, not one load each (a round
-/// of hundreds of syncs would otherwise read the whole list hundreds of times).
+/// Reloads the connection list ([`Effect::LoadConnections`]), one load at a time: the
+/// requests that arrive while a load runs are covered by one more load, not one load each.
 #[derive(Clone, Default)]
 struct Reloader {
     /// (a load is running, another is wanted after it)
@@ -389,6 +446,10 @@ impl Reloader {
 
 /// Runs one effect as a task; its result comes back as an action.
 fn spawn_effect(runner: Runner, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
+    if effect == Effect::LoadConnections {
+        runner.reloader.request(&runner.ctx, &tx);
+        return;
+    }
     let is_connect = matches!(effect, Effect::Connect { .. } | Effect::StartOAuth { .. });
     if matches!(effect, Effect::CancelConnect) {
         if let Some(task) = runner.connecting.lock().unwrap().take() {
@@ -550,6 +611,7 @@ impl Runner {
             connecting: Arc::default(),
             progress: None,
             demo: None,
+            reloader: Reloader::default(),
         }
     }
 
@@ -578,6 +640,7 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
     let ctx = &runner.ctx;
     let result: Result<Vec<Action>> = async {
         Ok(match effect {
+            Effect::LoadConnections => vec![Action::Connections(ctx.connections().await?)],
             Effect::LoadDetail(id) => {
                 let (balances, synced_at, history) = ctx.detail(id).await?;
                 vec![Action::DetailLoaded(Detail {
@@ -651,6 +714,7 @@ mod tests {
     use crate::config::{Config, Paths};
     use crate::store::SecretStore;
     use chrono::Offset as _;
+    use ratatui::backend::TestBackend;
 
     /// A context on a fresh directory (kept while the guard lives) and an in-memory store.
     fn context() -> (tempfile::TempDir, Context) {
@@ -660,10 +724,10 @@ mod tests {
         (home, ctx)
     }
 
-    /// Two stored connections, last synced at `at` and not due for an hour.
-    async fn two_connections(ctx: &Context, at: DateTime<Utc>) {
+    /// `n` stored connections, last synced at `at` and not due for an hour.
+    async fn connections(ctx: &Context, at: DateTime<Utc>, n: usize) {
         use crate::model::{AccountSnapshot, AuthKind, Endpoint, NewConnection};
-        for i in 1..=2 {
+        for i in 1..=n {
             let new = NewConnection {
                 exchange: ExchangeId::Binance,
                 label: format!("Account {i}"),
@@ -690,7 +754,7 @@ mod tests {
     }
 
     /// The seconds of the first "Last sync 12s ago" on screen.
-    fn first_ago_secs(terminal: &Terminal<ratatui::backend::TestBackend>) -> Option<i64> {
+    fn first_ago_secs(terminal: &Terminal<TestBackend>) -> Option<i64> {
         let buffer = terminal.backend().buffer();
         let text: String = buffer
             .content
@@ -704,16 +768,26 @@ mod tests {
         rest.split_once("s ago")?.0.parse().ok()
     }
 
-    /// The screen's clock under a stream of sync events faster than the spinner's tick:
-    /// time must still move on screen (it froze when each event restarted the tick's sleep).
-    #[tokio::test(start_paused = true)]
-    async fn the_clock_on_screen_moves_while_actions_arrive_faster_than_the_tick() {
+    /// What the loop did in [`drive`].
+    struct Driven {
+        /// How far the state's clock moved.
+        moved: chrono::Duration,
+        /// The first card's "Last sync 12s ago" in the last frame.
+        shown_secs: Option<i64>,
+        frames: u64,
+    }
+
+    /// Runs the loop on a `rows`-row in-memory terminal with `n` connections for 20 s of
+    /// tokio's paused time, while connection `syncing` starts or finishes a sync every
+    /// 50 ms (much faster than the spinner's tick); then presses q.
+    async fn drive(n: usize, rows: u16, syncing: i64) -> Driven {
         let (_home, ctx) = context();
         let base = Utc::now();
-        two_connections(&ctx, base).await;
+        connections(&ctx, base, n).await;
         let mut state = State::new(base, Utc.fix(), Duration::from_secs(300));
-        state.screen = (120, 40);
+        state.screen = (120, rows);
         state.set_connections(ctx.connections().await.unwrap());
+        let record = state.connection(syncing).cloned().map(Box::new);
         let runner = Runner::new(ctx.clone(), Engine::new(ctx, None));
         let (sync_tx, sync_rx) = mpsc::unbounded_channel();
         let (tx, rx) = mpsc::unbounded_channel();
@@ -725,20 +799,20 @@ mod tests {
             terminate: None,
         };
         let started = Instant::now();
-        let mut terminal = Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(120, rows)).unwrap();
         let mut screen = Screen {
             terminal: &mut terminal,
             theme: Theme { color: false },
             clock: move || base + chrono::Duration::from_std(started.elapsed()).unwrap(),
+            frames: 0,
         };
-        // Every 50 ms for 20 s, the second connection starts or finishes a sync.
         let stream = tokio::spawn(async move {
             for i in 0..400 {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 let _ = sync_tx.send(if i % 2 == 0 {
-                    SyncEvent::Started(2)
+                    SyncEvent::Started(syncing)
                 } else {
-                    SyncEvent::Finished(2, Ok(()))
+                    SyncEvent::Finished(syncing, Ok(()), record.clone())
                 });
             }
             let q = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('q'));
@@ -748,13 +822,46 @@ mod tests {
             .await
             .unwrap();
         stream.await.unwrap();
-        let elapsed = (state.now - base).num_seconds();
-        assert!(elapsed >= 19, "the state's clock moved {elapsed} s of 20");
-        let shown = first_ago_secs(&terminal);
-        assert!(
-            shown.is_some_and(|s| s >= 19),
-            "20 s after the last sync, the screen says {shown:?} s ago"
-        );
+        let frames = screen.frames;
+        Driven {
+            moved: state.now - base,
+            shown_secs: first_ago_secs(&terminal),
+            frames,
+        }
+    }
+
+    impl Driven {
+        /// Time moved on screen through the 20 s, in at most `frames` frames.
+        fn assert_clock_moved_in(&self, frames: u64) {
+            let moved = self.moved.num_seconds();
+            assert!(moved >= 19, "the state's clock moved {moved} s of 20");
+            assert!(
+                self.shown_secs.is_some_and(|s| s >= 19),
+                "20 s after the last sync, the screen says {:?} s ago",
+                self.shown_secs
+            );
+            assert!(
+                self.frames <= frames,
+                "{} frames in 20 s for 400 sync events",
+                self.frames
+            );
+        }
+    }
+
+    /// The screen's clock under a stream of sync events faster than the spinner's tick:
+    /// time must still move on screen (it froze when each event restarted the tick's sleep).
+    /// The events of a card in view are drawn at most every 100 ms, not one frame each.
+    #[tokio::test(start_paused = true)]
+    async fn the_clock_on_screen_moves_while_actions_arrive_faster_than_the_tick() {
+        drive(2, 40, 2).await.assert_clock_moved_in(205);
+    }
+
+    /// Syncs of a connection out of view change only the header's count: they are drawn
+    /// with the clock's tick, about once a second.
+    #[tokio::test(start_paused = true)]
+    async fn syncs_out_of_view_are_drawn_with_the_clock_not_one_frame_each() {
+        // 12 rows: the first two of four connection cards show.
+        drive(4, 12, 4).await.assert_clock_moved_in(25);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,9 @@ use crate::model::ExchangeId;
 use crate::model::Status;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
+/// How often, at most, syncs that end read the whole connection list again.
+pub const LIST_REFRESH: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
 /// Applies one action.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -75,7 +78,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.syncing.insert(id);
             vec![]
         }
-        Action::SyncFinished { id, outcome } => {
+        Action::SyncFinished {
+            id,
+            outcome,
+            record,
+        } => {
             state.syncing.remove(&id);
             if let Err(message) = outcome {
                 state.notice = Some(Notice {
@@ -83,7 +90,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                     is_error: true,
                 });
             }
-            reload_open_detail(state, id)
+            let mut effects = reload_open_detail(state, id);
+            // The card changes from the event; the whole list is read again only for a
+            // connection it does not know, and now and then for what another keyfolio
+            // process changed (a connect, a disconnect, an interval).
+            let known = record.is_some_and(|r| state.replace_connection(*r));
+            if !known || state.now - state.list_asked_at >= LIST_REFRESH {
+                state.list_asked_at = state.now;
+                effects.push(Effect::LoadConnections);
+            }
+            effects
         }
         Action::Disconnected { id, outcome } => {
             state.notice = Some(match outcome {

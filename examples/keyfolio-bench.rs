@@ -12,6 +12,13 @@
 //! Options: `--quick` (fewer repetitions, 10 s idle), `--idle-secs N`, `--json`
 //! (figures as JSON after the table). Figures are printed, never asserted.
 //!
+//! `--soak` runs, instead, the soak benchmark (Linux): the real TUI on a pseudo-terminal
+//! with 1,000 connections on the simulator, syncing all the time, for `--soak-minutes N`
+//! (default 30) after a warm-up; then the sync engine alone, without a screen, on the same
+//! data for `--soak-engine-minutes M` (default 5), so the TUI's own CPU per sync is the
+//! difference. `--soak-interval SECS` (default 60) and `--soak-connections N` (default
+//! 1000) change the load.
+//!
 //! CPU time, peak RSS and the idle benchmark read Linux's clocks and `/proc`; on other
 //! platforms they print "n/a" and the idle row says it was not measured.
 #![allow(unsafe_code)] // libc calls; see the [lints] table in Cargo.toml
@@ -56,6 +63,26 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child-sync") {
         return child_sync();
+    }
+    #[cfg(target_os = "linux")]
+    if args.first().map(String::as_str) == Some("--child-engine") {
+        return child_engine(&args[1..]);
+    }
+    let number = |name: &str, default: u64| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    if args.iter().any(|a| a == "--soak") {
+        return run_soak(&SoakOptions {
+            minutes: number("--soak-minutes", 30),
+            engine_minutes: number("--soak-engine-minutes", 5),
+            interval_secs: number("--soak-interval", 60).max(10),
+            connections: number("--soak-connections", 1000).max(2) as usize,
+            json: args.iter().any(|a| a == "--json"),
+        });
     }
     let quick = args.iter().any(|a| a == "--quick");
     let idle_secs = args
@@ -162,16 +189,7 @@ fn run_all(options: &Options) -> Result<()> {
         ));
     }
 
-    println!();
-    println!("keyfolio benchmarks, {} ({} build)", machine(), profile);
-    println!(
-        "date: {}",
-        Utc::now()
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M %Z")
-    );
-    println!();
-    print_table(&rows);
+    print_report("keyfolio benchmarks", &profile, &rows);
     if options.json {
         println!("\n{}", serde_json::to_string_pretty(&figures)?);
     }
@@ -234,6 +252,20 @@ impl Budget {
             note: format!("{:.0}% of budget", ratio * 100.0),
         }
     }
+}
+
+/// The title line (machine, build), the date, then the table.
+fn print_report(title: &str, profile: &str, rows: &[Row]) {
+    println!();
+    println!("{title}, {} ({profile} build)", machine());
+    println!(
+        "date: {}",
+        Utc::now()
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M %Z")
+    );
+    println!();
+    print_table(rows);
 }
 
 fn print_table(rows: &[Row]) {
@@ -328,8 +360,18 @@ fn keyfolio_binary() -> Result<PathBuf> {
     if stale {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--bin", "keyfolio"]);
+        // With the benchmark itself in the same build: an example brings the
+        // dev-dependencies' features in, and a build of the binary alone would rebuild
+        // tokio, hyper, reqwest and what needs them (CCXT) with the other feature set.
+        // Together, the build is a no-op when both are current (cargo does not relink
+        // an unchanged binary, so the times above can say "stale" when it is not).
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+            "build",
+            "--bin",
+            "keyfolio",
+            "--example",
+            "keyfolio-bench",
+        ]);
         match profile_name().as_str() {
             "debug" => {}
             "release" => {
@@ -642,17 +684,24 @@ fn bench_idle(keyfolio: &Path, secs: u64) -> Result<Option<Idle>> {
 // ---------------------------------------------------------------- 3. sync (child)
 
 fn run_child_sync() -> Result<Value> {
+    run_child(&["--child-sync".as_ref()])
+}
+
+/// Runs this benchmark again with `args` (a `--child-...` mode) and reads the JSON line
+/// it prints last.
+fn run_child(args: &[&std::ffi::OsStr]) -> Result<Value> {
     let output = Command::new(std::env::current_exe()?)
-        .arg("--child-sync")
+        .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()?;
+    let what = args[0].to_string_lossy();
     if !output.status.success() {
-        bail!("the sync benchmark failed ({})", output.status);
+        bail!("{what} failed ({})", output.status);
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let last = text.lines().last().unwrap_or("");
-    serde_json::from_str(last).with_context(|| format!("sync child printed {last:.200}"))
+    serde_json::from_str(last).with_context(|| format!("{what} printed {last:.200}"))
 }
 
 fn sync_rows(sync: &Value, rows: &mut Vec<Row>) {
@@ -888,8 +937,8 @@ fn alnum(seed: u64, len: usize) -> String {
         .collect()
 }
 
-/// 100 Binance and 100 OKX accounts on the simulator, alternating.
-fn sim_accounts() -> Vec<SimAccount> {
+/// `n` accounts on the simulator, Binance and OKX alternating.
+fn sim_accounts(n: usize) -> Vec<SimAccount> {
     let balances = vec![
         ("BTC".into(), "0.51234567".into(), "0.10000000".into()),
         ("ETH".into(), "12.00000000".into(), "0.50000000".into()),
@@ -899,7 +948,7 @@ fn sim_accounts() -> Vec<SimAccount> {
         read: true,
         ..Perms::default()
     };
-    (0..SYNC_PER_EXCHANGE * 2)
+    (0..n)
         .map(|i| {
             let okx = i % 2 == 1;
             SimAccount {
@@ -941,7 +990,7 @@ fn child_sync() -> Result<()> {
 
 async fn sync_rounds() -> Result<Value> {
     let sim = SimThread::start()?;
-    let accounts = sim_accounts();
+    let accounts = sim_accounts(SYNC_PER_EXCHANGE * 2);
     for a in &accounts {
         sim.handle.add_account(a.clone());
     }
@@ -1038,7 +1087,7 @@ async fn round(ctx: &Context, sim: &SimThread, ids: &[(i64, ExchangeId)]) -> Res
     let collector = tokio::spawn(async move {
         let mut finished = Vec::new();
         while let Some(event) = rx.recv().await {
-            if let SyncEvent::Finished(id, _) = event {
+            if let SyncEvent::Finished(id, ..) = event {
                 finished.push((id, started.elapsed().as_secs_f64()));
             }
         }
@@ -1140,4 +1189,486 @@ fn run_peer(sim: &SimHandle, accounts: &[SimAccount]) -> Result<Value> {
     peer["process_wall_s"] = json!(wall);
     peer["requests"] = json!(requests);
     Ok(peer)
+}
+
+// ---------------------------------------------------------------- 5. soak
+
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+struct SoakOptions {
+    /// Minutes measured after the warm-up.
+    minutes: u64,
+    /// Minutes of the engine alone (after its own warm-up).
+    engine_minutes: u64,
+    interval_secs: u64,
+    /// Connections on the simulator; one more, the clock sentinel, is never synced.
+    connections: usize,
+    json: bool,
+}
+
+/// The encrypted secrets file's passphrase in the soak's throwaway home.
+#[cfg(target_os = "linux")]
+const SOAK_PASSPHRASE: &str = "bench-only";
+
+/// The label of the connection whose "Last sync 5m ago" shows the screen's clock: it is
+/// paused (never synced), its last sync is the moment the home was seeded.
+#[cfg(target_os = "linux")]
+const SENTINEL: &str = "Clock sentinel";
+
+/// Before the first measured minute: the first syncs build the CCXT clients and spend
+/// the request budgets' full buckets.
+#[cfg(target_os = "linux")]
+const SOAK_WARMUP: Duration = Duration::from_secs(60);
+
+/// A KEYFOLIO_HOME for the soak: the sentinel first (so its card is on top), then one
+/// connection per simulator account, their next syncs spread over one interval, their
+/// keys in the encrypted file (written at once: one scrypt, not one per key).
+#[cfg(target_os = "linux")]
+fn soak_home(
+    sim: &SimHandle,
+    accounts: &[SimAccount],
+    interval_secs: u64,
+) -> Result<(tempfile::TempDir, chrono::DateTime<Utc>)> {
+    let home = tempfile::Builder::new()
+        .prefix("keyfolio-bench-soak-")
+        .tempdir()?;
+    let paths = Paths::under(home.path());
+    paths.create()?;
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!("secret_store = \"file\"\nsync_interval_secs = {interval_secs}\n"),
+    )?;
+    let mut db = Db::open(&paths.database())?;
+    let seeded_at = Utc::now();
+    let mut sentinel = filler(0);
+    sentinel.label = SENTINEL.into();
+    sentinel.secret_ref = "soak-sentinel".into();
+    sentinel.key_hash = None;
+    let id = db.insert_connection(&sentinel, &snapshot(3), seeded_at)?;
+    db.set_paused(id, true)?;
+    let mut secrets = std::collections::HashMap::new();
+    let interval = chrono::Duration::seconds(interval_secs as i64);
+    for (i, a) in accounts.iter().enumerate() {
+        let exchange = ExchangeId::parse(&a.exchange).expect("binance or okx");
+        let new = NewConnection {
+            exchange,
+            label: format!("Soak {i}"),
+            auth_kind: AuthKind::ApiKey,
+            endpoint: Endpoint {
+                base_url: Some(format!("{}/{}", sim.base_url, exchange.id())),
+                sandbox: false,
+            },
+            key_hint: a.api_key[a.api_key.len() - 4..].to_string(),
+            key_hash: None,
+            account_hash: None,
+            key_type: (exchange == ExchangeId::Binance).then_some(KeyType::Hmac),
+            secret_ref: format!("soak-{i}"),
+        };
+        let id = db.insert_connection(&new, &snapshot(3), seeded_at - interval)?;
+        db.set_next_sync(
+            id,
+            Some(seeded_at + interval * i as i32 / accounts.len() as i32),
+        )?;
+        let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
+        secrets.insert(new.secret_ref, keyfolio::store::secrets::encode(&creds));
+    }
+    drop(db);
+    // The secrets file as keyfolio writes it: a JSON map, encrypted with the passphrase.
+    let view: std::collections::HashMap<&str, &str> = secrets
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let plain = serde_json::to_vec(&view)?;
+    let encryptor = age::Encryptor::with_user_passphrase(secrecy::SecretString::from(
+        SOAK_PASSPHRASE.to_string(),
+    ));
+    let mut sealed = Vec::new();
+    let mut writer = encryptor.wrap_output(&mut sealed)?;
+    writer.write_all(&plain)?;
+    writer.finish()?;
+    std::fs::write(paths.secrets_file(), sealed)?;
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(paths.secrets_file(), std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok((home, seeded_at))
+}
+
+/// Syncs recorded so far (each writes one row of `sync_runs`) and how many failed.
+#[cfg(target_os = "linux")]
+fn soak_syncs(database: &Path) -> Result<(u64, u64)> {
+    let db = rusqlite::Connection::open_with_flags(
+        database,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
+    db.busy_timeout(Duration::from_secs(5))?;
+    Ok(db.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(ok = 0), 0) FROM sync_runs",
+        [],
+        |row| Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64)),
+    )?)
+}
+
+#[cfg(target_os = "linux")]
+fn file_mb(path: &Path) -> f64 {
+    std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
+}
+
+/// A figure of `/proc/<pid>/status` in kB.
+#[cfg(target_os = "linux")]
+fn status_kb_of(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The sentinel card's "Last sync ..." text on screen, e.g. "7m ago".
+#[cfg(target_os = "linux")]
+fn sentinel_ago(screen: &pty::Screen) -> Option<String> {
+    let text = screen.text();
+    let mut rows = text.lines().skip_while(|row| !row.contains(SENTINEL));
+    rows.next()?;
+    let row = rows.next()?;
+    let rest = &row[row.find("Last sync ")? + "Last sync ".len()..];
+    Some(rest.split(" · ").next()?.trim().to_string())
+}
+
+/// What "Last sync ..." should read `secs` after the sentinel's last sync (the rules of
+/// `keyfolio::app::state::ago`).
+#[cfg(target_os = "linux")]
+fn expected_ago(secs: i64) -> String {
+    let now = Utc::now();
+    keyfolio::app::state::ago(now, now - chrono::Duration::seconds(secs))
+}
+
+/// One minute of the soak, as sampled at its end.
+#[cfg(target_os = "linux")]
+struct SoakSample {
+    at_s: f64,
+    cpu_s: f64,
+    switches: u64,
+    syncs: u64,
+    failed: u64,
+    rss_mb: f64,
+    db_mb: f64,
+    wal_mb: f64,
+    /// (on screen, expected)
+    clock: (String, String),
+}
+
+/// The loop's counters as the TUI logs them once a minute (`loop stats` lines at debug
+/// level), summed over the run: (minutes logged, actions, frames, list loads).
+#[cfg(target_os = "linux")]
+fn loop_stats(log_dir: &Path) -> Option<(u64, u64, u64, u64)> {
+    let mut total = (0, 0, 0, 0);
+    for entry in std::fs::read_dir(log_dir).ok()?.flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for line in text.lines().filter(|l| l.contains("loop stats")) {
+            let field = |name: &str| -> u64 {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix(&format!("{name}=")))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            total.0 += 1;
+            total.1 += field("actions");
+            total.2 += field("frames");
+            total.3 += field("lists");
+        }
+    }
+    (total.0 > 0).then_some(total)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_soak(_options: &SoakOptions) -> Result<()> {
+    bail!("the soak benchmark needs Linux (/proc and a pseudo-terminal)")
+}
+
+#[cfg(target_os = "linux")]
+fn run_soak(options: &SoakOptions) -> Result<()> {
+    let keyfolio = keyfolio_binary()?;
+    let profile = profile_name();
+    eprintln!("keyfolio-bench soak ({profile} build): {}", machine());
+    let sim = SimThread::start()?;
+    let accounts = sim_accounts(options.connections);
+    for a in &accounts {
+        sim.handle.add_account(a.clone());
+    }
+    let (home, seeded_at) = soak_home(&sim.handle, &accounts, options.interval_secs)?;
+    let paths = Paths::under(home.path());
+    let database = paths.database();
+    let wal = database.with_extension("db-wal");
+    eprintln!(
+        "seeded {} connections (+ the clock sentinel), interval {} s, in {}",
+        accounts.len(),
+        options.interval_secs,
+        home.path().display()
+    );
+
+    let mut command = Command::new(&keyfolio);
+    command
+        .env("KEYFOLIO_HOME", home.path())
+        .env("KEYFOLIO_SECRETS_PASSPHRASE", SOAK_PASSPHRASE)
+        .env("KEYFOLIO_LOG", "info,keyfolio::app=debug");
+    let (cols, rows) = (120, 40);
+    let mut pty = pty::Pty::spawn(command, cols, rows)?;
+    let pid = pty.child.id();
+    if !pty.wait_for(0, SENTINEL, Duration::from_secs(30)) {
+        bail!("the TUI did not show its cards: {}", pty.output());
+    }
+    let tui_started = Utc::now();
+    let syncs_at_start = soak_syncs(&database)?.0;
+    let mut screen = pty::Screen::new(cols, rows);
+    // Samples at 3 s past each whole minute since the sentinel's last sync: "7m ago" must
+    // show then, unless the screen's clock is more than 3 s behind the wall clock.
+    let first = ((tui_started - seeded_at).num_seconds() + SOAK_WARMUP.as_secs() as i64) / 60 + 1;
+    let sample_at = |k: i64| seeded_at + chrono::Duration::seconds(k * 60 + 3);
+    let mut samples: Vec<SoakSample> = Vec::new();
+    eprintln!(
+        "warm-up until {}, then {} minute(s) measured",
+        sample_at(first)
+            .with_timezone(&chrono::Local)
+            .format("%H:%M:%S"),
+        options.minutes
+    );
+    for k in first..=first + options.minutes as i64 {
+        let wait = (sample_at(k) - Utc::now()).to_std().unwrap_or_default();
+        std::thread::sleep(wait);
+        if let Some(status) = pty.child.try_wait()? {
+            bail!("keyfolio exited during the soak: {status}");
+        }
+        let cpu_s = process_cpu(pid)?;
+        let switches = context_switches(pid);
+        let (syncs, failed) = soak_syncs(&database)?;
+        screen.update(&pty);
+        let on_screen = sentinel_ago(&screen).unwrap_or_else(|| "(not found)".into());
+        let expected = expected_ago((Utc::now() - seeded_at).num_seconds());
+        let sample = SoakSample {
+            at_s: (Utc::now() - tui_started).num_milliseconds() as f64 / 1e3,
+            cpu_s,
+            switches,
+            syncs,
+            failed,
+            rss_mb: status_kb_of(pid, "VmRSS:") / 1024.0,
+            db_mb: file_mb(&database),
+            wal_mb: file_mb(&wal),
+            clock: (on_screen, expected),
+        };
+        if let Some(last) = samples.last() {
+            let syncs = sample.syncs - last.syncs;
+            let cpu = sample.cpu_s - last.cpu_s;
+            let secs = sample.at_s - last.at_s;
+            eprintln!(
+                "minute {:>2}: {} syncs ({} failed), CPU {:.2} s ({:.2} ms/sync), {:.1} wakeups/s, RSS {:.1} MB, DB {:.1} MB + WAL {:.1} MB, screen \"{}\" (expected \"{}\")",
+                samples.len(),
+                syncs,
+                sample.failed - last.failed,
+                cpu,
+                cpu * 1e3 / syncs.max(1) as f64,
+                (sample.switches - last.switches) as f64 / secs,
+                sample.rss_mb,
+                sample.db_mb,
+                sample.wal_mb,
+                sample.clock.0,
+                sample.clock.1,
+            );
+        } else {
+            eprintln!(
+                "start of the measured minutes: {} syncs so far, RSS {:.1} MB, screen \"{}\" (expected \"{}\")",
+                sample.syncs - syncs_at_start,
+                sample.rss_mb,
+                sample.clock.0,
+                sample.clock.1
+            );
+        }
+        samples.push(sample);
+    }
+    let syncs_at_end = soak_syncs(&database)?.0;
+    pty.send(b"q")?;
+    let (status, _) = pty.finish(Duration::from_secs(10))?;
+    if !status.success() {
+        bail!("keyfolio did not quit cleanly: {status}");
+    }
+    let stats = loop_stats(&paths.log_dir);
+
+    eprintln!(
+        "the engine alone for {} minute(s) after its warm-up ...",
+        options.engine_minutes
+    );
+    let engine = run_child_engine(home.path(), options.engine_minutes * 60)?;
+
+    let (first_s, last_s) = (&samples[0], &samples[samples.len() - 1]);
+    let secs = last_s.at_s - first_s.at_s;
+    let syncs = last_s.syncs - first_s.syncs;
+    let failed = last_s.failed - first_s.failed;
+    let tui_cpu = (last_s.cpu_s - first_s.cpu_s) / syncs.max(1) as f64;
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let engine_cpu = f(&engine["cpu_s"]) / f(&engine["syncs"]).max(1.0);
+    let own = tui_cpu - engine_cpu;
+    let clock_ok = samples.iter().filter(|s| s.clock.0 == s.clock.1).count();
+    // Growth over the last two thirds of the run (the last 20 of 30 minutes).
+    let tail_from = samples.len() - 1 - (samples.len() - 1) * 2 / 3;
+    let rss_growth = last_s.rss_mb - samples[tail_from].rss_mb;
+    let tail_minutes = samples.len() - 1 - tail_from;
+    let rss_list: Vec<String> = samples.iter().map(|s| format!("{:.1}", s.rss_mb)).collect();
+
+    let mut rows_out = vec![
+        Row::new(
+            "Soak",
+            format!(
+                "TUI on a pty, {} connections, interval {} s, {} min after {} s warm-up",
+                accounts.len(),
+                options.interval_secs,
+                options.minutes,
+                SOAK_WARMUP.as_secs()
+            ),
+            format!(
+                "{syncs} syncs ({:.2}/s), {failed} failed; {} syncs in the warm-up",
+                syncs as f64 / secs,
+                first_s.syncs - syncs_at_start
+            ),
+            Budget::none(),
+        ),
+        Row::new(
+            "Soak",
+            "CPU per sync: TUI / engine alone / TUI's own".into(),
+            format!(
+                "{} / {} ({} syncs in {} min) / {}",
+                ms(tui_cpu),
+                ms(engine_cpu),
+                engine["syncs"],
+                options.engine_minutes,
+                ms(own)
+            ),
+            Budget::below(own, 0.0005, "TUI's own < 0.5 ms"),
+        ),
+        Row::new(
+            "Soak",
+            "CPU, wakeups: TUI / engine alone".into(),
+            format!(
+                "{:.1}% / {:.1}% of a core; {:.0} / {:.0} wakeups/s",
+                (last_s.cpu_s - first_s.cpu_s) / secs * 100.0,
+                f(&engine["cpu_s"]) / f(&engine["secs"]) * 100.0,
+                (last_s.switches - first_s.switches) as f64 / secs,
+                f(&engine["context_switches"]) / f(&engine["secs"]),
+            ),
+            Budget::none(),
+        ),
+        Row::new(
+            "Soak",
+            format!("RSS every minute, growth over the last {tail_minutes} min"),
+            format!("{} MB; {:+.1} MB", rss_list.join(", "), rss_growth),
+            Budget::below(rss_growth.max(0.0), 2.0, "< 2 MB"),
+        ),
+        Row::new(
+            "Soak",
+            "database and WAL at the end".into(),
+            format!(
+                "{:.1} MB + WAL {:.1} MB after {} syncs in all",
+                last_s.db_mb, last_s.wal_mb, syncs_at_end
+            ),
+            Budget::none(),
+        ),
+        Row::new(
+            "Soak",
+            "screen clock vs wall clock, every minute".into(),
+            format!(
+                "{clock_ok} of {} readings right to 3 s (last: \"{}\")",
+                samples.len(),
+                last_s.clock.0
+            ),
+            Budget::above(clock_ok as f64, samples.len() as f64, "all"),
+        ),
+    ];
+    if let Some((minutes, actions, frames, lists)) = stats {
+        let total = (syncs_at_end - syncs_at_start).max(1) as f64;
+        rows_out.push(Row::new(
+            "Soak",
+            "the loop's work per sync (whole run)".into(),
+            format!(
+                "{:.2} actions, {:.2} frames, {:.3} list loads ({minutes} minutes logged)",
+                actions as f64 / total,
+                frames as f64 / total,
+                lists as f64 / total
+            ),
+            Budget::none(),
+        ));
+    }
+    print_report("keyfolio soak", &profile, &rows_out);
+    if options.json {
+        let minutes: Vec<Value> = samples
+            .iter()
+            .map(|s| {
+                json!({"at_s": s.at_s, "cpu_s": s.cpu_s, "context_switches": s.switches,
+                    "syncs": s.syncs, "failed": s.failed, "rss_mb": s.rss_mb, "db_mb": s.db_mb,
+                    "wal_mb": s.wal_mb, "clock_shown": s.clock.0, "clock_expected": s.clock.1})
+            })
+            .collect();
+        println!(
+            "\n{}",
+            serde_json::to_string_pretty(&json!({"samples": minutes, "engine": engine}))?
+        );
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn run_child_engine(home: &Path, secs: u64) -> Result<Value> {
+    let secs = secs.to_string();
+    run_child(&["--child-engine".as_ref(), home.as_os_str(), secs.as_ref()])
+}
+
+/// The sync engine alone on the soak's home, as the TUI runs it but without a screen:
+/// the secrets file opened once, the engine's loop, its events counted. Prints one JSON
+/// line: syncs, CPU and context switches over `secs` after the warm-up.
+#[cfg(target_os = "linux")]
+fn child_engine(args: &[String]) -> Result<()> {
+    let home = PathBuf::from(args.first().context("--child-engine HOME SECS")?);
+    let secs: u64 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .context("--child-engine HOME SECS")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async move {
+        let paths = Paths::under(&home);
+        let config = Config::load(&paths)?;
+        let secrets = SecretStore::file(
+            paths.secrets_file(),
+            secrecy::SecretString::from(SOAK_PASSPHRASE.to_string()),
+        );
+        secrets.unlock().await?;
+        let ctx = Context::open(paths, config, secrets)?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let finished = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = finished.clone();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                if matches!(event, SyncEvent::Finished(..)) {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        });
+        tokio::spawn(Engine::new(ctx, Some(tx)).run_forever());
+        let me = std::process::id();
+        let sample = || {
+            (
+                process_cpu_self(),
+                finished.load(std::sync::atomic::Ordering::Relaxed),
+                context_switches(me),
+            )
+        };
+        tokio::time::sleep(SOAK_WARMUP).await;
+        let (cpu0, n0, switches0) = sample();
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        let (cpu1, n1, switches1) = sample();
+        anyhow::Ok(json!({"secs": secs, "syncs": n1 - n0, "cpu_s": cpu1 - cpu0,
+            "context_switches": switches1 - switches0}))
+    })?;
+    println!("{result}");
+    std::io::stdout().flush()?;
+    std::process::exit(0);
 }

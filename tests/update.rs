@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::{Action, Effect};
 use keyfolio::app::state::{CardRef, Modal, State};
 use keyfolio::app::update::update;
-use keyfolio::model::ExchangeId;
+use keyfolio::model::{ConnectionRecord, ExchangeId};
 
 fn press(state: &mut State, code: KeyCode) -> Vec<Effect> {
     update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -137,6 +137,7 @@ fn ticks_move_the_clock_and_sync_results_update_state() {
         Action::SyncFinished {
             id: 1,
             outcome: Err("exchange down".into()),
+            record: None,
         },
     );
     assert!(!s.syncing.contains(&1));
@@ -144,6 +145,72 @@ fn ticks_move_the_clock_and_sync_results_update_state() {
         s.notice.as_ref().map(|n| n.text.as_str()),
         Some("exchange down")
     );
+}
+
+/// The connection `id` of `state` as a sync that ended at `at` leaves it.
+fn synced(state: &State, id: i64, at: chrono::DateTime<chrono::Utc>) -> Box<ConnectionRecord> {
+    let mut c = state.connection(id).unwrap().clone();
+    c.last_synced_at = Some(at);
+    c.last_attempt_at = Some(at);
+    c.next_sync_at = Some(at + chrono::Duration::minutes(5));
+    Box::new(c)
+}
+
+fn finished(id: i64, record: Option<Box<ConnectionRecord>>) -> Action {
+    Action::SyncFinished {
+        id,
+        outcome: Ok(()),
+        record,
+    }
+}
+
+#[test]
+fn a_finished_sync_updates_its_card_from_the_event_and_the_list_is_read_now_and_then() {
+    let mut s = with_connections();
+    let mut lists = 0;
+    // A steady stream: a sync ends every 100 ms for two minutes.
+    for step in 1..=1200 {
+        let at = now() + chrono::Duration::milliseconds(step * 100);
+        update(&mut s, Action::Tick(at));
+        let id = step % 5 + 1;
+        let record = synced(&s, id, at);
+        update(&mut s, Action::SyncStarted(id));
+        let effects = update(&mut s, finished(id, Some(record)));
+        lists += effects
+            .iter()
+            .filter(|e| **e == Effect::LoadConnections)
+            .count();
+        assert_eq!(s.connection(id).unwrap().last_synced_at, Some(at));
+    }
+    assert!(
+        (4..=5).contains(&lists),
+        "1,200 syncs in 2 minutes read the list {lists} times (once per 30 s)"
+    );
+    // A connection the list does not hold yet (connected by another process): read it.
+    let mut stranger = synced(&s, 1, now());
+    stranger.id = 99;
+    let effects = update(&mut s, finished(99, Some(stranger)));
+    assert!(effects.contains(&Effect::LoadConnections));
+    assert!(s.connection(99).is_none(), "only the list adds connections");
+    // No record (it could not be read back): read the list.
+    let effects = update(&mut s, finished(1, None));
+    assert!(effects.contains(&Effect::LoadConnections));
+}
+
+#[test]
+fn a_list_read_before_a_sync_ended_does_not_undo_its_card() {
+    let mut s = with_connections();
+    let old_list = s.connections.clone();
+    let at = now() + chrono::Duration::seconds(5);
+    let record = synced(&s, 2, at);
+    update(&mut s, finished(2, Some(record)));
+    update(&mut s, Action::Connections(old_list.clone()));
+    assert_eq!(s.connection(2).unwrap().last_synced_at, Some(at));
+    // Anything else the list says still applies (here: a connection gone).
+    let shorter: Vec<_> = old_list.into_iter().filter(|c| c.id != 3).collect();
+    update(&mut s, Action::Connections(shorter));
+    assert!(s.connection(3).is_none());
+    assert_eq!(s.connection(2).unwrap().last_synced_at, Some(at));
 }
 
 #[test]

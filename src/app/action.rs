@@ -40,6 +40,9 @@ pub enum Action {
     SyncFinished {
         id: i64,
         outcome: Result<(), String>,
+        /// The connection as stored after the sync, when the engine could read it back:
+        /// its card is updated from it, without reading the whole list again.
+        record: Option<Box<ConnectionRecord>>,
     },
     Disconnected {
         id: i64,
@@ -88,6 +91,8 @@ pub enum ConnectOutcome {
 /// Work `update` asks the runner to do; results come back as actions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Read the connection list again (merged with other requests while one runs).
+    LoadConnections,
     LoadDetail(i64),
     /// Value the portfolio (after every change of the connection list).
     LoadValuation,

@@ -17,16 +17,18 @@ use crate::ui::{self, theme::Theme};
 use action::{Action, ConnectOutcome, Effect};
 use anyhow::Context as _;
 use anyhow::Result;
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
 use form::ConnectRequest;
 use futures::StreamExt;
-use ratatui::DefaultTerminal;
+use ratatui::backend::Backend;
+use ratatui::{DefaultTerminal, Terminal};
 use state::OAuthPhase;
 use state::{Detail, State};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 /// Runs the Connections screen until the trader quits.
 /// With `demo`, the screen says DEMO and the connect form offers the simulator's keys.
@@ -54,7 +56,27 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     let runner = Runner::new(ctx, engine)
         .with_progress(tx.clone())
         .with_demo(state.demo_sim.clone());
-    let result = event_loop(&mut terminal, &runner, sync_rx, (tx, rx), &mut state, theme).await;
+    let inbox = Inbox {
+        terminal: EventStream::new(),
+        sync_events: sync_rx,
+        actions: (tx.clone(), rx),
+        terminate: Some(Terminate::listen()?),
+    };
+    // The first frame never waits for the keyring or the network.
+    let start = {
+        let runner = runner.clone();
+        move || {
+            tokio::spawn(runner.engine.clone().run_forever());
+            tokio::spawn(warn_if_no_secret_store(runner.ctx.clone(), tx));
+        }
+    };
+    let mut screen = Screen {
+        terminal: &mut terminal,
+        theme,
+        clock: Utc::now,
+        frames: 0,
+    };
+    let result = event_loop(&mut screen, &runner, inbox, &mut state, start).await;
     restore_terminal();
     result
 }
@@ -87,9 +109,9 @@ fn enter_terminal() -> Result<DefaultTerminal> {
         crossterm::event::EnableBracketedPaste,
         crossterm::event::EnableMouseCapture
     )?;
-    Ok(ratatui::Terminal::new(
-        ratatui::backend::CrosstermBackend::new(std::io::stdout()),
-    )?)
+    Ok(Terminal::new(ratatui::backend::CrosstermBackend::new(
+        std::io::stdout(),
+    ))?)
 }
 
 /// Leaves the alternate screen and raw mode; safe to call twice.
@@ -113,36 +135,73 @@ pub struct Runner {
     progress: Option<mpsc::UnboundedSender<Action>>,
     /// The demo's simulator, which can play the trader's browser.
     demo: Option<SimHandle>,
+    reloader: Reloader,
 }
 
-async fn event_loop(
-    terminal: &mut DefaultTerminal,
-    runner: &Runner,
-    mut sync_events: mpsc::UnboundedReceiver<SyncEvent>,
-    (tx, mut rx): (
+/// Where the loop draws, in what style, and what time it is (a real terminal and the
+/// system clock, or in tests an in-memory terminal and tokio's paused clock).
+struct Screen<'a, B: Backend, C: Fn() -> DateTime<Utc>> {
+    terminal: &'a mut Terminal<B>,
+    theme: Theme,
+    clock: C,
+    /// Frames drawn so far.
+    frames: u64,
+}
+
+/// What the loop listens to.
+struct Inbox<E> {
+    /// The terminal's events (keys, paste, mouse, resize).
+    terminal: E,
+    sync_events: mpsc::UnboundedReceiver<SyncEvent>,
+    /// Effects' results come back here; the sender is handed to every effect.
+    actions: (
         mpsc::UnboundedSender<Action>,
         mpsc::UnboundedReceiver<Action>,
     ),
+    /// The operating system's request to stop (none in tests).
+    terminate: Option<Terminate>,
+}
+
+/// Runs until the trader quits: turns every input into an action, applies it, runs its
+/// effects and redraws. `start` runs once, after the first frame is on screen.
+async fn event_loop<B, C, E>(
+    screen: &mut Screen<'_, B, C>,
+    runner: &Runner,
+    inbox: Inbox<E>,
     state: &mut State,
-    theme: Theme,
-) -> Result<()> {
-    let mut events = EventStream::new();
-    let mut terminate = Terminate::listen()?;
-    let mut dirty = true;
-    let mut engine_started = false;
-    let reloader = Reloader::default();
+    start: impl FnOnce(),
+) -> Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    C: Fn() -> DateTime<Utc>,
+    E: futures::Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let Inbox {
+        terminal: mut events,
+        mut sync_events,
+        actions: (tx, mut rx),
+        mut terminate,
+    } = inbox;
+    let mut start = Some(start);
+    // The next tick is a deadline that the other inputs never push back: a steady stream
+    // of them (sync events faster than the spinner's tick) cannot stop the clock on screen.
+    let mut tick_at = Instant::now() + next_tick(state);
+    // When the frame owed for the changes so far is drawn (`None`: nothing owed).
+    let mut frame_at = Some(Instant::now());
+    let mut last_frame: Option<Instant> = None;
+    let mut stats = LoopStats::new(Instant::now());
     while !state.quit {
-        if dirty {
-            terminal.draw(|f| ui::draw(f, state, theme))?;
-            if !engine_started {
-                // The first frame never waits for the keyring or the network.
-                tokio::spawn(runner.engine.clone().run_forever());
-                tokio::spawn(warn_if_no_secret_store(runner.ctx.clone(), tx.clone()));
-                engine_started = true;
+        let now = Instant::now();
+        if frame_at.is_some_and(|at| at <= now) {
+            screen.terminal.draw(|f| ui::draw(f, state, screen.theme))?;
+            screen.frames += 1;
+            stats.frames += 1;
+            (frame_at, last_frame) = (None, Some(now));
+            if let Some(start) = start.take() {
+                start();
             }
-            dirty = false;
         }
-        let tick = next_tick(state);
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => Action::Key(key),
@@ -160,30 +219,100 @@ async fn event_loop(
             Some(action) = rx.recv() => action,
             Some(event) = sync_events.recv() => match event {
                 SyncEvent::Started(id) => Action::SyncStarted(id),
-                SyncEvent::Finished(id, outcome) => {
-                    reloader.request(&runner.ctx, &tx);
-                    Action::SyncFinished { id, outcome: outcome.map_err(|f| f.to_string()) }
-                }
+                SyncEvent::Finished(id, outcome, record) => Action::SyncFinished {
+                    id,
+                    outcome: outcome.map_err(|f| f.to_string()),
+                    record,
+                },
             },
-            _ = tokio::time::sleep(tick) => Action::Tick(Utc::now()),
-            () = terminate.recv() => break,
+            () = tokio::time::sleep_until(tick_at) => Action::Tick((screen.clock)()),
+            () = tokio::time::sleep_until(frame_at.unwrap_or(tick_at)), if frame_at.is_some() => continue,
+            () = Terminate::recv_some(terminate.as_mut()) => break,
         };
+        let when = redraw(&action, state);
+        let ticked = matches!(action, Action::Tick(_));
+        // Whatever the action changes is drawn as of now, whether or not a tick came.
+        state.now = (screen.clock)();
         for effect in update::update(state, action) {
             spawn_effect(runner.clone(), effect, tx.clone());
         }
-        dirty = true;
+        // After a tick, the next one; after any other action, the next tick may come
+        // sooner (a sync started: the spinner turns), never later.
+        let next = Instant::now() + next_tick(state);
+        tick_at = if ticked { next } else { tick_at.min(next) };
+        let now = Instant::now();
+        let due = match when {
+            Redraw::Now => Some(now),
+            Redraw::Soon => Some(last_frame.map_or(now, |last| (last + FRAME_GAP).max(now))),
+            Redraw::WithTick => None,
+        };
+        frame_at = match (frame_at, due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        stats.actions += 1;
+        stats.log_every_minute(&runner.reloader);
     }
     Ok(())
 }
 
-/// The next moment the screen changes by itself: the spinner while syncing, else the
-/// next whole second of "42s ago" or minute of "5m ago".
+/// The least time between two frames drawn for changes the trader did not make (ticks,
+/// sync events, list loads): 10 frames a second at most, which the spinner (150 ms) and
+/// the clock (1 s) never reach. Keys, the mouse and results the trader waits for are
+/// drawn at once.
+const FRAME_GAP: Duration = Duration::from_millis(100);
+
+/// How soon the change an action makes is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Redraw {
+    /// At once: the trader did something, or waits for this.
+    Now,
+    /// Within [`FRAME_GAP`] of the last frame.
+    Soon,
+    /// With the next tick (at most a second): only the header's count of syncs changes.
+    WithTick,
+}
+
+/// How soon `action`'s change is drawn, judged on the state before it applies.
+fn redraw(action: &Action, state: &State) -> Redraw {
+    match action {
+        Action::Key(_) | Action::Paste(_) | Action::Mouse(_) | Action::Resize { .. } => Redraw::Now,
+        // A sync of a connection out of view: its card is not drawn, only the count of
+        // syncs in the header moves. A failure is drawn (on the notice line).
+        Action::SyncStarted(id)
+        | Action::SyncFinished {
+            id,
+            outcome: Ok(()),
+            ..
+        } if !state.shows(*id) => Redraw::WithTick,
+        Action::Tick(_)
+        | Action::Connections(_)
+        | Action::SyncStarted(_)
+        | Action::SyncFinished { .. } => Redraw::Soon,
+        // Values that did not change need no frame of their own.
+        Action::Valued {
+            valuation,
+            day_ago_total,
+        } if state.valuation.as_ref() == Some(valuation)
+            && state.day_ago_total == *day_ago_total =>
+        {
+            Redraw::WithTick
+        }
+        Action::Valued { .. } => Redraw::Soon,
+        Action::DetailLoaded(_)
+        | Action::HistoryLoaded { .. }
+        | Action::Disconnected { .. }
+        | Action::ConnectFinished(_)
+        | Action::OAuthProgress(_)
+        | Action::OAuthFinished(_)
+        | Action::Notice(_) => Redraw::Now,
+    }
+}
+
+/// The next moment the screen changes by itself: the spinner while something in view
+/// spins, else the next whole second of "42s ago".
 fn next_tick(state: &State) -> Duration {
-    let validating = state
-        .form
-        .as_ref()
-        .is_some_and(|f| *f.phase() == form::FormPhase::Validating);
-    if !state.syncing.is_empty() || validating || state.oauth_waiting() {
+    if state.spinning() {
         return Duration::from_millis(150);
     }
     let millis = state.now.timestamp_subsec_millis() as u64;
@@ -214,7 +343,15 @@ impl Terminate {
         })
     }
 
-    /// Resolves when the request comes (never, on a platform that has none).
+    /// Resolves when the request comes (never without a listener, or on a platform that
+    /// has none).
+    async fn recv_some(terminate: Option<&mut Self>) {
+        match terminate {
+            Some(t) => t.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+
     async fn recv(&mut self) {
         #[cfg(unix)]
         self.sigterm.recv().await;
@@ -236,16 +373,55 @@ async fn warn_if_no_secret_store(ctx: Context, tx: mpsc::UnboundedSender<Action>
     }
 }
 
-/// Reloads the connection list after syncs finish, one load at a time: the finishes
-/// that arrive while a load runs are covered by one more load, not one load each (a round
-/// of hundreds of syncs would otherwise read the whole list hundreds of times).
+/// What the loop did, logged once a minute at debug level (`KEYFOLIO_LOG=keyfolio::app=debug`):
+/// the soak benchmark reads these lines to tell frames and list loads per sync.
+struct LoopStats {
+    since: Instant,
+    actions: u64,
+    frames: u64,
+}
+
+impl LoopStats {
+    fn new(now: Instant) -> Self {
+        Self {
+            since: now,
+            actions: 0,
+            frames: 0,
+        }
+    }
+
+    fn log_every_minute(&mut self, reloader: &Reloader) {
+        let now = Instant::now();
+        if now - self.since < Duration::from_secs(60) {
+            return;
+        }
+        tracing::debug!(
+            actions = self.actions,
+            frames = self.frames,
+            lists = reloader.take_loads(),
+            secs = (now - self.since).as_secs(),
+            "loop stats"
+        );
+        *self = Self::new(now);
+    }
+}
+
+/// Reloads the connection list ([`Effect::LoadConnections`]), one load at a time: the
+/// requests that arrive while a load runs are covered by one more load, not one load each.
 #[derive(Clone, Default)]
 struct Reloader {
     /// (a load is running, another is wanted after it)
     state: Arc<Mutex<(bool, bool)>>,
+    /// Loads since the last [`Reloader::take_loads`].
+    loads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Reloader {
+    /// The loads since the last call.
+    fn take_loads(&self) -> u64 {
+        self.loads.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn request(&self, ctx: &Context, tx: &mpsc::UnboundedSender<Action>) {
         {
             let mut state = self.state.lock().unwrap();
@@ -258,6 +434,9 @@ impl Reloader {
         let (reloader, ctx, tx) = (self.clone(), ctx.clone(), tx.clone());
         tokio::spawn(async move {
             loop {
+                reloader
+                    .loads
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let _ = match ctx.connections().await {
                     Ok(list) => tx.send(Action::Connections(list)),
                     Err(e) => tx.send(Action::Notice(format!("{e:#}"))),
@@ -278,6 +457,10 @@ impl Reloader {
 
 /// Runs one effect as a task; its result comes back as an action.
 fn spawn_effect(runner: Runner, effect: Effect, tx: mpsc::UnboundedSender<Action>) {
+    if effect == Effect::LoadConnections {
+        runner.reloader.request(&runner.ctx, &tx);
+        return;
+    }
     let is_connect = matches!(effect, Effect::Connect { .. } | Effect::StartOAuth { .. });
     if matches!(effect, Effect::CancelConnect) {
         if let Some(task) = runner.connecting.lock().unwrap().take() {
@@ -439,6 +622,7 @@ impl Runner {
             connecting: Arc::default(),
             progress: None,
             demo: None,
+            reloader: Reloader::default(),
         }
     }
 
@@ -467,6 +651,7 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
     let ctx = &runner.ctx;
     let result: Result<Vec<Action>> = async {
         Ok(match effect {
+            Effect::LoadConnections => vec![Action::Connections(ctx.connections().await?)],
             Effect::LoadDetail(id) => {
                 let (balances, synced_at, history) = ctx.detail(id).await?;
                 let values = ctx
@@ -545,16 +730,160 @@ mod tests {
     use super::*;
     use crate::config::{Config, Paths};
     use crate::store::SecretStore;
+    use chrono::Offset as _;
+    use ratatui::backend::TestBackend;
+
+    /// A context on a fresh directory (kept while the guard lives) and an in-memory store.
+    fn context() -> (tempfile::TempDir, Context) {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let ctx = Context::open(paths, Config::default(), SecretStore::memory()).unwrap();
+        (home, ctx)
+    }
+
+    /// `n` stored connections, last synced at `at` and not due for an hour.
+    async fn connections(ctx: &Context, at: DateTime<Utc>, n: usize) {
+        use crate::model::{AccountSnapshot, AuthKind, Endpoint, NewConnection};
+        for i in 1..=n {
+            let new = NewConnection {
+                exchange: ExchangeId::Binance,
+                label: format!("Account {i}"),
+                auth_kind: AuthKind::ApiKey,
+                endpoint: Endpoint::default(),
+                key_hint: "abcd".into(),
+                key_hash: None,
+                account_hash: None,
+                key_type: None,
+                secret_ref: format!("loop-test-{i}"),
+            };
+            let snapshot = AccountSnapshot {
+                balances: vec![],
+                permissions: None,
+                account_id: None,
+            };
+            ctx.with_db(move |db| {
+                let id = db.insert_connection(&new, &snapshot, at)?;
+                db.set_next_sync(id, Some(at + chrono::Duration::hours(1)))
+            })
+            .await
+            .unwrap();
+        }
+    }
+
+    /// The seconds of the first "Last sync 12s ago" on screen.
+    fn first_ago_secs(terminal: &Terminal<TestBackend>) -> Option<i64> {
+        let buffer = terminal.backend().buffer();
+        let text: String = buffer
+            .content
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect();
+        let rest = &text[text.find("Last sync ")? + "Last sync ".len()..];
+        if rest.starts_with("just now") {
+            return Some(0);
+        }
+        rest.split_once("s ago")?.0.parse().ok()
+    }
+
+    /// What the loop did in [`drive`].
+    struct Driven {
+        /// How far the state's clock moved.
+        moved: chrono::Duration,
+        /// The first card's "Last sync 12s ago" in the last frame.
+        shown_secs: Option<i64>,
+        frames: u64,
+    }
+
+    /// Runs the loop on a `rows`-row in-memory terminal with `n` connections for 20 s of
+    /// tokio's paused time, while connection `syncing` starts or finishes a sync every
+    /// 50 ms (much faster than the spinner's tick); then presses q.
+    async fn drive(n: usize, rows: u16, syncing: i64) -> Driven {
+        let (_home, ctx) = context();
+        let base = Utc::now();
+        connections(&ctx, base, n).await;
+        let mut state = State::new(base, Utc.fix(), Duration::from_secs(300));
+        state.screen = (120, rows);
+        state.set_connections(ctx.connections().await.unwrap());
+        let record = state.connection(syncing).cloned().map(Box::new);
+        let runner = Runner::new(ctx.clone(), Engine::new(ctx, None));
+        let (sync_tx, sync_rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let quit = tx.clone();
+        let inbox = Inbox {
+            terminal: futures::stream::pending(),
+            sync_events: sync_rx,
+            actions: (tx, rx),
+            terminate: None,
+        };
+        let started = Instant::now();
+        let mut terminal = Terminal::new(TestBackend::new(120, rows)).unwrap();
+        let mut screen = Screen {
+            terminal: &mut terminal,
+            theme: Theme { color: false },
+            clock: move || base + chrono::Duration::from_std(started.elapsed()).unwrap(),
+            frames: 0,
+        };
+        let stream = tokio::spawn(async move {
+            for i in 0..400 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = sync_tx.send(if i % 2 == 0 {
+                    SyncEvent::Started(syncing)
+                } else {
+                    SyncEvent::Finished(syncing, Ok(()), record.clone())
+                });
+            }
+            let q = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('q'));
+            let _ = quit.send(Action::Key(q));
+        });
+        event_loop(&mut screen, &runner, inbox, &mut state, || {})
+            .await
+            .unwrap();
+        stream.await.unwrap();
+        let frames = screen.frames;
+        Driven {
+            moved: state.now - base,
+            shown_secs: first_ago_secs(&terminal),
+            frames,
+        }
+    }
+
+    impl Driven {
+        /// Time moved on screen through the 20 s, in at most `frames` frames.
+        fn assert_clock_moved_in(&self, frames: u64) {
+            let moved = self.moved.num_seconds();
+            assert!(moved >= 19, "the state's clock moved {moved} s of 20");
+            assert!(
+                self.shown_secs.is_some_and(|s| s >= 19),
+                "20 s after the last sync, the screen says {:?} s ago",
+                self.shown_secs
+            );
+            assert!(
+                self.frames <= frames,
+                "{} frames in 20 s for 400 sync events",
+                self.frames
+            );
+        }
+    }
+
+    /// The screen's clock under a stream of sync events faster than the spinner's tick:
+    /// time must still move on screen (it froze when each event restarted the tick's sleep).
+    /// The events of a card in view are drawn at most every 100 ms, not one frame each.
+    #[tokio::test(start_paused = true)]
+    async fn the_clock_on_screen_moves_while_actions_arrive_faster_than_the_tick() {
+        drive(2, 40, 2).await.assert_clock_moved_in(205);
+    }
+
+    /// Syncs of a connection out of view change only the header's count: they are drawn
+    /// with the clock's tick, about once a second.
+    #[tokio::test(start_paused = true)]
+    async fn syncs_out_of_view_are_drawn_with_the_clock_not_one_frame_each() {
+        // 12 rows: the first two of four connection cards show.
+        drive(4, 12, 4).await.assert_clock_moved_in(25);
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_burst_of_finished_syncs_reloads_the_list_a_few_times_not_once_each() {
-        let home = tempfile::tempdir().unwrap();
-        let ctx = Context::open(
-            Paths::under(home.path()),
-            Config::default(),
-            SecretStore::memory(),
-        )
-        .unwrap();
+        let (_home, ctx) = context();
         // Hold the database so the first load is still running while the burst arrives,
         // whatever the speed of the machine.
         let (held_tx, held_rx) = std::sync::mpsc::channel();

@@ -4,7 +4,7 @@ use crate::app::keys::KeyMap;
 use crate::model::{Balance, ConnectionRecord, ExchangeId, Status, SyncRun};
 use crate::oauth::FlowKind;
 use chrono::{DateTime, FixedOffset, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +19,8 @@ pub struct State {
     pub demo_sim: Option<crate::exchange::sim::SimHandle>,
     pub sync_interval: Duration,
     pub connections: Vec<ConnectionRecord>,
+    /// When the connection list was last asked for (syncs that end refresh it now and then).
+    pub list_asked_at: DateTime<Utc>,
     /// Connections with a sync in flight.
     pub syncing: HashSet<i64>,
     /// Index into [`State::cards`].
@@ -49,6 +51,9 @@ pub struct State {
     pub valuation: Option<crate::portfolio::Valuation>,
     /// The total value a day ago, for the header's change (from the value history).
     pub day_ago_total: Option<rust_decimal::Decimal>,
+    /// When a valuation was last asked for, and whether another is wanted after the gap.
+    pub valuation_asked_at: Option<DateTime<Utc>>,
+    pub valuation_wanted: bool,
 }
 
 /// The `/` filter: connection cards whose label or exchange holds the text (any case).
@@ -243,6 +248,7 @@ impl State {
             demo_sim: None,
             sync_interval,
             connections: Vec::new(),
+            list_asked_at: now,
             syncing: HashSet::new(),
             selected: 0,
             modal: None,
@@ -259,6 +265,8 @@ impl State {
             keys: Arc::new(KeyMap::default()),
             valuation: None,
             day_ago_total: None,
+            valuation_asked_at: None,
+            valuation_wanted: false,
         }
     }
 
@@ -266,6 +274,38 @@ impl State {
     /// and the notice and status lines, at least one.
     pub fn page_cards(&self) -> usize {
         (usize::from(self.screen.1.saturating_sub(3)) / CONNECTION_CARD_ROWS).max(1)
+    }
+
+    /// Something on screen spins: the form checks a key, a sign-in waits, or a card in
+    /// view syncs. (A sync of a card out of view changes only the header's count.)
+    pub fn spinning(&self) -> bool {
+        self.form
+            .as_ref()
+            .is_some_and(|f| *f.phase() == crate::app::form::FormPhase::Validating)
+            || self.oauth_waiting()
+            || self.syncing.iter().any(|id| self.shows(*id))
+    }
+
+    /// Whether a connection is in view: its card on screen, or its detail window open.
+    pub fn shows(&self, id: i64) -> bool {
+        if matches!(&self.modal, Some(Modal::Detail(d)) if d.id == id) {
+            return true;
+        }
+        let rows = usize::from(self.card_area_rows().1);
+        let mut used = 0;
+        for index in self.first_visible(rows)..self.card_count() {
+            let card = self.card(index);
+            used += self.card_rows(card);
+            if used > rows {
+                break;
+            }
+            if let CardRef::Connection(i) = card
+                && self.connections[i].id == id
+            {
+                return true;
+            }
+        }
+        false
     }
 
     /// An OAuth sign-in is running (its spinner turns).
@@ -424,12 +464,38 @@ impl State {
     }
 
     /// Replaces the connection list, keeping the selection on the same card if it remains.
-    pub fn set_connections(&mut self, connections: Vec<ConnectionRecord>) {
+    /// A list read before a sync ended does not undo what that sync's event showed: of
+    /// two versions of a connection, the one with the later attempt stays.
+    pub fn set_connections(&mut self, mut connections: Vec<ConnectionRecord>) {
         let selected_id = self.selected_connection().map(|c| c.id);
+        let known: HashMap<i64, &ConnectionRecord> =
+            self.connections.iter().map(|c| (c.id, c)).collect();
+        for c in &mut connections {
+            if let Some(old) = known.get(&c.id)
+                && old.last_attempt_at > c.last_attempt_at
+            {
+                *c = (*old).clone();
+            }
+        }
         self.connections = connections;
         self.syncing
             .retain(|id| self.connections.iter().any(|c| c.id == *id));
         self.refilter(selected_id);
+    }
+
+    /// Puts a connection as a sync left it in place of the one shown; false when it is not
+    /// in the list (the list must be read again).
+    pub fn replace_connection(&mut self, record: ConnectionRecord) -> bool {
+        let Some(i) = self.connections.iter().position(|c| c.id == record.id) else {
+            return false;
+        };
+        let relabelled = self.connections[i].label != record.label;
+        self.connections[i] = record;
+        if relabelled && self.filter.is_some() {
+            let selected_id = self.selected_connection().map(|c| c.id);
+            self.refilter(selected_id);
+        }
+        true
     }
 }
 

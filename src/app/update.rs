@@ -11,6 +11,9 @@ use crate::model::ExchangeId;
 use crate::model::Status;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
+/// How often, at most, syncs that end read the whole connection list again.
+pub const LIST_REFRESH: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
 /// Applies one action.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -53,11 +56,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             if !state.syncing.is_empty() || state.oauth_waiting() {
                 state.spinner = state.spinner.wrapping_add(1);
             }
+            if state.valuation_wanted {
+                return want_valuation(state);
+            }
             vec![]
         }
         Action::Connections(list) => {
             state.set_connections(list);
-            vec![Effect::LoadValuation]
+            want_valuation(state)
         }
         Action::Valued {
             valuation,
@@ -87,7 +93,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.syncing.insert(id);
             vec![]
         }
-        Action::SyncFinished { id, outcome } => {
+        Action::SyncFinished {
+            id,
+            outcome,
+            record,
+        } => {
             state.syncing.remove(&id);
             if let Err(message) = outcome {
                 state.notice = Some(Notice {
@@ -95,7 +105,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                     is_error: true,
                 });
             }
-            reload_open_detail(state, id)
+            let mut effects = reload_open_detail(state, id);
+            // The card changes from the event; the whole list is read again only for a
+            // connection it does not know, and now and then for what another keyfolio
+            // process changed (a connect, a disconnect, an interval).
+            let known = record.is_some_and(|r| state.replace_connection(*r));
+            if !known || state.now - state.list_asked_at >= LIST_REFRESH {
+                state.list_asked_at = state.now;
+                effects.push(Effect::LoadConnections);
+            }
+            effects.extend(want_valuation(state));
+            effects
         }
         Action::Disconnected { id, outcome } => {
             state.notice = Some(match outcome {
@@ -270,6 +290,24 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
         _ => {}
     }
     vec![]
+}
+
+/// The least time between two valuations: under a steady stream of syncs the values
+/// follow every few seconds instead of after every sync.
+const VALUATION_GAP: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
+
+/// Values the portfolio now, or with a tick once [`VALUATION_GAP`] has passed.
+fn want_valuation(state: &mut State) -> Vec<Effect> {
+    let due = state
+        .valuation_asked_at
+        .is_none_or(|at| state.now - at >= VALUATION_GAP);
+    state.valuation_wanted = !due;
+    if due {
+        state.valuation_asked_at = Some(state.now);
+        vec![Effect::LoadValuation]
+    } else {
+        vec![]
+    }
 }
 
 /// Keys while the `/` filter is typed: Esc clears it, Enter keeps it, the rest edit it.

@@ -25,7 +25,9 @@ pub type Outcome = Result<(), Failure>;
 #[derive(Debug, Clone)]
 pub enum SyncEvent {
     Started(i64),
-    Finished(i64, Outcome),
+    /// A sync ended: its outcome, and the connection as stored after it (`None` when it
+    /// could not be read back), so the listener need not read the whole list again.
+    Finished(i64, Outcome, Option<Box<ConnectionRecord>>),
 }
 
 /// When to sync next.
@@ -241,14 +243,21 @@ impl Engine {
             .await
             .expect("semaphore never closes");
         self.emit(SyncEvent::Started(id));
-        let outcome = self.sync_leased(record, refresh_permissions).await;
+        let (outcome, stored) = self
+            .sync_leased(record, refresh_permissions)
+            .await
+            .unwrap_or_else(|failure| (Err(failure), None));
         if outcome.is_ok() {
             self.refresh_prices().await;
             if let Err(e) = self.ctx.record_values(id, Utc::now()).await {
                 tracing::warn!("value not recorded: {e}");
             }
         }
-        self.emit(SyncEvent::Finished(id, outcome.clone()));
+        self.emit(SyncEvent::Finished(
+            id,
+            outcome.clone(),
+            stored.map(Box::new),
+        ));
         outcome
     }
 
@@ -268,12 +277,12 @@ impl Engine {
 
     /// Syncs under the connection's lease in SQLite, so two keyfolio processes on one data
     /// directory never sync the same connection at once: the second waits for the first
-    /// and reports its outcome.
+    /// and reports its outcome. Also returns the connection as stored after the sync.
     async fn sync_leased(
         &self,
         mut record: ConnectionRecord,
         refresh_permissions: bool,
-    ) -> Outcome {
+    ) -> Result<(Outcome, Option<ConnectionRecord>), Failure> {
         let id = record.id;
         let started = Utc::now();
         loop {
@@ -295,17 +304,23 @@ impl Engine {
                 .await
                 .map_err(storage_failure)?;
             if record.last_attempt_at.is_some_and(|at| at >= started) {
-                return match record.last_error.clone() {
+                let outcome = match record.last_error.clone() {
                     None => Ok(()),
                     Some(e) => Err(Failure::new(e.kind, e.message)),
                 };
+                return Ok((outcome, Some(record)));
             }
         }
-        self.sync_record(&record, refresh_permissions).await
+        Ok(self.sync_record(&record, refresh_permissions).await)
     }
 
-    /// Fetches, then records the outcome, the next sync and the lease's end in one write.
-    async fn sync_record(&self, record: &ConnectionRecord, refresh_permissions: bool) -> Outcome {
+    /// Fetches, then records the outcome, the next sync and the lease's end in one write;
+    /// with a listener, reads the connection back in the same call (one row, not the list).
+    async fn sync_record(
+        &self,
+        record: &ConnectionRecord,
+        refresh_permissions: bool,
+    ) -> (Outcome, Option<ConnectionRecord>) {
         let id = record.id;
         let result = match record.auth_kind {
             AuthKind::ApiKey => match self.ctx.secrets.get(&record.secret_ref).await {
@@ -335,6 +350,7 @@ impl Engine {
             }
         };
         let (written, owner) = (result.clone(), self.owner.clone());
+        let read_back = self.events.is_some();
         let saved = self
             .ctx
             .with_db(move |db| {
@@ -342,18 +358,25 @@ impl Engine {
                     Ok(snapshot) => Ok(snapshot),
                     Err(failure) => Err((failure, next.is_none())),
                 };
-                db.finish_sync(id, outcome, finished, next, &owner)
+                db.finish_sync(id, outcome, finished, next, &owner)?;
+                Ok(if read_back {
+                    db.connection(id).ok()
+                } else {
+                    None
+                })
             })
             .await;
-        if let Err(e) = saved {
-            let owner = self.owner.clone();
-            let _ = self
-                .ctx
-                .with_db(move |db| db.release_sync(id, &owner))
-                .await;
-            return Err(storage_failure(e));
+        match saved {
+            Ok(stored) => (result.map(|_| ()), stored),
+            Err(e) => {
+                let owner = self.owner.clone();
+                let _ = self
+                    .ctx
+                    .with_db(move |db| db.release_sync(id, &owner))
+                    .await;
+                (Err(storage_failure(e)), None)
+            }
         }
-        result.map(|_| ())
     }
 
     /// An OAuth connection's sync: refreshed tokens are stored whatever the outcome, since

@@ -71,6 +71,12 @@ impl Pty {
         String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
     }
 
+    /// The bytes the child wrote from byte `from` on.
+    pub fn output_from(&self, from: usize) -> Vec<u8> {
+        let out = self.output.lock().unwrap();
+        out[from.min(out.len())..].to_vec()
+    }
+
     /// How many bytes the child wrote so far.
     pub fn output_len(&self) -> usize {
         self.output.lock().unwrap().len()
@@ -142,5 +148,140 @@ fn open_pty(cols: u16, rows: u16) -> std::io::Result<(std::fs::File, std::fs::Fi
             std::fs::File::from_raw_fd(master),
             std::fs::File::from_raw_fd(slave),
         ))
+    }
+}
+
+/// The text on a terminal, rebuilt from what the child wrote: enough of a terminal for
+/// ratatui's crossterm output (cursor moves, clears, printed text; styles are ignored).
+pub struct Screen {
+    cols: usize,
+    rows: usize,
+    cells: Vec<char>,
+    x: usize,
+    y: usize,
+    /// Bytes fed so far, and the tail of an escape sequence or a character cut in two.
+    fed: usize,
+    pending: Vec<u8>,
+}
+
+impl Screen {
+    pub fn new(cols: u16, rows: u16) -> Self {
+        let (cols, rows) = (usize::from(cols), usize::from(rows));
+        Self {
+            cols,
+            rows,
+            cells: vec![' '; cols * rows],
+            x: 0,
+            y: 0,
+            fed: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Applies what the child wrote since the last call.
+    pub fn update(&mut self, pty: &Pty) {
+        let new = pty.output_from(self.fed);
+        self.fed += new.len();
+        self.feed(&new);
+    }
+
+    /// Applies `bytes` of terminal output.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let mut data = std::mem::take(&mut self.pending);
+        data.extend_from_slice(bytes);
+        let text = match std::str::from_utf8(&data) {
+            Ok(text) => text,
+            Err(e) => {
+                let (good, rest) = data.split_at(e.valid_up_to());
+                self.pending = rest.to_vec();
+                std::str::from_utf8(good).expect("valid up to here")
+            }
+        }
+        .to_string();
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '\x1b' => match self.escape(&chars[i..]) {
+                    Some(len) => i += len,
+                    None => {
+                        // Cut off: keep it for the next call.
+                        let rest: String = chars[i..].iter().collect();
+                        let mut kept = rest.into_bytes();
+                        kept.extend_from_slice(&self.pending);
+                        self.pending = kept;
+                        return;
+                    }
+                },
+                '\r' => {
+                    self.x = 0;
+                    i += 1;
+                }
+                '\n' => {
+                    self.y = (self.y + 1).min(self.rows - 1);
+                    i += 1;
+                }
+                c if c < ' ' => i += 1,
+                c => {
+                    if self.x < self.cols && self.y < self.rows {
+                        self.cells[self.y * self.cols + self.x] = c;
+                    }
+                    self.x += 1;
+                    i += 1;
+                }
+            }
+        }
+    }
+
+    /// Applies the escape sequence at the start of `s`; its length, or `None` if cut off.
+    fn escape(&mut self, s: &[char]) -> Option<usize> {
+        match s.get(1)? {
+            '[' => {
+                let end = s[2..].iter().position(|c| ('@'..='~').contains(c))? + 2;
+                let params: String = s[2..end].iter().collect();
+                let number = |n: usize| -> usize {
+                    params
+                        .trim_start_matches('?')
+                        .split(';')
+                        .nth(n)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(1)
+                };
+                match s[end] {
+                    'H' | 'f' => {
+                        self.y = number(0).saturating_sub(1).min(self.rows - 1);
+                        self.x = number(1).saturating_sub(1);
+                    }
+                    'J' if params == "2" || params == "3" => self.cells.fill(' '),
+                    'K' => {
+                        let row = self.y * self.cols;
+                        self.cells[row + self.x.min(self.cols)..row + self.cols].fill(' ');
+                    }
+                    'C' => self.x += number(0),
+                    'D' => self.x = self.x.saturating_sub(number(0)),
+                    _ => {}
+                }
+                Some(end + 1)
+            }
+            // OSC: up to BEL or ST.
+            ']' => {
+                let end = s.iter().position(|&c| c == '\u{7}' || c == '\u{9c}')?;
+                Some(end + 1)
+            }
+            _ => Some(2),
+        }
+    }
+
+    /// Row `y` as text, trailing blanks removed.
+    pub fn row(&self, y: usize) -> String {
+        let row: String = self.cells[y * self.cols..(y + 1) * self.cols]
+            .iter()
+            .collect();
+        row.trim_end().to_string()
+    }
+
+    /// Every row, one line each.
+    pub fn text(&self) -> String {
+        (0..self.rows).map(|y| self.row(y) + "\n").collect()
     }
 }

@@ -142,7 +142,7 @@ fn text_from_outside_never_reaches_the_terminal_raw() {
     assert!(pty.wait_for(0, "Main", WAIT), "{}", pty.output());
     for (key, shows) in [
         (&b"\r"[..], "Balances"),
-        (b"\x1b", "pick one of"),
+        (b"\x1b", "exchanges (Binance"),
         (b"p", "Portfolio"),
     ] {
         let mark = pty.output_len();

@@ -1,4 +1,5 @@
-//! SQLite storage: versioned migrations, connections, sync runs and balance snapshots.
+//! SQLite storage: versioned migrations, connections, sync runs and balance snapshots
+//! (value history is in `history`).
 //!
 //! No secret ever enters this file: connections point at their secret-store entry by a
 //! random reference, and API keys are kept only as a keyed hash (to refuse duplicates)
@@ -35,7 +36,7 @@ pub enum StoreError {
     TaskFailed(String),
 }
 
-type Result<T> = std::result::Result<T, StoreError>;
+pub(super) type Result<T> = std::result::Result<T, StoreError>;
 
 /// Each entry moves the schema one version up; never edit a shipped entry.
 const MIGRATIONS: &[&str] = &[
@@ -95,11 +96,26 @@ const MIGRATIONS: &[&str] = &[
         WHERE account_hash IS NOT NULL;",
     // 4: amounts an exchange sent with more digits than CCXT's f64 keeps
     "ALTER TABLE balances ADD COLUMN approximate INTEGER NOT NULL DEFAULT 0;",
+    // 5: value history, per connection and of the portfolio total, in the quote currency
+    // (decimal strings); `unpriced` counts the assets left out for lack of a price
+    "CREATE TABLE value_history (
+        connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        quote TEXT NOT NULL,
+        value TEXT NOT NULL
+     );
+     CREATE INDEX value_history_by_connection ON value_history(connection_id, at);
+     CREATE TABLE total_history (
+        at TEXT PRIMARY KEY,
+        quote TEXT NOT NULL,
+        total TEXT NOT NULL,
+        unpriced INTEGER NOT NULL
+     );",
 ];
 
 /// The keyfolio database.
 pub struct Db {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 /// The duplicate check, inside whatever transaction `conn` is.
@@ -134,11 +150,11 @@ fn check_new(
     Ok(())
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn parse_ts(text: Option<String>) -> Option<DateTime<Utc>> {
+pub(super) fn parse_ts(text: Option<String>) -> Option<DateTime<Utc>> {
     text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc))
 }

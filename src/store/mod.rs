@@ -1,6 +1,7 @@
 //! All storage: connection metadata and balances in SQLite, secrets in the secret store.
 
 pub mod db;
+pub mod history;
 pub mod secrets;
 
 pub use db::{Db, StoreError};

@@ -1,5 +1,5 @@
 //! SQLite storage: versioned migrations, connections, sync runs and balance snapshots
-//! (value history is in `history`).
+//! (value history and the prune are in `history`).
 //!
 //! No secret ever enters this file: connections point at their secret-store entry by a
 //! random reference, and API keys are kept only as a keyed hash (to refuse duplicates)
@@ -116,6 +116,8 @@ const MIGRATIONS: &[&str] = &[
 /// The keyfolio database.
 pub struct Db {
     pub(super) conn: Connection,
+    /// Where the current prune pass stands (see `history`).
+    pub(super) prune_cursor: super::history::PruneCursor,
 }
 
 /// The duplicate check, inside whatever transaction `conn` is.
@@ -232,7 +234,10 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut db = Self { conn };
+        let mut db = Self {
+            conn,
+            prune_cursor: Default::default(),
+        };
         db.migrate()?;
         for file in [
             path.to_path_buf(),

@@ -5,4 +5,5 @@ pub mod history;
 pub mod secrets;
 
 pub use db::{Db, StoreError};
+pub use history::PruneReport;
 pub use secrets::{SecretError, SecretStore};

@@ -3,9 +3,12 @@
 //! generated schedule, always the last good sync, cascades balances and is idempotent.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use keyfolio::config::{Config, Paths};
+use keyfolio::context::Context;
 use keyfolio::model::{AccountSnapshot, AuthKind, Balance, Endpoint, ExchangeId, NewConnection};
-use keyfolio::store::PruneReport;
 use keyfolio::store::db::Db;
+use keyfolio::store::{PruneReport, SecretStore};
+use keyfolio::sync::Engine;
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -410,4 +413,54 @@ fn prune_keeps_a_last_good_sync_a_year_old() {
     assert!(!history[0].ok, "and the latest run, a failure");
     assert_eq!(run_times(&db, ids[0]), policy_keeps(&failing, now, true));
     assert!(!run_times(&db, ids[1]).contains(&good));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_prunes_a_whole_pass_in_batches() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = Paths::under(home.path());
+    let ctx = Context::open(paths.clone(), Config::default(), SecretStore::memory()).unwrap();
+    let now = Utc::now();
+    // Clear of the 48 h edge by minutes: the engine's clock runs on from `now`.
+    let start = now - Duration::days(10) + Duration::seconds(150);
+    let series: Series = (0..10 * 24 * 12)
+        .map(|k| (start + Duration::minutes(5 * k), true))
+        .collect();
+    let id = ctx
+        .with_db(move |db| {
+            let new = NewConnection {
+                exchange: ExchangeId::Okx,
+                label: "Main".into(),
+                auth_kind: AuthKind::ApiKey,
+                endpoint: Endpoint::default(),
+                key_hint: "1234".into(),
+                key_hash: None,
+                account_hash: None,
+                key_type: None,
+                secret_ref: "ref".into(),
+            };
+            db.insert_connection(&new, &snapshot(), start)
+        })
+        .await
+        .unwrap();
+    write_syncs(&paths.database(), &[id], std::slice::from_ref(&series));
+
+    let engine = Engine::new(ctx.clone(), None);
+    let report = engine.prune().await.unwrap();
+    // 8 days beyond 48 h at 12 an hour, one an hour kept (give or take the edges).
+    assert!(
+        (8 * 24 * 11 - 12..=8 * 24 * 11 + 12).contains(&report.sync_runs),
+        "{report:?}"
+    );
+    assert!(!report.more);
+    let left = ctx
+        .with_db(move |db| db.value_history(id, "USDT", None))
+        .await
+        .unwrap();
+    let expected = 48 * 12 + 8 * 24;
+    assert!(
+        (expected - 1..=expected + 1).contains(&left.len()),
+        "{}",
+        left.len()
+    );
 }

@@ -21,7 +21,7 @@ use std::str::FromStr;
 pub const KEEP_ALL_HOURS: i64 = 48;
 /// Up to this age one point an hour stays; beyond it, one a day.
 pub const HOURLY_DAYS: i64 = 90;
-/// Rows examined per `prune` call at most (a full call stays short even where little goes).
+/// Rows one `prune` call reads, about: a call stays short even where little goes.
 const SCAN: usize = 4096;
 
 /// What one `prune` call removed, and whether the pass has more to look at.

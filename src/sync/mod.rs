@@ -1,7 +1,8 @@
 //! The sync engine: syncs every connection on its interval with jitter, backs off on
 //! failure, honours Retry-After and bans, pauses on key failures, keeps each exchange
 //! under a request budget, and runs at most one sync per connection at a time (a second
-//! request for a connection already syncing joins the first).
+//! request for a connection already syncing joins the first). It also prunes the history
+//! in the background: shortly after start, then hourly.
 
 pub mod budget;
 
@@ -9,7 +10,7 @@ use crate::context::Context;
 use crate::model::{AccountSnapshot, ExchangeId, Failure, FailureKind};
 use crate::model::{AuthKind, ConnectionRecord};
 use crate::oauth::{self, Tokens};
-use crate::store::SecretError;
+use crate::store::{PruneReport, SecretError, StoreError};
 use budget::Budgets;
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -85,7 +86,7 @@ impl Policy {
 }
 
 /// A storage error during a sync, reported as the sync's failure.
-fn storage_failure(e: crate::store::StoreError) -> Failure {
+fn storage_failure(e: StoreError) -> Failure {
     Failure::new(FailureKind::UnexpectedResponse, e.to_string())
 }
 
@@ -106,6 +107,13 @@ fn needs_permissions(record: &ConnectionRecord) -> bool {
 }
 
 type SharedSync = Shared<BoxFuture<'static, Outcome>>;
+
+/// The background prune: its first run after start, then its period; rows per transaction
+/// and the pause between two, so syncs and the UI get the database in between.
+const PRUNE_FIRST: Duration = Duration::from_secs(60);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+pub const PRUNE_BATCH: usize = 500;
+const PRUNE_PAUSE: Duration = Duration::from_millis(20);
 
 /// How long a sync lease lasts: longer than any sync (its requests time out first).
 const LEASE: Duration = Duration::from_secs(120);
@@ -422,8 +430,50 @@ impl Engine {
         }
     }
 
-    /// The background loop: syncs what is due, then sleeps until the next due time or a wake.
+    /// One whole prune pass (see `store::history`), batch by batch with a pause between.
+    pub async fn prune(&self) -> Result<PruneReport, StoreError> {
+        let mut total = PruneReport::default();
+        loop {
+            let step = self
+                .ctx
+                .with_db(|db| db.prune(Utc::now(), PRUNE_BATCH))
+                .await?;
+            total += step;
+            if !step.more {
+                return Ok(total);
+            }
+            tokio::time::sleep(PRUNE_PAUSE).await;
+        }
+    }
+
+    /// Prunes shortly after start, then every hour (deadlines a long pass does not push).
+    async fn prune_forever(self) {
+        let mut next = tokio::time::Instant::now() + PRUNE_FIRST;
+        loop {
+            tokio::time::sleep_until(next).await;
+            next += PRUNE_EVERY;
+            let started = std::time::Instant::now();
+            match self.prune().await {
+                Ok(r) => tracing::info!(
+                    "pruned the history in {:?}: {} sync runs, {} balances, {} value and {} total points",
+                    started.elapsed(),
+                    r.sync_runs,
+                    r.balances,
+                    r.value_history,
+                    r.total_history
+                ),
+                Err(e) => tracing::warn!("could not prune the history: {e}"),
+            }
+        }
+    }
+
+    /// The background work: the sync loop and the prune's schedule, ended together.
     pub async fn run_forever(self) {
+        futures::join!(self.clone().prune_forever(), self.sync_forever());
+    }
+
+    /// The sync loop: syncs what is due, then sleeps until the next due time or a wake.
+    async fn sync_forever(self) {
         // A connect that crashed between writing its secret and its row left the secret behind.
         match self.ctx.clean_orphans().await {
             Ok(0) => {}

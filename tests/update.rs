@@ -520,3 +520,37 @@ fn the_form_asks_in_the_exchanges_own_words() {
     let okx = KeyForm::new(ExchangeId::Okx, &[]);
     assert_eq!(okx.label(Field::Passphrase), "Passphrase");
 }
+
+#[test]
+fn the_portfolio_opens_valued_and_its_chart_steps_through_the_ranges() {
+    use keyfolio::app::state::{HistoryRange, PortfolioView};
+    let mut s = with_connections();
+    assert_eq!(
+        press(&mut s, KeyCode::Char('p')),
+        vec![
+            Effect::LoadValuation,
+            Effect::LoadHistory(HistoryRange::Day)
+        ]
+    );
+    assert_eq!(
+        press(&mut s, KeyCode::Right),
+        vec![Effect::LoadHistory(HistoryRange::Week)]
+    );
+    press(&mut s, KeyCode::Right);
+    press(&mut s, KeyCode::Right);
+    assert!(
+        press(&mut s, KeyCode::Right).is_empty(),
+        "all is the longest"
+    );
+    assert_eq!(
+        s.modal,
+        Some(Modal::Portfolio(PortfolioView {
+            range: HistoryRange::All,
+            history: vec![],
+        }))
+    );
+    assert_eq!(
+        press(&mut s, KeyCode::Left),
+        vec![Effect::LoadHistory(HistoryRange::Month)]
+    );
+}

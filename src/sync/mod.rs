@@ -115,12 +115,11 @@ fn needs_permissions(record: &ConnectionRecord) -> bool {
 
 type SharedSync = Shared<BoxFuture<'static, Outcome>>;
 
-/// The background prune: its first run after start, then its period; rows per transaction
-/// and the pause between two, so syncs and the UI get the database in between.
+/// The background prune: its first run after start, then its period, and the rows it
+/// removes per transaction.
 const PRUNE_FIRST: Duration = Duration::from_secs(60);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub const PRUNE_BATCH: usize = 500;
-const PRUNE_PAUSE: Duration = Duration::from_millis(20);
 
 /// How long a sync lease lasts: longer than any sync (its requests time out first).
 const LEASE: Duration = Duration::from_secs(120);
@@ -437,10 +436,12 @@ impl Engine {
         }
     }
 
-    /// One whole prune pass (see `store::history`), batch by batch with a pause between.
+    /// One whole prune pass (see `store::history`), batch by batch; after each step the
+    /// database is left to syncs and the UI for as long as the step held it.
     pub async fn prune(&self) -> Result<PruneReport, StoreError> {
         let mut total = PruneReport::default();
         loop {
+            let started = std::time::Instant::now();
             let step = self
                 .ctx
                 .with_db(|db| db.prune(Utc::now(), PRUNE_BATCH))
@@ -449,7 +450,7 @@ impl Engine {
             if !step.more {
                 return Ok(total);
             }
-            tokio::time::sleep(PRUNE_PAUSE).await;
+            tokio::time::sleep(started.elapsed()).await;
         }
     }
 

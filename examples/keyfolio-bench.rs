@@ -1,16 +1,18 @@
 //! keyfolio-bench: the benchmarks of the issue "Benchmarks", printed as one table.
 //!
-//! `cargo run --release --example keyfolio-bench` runs them all (about 50 s):
+//! `cargo run --release --example keyfolio-bench` runs them all (about 5 minutes):
 //! 1. start-up: `keyfolio --render-once 120x40` from spawn to its complete first frame,
 //!    with 0, 100 and 1,000 connections in the database;
 //! 2. render: one Connections frame at 120x40 with 10, 100 and 1,000 connections;
 //! 3. sync: 200 connections (100 Binance, 100 OKX) on the in-process simulator, one
 //!    full round, cold and warm, in a child process of its own (clean peak RSS) that holds
 //!    1,000 connections; then the Python ccxt peer against the same simulator;
-//! 4. idle: the real TUI under a pseudo-terminal with 100 connections, CPU over 30 s.
+//! 4. idle: the real TUI under a pseudo-terminal with 100 connections, CPU over 30 s;
+//! 5. prune: a generated year of history at 10 and 1,000 connections, then the prune.
 //!
-//! Options: `--quick` (fewer repetitions, 10 s idle), `--idle-secs N`, `--json`
-//! (figures as JSON after the table). Figures are printed, never asserted.
+//! Options: `--quick` (fewer repetitions, 10 s idle, a shorter prune backlog),
+//! `--idle-secs N`, `--prune-only` (just the prune section), `--json` (figures as JSON
+//! after the table). Figures are printed, never asserted.
 //!
 //! `--soak` runs, instead, the soak benchmark (Linux): the real TUI on a pseudo-terminal
 //! with 1,000 connections on the simulator, syncing all the time, for `--soak-minutes N`
@@ -56,6 +58,7 @@ const RSS_CONNECTIONS: usize = 1000;
 struct Options {
     quick: bool,
     idle_secs: u64,
+    prune_only: bool,
     json: bool,
 }
 
@@ -94,6 +97,7 @@ fn main() -> Result<()> {
     let options = Options {
         quick,
         idle_secs,
+        prune_only: args.iter().any(|a| a == "--prune-only"),
         json: args.iter().any(|a| a == "--json"),
     };
     run_all(&options)
@@ -102,16 +106,28 @@ fn main() -> Result<()> {
 // ---------------------------------------------------------------- the parent
 
 fn run_all(options: &Options) -> Result<()> {
-    let keyfolio = keyfolio_binary()?;
     let profile = profile_name();
     eprintln!("keyfolio-bench ({profile} build): {}", machine());
     if profile == "debug" {
         eprintln!("warning: a debug build; the budgets are for release (cargo run --release)");
     }
+    if options.prune_only {
+        eprintln!("[5/5] prune ...");
+        let (rows, prune) = bench_prune(options)?;
+        print_report("keyfolio benchmarks: prune", &profile, &rows);
+        if options.json {
+            println!(
+                "\n{}",
+                serde_json::to_string_pretty(&json!({ "prune": prune }))?
+            );
+        }
+        return Ok(());
+    }
+    let keyfolio = keyfolio_binary()?;
     let mut rows: Vec<Row> = Vec::new();
     let mut figures = json!({ "machine": machine(), "profile": profile, "date": Utc::now().format("%Y-%m-%d").to_string() });
 
-    eprintln!("[1/4] start-up ...");
+    eprintln!("[1/5] start-up ...");
     let startup = bench_startup(&keyfolio, options)?;
     for (n, median, max) in &startup {
         rows.push(Row::new(
@@ -132,7 +148,7 @@ fn run_all(options: &Options) -> Result<()> {
             .collect::<Vec<_>>()
     );
 
-    eprintln!("[2/4] render ...");
+    eprintln!("[2/5] render ...");
     let render = bench_render(options)?;
     let base = render.first().map_or(1.0, |r| r.1);
     for (n, per_frame) in &render {
@@ -158,12 +174,12 @@ fn run_all(options: &Options) -> Result<()> {
             .collect::<Vec<_>>()
     );
 
-    eprintln!("[3/4] sync round + Python ccxt peer (child process) ...");
+    eprintln!("[3/5] sync round + Python ccxt peer (child process) ...");
     let sync = run_child_sync()?;
     sync_rows(&sync, &mut rows);
     figures["sync"] = sync;
 
-    eprintln!("[4/4] idle for {} s ...", options.idle_secs);
+    eprintln!("[4/5] idle for {} s ...", options.idle_secs);
     if let Some(idle) = bench_idle(&keyfolio, options.idle_secs)? {
         let share = idle.cpu_s / idle.secs;
         rows.push(Row::new(
@@ -189,6 +205,10 @@ fn run_all(options: &Options) -> Result<()> {
         ));
     }
 
+    eprintln!("[5/5] prune ...");
+    let (prune_rows, prune) = bench_prune(options)?;
+    rows.extend(prune_rows);
+    figures["prune"] = prune;
     print_report("keyfolio benchmarks", &profile, &rows);
     if options.json {
         println!("\n{}", serde_json::to_string_pretty(&figures)?);
@@ -1679,4 +1699,296 @@ fn child_engine(args: &[String]) -> Result<()> {
     println!("{result}");
     std::io::stdout().flush()?;
     std::process::exit(0);
+}
+
+// ---------------------------------------------------------------- 6. prune
+
+/// Seconds between two syncs of a connection in the generated history (the default interval).
+const SYNC_EVERY_SECS: i64 = 300;
+const TABLES: [&str; 4] = ["sync_runs", "balances", "value_history", "total_history"];
+
+/// One prune scenario: a generated history, then one whole prune pass over it, step by
+/// step as the engine runs it (without the engine's pauses between steps).
+struct PruneCase {
+    what: String,
+    rows_before: Vec<i64>,
+    rows_after: Vec<i64>,
+    /// Database file and WAL, bytes.
+    before: (u64, u64),
+    after: (u64, u64),
+    vacuumed: Option<u64>,
+    generate_s: f64,
+    prune_s: f64,
+    steps: usize,
+    /// Step times: the 99th percentile and the longest (a step holds the database).
+    p99_step_s: f64,
+    longest_step_s: f64,
+}
+
+impl PruneCase {
+    fn removed(&self) -> i64 {
+        self.rows_before.iter().sum::<i64>() - self.rows_after.iter().sum::<i64>()
+    }
+
+    fn json(&self) -> Value {
+        json!({"what": self.what, "rows_before": self.rows_before, "rows_after": self.rows_after,
+            "file_before": self.before.0, "wal_before": self.before.1, "file_after": self.after.0,
+            "wal_after": self.after.1, "file_vacuumed": self.vacuumed, "generate_s": self.generate_s,
+            "prune_s": self.prune_s, "steps": self.steps, "p99_step_s": self.p99_step_s,
+            "longest_step_s": self.longest_step_s})
+    }
+}
+
+/// The policy as the prune applies it, for a point of a 5-minute schedule (its next
+/// point is 5 minutes later): what stays after a prune at `at`.
+fn kept_at(t: chrono::DateTime<Utc>, at: chrono::DateTime<Utc>) -> bool {
+    let next = t + chrono::Duration::seconds(SYNC_EVERY_SECS);
+    let bucket = if t < at - chrono::Duration::days(90) {
+        "%Y-%m-%d"
+    } else {
+        "%Y-%m-%d %H"
+    };
+    t >= at - chrono::Duration::hours(48)
+        || next > at
+        || t.format(bucket).to_string() != next.format(bucket).to_string()
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+fn db_files(path: &Path) -> (u64, u64) {
+    (file_size(path), file_size(&path.with_extension("db-wal")))
+}
+
+/// Writes a history straight into a new database at `path`, the way the engine would
+/// have: one sync every 5 minutes of each of `connections` connections (three balances
+/// and a value point each) and one total point a round, over `days` days up to `now`,
+/// keeping the rounds `keep` lets through. Bulk inserts, one transaction a simulated day:
+/// the public API writes a transaction a sync, far too slow for a year.
+fn generate_history(
+    path: &Path,
+    connections: usize,
+    days: i64,
+    now: chrono::DateTime<Utc>,
+    keep: impl Fn(chrono::DateTime<Utc>) -> bool,
+) -> Result<()> {
+    drop(Db::open(path)?);
+    let mut raw = rusqlite::Connection::open(path)?;
+    raw.pragma_update(None, "synchronous", "OFF")?;
+    let ts = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let first = now - chrono::Duration::days(days);
+    let tx = raw.transaction()?;
+    for i in 0..connections {
+        let f = filler(i);
+        tx.execute(
+            "INSERT INTO connections (id, exchange, label, key_hint, secret_ref, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                i as i64 + 1,
+                f.exchange.id(),
+                f.label,
+                f.key_hint,
+                f.secret_ref,
+                ts(first)
+            ],
+        )?;
+    }
+    tx.commit()?;
+    let balances = snapshot(3).balances;
+    let rounds = days * 86_400 / SYNC_EVERY_SECS;
+    let per_day = 86_400 / SYNC_EVERY_SECS;
+    for day in 0..days {
+        let tx = raw.transaction()?;
+        {
+            let mut run = tx.prepare(
+                "INSERT INTO sync_runs (connection_id, finished_at, ok) VALUES (?1, ?2, 1)",
+            )?;
+            let mut balance = tx.prepare(
+                "INSERT INTO balances (sync_run_id, asset, free, used, total) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut value = tx.prepare(
+                "INSERT INTO value_history (connection_id, at, quote, value) VALUES (?1, ?2, 'USDT', '12345.67')",
+            )?;
+            let mut total = tx.prepare(
+                "INSERT INTO total_history (at, quote, total, unpriced) VALUES (?1, 'USDT', '1234567.89', 0)",
+            )?;
+            for k in day * per_day..((day + 1) * per_day).min(rounds) {
+                // The last round ends a minute before `now`.
+                let t =
+                    first + chrono::Duration::seconds(k * SYNC_EVERY_SECS + SYNC_EVERY_SECS - 60);
+                if !keep(t) {
+                    continue;
+                }
+                let at = ts(t);
+                for c in 1..=connections as i64 {
+                    run.execute(rusqlite::params![c, at])?;
+                    let id = tx.last_insert_rowid();
+                    for b in &balances {
+                        balance.execute(rusqlite::params![id, b.asset, b.free, b.used, b.total])?;
+                    }
+                    value.execute(rusqlite::params![c, at])?;
+                }
+                total.execute([&at])?;
+            }
+        }
+        tx.commit()?;
+    }
+    raw.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+fn row_counts(path: &Path) -> Result<Vec<i64>> {
+    let raw = rusqlite::Connection::open(path)?;
+    TABLES
+        .iter()
+        .map(|t| Ok(raw.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?))
+        .collect()
+}
+
+/// Generates a history (see `generate_history`), then prunes it at `now` as the engine
+/// does, batch by batch, timing the whole pass and its longest step.
+fn prune_case(
+    what: String,
+    connections: usize,
+    days: i64,
+    keep: impl Fn(chrono::DateTime<Utc>, chrono::DateTime<Utc>) -> bool,
+    vacuum: bool,
+) -> Result<PruneCase> {
+    let dir = tempfile::Builder::new()
+        .prefix("keyfolio-bench-prune-")
+        .tempdir()?;
+    let path = dir.path().join("keyfolio.db");
+    let now = Utc::now();
+    eprintln!("  generating: {what} ...");
+    let started = Instant::now();
+    generate_history(&path, connections, days, now, |t| keep(t, now))?;
+    let generate_s = started.elapsed().as_secs_f64();
+    let (rows_before, before) = (row_counts(&path)?, db_files(&path));
+
+    eprintln!("  pruning ...");
+    let mut db = Db::open(&path)?;
+    let mut step_times = Vec::new();
+    let started = Instant::now();
+    loop {
+        let step_started = Instant::now();
+        let report = db.prune(now, keyfolio::sync::PRUNE_BATCH)?;
+        step_times.push(step_started.elapsed().as_secs_f64());
+        if !report.more {
+            break;
+        }
+    }
+    let prune_s = started.elapsed().as_secs_f64();
+    // Before closing, which checkpoints and removes the WAL.
+    let after = db_files(&path);
+    drop(db);
+    let rows_after = row_counts(&path)?;
+    step_times.sort_by(f64::total_cmp);
+    let steps = step_times.len();
+    let vacuumed = if vacuum {
+        let raw = rusqlite::Connection::open(&path)?;
+        raw.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Some(file_size(&path))
+    } else {
+        None
+    };
+    Ok(PruneCase {
+        what,
+        rows_before,
+        rows_after,
+        before,
+        after,
+        vacuumed,
+        generate_s,
+        prune_s,
+        steps,
+        p99_step_s: step_times[steps * 99 / 100],
+        longest_step_s: step_times[steps - 1],
+    })
+}
+
+/// The prune benchmarks: a year of history at 10 connections (generated whole, then
+/// pruned), a year at 1,000 connections as the hourly prune keeps it plus the hour since
+/// (the hourly prune), and a few unpruned days at 1,000 connections (the first prune
+/// after an upgrade, from which a whole unpruned year is extrapolated: a year at 1,000
+/// connections unpruned is about 500 million rows, too big to generate here).
+fn bench_prune(options: &Options) -> Result<(Vec<Row>, Value)> {
+    let backlog_days = if options.quick { 3 } else { 7 };
+    let everything = |_, _| true;
+    let hourly = |t, now| kept_at(t, now - chrono::Duration::hours(1));
+    let cases = [
+        prune_case(
+            "10 connections, a year, never pruned".into(),
+            10,
+            365,
+            everything,
+            true,
+        )?,
+        prune_case(
+            "1000 connections, a year as the hourly prune keeps it, + the hour since".into(),
+            1000,
+            365,
+            hourly,
+            false,
+        )?,
+        prune_case(
+            format!("1000 connections, {backlog_days} days, never pruned"),
+            1000,
+            backlog_days,
+            everything,
+            false,
+        )?,
+    ];
+    let mut rows = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let rows_text = |r: &[i64]| {
+            r.iter()
+                .map(|n| format!("{:.2} M", *n as f64 / 1e6))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        let size = |(file, wal): (u64, u64)| {
+            format!("{} + WAL {}", mb(file as f64 / 1e6), mb(wal as f64 / 1e6))
+        };
+        let vacuumed = case.vacuumed.map_or(String::new(), |v| {
+            format!(" ({} after VACUUM)", mb(v as f64 / 1e6))
+        });
+        rows.push(Row::new(
+            "Prune",
+            case.what.clone(),
+            format!(
+                "{} wall, {} steps (99% under {}, longest {}); rows (runs / balances / values / totals) {} → {}; file {} → {}{vacuumed}",
+                ms(case.prune_s),
+                case.steps,
+                ms(case.p99_step_s),
+                ms(case.longest_step_s),
+                rows_text(&case.rows_before),
+                rows_text(&case.rows_after),
+                size(case.before),
+                size(case.after),
+            ),
+            if i == 1 {
+                Budget::below(case.prune_s, 5.0, "< 5 s")
+            } else {
+                Budget::none()
+            },
+        ));
+    }
+    // A year unpruned at 1,000 connections removes 100 times the rows of 10 connections,
+    // at the rate measured on the 1,000-connection backlog.
+    let rate = cases[2].removed() as f64 / cases[2].prune_s;
+    let year_rows = cases[0].removed() as f64 * 100.0;
+    rows.push(Row::new(
+        "Prune",
+        "extrapolated: 1000 connections, a year, never pruned".into(),
+        format!(
+            "≈ {:.0} s: {:.0} M rows to remove at the backlog's {:.2} M rows/s",
+            year_rows / rate,
+            year_rows / 1e6,
+            rate / 1e6
+        ),
+        Budget::none(),
+    ));
+    let figures = json!(cases.iter().map(PruneCase::json).collect::<Vec<_>>());
+    Ok((rows, figures))
 }

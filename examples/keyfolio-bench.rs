@@ -1534,12 +1534,12 @@ fn run_soak(options: &SoakOptions) -> Result<()> {
             "Soak",
             "CPU per sync: TUI / engine alone / TUI's own".into(),
             format!(
-                "{} / {} ({} syncs in {} min) / {}",
-                ms(tui_cpu),
-                ms(engine_cpu),
+                "{:.2} ms / {:.2} ms ({} syncs in {} min) / {:.2} ms",
+                tui_cpu * 1e3,
+                engine_cpu * 1e3,
                 engine["syncs"],
                 options.engine_minutes,
-                ms(own)
+                own * 1e3
             ),
             Budget::below(own, 0.0005, "TUI's own < 0.5 ms"),
         ),
@@ -1558,7 +1558,14 @@ fn run_soak(options: &SoakOptions) -> Result<()> {
         Row::new(
             "Soak",
             format!("RSS every minute, growth over the last {tail_minutes} min"),
-            format!("{} MB; {:+.1} MB", rss_list.join(", "), rss_growth),
+            format!(
+                "{} MB; {:+.1} MB (the engine alone: {:.1} to {:.1} MB in its {} min)",
+                rss_list.join(", "),
+                rss_growth,
+                f(&engine["rss_start_mb"]),
+                f(&engine["rss_end_mb"]),
+                options.engine_minutes
+            ),
             Budget::below(rss_growth.max(0.0), 2.0, "< 2 MB"),
         ),
         Row::new(
@@ -1658,14 +1665,15 @@ fn child_engine(args: &[String]) -> Result<()> {
                 process_cpu_self(),
                 finished.load(std::sync::atomic::Ordering::Relaxed),
                 context_switches(me),
+                status_kb("VmRSS:") / 1024.0,
             )
         };
         tokio::time::sleep(SOAK_WARMUP).await;
-        let (cpu0, n0, switches0) = sample();
+        let (cpu0, n0, switches0, rss0) = sample();
         tokio::time::sleep(Duration::from_secs(secs)).await;
-        let (cpu1, n1, switches1) = sample();
+        let (cpu1, n1, switches1, rss1) = sample();
         anyhow::Ok(json!({"secs": secs, "syncs": n1 - n0, "cpu_s": cpu1 - cpu0,
-            "context_switches": switches1 - switches0}))
+            "context_switches": switches1 - switches0, "rss_start_mb": rss0, "rss_end_mb": rss1}))
     })?;
     println!("{result}");
     std::io::stdout().flush()?;

@@ -337,12 +337,14 @@ async fn the_background_loop_syncs_on_schedule_backs_off_and_leaves_paused_ones_
             .await
             .unwrap();
     }
-    // The default schedule in miniature: a 1 s interval, backoff 250 ms doubling to 1 s.
+    // The default schedule in miniature: a 1 s interval, backoff 250 ms doubling to 1 s,
+    // looks at the schedule at least 10 ms apart.
     let policy = Policy {
         interval: Duration::from_secs(1),
         jitter: 0.0,
         backoff_base: Duration::from_millis(250),
         backoff_cap: Duration::from_secs(1),
+        look_gap: Duration::from_millis(10),
     };
     let engine = Engine::new(ctx.clone(), None).with_policy(policy);
     let started = Utc::now();

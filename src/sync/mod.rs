@@ -38,6 +38,12 @@ pub struct Policy {
     pub jitter: f64,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// The least time between two looks of the background loop at the whole schedule: a
+    /// look reads every connection, and without a gap it came after every sync that
+    /// ended and every time one came due (with 1,000 connections at a 60 s interval, 28
+    /// looks a second, more CPU than the syncs). Syncs due in between start at the next
+    /// look.
+    pub look_gap: Duration,
 }
 
 impl Policy {
@@ -47,6 +53,7 @@ impl Policy {
             jitter: 0.1,
             backoff_base: Duration::from_secs(30),
             backoff_cap: Duration::from_secs(30 * 60),
+            look_gap: Duration::from_secs(1),
         }
     }
 
@@ -402,7 +409,8 @@ impl Engine {
         }
     }
 
-    /// The background loop: syncs what is due, then sleeps until the next due time or a wake.
+    /// The background loop: syncs what is due, then sleeps until the next due time or a
+    /// wake, and at least [`Policy::look_gap`] between two looks.
     pub async fn run_forever(self) {
         // A connect that crashed between writing its secret and its row left the secret behind.
         match self.ctx.clean_orphans().await {
@@ -413,6 +421,7 @@ impl Engine {
         loop {
             let now = Utc::now();
             let listed_at = std::time::Instant::now();
+            let look_ends = tokio::time::Instant::now() + self.policy.look_gap;
             let connections = self.ctx.connections().await.unwrap_or_default();
             let mut next_due: Option<DateTime<Utc>> = None;
             for c in connections.into_iter().filter(|c| !c.paused) {
@@ -433,6 +442,9 @@ impl Engine {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.wake.notified() => {}
             }
+            // Whatever woke the loop, the next look waits for the gap; the wakes that come
+            // meanwhile are one stored permit, so they make one more look, not one each.
+            tokio::time::sleep_until(look_ends).await;
         }
     }
 }

@@ -142,6 +142,8 @@ Environment:
                                 logs in this directory instead of the platform's ones
   KEYFOLIO_LOG                  what the log file records, as a tracing filter
                                 (default: info; e.g. debug, keyfolio=trace)
+  KEYFOLIO_SECRET_SESSION       plain: read secrets from the Secret Service without its
+                                encrypted session (Linux; faster start, see README)
   KEYFOLIO_SECRETS_PASSPHRASE   the encrypted secrets file's passphrase (secret_store =
                                 \"file\") for scripts; in a terminal keyfolio asks
   NO_COLOR                      draw the app without colours";

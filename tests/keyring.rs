@@ -59,6 +59,25 @@ async fn round_trip_through_the_os_keyring() {
 }
 
 #[tokio::test]
+async fn every_keyring_call_runs_on_one_long_lived_thread() {
+    let store = SecretStore::keyring(Duration::from_secs(5));
+    let secret_ref = format!("test-thread-{}", std::process::id());
+    let creds = Credentials::new("APIKEY-one-thread-5678", "secret", None);
+    store.put(&secret_ref, &creds).await.unwrap();
+    // Concurrent reads, as a sync round makes them.
+    let reads = (0..40).map(|_| store.get(&secret_ref));
+    for back in futures::future::join_all(reads).await {
+        assert_eq!(
+            back.unwrap().api_key.expose_secret(),
+            "APIKEY-one-thread-5678"
+        );
+    }
+    store.delete(&secret_ref).await.unwrap();
+    // This binary's other tests share the thread; none of them times out.
+    assert_eq!(SecretStore::threads_started(), 1, "42 calls, one thread");
+}
+
+#[tokio::test]
 async fn encrypted_file_store_never_writes_plaintext() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("secrets.age");

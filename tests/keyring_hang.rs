@@ -35,4 +35,28 @@ async fn a_hung_secret_service_times_out_with_a_clear_message() {
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
     let message = result.unwrap_err().to_string();
     assert!(message.contains("secret_store = \"file\""), "{message}");
+
+    // The hung call still holds its thread: the next call gets a thread of its own and
+    // times out in its own time, not queued behind the first.
+    assert_eq!(SecretStore::threads_started(), 1);
+    let started = Instant::now();
+    assert_eq!(store.delete("any").await, Err(SecretError::Timeout(1)));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        SecretStore::threads_started(),
+        2,
+        "a new thread after a timeout"
+    );
+    // A read (on Linux, straight from the Secret Service) is held to the timeout too.
+    let started = Instant::now();
+    assert_eq!(store.get_raw("any").await, Err(SecretError::Timeout(1)));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
 }

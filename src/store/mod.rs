@@ -2,6 +2,8 @@
 
 pub mod db;
 pub mod history;
+#[cfg(target_os = "linux")]
+mod secret_service;
 pub mod secrets;
 
 pub use db::{Db, StoreError};

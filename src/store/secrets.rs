@@ -2,8 +2,10 @@
 //!
 //! The OS keyring is the default. Where none answers, an age-encrypted file protected by
 //! a passphrase is the only alternative: keyfolio never falls back to plaintext. The demo
-//! and tests use an in-memory store. Every call runs on its own thread under a timeout,
-//! so a hung Secret Service cannot freeze the app.
+//! and tests use an in-memory store. Every call runs on one long-lived thread under a
+//! timeout, so a hung Secret Service cannot freeze the app; on Linux, reads of an entry
+//! that is there and unlocked take a quicker path (`secret_service.rs`), under the same
+//! timeout.
 //!
 //! The file may be shared by processes (the TUI and a CLI `connect` at the same time):
 //! each edit holds an exclusive lock on the sibling `secrets.age.lock` from its read to
@@ -150,6 +152,12 @@ impl SecretStore {
         }
     }
 
+    /// How many threads the secret stores of this process have started for their calls:
+    /// one, plus one for each call that outlived its timeout.
+    pub fn threads_started() -> u64 {
+        worker::started()
+    }
+
     /// A name for `doctor` and the status bar.
     pub fn describe(&self) -> String {
         match self {
@@ -181,6 +189,15 @@ impl SecretStore {
 
     /// An entry's text as stored.
     pub async fn get_raw(&self, secret_ref: &str) -> Result<Zeroizing<String>, SecretError> {
+        #[cfg(target_os = "linux")]
+        if let Self::Keyring { timeout } = self {
+            match tokio::time::timeout(*timeout, super::secret_service::read(secret_ref)).await {
+                Ok(Some(text)) => return Ok(text),
+                // Missing, locked, ambiguous or failed: the keyring crate says which.
+                Ok(None) => {}
+                Err(_) => return Err(SecretError::Timeout(timeout.as_secs())),
+            }
+        }
         let reference = secret_ref.to_string();
         self.run(move |store| store.get_now(&reference)).await
     }
@@ -224,7 +241,7 @@ impl SecretStore {
         }
     }
 
-    /// Runs a blocking store call on its own thread, bounded by the timeout.
+    /// Runs a blocking store call on the secrets thread, bounded by the timeout.
     async fn run<T, F>(&self, call: F) -> Result<T, SecretError>
     where
         T: Send + 'static,
@@ -240,20 +257,22 @@ impl SecretStore {
             _ => Duration::from_secs(30),
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("keyfolio-secrets".into())
-            .spawn(move || {
-                let _ = tx.send(call(&store));
-            })
-            .map_err(|e| SecretError::Unavailable(e.to_string()))?;
+        let generation = worker::submit(Box::new(move || {
+            let _ = tx.send(call(&store));
+        }))?;
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(SecretError::Unavailable("the keyring call crashed".into())),
-            Err(_) => Err(SecretError::Timeout(timeout.as_secs())),
+            Err(_) => {
+                worker::retire(generation);
+                Err(SecretError::Timeout(timeout.as_secs()))
+            }
         }
     }
 
     fn put_now(&self, secret_ref: &str, payload: &str) -> Result<(), SecretError> {
+        #[cfg(target_os = "linux")]
+        super::secret_service::forget(secret_ref);
         match self {
             Self::Keyring { .. } => entry(secret_ref)?
                 .set_password(payload)
@@ -289,6 +308,8 @@ impl SecretStore {
     }
 
     fn delete_now(&self, secret_ref: &str) -> Result<(), SecretError> {
+        #[cfg(target_os = "linux")]
+        super::secret_service::forget(secret_ref);
         match self {
             Self::Keyring { .. } => match entry(secret_ref)?.delete_credential() {
                 Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
@@ -534,5 +555,85 @@ fn platform_keyring() -> &'static str {
         "Windows Credential Manager"
     } else {
         "Secret Service"
+    }
+}
+
+/// The one thread that runs the blocking store calls of the process, one after another.
+///
+/// It is started at the first call and lives as long as the process: a thread per call
+/// cost a spawn and a stack each, and left glibc a heap arena per thread. A call that
+/// outlives its timeout may never return (a Secret Service that accepts and never
+/// answers); the thread it holds is then retired and the next call starts a new one, so
+/// one hung call does not make every later call wait out its timeout too.
+mod worker {
+    use super::SecretError;
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Sender, channel};
+
+    pub(super) type Job = Box<dyn FnOnce() + Send>;
+
+    struct Worker {
+        generation: u64,
+        jobs: Sender<Job>,
+    }
+
+    /// The current thread's queue, and the number of threads started so far.
+    static CURRENT: Mutex<(Option<Worker>, u64)> = Mutex::new((None, 0));
+
+    /// Queues `job` on the secrets thread, starting one if there is none; returns the
+    /// thread's generation, for [`retire`].
+    pub(super) fn submit(mut job: Job) -> Result<u64, SecretError> {
+        let mut current = CURRENT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(worker) = &current.0 {
+                match worker.jobs.send(job) {
+                    Ok(()) => return Ok(worker.generation),
+                    // The thread is gone: start another.
+                    Err(returned) => job = returned.0,
+                }
+            }
+            let (jobs, queue) = channel::<Job>();
+            std::thread::Builder::new()
+                .name("keyfolio-secrets".into())
+                .spawn(move || {
+                    for job in queue {
+                        // A panicking call drops its answer channel (the caller is told it
+                        // crashed); the thread goes on with the next call.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .map_err(|e| SecretError::Unavailable(e.to_string()))?;
+            current.1 += 1;
+            current.0 = Some(Worker {
+                generation: current.1,
+                jobs,
+            });
+        }
+    }
+
+    /// Stops sending calls to thread `generation`, which holds a call past its timeout.
+    /// It ends once that call returns, if it ever does, and the calls queued behind it
+    /// have run (or timed out for their callers).
+    pub(super) fn retire(generation: u64) {
+        let mut current = CURRENT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if current
+            .0
+            .as_ref()
+            .is_some_and(|w| w.generation == generation)
+        {
+            current.0 = None;
+        }
+    }
+
+    /// How many secrets threads the process has started.
+    pub(super) fn started() -> u64 {
+        CURRENT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .1
     }
 }

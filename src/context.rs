@@ -16,6 +16,9 @@ use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+/// The exchanges whose public tickers price the portfolio.
+const PRICED: [ExchangeId; 2] = [ExchangeId::Binance, ExchangeId::Okx];
+
 /// Shared, cheap to clone.
 #[derive(Clone)]
 pub struct Context {
@@ -29,6 +32,10 @@ pub struct Context {
     /// Held across a price refresh, so callers that arrive meanwhile wait for it instead
     /// of asking again.
     refreshing: Arc<tokio::sync::Mutex<()>>,
+    /// The exchanges of [`PRICED`] that had a connection at the last price read; `None`
+    /// before the first and after a connect. An exchange without connections is never
+    /// due, so a sync does not list the connections to find that out again.
+    priced_connected: Arc<Mutex<Option<Vec<ExchangeId>>>>,
     /// When the portfolio total was last recorded: at most once a minute.
     total_recorded_at: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
@@ -74,6 +81,7 @@ impl Context {
             db: Arc::new(Mutex::new(db)),
             prices: Arc::default(),
             refreshing: Arc::default(),
+            priced_connected: Arc::default(),
             total_recorded_at: Arc::default(),
         })
     }
@@ -82,9 +90,31 @@ impl Context {
     /// one ticker request per exchange per round, however many connections it has. A
     /// failed request keeps the last prices, marked stale.
     pub async fn refresh_prices(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let connections = self.connections().await?;
+        // Called after every sync: no list read until some connected exchange's prices
+        // are due.
+        let any_due = || {
+            let connected = self.priced_connected.lock().unwrap().clone();
+            PRICED
+                .into_iter()
+                .filter(|e| connected.as_ref().is_none_or(|c| c.contains(e)))
+                .any(|e| self.prices_due(e, now))
+        };
+        if !any_due() {
+            return Ok(());
+        }
         let _only_one = self.refreshing.lock().await;
-        for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
+        if !any_due() {
+            // Read while this call waited.
+            return Ok(());
+        }
+        let connections = self.connections().await?;
+        *self.priced_connected.lock().unwrap() = Some(
+            PRICED
+                .into_iter()
+                .filter(|e| connections.iter().any(|c| c.exchange == *e))
+                .collect(),
+        );
+        for exchange in PRICED {
             let Some(first) = connections.iter().find(|c| c.exchange == exchange) else {
                 self.prices.lock().unwrap().remove(&exchange);
                 continue;
@@ -485,6 +515,9 @@ impl Context {
         payload: zeroize::Zeroizing<String>,
         snapshot: &AccountSnapshot,
     ) -> Result<i64, ConnectError> {
+        // A new connection may be of an exchange that had none: list again at the next
+        // price read.
+        *self.priced_connected.lock().unwrap() = None;
         let secret_ref = format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()));
         new.secret_ref = secret_ref.clone();
         let now = Utc::now();

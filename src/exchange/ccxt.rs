@@ -40,6 +40,22 @@ enum Core {
 }
 
 impl Core {
+    /// A copy of a client that has made no call yet: the same configuration, without
+    /// running CCXT's `describe` and property set-up again (most of a cold sync's CPU
+    /// went on building Binance clients). `None` for the other exchanges, which are
+    /// built each time.
+    fn duplicate(&self) -> Option<Core> {
+        match self {
+            Core::Binance(c) => Some(Core::Binance(Box::new(BinanceCore {
+                exchange: copy_exchange(&c.exchange),
+            }))),
+            Core::Okx(c) => Some(Core::Okx(Box::new(OkxCore {
+                exchange: copy_exchange(&c.exchange),
+            }))),
+            Core::Generic(_) => None,
+        }
+    }
+
     fn exchange(&mut self) -> &mut ccxt::exchange::Exchange {
         match self {
             Core::Binance(c) => &mut c.exchange,
@@ -47,6 +63,19 @@ impl Core {
             Core::Generic(c) => c.exchange(),
         }
     }
+}
+
+/// A CCXT client's copy. CCXT's `Clone` leaves out the runtime part (`internals`): its
+/// extra headers (OKX's demo-trading header), its table of implicit API methods (built
+/// again at the first call, a tenth of a cold sync) and its HTTP client; this keeps them.
+/// Sharing the HTTP client shares its connection pool, never credentials: those travel
+/// in each request.
+fn copy_exchange(exchange: &ccxt::exchange::Exchange) -> ccxt::exchange::Exchange {
+    let mut copy = Clone::clone(exchange);
+    copy.internals.headers = exchange.internals.headers.clone();
+    copy.internals.implicit_api = exchange.internals.implicit_api.clone();
+    copy.internals.http_client = exchange.internals.http_client.clone();
+    copy
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -59,6 +88,8 @@ struct PoolKey {
 pub struct ExchangeClient {
     timeout: Duration,
     pool: Mutex<HashMap<PoolKey, Vec<Core>>>,
+    /// A client as built, never lent, per endpoint: new clients are copies of it.
+    templates: Mutex<HashMap<PoolKey, Core>>,
     /// Our clock minus the exchange's, in ms, once measured.
     clock_offsets: Mutex<HashMap<PoolKey, i64>>,
     /// Why a host could not be reached, by origin, and when that was found: one look
@@ -132,6 +163,19 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
         // replayed here needs them to name assets (Kraken's legacy ids such as XXBT are
         // in CCXT's own table of common currencies).
         core.exchange().markets = Value::from_json(&json!({}));
+    }
+    {
+        // CCXT checks each required credential before signing, and each check copies
+        // the whole client into a map: keep only the credentials this exchange requires.
+        let ex = core.exchange();
+        if let Some(map) = ex.requiredCredentials.as_map() {
+            let required = map
+                .iter()
+                .filter(|(_, v)| v.as_bool() == Some(true))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            ex.requiredCredentials = Value::Dict(std::sync::Arc::new(required));
+        }
     }
     if key.endpoint.sandbox {
         let ex = core.exchange();
@@ -436,6 +480,7 @@ impl ExchangeClient {
         Self {
             timeout,
             pool: Mutex::default(),
+            templates: Mutex::default(),
             clock_offsets: Mutex::default(),
             unreachable_causes: Mutex::default(),
         }
@@ -637,7 +682,7 @@ impl ExchangeClient {
     /// call) and the known clock offset.
     fn lend(&self, key: &PoolKey, creds: Option<&Credentials>) -> Core {
         let pooled = self.pool.lock().unwrap().get_mut(key).and_then(Vec::pop);
-        let mut core = pooled.unwrap_or_else(|| build(key, self.timeout));
+        let mut core = pooled.unwrap_or_else(|| self.new_client(key));
         set_time_difference(&mut core, self.offset(key));
         let Some(creds) = creds else {
             return core;
@@ -656,6 +701,19 @@ impl ExchangeClient {
         core
     }
 
+    /// A new client: a copy of the endpoint's template, built first if needed.
+    fn new_client(&self, key: &PoolKey) -> Core {
+        let mut templates = self.templates.lock().unwrap();
+        if let Some(copy) = templates.get(key).and_then(Core::duplicate) {
+            return copy;
+        }
+        let core = build(key, self.timeout);
+        if let Some(template) = core.duplicate() {
+            templates.insert(key.clone(), template);
+        }
+        core
+    }
+
     /// Wipes the credentials and returns the client to the pool.
     fn give_back(&self, key: PoolKey, mut core: Core) {
         let ex = core.exchange();
@@ -667,6 +725,14 @@ impl ExchangeClient {
         ex.last_request_headers = Value::Null;
         ex.last_request_url = Value::Null;
         ex.last_request_body = Value::Null;
+        if let Some(template) = self.templates.lock().unwrap().get_mut(&key) {
+            // The first HTTP client made for this endpoint serves the copies made after.
+            let made = &core.exchange().internals.http_client;
+            let kept = &mut template.exchange().internals.http_client;
+            if kept.is_none() {
+                kept.clone_from(made);
+            }
+        }
         let mut pool = self.pool.lock().unwrap();
         let idle = pool.entry(key).or_default();
         if idle.len() < POOL_SIZE {

@@ -14,6 +14,11 @@
 //! `--idle-secs N`, `--prune-only` (just the prune section), `--json` (figures as JSON
 //! after the table). Figures are printed, never asserted.
 //!
+//! `--keyring` runs, instead, the keyring benchmark (Linux, `examples/bench/keyring.rs`):
+//! `keyfolio sync --all` with its keys in a throwaway gnome-keyring, in a D-Bus session of
+//! its own, cold and warm at 100 and 1,000 connections, the secret store's share of the
+//! CPU, and the Python peer reading the same entries.
+//!
 //! `--soak` runs, instead, the soak benchmark (Linux): the real TUI on a pseudo-terminal
 //! with 1,000 connections on the simulator, syncing all the time, for `--soak-minutes N`
 //! (default 30) after a warm-up; then the sync engine alone, without a screen, on the same
@@ -48,6 +53,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
+#[path = "bench/keyring.rs"]
+mod keyring;
+
+#[cfg(target_os = "linux")]
 #[path = "../tests/common/pty.rs"]
 #[allow(dead_code)]
 mod pty;
@@ -70,6 +79,14 @@ fn main() -> Result<()> {
     #[cfg(target_os = "linux")]
     if args.first().map(String::as_str) == Some("--child-engine") {
         return child_engine(&args[1..]);
+    }
+    #[cfg(target_os = "linux")]
+    if args.first().map(String::as_str) == Some("--child-secrets") {
+        return keyring::child_secrets(&args[1..]);
+    }
+    #[cfg(target_os = "linux")]
+    if args.iter().any(|a| a == "--keyring") {
+        return keyring::run(&args);
     }
     let number = |name: &str, default: u64| {
         args.iter()
@@ -1024,22 +1041,7 @@ async fn sync_rounds() -> Result<Value> {
     )?;
     // The 200 connections on the simulator, stored as a connect stores them (secret in
     // the secret store, permissions just read), then fillers up to 1,000.
-    let mut ids = Vec::new();
-    for a in &accounts {
-        let exchange = ExchangeId::parse(&a.exchange).expect("binance or okx");
-        let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
-        let endpoint = Endpoint {
-            base_url: Some(format!("{}/{}", sim.handle.base_url, exchange.id())),
-            sandbox: false,
-        };
-        let key = a.api_key.clone();
-        let hash = ctx.with_db(move |db| db.key_hash(&key)).await?;
-        let id = ctx
-            .save(exchange, &a.purpose, &endpoint, &creds, hash, &snapshot(3))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        ids.push((id, exchange));
-    }
+    let mut ids = connect_accounts(&ctx, &sim.handle, &accounts).await?;
     for i in ids.len()..RSS_CONNECTIONS {
         ctx.with_db(move |db| db.insert_connection(&filler(i), &snapshot(3), Utc::now()))
             .await?;
@@ -1096,6 +1098,32 @@ async fn sync_rounds() -> Result<Value> {
         "rss_before_sync_kb": rss_before,
         "peer": peer,
     }))
+}
+
+/// Stores a connection per simulator account as a connect stores it (the secret in the
+/// context's secret store, permissions just read).
+async fn connect_accounts(
+    ctx: &Context,
+    sim: &SimHandle,
+    accounts: &[SimAccount],
+) -> Result<Vec<(i64, ExchangeId)>> {
+    let mut ids = Vec::new();
+    for a in accounts {
+        let exchange = ExchangeId::parse(&a.exchange).expect("binance or okx");
+        let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
+        let endpoint = Endpoint {
+            base_url: Some(format!("{}/{}", sim.base_url, exchange.id())),
+            sandbox: false,
+        };
+        let key = a.api_key.clone();
+        let hash = ctx.with_db(move |db| db.key_hash(&key)).await?;
+        let id = ctx
+            .save(exchange, &a.purpose, &endpoint, &creds, hash, &snapshot(3))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ids.push((id, exchange));
+    }
+    Ok(ids)
 }
 
 async fn round(ctx: &Context, sim: &SimThread, ids: &[(i64, ExchangeId)]) -> Result<Value> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The peer a trader would otherwise use: Python ccxt (async) fetching every balance.
 
-Usage: ccxt_peer.py BASE_URL ACCOUNTS_JSON [--checkpoints]
+Usage: ccxt_peer.py BASE_URL ACCOUNTS_JSON [--checkpoints | --keyring]
 
 ACCOUNTS_JSON is a list of {"exchange", "api_key", "secret", "passphrase"}. The script
 points ccxt.async_support's binance/okx at the keyfolio simulator at BASE_URL and
@@ -17,6 +17,12 @@ How it uses ccxt (the efficient way a careful trader's script does it):
 With --checkpoints it prints "phase NAME" after the markets and after each round and waits
 for a line on stdin (outside the timed parts), so the caller can count the requests
 of each phase on the simulator.
+
+With --keyring, ACCOUNTS_JSON is a list of {"exchange", "secret_ref"}: each account's keys
+are read first with Python's `keyring` package from the Secret Service entries keyfolio
+wrote (service "keyfolio", user secret_ref, the entry a JSON object), the way a script
+that keeps its keys in the OS keyring starts; then one round, as `keyfolio sync --all`
+does. The output gains "keyring": the reads' wall and CPU time.
 
 It runs two rounds over the same instances: round 1 is cold (new HTTP connections),
 round 2 is warm (keep-alive), like a long-running script. It prints one JSON object
@@ -95,7 +101,31 @@ async def round_of(instances):
     }
 
 
-async def main(base, accounts):
+def read_keyring(refs):
+    """Each account's keys from the OS keyring, the way keyfolio stored them."""
+    import keyring
+
+    started = time.perf_counter()
+    cpu = time.process_time()
+    accounts = []
+    for ref in refs:
+        stored = json.loads(keyring.get_password("keyfolio", ref["secret_ref"]))
+        accounts.append(
+            {
+                "exchange": ref["exchange"],
+                "api_key": stored["api_key"],
+                "secret": stored["secret"],
+                "passphrase": stored.get("passphrase"),
+            }
+        )
+    return accounts, {
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
+        "backend": type(keyring.get_keyring()).__module__,
+    }
+
+
+async def main(base, accounts, rounds=2):
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     instances = [make(a["exchange"], a, base) for a in accounts]
@@ -117,7 +147,7 @@ async def main(base, accounts):
     try:
         cold = await round_of(instances)
         checkpoint("cold")
-        warm = await round_of(instances)
+        warm = await round_of(instances) if rounds > 1 else None
         checkpoint("warm")
     finally:
         await asyncio.gather(*(ex.close() for ex in instances), return_exceptions=True)
@@ -128,10 +158,14 @@ if __name__ == "__main__":
     base, path = sys.argv[1].rstrip("/"), sys.argv[2]
     with open(path) as f:
         accounts = json.load(f)
-    setup, cold, warm = asyncio.run(main(base, accounts))
+    from_keyring = None
+    if "--keyring" in sys.argv:
+        accounts, from_keyring = read_keyring(accounts)
+    setup, cold, warm = asyncio.run(main(base, accounts, 1 if from_keyring else 2))
     print(
         json.dumps(
             {
+                "keyring": from_keyring,
                 "ccxt_version": ccxt.__version__,
                 "python": sys.version.split()[0],
                 "accounts": len(accounts),

@@ -12,7 +12,7 @@ fn a_unified_total_beyond_a_decimal_is_an_unexpected_answer() {
     ))
     .unwrap();
     let why = parse::unified_balances(&body).expect_err("no balance with that total");
-    assert!(why.to_string().contains("not a decimal"), "{why}");
+    assert!(why.contains("not a decimal"), "{why}");
 }
 
 /// The same answer with the total in range still parses, the amount kept as written.

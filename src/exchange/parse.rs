@@ -143,7 +143,9 @@ pub fn unified_balances(unified: &Value) -> Result<Vec<Balance>, ParseError> {
             .iter()
             .find(|(s, _)| crate::model::add_decimals([s.as_str()]).is_none())
         {
-            return Err(format!("asset `{code}` has the amount {s:.40}, not a decimal").into());
+            return Err(format!(
+                "asset `{code}` has the amount {s:.40}, not a decimal"
+            ));
         }
         out.push(Balance {
             asset: code.clone(),

@@ -137,6 +137,16 @@ pub fn unified_balances(unified: &Value) -> Result<Vec<Balance>, ParseError> {
                 written[2] = (sum.to_string(), false);
             }
         }
+        // An f64 beyond a decimal's 28 digits (a corrupt or hostile answer) would be a
+        // total nothing can add up: the answer is unexpected, as Binance's and OKX's are.
+        if let Some((s, _)) = written
+            .iter()
+            .find(|(s, _)| crate::model::add_decimals([s.as_str()]).is_none())
+        {
+            return Err(format!(
+                "asset `{code}` has the amount {s:.40}, not a decimal"
+            ));
+        }
         out.push(Balance {
             asset: code.clone(),
             free: written[0].0.clone(),

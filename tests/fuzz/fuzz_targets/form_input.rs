@@ -8,12 +8,24 @@ use keyfolio::model::ExchangeId;
 use libfuzzer_sys::fuzz_target;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::cell::RefCell;
+
+thread_local! {
+    /// One terminal for the whole run: building it (two 60x16 buffers) per input cost more
+    /// than the form itself. Each draw diffs against the previous input's frame.
+    static TERMINAL: RefCell<Terminal<TestBackend>> =
+        RefCell::new(Terminal::new(TestBackend::new(60, 16)).unwrap());
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, mut rest)) = data.split_first() else {
         return;
     };
-    let exchange = if first % 2 == 0 { ExchangeId::Binance } else { ExchangeId::Okx };
+    let exchange = if first % 2 == 0 {
+        ExchangeId::Binance
+    } else {
+        ExchangeId::Okx
+    };
     let mut form = KeyForm::new(exchange, &["Binance".to_string()]);
     while let Some((&op, tail)) = rest.split_first() {
         rest = tail;
@@ -22,7 +34,9 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 let n = rest.first().copied().unwrap_or(0) as usize;
                 let take = n.min(rest.len().saturating_sub(1));
-                let text = String::from_utf8_lossy(&rest[1.min(rest.len())..1.min(rest.len()) + take]).into_owned();
+                let text =
+                    String::from_utf8_lossy(&rest[1.min(rest.len())..1.min(rest.len()) + take])
+                        .into_owned();
                 rest = &rest[(1 + take).min(rest.len())..];
                 form.handle_paste(&text);
                 continue;
@@ -51,8 +65,11 @@ fuzz_target!(|data: &[u8]| {
         };
     }
     let _ = format!("{form:?}");
-    let mut terminal = Terminal::new(TestBackend::new(60, 16)).unwrap();
-    terminal
-        .draw(|f| keyfolio::ui::key_form::draw(f, &form, keyfolio::ui::theme::Theme { color: false }))
-        .unwrap();
+    TERMINAL.with_borrow_mut(|terminal| {
+        terminal
+            .draw(|f| {
+                keyfolio::ui::key_form::draw(f, &form, keyfolio::ui::theme::Theme { color: false })
+            })
+            .unwrap();
+    });
 });

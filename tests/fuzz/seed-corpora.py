@@ -1,0 +1,138 @@
+"""Writes the fuzz corpora's seeds (README: Development, Fuzzing), one file per input named
+by its SHA-1, into OUT/<target>/. Minimise them afterwards with `cargo fuzz cmin`.
+
+Usage: keyfolio sim --port 18555 > sim.json &   (the simulator's accounts and keys)
+       python3 tests/fuzz/seed-corpora.py sim.json OUT
+
+- parse_answers: every answer the simulator gives for its accounts (Binance and OKX,
+  signed as the exchanges want), the answers CCXT recorded from the real exchanges
+  (tests/fixtures/replay/*.json: balance answers, parsed balances, error bodies), Binance's
+  documented GET /api/v3/account example, and error pages as CCXT carries them.
+- form_input: key presses and pastes (the target's encoding) of the simulator's keys:
+  HMAC pairs, an Ed25519 PEM secret, OKX's passphrase, pasted with stray whitespace,
+  control sequences, tabbing through the fields, a custom URL, submit.
+- sanitise: labels, asset codes, exchange error text, terminal escapes, bidi controls.
+"""
+import base64, datetime, glob, hashlib, hmac, json, os, sys, time, urllib.error, urllib.request
+
+listing = json.load(open(sys.argv[1]))
+out = sys.argv[2]
+replay = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "../fixtures/replay/*.json")))
+
+
+def save(target, data):
+    data = data if isinstance(data, bytes) else data.encode()
+    os.makedirs(os.path.join(out, target), exist_ok=True)
+    open(os.path.join(out, target, hashlib.sha1(data).hexdigest()), "wb").write(data)
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# parse_answers: the simulator's answers.
+def get(url, headers):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
+            return r.read()
+    except urllib.error.HTTPError as e:
+        return e.read()
+
+
+base = listing["base_url"]
+for path in ["/binance/api/v3/ticker/price", "/binance/api/v3/exchangeInfo", "/binance/api/v3/time",
+             "/okx/api/v5/market/tickers?instType=SPOT", "/okx/api/v5/public/time"]:
+    save("parse_answers", get(base + path, {}))
+for a in listing["accounts"]:
+    if a["exchange"] == "binance" and not a["secret"].startswith("-----"):
+        for path in ["/api/v3/account", "/sapi/v1/account/apiRestrictions", "/sapi/v1/capital/config/getall"]:
+            q = "timestamp=%d&recvWindow=10000" % int(time.time() * 1000)
+            sig = hmac.new(a["secret"].encode(), q.encode(), hashlib.sha256).hexdigest()
+            save("parse_answers", get(a["base_url"] + path + "?" + q + "&signature=" + sig, {"X-MBX-APIKEY": a["api_key"]}))
+        save("parse_answers", get(a["base_url"] + "/api/v3/account?timestamp=1&signature=00", {"X-MBX-APIKEY": a["api_key"]}))
+    elif a["exchange"] == "okx":
+        for path in ["/api/v5/account/balance", "/api/v5/account/config", "/api/v5/asset/currencies"]:
+            ts = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            sig = base64.b64encode(hmac.new(a["secret"].encode(), (ts + "GET" + path).encode(), hashlib.sha256).digest())
+            headers = {"OK-ACCESS-KEY": a["api_key"], "OK-ACCESS-PASSPHRASE": a["passphrase"] or "",
+                       "OK-ACCESS-SIGN": sig.decode(), "OK-ACCESS-TIMESTAMP": ts}
+            if "demo" in a["purpose"]:
+                headers["x-simulated-trading"] = "1"
+            save("parse_answers", get(a["base_url"] + path, headers))
+
+# parse_answers and sanitise: CCXT's recordings of the real exchanges.
+for f in replay:
+    d = json.load(open(f))
+    for k in ("answer", "parsed"):
+        if d.get("balance", {}).get(k) is not None:
+            save("parse_answers", compact(d["balance"][k]))
+    for e in (d.get("errors") or {}).values():
+        if isinstance(e, dict) and e.get("body") is not None:
+            body = e["body"] if isinstance(e["body"], str) else compact(e["body"])
+            save("parse_answers", body)
+            save("sanitise", body)
+
+# parse_answers: Binance's documented example (spot API docs, GET /api/v3/account), and
+# answers that are not JSON.
+save("parse_answers", compact({
+    "makerCommission": 15, "takerCommission": 15, "buyerCommission": 0, "sellerCommission": 0,
+    "commissionRates": {"maker": "0.00150000", "taker": "0.00150000", "buyer": "0.00000000", "seller": "0.00000000"},
+    "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
+    "requireSelfTradePrevention": False, "preventSor": False, "updateTime": 123456789, "accountType": "SPOT",
+    "balances": [{"asset": "BTC", "free": "4723846.89208129", "locked": "0.00000000"},
+                 {"asset": "LTC", "free": "4763368.68006011", "locked": "0.00000000"}],
+    "permissions": ["SPOT"], "uid": 354937868}))
+save("parse_answers", "<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head><body><h1>403 ERROR</h1>"
+     "<p>The request could not be satisfied.</p><hr>Generated by cloudfront (CloudFront)\nRequest ID: x1</body></html>")
+save("parse_answers", "GET https://api.binance.com/api/v3/account?timestamp=1700000000000&signature=abc 418 I'm a teapot "
+     '{"code":-1003,"msg":"Way too many requests; IP(1.2.3.4) banned until 1700000000000."}')
+save("parse_answers", 'GET https://www.okx.com/api/v5/account/balance 429 Too Many Requests {"msg":"Too Many Requests","code":"50011"}')
+
+# form_input: the target's encoding. First byte: even Binance, odd OKX. Then ops (op % 17):
+# 0 paste (length byte, then the text), 1 Tab, 2 BackTab, 3 Enter, 4 Backspace, 5 Esc,
+# 6 Ctrl-R, 7 Left, 8 Space, 9 Ctrl-U, 10 Up, 11 Delete, 12 Home, 13 Ctrl-W, 14 Alt-B,
+# 15 Ctrl-K, 16 a typed character (the next byte).
+TAB, BACKTAB, ENTER, BKSP, ESC, CTRL_R, LEFT, SPACE, CTRL_U, UP, DEL, HOME, CTRL_W, ALT_B, CTRL_K = range(1, 16)
+BIN, OKX = 0, 1
+
+
+def paste(text):
+    b, ops = text.encode(), b""
+    while b:  # one paste holds 255 bytes at most
+        ops += bytes([0, len(b[:255])]) + b[:255]
+        b = b[255:]
+    return ops
+
+
+def typed(text):
+    return b"".join(bytes([16, c]) for c in text.encode())
+
+
+def form(first, *ops):
+    save("form_input", bytes([first]) + b"".join(o if isinstance(o, bytes) else bytes([o]) for o in ops))
+
+
+def acct(exchange, purpose):
+    return next(a for a in listing["accounts"] if a["exchange"] == exchange and a["purpose"] == purpose)
+
+
+ro, ed, ok = acct("binance", "read-only"), acct("binance", "ed25519"), acct("okx", "read-only")
+form(BIN, paste(ro["api_key"]), TAB, paste(ro["secret"]), ENTER)
+form(BIN, paste(ed["api_key"]), TAB, paste(ed["secret"]), ENTER)  # PEM, newlines included
+form(OKX, paste(ok["api_key"]), TAB, paste(ok["secret"]), TAB, paste(ok["passphrase"] or "Passphrase1!"), ENTER)
+form(BIN, paste("  " + ro["api_key"] + "\r\n"), TAB, paste("\t" + ro["secret"] + " \n"), ENTER)
+form(BIN, paste("API Key: " + ro["api_key"] + "\nSecret Key: " + ro["secret"]), ENTER)
+form(OKX, paste("\x1b[31mred\x1b[0m\u202eevil\u2066x\u0007"), TAB, paste("鍵🔑\u0301" * 4), ENTER)
+form(OKX, *([TAB] * 8), *([BACKTAB] * 8), SPACE, UP, LEFT, CTRL_R, CTRL_U, ESC)
+form(BIN, BACKTAB, typed("My Binance"), HOME, DEL, ALT_B, CTRL_W, CTRL_K, TAB, typed("abcdef"), BKSP, HOME, DEL,
+     CTRL_R, LEFT, BKSP, ENTER)
+form(BIN, TAB, TAB, TAB, SPACE, TAB, typed("http://127.0.0.1:8080/binance"), ENTER)
+form(BIN, ENTER, paste(ro["api_key"]), ENTER, TAB, paste(ro["secret"]), ENTER, ENTER)
+
+# sanitise: text that reaches the terminal.
+for text in ["Binance 2", "USDT", "1000SATS", "Invalid API-key, IP, or permissions for action.",
+             "\x1b[2J\x1b[H\x1b]0;pwned\x07title", "\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\",
+             "\u202eUSDT\u202c \u2066BTC\u2069 \u200f\u061c", "\u009b31m C1 CSI \u0085 NEL \x7f DEL \r\n\t",
+             "👨‍👩‍👧 e\u0301 鍵 ｗｉｄｅ \ufeff\u200b"]:
+    save("sanitise", text)
+save("sanitise", b"\xff\xfe invalid utf-8 \xc3\x28 \xe2\x82")

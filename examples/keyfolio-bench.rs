@@ -1041,7 +1041,7 @@ async fn sync_rounds() -> Result<Value> {
     )?;
     // The 200 connections on the simulator, stored as a connect stores them (secret in
     // the secret store, permissions just read), then fillers up to 1,000.
-    let mut ids = connect_accounts(&ctx, &sim.handle, &accounts).await?;
+    let ids = connect_accounts(&ctx, &sim.handle, &accounts).await?;
     for i in ids.len()..RSS_CONNECTIONS {
         ctx.with_db(move |db| db.insert_connection(&filler(i), &snapshot(3), Utc::now()))
             .await?;

@@ -98,3 +98,57 @@ async fn encrypted_file_store_never_writes_plaintext() {
     store.delete("c1").await.unwrap();
     assert!(store.get("c1").await.is_err());
 }
+
+/// Linux reads remember where an entry lives: an entry deleted and written again behind
+/// keyfolio's back (here with secret-tool) must read as it is now, never as it was.
+#[tokio::test]
+async fn a_read_after_the_entry_changed_elsewhere_sees_the_change() {
+    let store = SecretStore::keyring(Duration::from_secs(5));
+    let secret_ref = format!("test-moved-{}", std::process::id());
+    let first = Credentials::new("APIKEY-first-1111", "first secret", None);
+    store.put(&secret_ref, &first).await.unwrap();
+    // Twice: the second read goes to the remembered path.
+    for _ in 0..2 {
+        let back = store.get(&secret_ref).await.unwrap();
+        assert_eq!(back.secret.expose_secret(), "first secret");
+    }
+    let clear = Command::new("secret-tool")
+        .args(["clear", "service", "keyfolio", "username", &secret_ref])
+        .status()
+        .unwrap();
+    assert!(clear.success());
+    assert_eq!(
+        store.get(&secret_ref).await.err(),
+        Some(keyfolio::store::SecretError::Missing),
+        "deleted elsewhere: missing, not the remembered secret"
+    );
+    let second = keyfolio::store::secrets::encode(&Credentials::new(
+        "APIKEY-second-2222",
+        "second secret",
+        None,
+    ));
+    let mut writer = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=moved",
+            "service",
+            "keyfolio",
+            "username",
+            &secret_ref,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(writer.stdin.as_mut().unwrap(), second.as_bytes()).unwrap();
+    drop(writer.stdin.take());
+    assert!(writer.wait().unwrap().success());
+    for _ in 0..2 {
+        let back = store.get(&secret_ref).await.unwrap();
+        assert_eq!(
+            back.secret.expose_secret(),
+            "second secret",
+            "written elsewhere"
+        );
+    }
+    store.delete(&secret_ref).await.unwrap();
+}

@@ -32,10 +32,6 @@ pub struct Context {
     /// Held across a price refresh, so callers that arrive meanwhile wait for it instead
     /// of asking again.
     refreshing: Arc<tokio::sync::Mutex<()>>,
-    /// The exchanges of [`PRICED`] that had a connection at the last price read; `None`
-    /// before the first and after a connect. An exchange without connections is never
-    /// due, so a sync does not list the connections to find that out again.
-    priced_connected: Arc<Mutex<Option<Vec<ExchangeId>>>>,
     /// When the portfolio total was last recorded: at most once a minute.
     total_recorded_at: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
@@ -81,7 +77,6 @@ impl Context {
             db: Arc::new(Mutex::new(db)),
             prices: Arc::default(),
             refreshing: Arc::default(),
-            priced_connected: Arc::default(),
             total_recorded_at: Arc::default(),
         })
     }
@@ -90,15 +85,8 @@ impl Context {
     /// one ticker request per exchange per round, however many connections it has. A
     /// failed request keeps the last prices, marked stale.
     pub async fn refresh_prices(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        // Called after every sync: no list read until some connected exchange's prices
-        // are due.
-        let any_due = || {
-            let connected = self.priced_connected.lock().unwrap().clone();
-            PRICED
-                .into_iter()
-                .filter(|e| connected.as_ref().is_none_or(|c| c.contains(e)))
-                .any(|e| self.prices_due(e, now))
-        };
+        // Called after every sync: no list read until some exchange's prices are due.
+        let any_due = || PRICED.into_iter().any(|e| self.prices_due(e, now));
         if !any_due() {
             return Ok(());
         }
@@ -108,20 +96,22 @@ impl Context {
             return Ok(());
         }
         let connections = self.connections().await?;
-        *self.priced_connected.lock().unwrap() = Some(
-            PRICED
-                .into_iter()
-                .filter(|e| connections.iter().any(|c| c.exchange == *e))
-                .collect(),
-        );
         for exchange in PRICED {
-            let Some(first) = connections.iter().find(|c| c.exchange == exchange) else {
-                self.prices.lock().unwrap().remove(&exchange);
-                continue;
-            };
             if !self.prices_due(exchange, now) {
                 continue;
             }
+            let Some(first) = connections.iter().find(|c| c.exchange == exchange) else {
+                // No connection: no prices, looked at again in a round like the others
+                // (a connect in this process makes them due at once), not after every sync.
+                self.prices.lock().unwrap().insert(
+                    exchange,
+                    Tickers {
+                        at: Some(now),
+                        ..Tickers::default()
+                    },
+                );
+                continue;
+            };
             let fetched = self.exchange.fetch_tickers(exchange, &first.endpoint).await;
             let mut prices = self.prices.lock().unwrap();
             let known = prices.entry(exchange).or_default();
@@ -515,9 +505,10 @@ impl Context {
         payload: zeroize::Zeroizing<String>,
         snapshot: &AccountSnapshot,
     ) -> Result<i64, ConnectError> {
-        // A new connection may be of an exchange that had none: list again at the next
-        // price read.
-        *self.priced_connected.lock().unwrap() = None;
+        // A new connection may be of an exchange that had none: its prices are due now.
+        if let Some(known) = self.prices.lock().unwrap().get_mut(&new.exchange) {
+            known.at = None;
+        }
         let secret_ref = format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()));
         new.secret_ref = secret_ref.clone();
         let now = Utc::now();

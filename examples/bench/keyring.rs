@@ -283,23 +283,13 @@ fn cold_sync(
     n: usize,
 ) -> Result<Value> {
     sim.handle.reset_counts();
-    let children0 = children_cpu();
     let daemon0 = process_cpu(daemon)?;
-    let started = Instant::now();
-    let output = wrapped("KEYFOLIO_BENCH_WRAP", keyfolio)
-        .args(["sync", "--all", "--json"])
-        .env("KEYFOLIO_HOME", home)
-        .stdin(Stdio::null())
-        .output()?;
-    let wall = started.elapsed().as_secs_f64();
-    let cpu = children_cpu() - children0;
-    if !output.status.success() {
-        bail!(
-            "keyfolio sync --all failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let (output, wall, cpu) = run_timed(
+        "keyfolio sync --all",
+        wrapped("KEYFOLIO_BENCH_WRAP", keyfolio)
+            .args(["sync", "--all", "--json"])
+            .env("KEYFOLIO_HOME", home),
+    )?;
     let rows: Vec<Value> = serde_json::from_slice(&output.stdout)?;
     let synced = rows.iter().filter(|r| r["ok"] == true).count();
     if synced != n {
@@ -331,20 +321,13 @@ fn wrapped(var: &str, program: &Path) -> Command {
 
 /// A new process of this benchmark that reads every connection's secret and exits.
 fn cold_reads(home: &Path, daemon: u32) -> Result<Value> {
-    let children0 = children_cpu();
     let daemon0 = process_cpu(daemon)?;
-    let started = Instant::now();
-    let output = wrapped("KEYFOLIO_BENCH_WRAP_READS", &std::env::current_exe()?)
-        .arg("--child-secrets")
-        .arg(home)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()?;
-    let wall = started.elapsed().as_secs_f64();
-    let cpu = children_cpu() - children0;
-    if !output.status.success() {
-        bail!("--child-secrets failed ({})", output.status);
-    }
+    let (output, wall, cpu) = run_timed(
+        "--child-secrets",
+        wrapped("KEYFOLIO_BENCH_WRAP_READS", &std::env::current_exe()?)
+            .arg("--child-secrets")
+            .arg(home),
+    )?;
     let inner: Value = serde_json::from_slice(&output.stdout)?;
     Ok(json!({
         "wall_s": wall,
@@ -411,6 +394,23 @@ async fn warm_round(ctx: &Context, sim: &SimThread, ids: &[i64]) -> Result<Value
     Ok(json!({"wall_s": wall, "cpu_s": cpu, "requests": answered(&sim.handle)}))
 }
 
+/// Runs a child process to its end: its output (stderr passed through), wall time and
+/// CPU time (user + system, from the kernel's accounting of waited-for children).
+fn run_timed(what: &str, command: &mut Command) -> Result<(std::process::Output, f64, f64)> {
+    let children0 = children_cpu();
+    let started = Instant::now();
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()?;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = children_cpu() - children0;
+    if !output.status.success() {
+        bail!("{what} failed ({})", output.status);
+    }
+    Ok((output, wall, cpu))
+}
+
 /// User + system CPU of this process's waited-for children so far, in seconds.
 fn children_cpu() -> f64 {
     // SAFETY: getrusage writes into the struct it is given.
@@ -456,21 +456,14 @@ fn python_peer(
     file.flush()?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/bench/ccxt_peer.py");
     sim.handle.reset_counts();
-    let children0 = children_cpu();
-    let started = Instant::now();
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(&sim.handle.base_url)
-        .arg(file.path())
-        .arg("--keyring")
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()?;
-    let wall = started.elapsed().as_secs_f64();
-    let cpu = children_cpu() - children0;
-    if !output.status.success() {
-        bail!("the Python keyring peer failed ({})", output.status);
-    }
+    let (output, wall, cpu) = run_timed(
+        "the Python keyring peer",
+        Command::new(&python)
+            .arg(&script)
+            .arg(&sim.handle.base_url)
+            .arg(file.path())
+            .arg("--keyring"),
+    )?;
     let last = String::from_utf8_lossy(&output.stdout);
     let mut peer: Value = serde_json::from_str(last.trim().lines().last().unwrap_or(""))
         .with_context(|| format!("the Python peer printed {last:.300}"))?;

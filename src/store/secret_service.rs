@@ -23,9 +23,9 @@ use zeroize::Zeroizing;
 static SESSION: OnceCell<SecretService<'static>> = OnceCell::const_new();
 
 /// Names the session's kind: `plain` or `encrypted` (see [`encryption`]).
-pub const SESSION_ENV: &str = "KEYFOLIO_SECRET_SESSION";
+const SESSION_ENV: &str = "KEYFOLIO_SECRET_SESSION";
 
-/// The session's kind. `encrypted` (CCXT's and libsecret's default, a Diffie-Hellman
+/// The session's kind. `encrypted` (libsecret's default too: a Diffie-Hellman
 /// exchange then AES per secret) unless `KEYFOLIO_SECRET_SESSION=plain`.
 fn encryption() -> EncryptionType {
     match std::env::var(SESSION_ENV).as_deref() {

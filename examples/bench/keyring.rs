@@ -363,10 +363,12 @@ pub fn child_secrets(args: &[String]) -> Result<()> {
     std::process::exit(0);
 }
 
-/// Reads every secret as a sync round does, as many at once as it runs syncs (the
-/// default `max_concurrent_syncs`), and checks each one decodes.
+/// Reads every secret as a sync round does: the round's batch read ahead, then each
+/// sync's read, as many at once as it runs syncs (the default `max_concurrent_syncs`);
+/// checks each one decodes.
 async fn read_all(store: &SecretStore, refs: &[String]) -> Result<()> {
     use futures::StreamExt as _;
+    store.read_ahead(refs).await;
     let at_once = Config::default().max_concurrent_syncs;
     let reads = futures::stream::iter(refs.iter().map(|r| store.get(r))).buffered(at_once);
     let results: Vec<_> = reads.collect().await;

@@ -1,102 +1,317 @@
-//! Reads of keyfolio's entries straight from the Secret Service (Linux), on the caller's
-//! runtime: one encrypted session per process, opened at the first read, and reads in
-//! flight together on one connection.
+//! Reads of keyfolio's entries straight from the Secret Service (Linux): one session per
+//! process, and a sync round's entries in one request.
 //!
 //! Through the keyring crate, a read is two D-Bus round trips made one at a time on a
 //! thread of their own, each passing between three threads (the caller's, zbus's
-//! executor and the async-io reactor): at 100 reads, most of the CPU went on those
-//! thread switches. Here concurrent reads share the switches, and a second read of an
-//! entry goes straight to it (its path is remembered). Only the common case is
-//! answered here: exactly one unlocked entry. A missing, locked or duplicated entry, or
-//! any failure, goes back to the keyring crate's path, so its error kinds, its unlock
-//! prompt and its messages stay as they were.
+//! executor and the async-io reactor), and its session's Diffie-Hellman exchange is
+//! computed by a textbook square-and-multiply. Here a round's entries come in one
+//! `GetSecrets` call (plus one `SearchItems` the first time, when keyfolio does not yet
+//! know where they live), the exchange uses num-bigint's Montgomery `modpow`, and each
+//! read of an entry that is there and unlocked costs at most one round trip. A missing,
+//! locked or duplicated entry, or any failure, goes back to the keyring crate's path, so
+//! its error kinds, its unlock prompt and its messages stay as they were.
+//!
+//! A round's batch is held (wiped on drop) only until each sync takes its own entry, for
+//! at most [`HOLD`], and is dropped at once when a collection changes (it locked) or
+//! keyfolio writes or deletes the entry.
 
-use super::secrets::SERVICE;
-use secret_service::{EncryptionType, SecretService};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use super::secrets::{SERVICE, entry_name};
+use num_bigint::BigUint;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
-use zbus::zvariant::OwnedObjectPath;
+use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
 use zeroize::Zeroizing;
 
-/// The process's session. A failed open is tried again at the next read.
-static SESSION: OnceCell<SecretService<'static>> = OnceCell::const_new();
+#[zbus::proxy(
+    interface = "org.freedesktop.Secret.Service",
+    default_service = "org.freedesktop.secrets",
+    default_path = "/org/freedesktop/secrets",
+    gen_blocking = false
+)]
+trait Service {
+    fn open_session(
+        &self,
+        algorithm: &str,
+        input: &Value<'_>,
+    ) -> zbus::Result<(OwnedValue, OwnedObjectPath)>;
 
-/// Names the session's kind: `plain` or `encrypted` (see [`encryption`]).
+    /// The unlocked and the locked items whose attributes include these.
+    fn search_items(
+        &self,
+        attributes: HashMap<&str, &str>,
+    ) -> zbus::Result<(Vec<OwnedObjectPath>, Vec<OwnedObjectPath>)>;
+
+    fn get_secrets(
+        &self,
+        items: &[ObjectPath<'_>],
+        session: &ObjectPath<'_>,
+    ) -> zbus::Result<HashMap<OwnedObjectPath, SecretAnswer>>;
+
+    /// A collection's properties changed: among them, whether it is locked.
+    #[zbus(signal)]
+    fn collection_changed(&self, collection: ObjectPath<'_>) -> zbus::Result<()>;
+}
+
+/// A secret as the service sends it: session, parameters (the AES IV of an encrypted
+/// session), value, content type.
+type SecretAnswer = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
+
+/// How long a round's batch is held for the syncs to take their entries.
+pub const HOLD: Duration = Duration::from_secs(10);
+
+/// Names the session's kind: `plain` or `encrypted` (see [`Session::open`]).
 const SESSION_ENV: &str = "KEYFOLIO_SECRET_SESSION";
 
-/// The session's kind. `encrypted` (libsecret's default too: a Diffie-Hellman
-/// exchange then AES per secret) unless `KEYFOLIO_SECRET_SESSION=plain`.
-fn encryption() -> EncryptionType {
-    match std::env::var(SESSION_ENV).as_deref() {
-        Ok("plain") => EncryptionType::Plain,
-        _ => EncryptionType::Dh,
+/// The Secret Service's Diffie-Hellman algorithm: the 1024-bit MODP group of RFC 2409
+/// (generator 2), HKDF-SHA256 without salt or info, AES-128-CBC with PKCS#7 padding.
+const DH_ALGORITHM: &str = "dh-ietf1024-sha256-aes128-cbc-pkcs7";
+
+/// RFC 2409's second Oakley group: 2^1024 - 2^960 - 1 + 2^64 * (floor(2^894 pi) + 129093).
+const DH_PRIME: &str = "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF";
+
+/// The requests this process has sent the Secret Service on this path.
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many requests keyfolio's own reads have sent the Secret Service in this process
+/// (opening the session, searches, secret batches); the keyring crate's are not counted.
+pub fn requests() -> u64 {
+    REQUESTS.load(Ordering::Relaxed)
+}
+
+fn count_request() {
+    REQUESTS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The process's session. A failed open is tried again at the next read.
+static SESSION: OnceCell<Session> = OnceCell::const_new();
+
+struct Session {
+    service: ServiceProxy<'static>,
+    path: OwnedObjectPath,
+    /// The AES-128 key of an encrypted session; `None` for a plain one.
+    key: Option<Zeroizing<[u8; 16]>>,
+}
+
+impl Session {
+    /// Opens the session: encrypted (libsecret's default too: a Diffie-Hellman exchange,
+    /// then AES per secret) unless `KEYFOLIO_SECRET_SESSION=plain`.
+    async fn open() -> anyhow::Result<Self> {
+        let connection = zbus::Connection::session().await?;
+        let service = ServiceProxy::builder(&connection)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await?;
+        count_request();
+        let (path, key) = if std::env::var(SESSION_ENV).as_deref() == Ok("plain") {
+            let (_, path) = service.open_session("plain", &Value::from("")).await?;
+            (path, None)
+        } else {
+            let prime = BigUint::parse_bytes(DH_PRIME.as_bytes(), 16).expect("a hex prime");
+            let mut bytes = Zeroizing::new([0u8; 128]);
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut *bytes);
+            let private = BigUint::from_bytes_be(&*bytes);
+            let public = BigUint::from(2u8).modpow(&private, &prime);
+            let input = Value::from(public.to_bytes_be());
+            let (output, path) = service.open_session(DH_ALGORITHM, &input).await?;
+            let theirs = BigUint::from_bytes_be(&Vec::<u8>::try_from(output)?);
+            anyhow::ensure!(
+                theirs > BigUint::from(1u8) && theirs < &prime - 1u8,
+                "the Secret Service sent an invalid public key"
+            );
+            (path, Some(shared_key(&theirs.modpow(&private, &prime))))
+        };
+        watch_collections(service.clone());
+        Ok(Self { service, path, key })
+    }
+
+    /// The secrets at `paths`, decrypted; a path the service leaves out is absent.
+    async fn secrets(
+        &self,
+        paths: &[OwnedObjectPath],
+    ) -> Option<HashMap<OwnedObjectPath, Zeroizing<String>>> {
+        let items: Vec<ObjectPath<'_>> = paths.iter().map(|p| p.as_ref()).collect();
+        count_request();
+        let answers = self.service.get_secrets(&items, &self.path).await.ok()?;
+        Some(
+            answers
+                .into_iter()
+                .filter_map(|(path, (_, iv, value, _))| Some((path, self.decrypt(&iv, value)?)))
+                .collect(),
+        )
+    }
+
+    /// A secret's text; the bytes are wiped whatever happens.
+    fn decrypt(&self, iv: &[u8], value: Vec<u8>) -> Option<Zeroizing<String>> {
+        use aes::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
+        let mut bytes = Zeroizing::new(value);
+        if let Some(key) = &self.key {
+            let cipher = cbc::Decryptor::<aes::Aes128>::new_from_slices(&key[..], iv).ok()?;
+            let plain = cipher.decrypt_padded::<Pkcs7>(&mut bytes).ok()?.len();
+            bytes.truncate(plain);
+        }
+        std::str::from_utf8(&bytes).ok()?;
+        Some(Zeroizing::new(
+            String::from_utf8(std::mem::take(&mut *bytes)).ok()?,
+        ))
     }
 }
 
-/// Where each entry read so far lives: its D-Bus object path, which is not a secret. The
-/// next read of the entry asks for its secret at once, one round trip instead of two.
-/// An entry is forgotten here when keyfolio writes or deletes it, and when a read at its
-/// path fails (deleted, or locked since).
-static PATHS: Mutex<Option<HashMap<String, OwnedObjectPath>>> = Mutex::new(None);
+/// The session's AES key from the shared Diffie-Hellman value (padded to 128 bytes).
+fn shared_key(shared: &BigUint) -> Zeroizing<[u8; 16]> {
+    let bytes = Zeroizing::new(shared.to_bytes_be());
+    let mut padded = Zeroizing::new([0u8; 128]);
+    padded[128 - bytes.len()..].copy_from_slice(&bytes);
+    let mut key = Zeroizing::new([0u8; 16]);
+    hkdf::Hkdf::<sha2::Sha256>::new(None, &*padded)
+        .expand(&[], &mut *key)
+        .expect("16 bytes is a valid HKDF length");
+    key
+}
+
+/// Drops the held batch whenever a collection changes (gnome-keyring and KeePassXC
+/// signal a lock that way). Runs on a thread of its own: the session outlives any one
+/// tokio runtime (each test has its own).
+fn watch_collections(service: ServiceProxy<'static>) {
+    std::thread::spawn(move || {
+        futures::executor::block_on(async move {
+            use futures::StreamExt as _;
+            let Ok(mut changes) = service.receive_collection_changed().await else {
+                return;
+            };
+            while changes.next().await.is_some() {
+                held().clear();
+            }
+        });
+    });
+}
+
+async fn session() -> Option<&'static Session> {
+    SESSION.get_or_try_init(Session::open).await.ok()
+}
+
+/// Where each entry seen so far lives: its D-Bus object path, which is not a secret. A
+/// read of a known entry asks for its secret at once. An entry is forgotten here when
+/// keyfolio writes or deletes it, and when a read at its path fails (deleted, or locked
+/// since).
+static PATHS: LazyLock<Mutex<HashMap<String, OwnedObjectPath>>> = LazyLock::new(Mutex::default);
+
+/// A round's batch: each entry's text and when it was read, until its sync takes it.
+type Held = HashMap<String, (Zeroizing<String>, Instant)>;
+
+static HELD: LazyLock<Mutex<Held>> = LazyLock::new(Mutex::default);
+
+fn paths() -> MutexGuard<'static, HashMap<String, OwnedObjectPath>> {
+    PATHS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn held() -> MutexGuard<'static, Held> {
+    HELD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Forgets an entry's path and held text (keyfolio is about to write or delete it).
+pub fn forget(secret_ref: &str) {
+    paths().remove(secret_ref);
+    held().remove(secret_ref);
+}
+
+/// Wipes what the batches left untaken for [`HOLD`] or longer.
+fn drop_stale() {
+    held().retain(|_, (_, at)| at.elapsed() < HOLD);
+}
+
+/// Reads these entries in one request and holds them for their syncs' [`read`]s.
+/// Entries keyfolio does not know the place of yet are found with one search of every
+/// keyfolio entry: their texts name them (see `secrets::named`). Whatever cannot be
+/// read this way is left to each read.
+pub async fn read_ahead(secret_refs: &[String]) {
+    let Some(session) = session().await else {
+        return;
+    };
+    let wanted: HashSet<&str> = secret_refs.iter().map(String::as_str).collect();
+    let mut ask: Vec<OwnedObjectPath> = wanted.iter().filter_map(|r| known_path(r)).collect();
+    if ask.len() < wanted.len() {
+        let everything = HashMap::from([("service", SERVICE)]);
+        count_request();
+        if let Ok((unlocked, _)) = session.service.search_items(everything).await {
+            ask.extend(unlocked);
+        }
+    }
+    let mut seen = HashSet::new();
+    ask.retain(|path| seen.insert(path.clone()));
+    if ask.is_empty() {
+        return;
+    }
+    let Some(found) = session.secrets(&ask).await else {
+        return;
+    };
+    let known: HashMap<OwnedObjectPath, String> = paths()
+        .iter()
+        .map(|(name, path)| (path.clone(), name.clone()))
+        .collect();
+    let mut by_name: HashMap<String, Vec<(OwnedObjectPath, Zeroizing<String>)>> = HashMap::new();
+    for (path, text) in found {
+        // A known path names an entry written before entries carried their names.
+        if let Some(name) = entry_name(&text).or_else(|| known.get(&path).cloned()) {
+            by_name.entry(name).or_default().push((path, text));
+        }
+    }
+    let now = Instant::now();
+    let mut kept = 0;
+    for (name, mut items) in by_name {
+        // Two entries of one name: the keyring crate's read says which is meant.
+        let (Some((path, text)), true) = (items.pop(), items.is_empty()) else {
+            continue;
+        };
+        paths().insert(name.clone(), path);
+        if wanted.contains(name.as_str()) {
+            held().insert(name, (text, now));
+            kept += 1;
+        }
+    }
+    if kept > 0 {
+        std::thread::spawn(|| {
+            std::thread::sleep(HOLD);
+            drop_stale();
+        });
+    }
+}
 
 fn known_path(secret_ref: &str) -> Option<OwnedObjectPath> {
-    let paths = PATHS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    paths.as_ref()?.get(secret_ref).cloned()
-}
-
-fn remember(secret_ref: &str, path: OwnedObjectPath) {
-    let mut paths = PATHS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    paths
-        .get_or_insert_default()
-        .insert(secret_ref.to_string(), path);
-}
-
-/// Forgets where an entry lives (keyfolio is about to write or delete it).
-pub fn forget(secret_ref: &str) {
-    let mut paths = PATHS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(paths) = paths.as_mut() {
-        paths.remove(secret_ref);
-    }
+    paths().get(secret_ref).cloned()
 }
 
 /// The text of the one unlocked entry named `secret_ref`, or `None` when the keyring
 /// crate's path must answer (see the module's note).
 pub async fn read(secret_ref: &str) -> Option<Zeroizing<String>> {
-    let service = SESSION
-        .get_or_try_init(|| SecretService::connect(encryption()))
-        .await
-        .ok()?;
+    if let Some((text, at)) = held().remove(secret_ref)
+        && at.elapsed() < HOLD
+    {
+        return Some(text);
+    }
+    let session = session().await?;
     if let Some(path) = known_path(secret_ref) {
-        if let Ok(item) = service.get_item_by_path(path).await
-            && let Ok(bytes) = item.get_secret().await
+        if let Some(text) = session
+            .secrets(std::slice::from_ref(&path))
+            .await
+            .and_then(|mut found| found.remove(&path))
         {
-            return text(bytes);
+            return Some(text);
         }
         forget(secret_ref);
     }
     let attributes = HashMap::from([("service", SERVICE), ("username", secret_ref)]);
-    let found = service.search_items(attributes).await.ok()?;
-    let [item] = found.unlocked.as_slice() else {
+    count_request();
+    let (unlocked, locked) = session.service.search_items(attributes).await.ok()?;
+    let ([path], []) = (unlocked.as_slice(), locked.as_slice()) else {
         return None;
     };
-    if !found.locked.is_empty() {
-        return None;
-    }
-    let secret = text(item.get_secret().await.ok()?)?;
-    remember(secret_ref, item.item_path.clone());
-    Some(secret)
-}
-
-/// An entry's bytes as text; the bytes are wiped.
-fn text(bytes: Vec<u8>) -> Option<Zeroizing<String>> {
-    let bytes = Zeroizing::new(bytes);
-    let text = std::str::from_utf8(&bytes).ok()?;
-    Some(Zeroizing::new(text.to_string()))
+    let text = session
+        .secrets(std::slice::from_ref(path))
+        .await?
+        .remove(path)?;
+    paths().insert(secret_ref.to_string(), path.clone());
+    Some(text)
 }

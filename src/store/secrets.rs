@@ -105,6 +105,43 @@ pub fn encode(creds: &Credentials) -> Zeroizing<String> {
     Zeroizing::new(serde_json::to_string(&stored).expect("strings serialize"))
 }
 
+/// The text kept in the OS keyring: a JSON payload (credentials or tokens) with the
+/// entry's own name first, as `"entry"`, so one batch read of every keyfolio entry can
+/// tell which is which (`secret_service.rs`). Other text, and a payload that already
+/// names itself, is kept as it is. The name is no secret: SQLite holds it too.
+fn named(secret_ref: &str, payload: &str) -> Zeroizing<String> {
+    let Some(fields) = payload.strip_prefix('{') else {
+        return Zeroizing::new(payload.to_string());
+    };
+    if fields.trim_start().starts_with('}') || payload.starts_with(NAME_FIELD) {
+        return Zeroizing::new(payload.to_string());
+    }
+    let name = serde_json::to_string(secret_ref).expect("a string serializes");
+    // Sized once: a growing buffer would leave copies of the secret behind.
+    let mut text = String::with_capacity(NAME_FIELD.len() + name.len() + 1 + fields.len());
+    text.push_str(NAME_FIELD);
+    text.push_str(&name);
+    text.push(',');
+    text.push_str(fields);
+    Zeroizing::new(text)
+}
+
+/// How a named entry's text begins.
+const NAME_FIELD: &str = "{\"entry\":";
+
+/// The name an entry's text carries (see [`named`]); `None` for older entries.
+#[cfg(target_os = "linux")]
+pub(super) fn entry_name(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Named {
+        entry: String,
+    }
+    if !text.starts_with(NAME_FIELD) {
+        return None;
+    }
+    serde_json::from_str::<Named>(text).ok().map(|n| n.entry)
+}
+
 /// Owned strings: a PEM's escaped newlines cannot be borrowed from the JSON text.
 #[derive(Deserialize)]
 struct LoadedCredentials {
@@ -158,6 +195,15 @@ impl SecretStore {
         worker::started()
     }
 
+    /// How many requests keyfolio's own Secret Service reads have sent in this process
+    /// (Linux; zero elsewhere): a round read ahead costs one or two, whatever its size.
+    pub fn service_requests() -> u64 {
+        #[cfg(target_os = "linux")]
+        return super::secret_service::requests();
+        #[cfg(not(target_os = "linux"))]
+        0
+    }
+
     /// A name for `doctor` and the status bar.
     pub fn describe(&self) -> String {
         match self {
@@ -200,6 +246,19 @@ impl SecretStore {
         }
         let reference = secret_ref.to_string();
         self.run(move |store| store.get_now(&reference)).await
+    }
+
+    /// Reads a sync round's entries ahead in one request where the store can (the Secret
+    /// Service on Linux); each is held, wiped on drop, until its sync's read takes it, for
+    /// at most a few seconds. Elsewhere, and for what it cannot read, each read reads.
+    pub async fn read_ahead(&self, secret_refs: &[String]) {
+        #[cfg(target_os = "linux")]
+        if let Self::Keyring { timeout } = self {
+            let _ = tokio::time::timeout(*timeout, super::secret_service::read_ahead(secret_refs))
+                .await;
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = secret_refs;
     }
 
     /// Deletes an entry; a missing entry counts as deleted.
@@ -275,7 +334,7 @@ impl SecretStore {
         super::secret_service::forget(secret_ref);
         match self {
             Self::Keyring { .. } => entry(secret_ref)?
-                .set_password(payload)
+                .set_password(&named(secret_ref, payload))
                 .map_err(keyring_error),
             Self::Memory(map) => {
                 map.lock()
@@ -635,5 +694,49 @@ mod worker {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_entry_still_reads_as_its_credentials_or_tokens() {
+        let creds = Credentials::new("APIKEY-named-1234", "line one\nline two", Some("pass"));
+        let text = named("connection-00ff", &encode(&creds));
+        assert!(
+            text.starts_with("{\"entry\":\"connection-00ff\","),
+            "{}",
+            *text
+        );
+        let back = decode(&text).expect("credentials decode");
+        assert_eq!(back.secret.expose_secret(), "line one\nline two");
+        assert_eq!(back.passphrase.unwrap().expose_secret(), "pass");
+        let tokens = crate::oauth::Tokens {
+            access: SecretString::from("access-token"),
+            refresh: Some(SecretString::from("refresh-token")),
+            expires_at: None,
+        };
+        let text = named("connection-0a0a", &tokens.to_secret_json());
+        let back = crate::oauth::Tokens::from_secret_json(&text).expect("tokens decode");
+        assert_eq!(back.access.expose_secret(), "access-token");
+        #[cfg(target_os = "linux")]
+        assert_eq!(entry_name(&text).as_deref(), Some("connection-0a0a"));
+    }
+
+    #[test]
+    fn naming_leaves_other_text_and_named_text_as_it_is() {
+        for text in ["keyfolio-probe", "{}", "{ }", "[1]", ""] {
+            assert_eq!(*named("connection-1", text), text);
+        }
+        let once = named("connection-1", "{\"api_key\":\"k\"}");
+        assert_eq!(named("connection-1", &once), once, "named twice, one name");
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            entry_name("{\"api_key\":\"k\"}"),
+            None,
+            "written before names"
+        );
     }
 }

@@ -201,10 +201,27 @@ impl Engine {
 
     /// Syncs several connections concurrently (within the limits); outcomes in order.
     pub async fn sync_many(&self, ids: &[i64]) -> Vec<(i64, Outcome)> {
+        if let Ok(all) = self.ctx.connections().await {
+            let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+            self.read_secrets_ahead(all.iter().filter(|c| wanted.contains(&c.id)))
+                .await;
+        }
         let runs = ids
             .iter()
             .map(|&id| async move { (id, self.sync(id).await) });
         futures::future::join_all(runs).await
+    }
+
+    /// Reads the secrets of a round's connections in one batch where the store can (see
+    /// `SecretStore::read_ahead`), except those whose sync already runs.
+    async fn read_secrets_ahead(&self, round: impl Iterator<Item = &ConnectionRecord>) {
+        let refs: Vec<String> = round
+            .filter(|c| !self.is_syncing(c.id))
+            .map(|c| c.secret_ref.clone())
+            .collect();
+        if refs.len() > 1 {
+            self.ctx.secrets.read_ahead(&refs).await;
+        }
     }
 
     /// Whether a sync is running for this connection.
@@ -495,16 +512,21 @@ impl Engine {
             let look_ends = tokio::time::Instant::now() + self.policy.look_gap;
             let connections = self.ctx.connections().await.unwrap_or_default();
             let mut next_due: Option<DateTime<Utc>> = None;
+            let mut round = Vec::new();
             for c in connections.into_iter().filter(|c| !c.paused) {
                 let due = c.next_sync_at.unwrap_or(now);
                 if due <= now {
                     if self.may_start(c.id, listed_at) {
-                        let engine = self.clone();
-                        tokio::spawn(async move { engine.sync(c.id).await });
+                        round.push(c);
                     }
                 } else {
                     next_due = Some(next_due.map_or(due, |n| n.min(due)));
                 }
+            }
+            self.read_secrets_ahead(round.iter()).await;
+            for c in round {
+                let engine = self.clone();
+                tokio::spawn(async move { engine.sync(c.id).await });
             }
             let sleep = next_due.map_or(Duration::from_secs(3600), |due| {
                 (due - now).to_std().unwrap_or_default()

@@ -1,0 +1,163 @@
+//! A sync round's secrets read ahead in one request from the real Secret Service
+//! (gnome-keyring): the counts of requests, entries written before entries carried their
+//! names, and what drops a held entry (a write, a delete, a lock of the keyring).
+//! (Its own test binary: it counts this process's requests.)
+#![cfg(target_os = "linux")] // the Secret Service on D-Bus
+
+use keyfolio::model::Credentials;
+use keyfolio::store::{SecretError, SecretStore};
+use secrecy::ExposeSecret;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Writes an entry as keyfolio 0.1 did, without its name in the text.
+fn store_unnamed(secret_ref: &str, creds: &Credentials) {
+    let mut writer = Command::new("secret-tool")
+        .args(["store", "--label=unnamed", "service", "keyfolio"])
+        .args(["username", secret_ref])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("secret-tool (libsecret-tools) must be installed: run .ci/run");
+    let text = keyfolio::store::secrets::encode(creds);
+    writer
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    assert!(writer.wait().unwrap().success());
+}
+
+fn creds(i: usize) -> Credentials {
+    Credentials::new(
+        &format!("APIKEY-batch-{i:04}"),
+        &format!("secret {i}"),
+        None,
+    )
+}
+
+#[tokio::test]
+async fn a_round_is_read_in_one_request_and_each_read_takes_its_own() {
+    let store = SecretStore::keyring(Duration::from_secs(5));
+    let refs: Vec<String> = (0..20)
+        .map(|i| format!("test-batch-{}-{i}", std::process::id()))
+        .collect();
+    for (i, secret_ref) in refs.iter().enumerate().take(19) {
+        store.put(secret_ref, &creds(i)).await.unwrap();
+    }
+    // The last one is written as older versions wrote it: it is read on its own.
+    store_unnamed(&refs[19], &creds(19));
+
+    let before = SecretStore::service_requests();
+    store.read_ahead(&refs).await;
+    let ahead = SecretStore::service_requests() - before;
+    assert!(
+        ahead <= 3,
+        "opening the session, one search, one batch: {ahead} requests"
+    );
+
+    let before = SecretStore::service_requests();
+    let reads = refs.iter().map(|r| store.get(r));
+    let read = futures::future::join_all(reads).await;
+    for (i, back) in read.into_iter().enumerate() {
+        let back = back.unwrap_or_else(|e| panic!("entry {i}: {e}"));
+        assert_eq!(
+            back.api_key.expose_secret(),
+            &format!("APIKEY-batch-{i:04}")
+        );
+        assert_eq!(back.secret.expose_secret(), &format!("secret {i}"));
+    }
+    assert_eq!(
+        SecretStore::service_requests() - before,
+        2,
+        "19 reads took their held entries; the unnamed one was searched for and read"
+    );
+
+    // A second round knows where every entry lives: one request, no search.
+    let before = SecretStore::service_requests();
+    store.read_ahead(&refs).await;
+    assert_eq!(SecretStore::service_requests() - before, 1);
+
+    // A write by keyfolio drops the held entry: the read sees the new text.
+    store.put(&refs[0], &creds(100)).await.unwrap();
+    let back = store.get(&refs[0]).await.unwrap();
+    assert_eq!(back.api_key.expose_secret(), "APIKEY-batch-0100");
+    // So does a delete: the entry is missing, not the held copy.
+    store.delete(&refs[1]).await.unwrap();
+    assert_eq!(store.get(&refs[1]).await.err(), Some(SecretError::Missing));
+    // A held entry is taken once: the next read asks the service again.
+    let before = SecretStore::service_requests();
+    assert_eq!(
+        store.get(&refs[2]).await.unwrap().secret.expose_secret(),
+        "secret 2"
+    );
+    assert_eq!(
+        store.get(&refs[2]).await.unwrap().secret.expose_secret(),
+        "secret 2"
+    );
+    assert_eq!(SecretStore::service_requests() - before, 1);
+
+    for secret_ref in &refs {
+        store.delete(secret_ref).await.unwrap();
+    }
+}
+
+/// The lock check runs in a D-Bus session and gnome-keyring of its own, since locking
+/// the CI session's keyring would fail every other keyring test.
+#[test]
+fn held_entries_are_dropped_when_the_keyring_locks() {
+    let script = r#"export XDG_DATA_HOME="$(mktemp -d)"
+eval "$(printf 'lock-test' | gnome-keyring-daemon --unlock --components=secrets)"
+exec "$@""#;
+    let output = Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", script, "lock-test"])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "in_a_session_of_its_own_a_lock_drops_the_held_entries",
+        ])
+        .args(["--ignored", "--nocapture", "--test-threads=1"])
+        .output()
+        .expect("dbus-run-session (dbus-daemon) must be installed: run .ci/run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+#[ignore = "run by held_entries_are_dropped_when_the_keyring_locks in a session of its own"]
+async fn in_a_session_of_its_own_a_lock_drops_the_held_entries() {
+    let store = SecretStore::keyring(Duration::from_secs(3));
+    let refs = vec!["test-lock-a".to_string(), "test-lock-b".to_string()];
+    for (i, secret_ref) in refs.iter().enumerate() {
+        store.put(secret_ref, &creds(i)).await.unwrap();
+    }
+    store.read_ahead(&refs).await;
+    let lock = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+        ])
+        .args([
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+        ])
+        .arg("array:objpath:/org/freedesktop/secrets/collection/login")
+        .status()
+        .unwrap();
+    assert!(lock.success());
+    // The lock's signal reaches keyfolio's watcher a moment later.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for secret_ref in &refs {
+        let read = store.get(secret_ref).await;
+        assert!(
+            matches!(read, Err(SecretError::Locked(_) | SecretError::Timeout(_))),
+            "a locked keyring's entry must not come from the held batch: {read:?}"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! A sync round's secrets read ahead in one request from the real Secret Service
 //! (gnome-keyring): the counts of requests, entries written before entries carried their
-//! names, and what drops a held entry (a write, a delete, a lock of the keyring).
+//! names, and what drops a held entry (a write, a delete; a lock: tests/keyring_locked.rs).
 //! (Its own test binary: it counts this process's requests.)
 #![cfg(target_os = "linux")] // the Secret Service on D-Bus
 
@@ -100,64 +100,5 @@ async fn a_round_is_read_in_one_request_and_each_read_takes_its_own() {
 
     for secret_ref in &refs {
         store.delete(secret_ref).await.unwrap();
-    }
-}
-
-/// The lock check runs in a D-Bus session and gnome-keyring of its own, since locking
-/// the CI session's keyring would fail every other keyring test.
-#[test]
-fn held_entries_are_dropped_when_the_keyring_locks() {
-    let script = r#"export XDG_DATA_HOME="$(mktemp -d)"
-eval "$(printf 'lock-test' | gnome-keyring-daemon --unlock --components=secrets)"
-exec "$@""#;
-    let output = Command::new("dbus-run-session")
-        .args(["--", "bash", "-c", script, "lock-test"])
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "in_a_session_of_its_own_a_lock_drops_the_held_entries",
-        ])
-        .args(["--ignored", "--nocapture", "--test-threads=1"])
-        .output()
-        .expect("dbus-run-session (dbus-daemon) must be installed: run .ci/run");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-#[tokio::test]
-#[ignore = "run by held_entries_are_dropped_when_the_keyring_locks in a session of its own"]
-async fn in_a_session_of_its_own_a_lock_drops_the_held_entries() {
-    let store = SecretStore::keyring(Duration::from_secs(3));
-    let refs = vec!["test-lock-a".to_string(), "test-lock-b".to_string()];
-    for (i, secret_ref) in refs.iter().enumerate() {
-        store.put(secret_ref, &creds(i)).await.unwrap();
-    }
-    store.read_ahead(&refs).await;
-    let lock = Command::new("dbus-send")
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.secrets",
-        ])
-        .args([
-            "/org/freedesktop/secrets",
-            "org.freedesktop.Secret.Service.Lock",
-        ])
-        .arg("array:objpath:/org/freedesktop/secrets/collection/login")
-        .status()
-        .unwrap();
-    assert!(lock.success());
-    // The lock's signal reaches keyfolio's watcher a moment later.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    for secret_ref in &refs {
-        let read = store.get(secret_ref).await;
-        assert!(
-            matches!(read, Err(SecretError::Locked(_) | SecretError::Timeout(_))),
-            "a locked keyring's entry must not come from the held batch: {read:?}"
-        );
     }
 }

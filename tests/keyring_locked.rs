@@ -139,3 +139,53 @@ step list "$KF" list --json
         assert!(!transcript.contains(&secret));
     }
 }
+
+/// A sync round's secrets read ahead are held for its syncs (tests/keyring_batch.rs): a
+/// lock of the keyring must drop them, so a sync after the lock finds it locked.
+#[test]
+fn a_lock_drops_the_secrets_a_round_read_ahead() {
+    let home = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let script = r#"step child "$SELF" --exact in_a_private_keyring_a_lock_drops_the_held_entries --ignored --nocapture --test-threads=1"#;
+    let transcript = in_private_keyring(home.path(), script, &[("SELF", exe.to_str().unwrap())]);
+    let (out, code) = step(&transcript, "child");
+    assert!(code == 0 && out.contains("1 passed"), "{transcript}");
+}
+
+#[tokio::test]
+#[ignore = "run by a_lock_drops_the_secrets_a_round_read_ahead in a private keyring"]
+async fn in_a_private_keyring_a_lock_drops_the_held_entries() {
+    use keyfolio::model::Credentials;
+    use keyfolio::store::{SecretError, SecretStore};
+    use std::time::Duration;
+    let creds = |i: usize| Credentials::new(&format!("APIKEY-lock-{i:04}"), "secret", None);
+    let store = SecretStore::keyring(Duration::from_secs(3));
+    let refs = vec!["test-lock-a".to_string(), "test-lock-b".to_string()];
+    for (i, secret_ref) in refs.iter().enumerate() {
+        store.put(secret_ref, &creds(i)).await.unwrap();
+    }
+    store.read_ahead(&refs).await;
+    let lock = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+        ])
+        .args([
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+        ])
+        .arg("array:objpath:/org/freedesktop/secrets/collection/login")
+        .status()
+        .unwrap();
+    assert!(lock.success());
+    // The lock's signal reaches keyfolio's watcher a moment later.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for secret_ref in &refs {
+        let read = store.get(secret_ref).await;
+        assert!(
+            matches!(read, Err(SecretError::Locked(_) | SecretError::Timeout(_))),
+            "a locked keyring's entry must not come from the held batch: {read:?}"
+        );
+    }
+}

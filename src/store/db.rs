@@ -161,11 +161,16 @@ pub(super) fn parse_ts(text: Option<String>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-const CONNECTION_COLUMNS: &str =
-    "id, exchange, label, auth_kind, endpoint, sandbox, key_hint, key_type, secret_ref,
+/// A connection row's columns, in [`connection_from_row`]'s order (a macro, so the
+/// queries below are whole strings at compile time).
+macro_rules! connection_columns {
+    () => {
+        "id, exchange, label, auth_kind, endpoint, sandbox, key_hint, key_type, secret_ref,
     perm_read, perm_trade, perm_withdraw, ip_restricted, permissions_checked_at, created_at,
     last_synced_at, last_attempt_at, last_error_kind, last_error_message, error_since,
-    failure_streak, paused, next_sync_at, sync_interval_secs";
+    failure_streak, paused, next_sync_at, sync_interval_secs"
+    };
+}
 
 fn connection_from_row(row: &Row) -> rusqlite::Result<ConnectionRecord> {
     let exchange: String = row.get(1)?;
@@ -399,8 +404,10 @@ impl Db {
 
     /// Live connections, oldest first.
     pub fn connections(&self) -> Result<Vec<ConnectionRecord>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {CONNECTION_COLUMNS} FROM connections WHERE disconnected_at IS NULL ORDER BY id"
+        let mut stmt = self.conn.prepare_cached(concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE disconnected_at IS NULL ORDER BY id"
         ))?;
         let rows = stmt
             .query_map([], connection_from_row)?
@@ -409,13 +416,18 @@ impl Db {
     }
 
     pub fn connection(&self, id: i64) -> Result<ConnectionRecord> {
-        row_cached(&self.conn,
-                &format!("SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = ?1 AND disconnected_at IS NULL"),
-                params![id],
-                connection_from_row,
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound(id))
+        row_cached(
+            &self.conn,
+            concat!(
+                "SELECT ",
+                connection_columns!(),
+                " FROM connections WHERE id = ?1 AND disconnected_at IS NULL"
+            ),
+            params![id],
+            connection_from_row,
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound(id))
     }
 
     /// Labels in use, for suggesting "Binance 2".
@@ -611,9 +623,9 @@ impl Db {
 
     /// The underlying connection, for integrity checks in tests and `doctor`.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(row_cached(&self.conn, "PRAGMA integrity_check", [], |r| {
-            r.get(0)
-        })?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 }
 

@@ -98,6 +98,27 @@ async fn a_round_is_read_in_one_request_and_each_read_takes_its_own() {
     );
     assert_eq!(SecretStore::service_requests() - before, 1);
 
+    // What no sync takes is wiped after the hold: a read then asks the service.
+    store.read_ahead(&refs[3..5]).await;
+    assert_eq!(
+        SecretStore::held_entries(),
+        17,
+        "the second round's 20, less the ones written, deleted and taken since"
+    );
+    tokio::time::sleep(keyfolio::store::secrets::READ_AHEAD_HOLD + Duration::from_millis(300))
+        .await;
+    assert_eq!(SecretStore::held_entries(), 0, "wiped without a read");
+    let before = SecretStore::service_requests();
+    assert_eq!(
+        store.get(&refs[3]).await.unwrap().secret.expose_secret(),
+        "secret 3"
+    );
+    assert_eq!(
+        SecretStore::service_requests() - before,
+        1,
+        "read at its known path"
+    );
+
     for secret_ref in &refs {
         store.delete(secret_ref).await.unwrap();
     }

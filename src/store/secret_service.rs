@@ -15,12 +15,12 @@
 //! at most [`HOLD`], and is dropped at once when a collection changes (it locked) or
 //! keyfolio writes or deletes the entry.
 
-use super::secrets::{SERVICE, entry_name};
+use super::secrets::{READ_AHEAD_HOLD as HOLD, SERVICE, entry_name};
 use num_bigint::BigUint;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::OnceCell;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
 use zeroize::Zeroizing;
@@ -58,9 +58,6 @@ trait Service {
 /// A secret as the service sends it: session, parameters (the AES IV of an encrypted
 /// session), value, content type.
 type SecretAnswer = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
-
-/// How long a round's batch is held for the syncs to take their entries.
-pub const HOLD: Duration = Duration::from_secs(10);
 
 /// Names the session's kind: `plain` or `encrypted` (see [`Session::open`]).
 const SESSION_ENV: &str = "KEYFOLIO_SECRET_SESSION";
@@ -211,15 +208,41 @@ fn held() -> MutexGuard<'static, Held> {
     HELD.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// How many entries read ahead are held now.
+pub fn held_entries() -> usize {
+    held().len()
+}
+
 /// Forgets an entry's path and held text (keyfolio is about to write or delete it).
 pub fn forget(secret_ref: &str) {
     paths().remove(secret_ref);
     held().remove(secret_ref);
 }
 
-/// Wipes what the batches left untaken for [`HOLD`] or longer.
-fn drop_stale() {
-    held().retain(|_, (_, at)| at.elapsed() < HOLD);
+/// Whether a thread is waiting to wipe what the batches leave untaken.
+static SWEEPING: AtomicBool = AtomicBool::new(false);
+
+/// Wipes each held entry no sync took within [`HOLD`], on one thread that lives while
+/// anything is held.
+fn sweep_later() {
+    if SWEEPING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    std::thread::spawn(|| {
+        loop {
+            let wait = {
+                let mut held = held();
+                held.retain(|_, (_, at)| at.elapsed() < HOLD);
+                let Some(oldest) = held.values().map(|(_, at)| *at).min() else {
+                    // Under the lock: a batch held after this starts a new sweeper.
+                    SWEEPING.store(false, Ordering::Release);
+                    return;
+                };
+                HOLD.saturating_sub(oldest.elapsed())
+            };
+            std::thread::sleep(wait);
+        }
+    });
 }
 
 /// Reads these entries in one request and holds them for their syncs' [`read`]s.
@@ -272,10 +295,7 @@ pub async fn read_ahead(secret_refs: &[String]) {
         }
     }
     if kept > 0 {
-        std::thread::spawn(|| {
-            std::thread::sleep(HOLD);
-            drop_stale();
-        });
+        sweep_later();
     }
 }
 

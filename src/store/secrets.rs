@@ -25,6 +25,10 @@ use zeroize::Zeroizing;
 /// The keyring service name of every entry.
 pub const SERVICE: &str = "keyfolio";
 
+/// How long a sync round's entries read ahead are held for its syncs to take them
+/// ([`SecretStore::read_ahead`]); what none took by then is wiped.
+pub const READ_AHEAD_HOLD: Duration = Duration::from_secs(10);
+
 /// Secret-store failures, each with what to do next.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum SecretError {
@@ -200,6 +204,15 @@ impl SecretStore {
     pub fn service_requests() -> u64 {
         #[cfg(target_os = "linux")]
         return super::secret_service::requests();
+        #[cfg(not(target_os = "linux"))]
+        0
+    }
+
+    /// How many entries read ahead wait for their syncs in this process (Linux; zero
+    /// elsewhere).
+    pub fn held_entries() -> usize {
+        #[cfg(target_os = "linux")]
+        return super::secret_service::held_entries();
         #[cfg(not(target_os = "linux"))]
         0
     }

@@ -179,7 +179,7 @@ fn watch_collections(service: ServiceProxy<'static>) {
                 return;
             };
             while changes.next().await.is_some() {
-                held().clear();
+                known().held.clear();
             }
         });
     });
@@ -189,34 +189,38 @@ async fn session() -> Option<&'static Session> {
     SESSION.get_or_try_init(Session::open).await.ok()
 }
 
-/// Where each entry seen so far lives: its D-Bus object path, which is not a secret. A
-/// read of a known entry asks for its secret at once. An entry is forgotten here when
-/// keyfolio writes or deletes it, and when a read at its path fails (deleted, or locked
-/// since).
-static PATHS: LazyLock<Mutex<HashMap<String, OwnedObjectPath>>> = LazyLock::new(Mutex::default);
-
-/// A round's batch: each entry's text and when it was read, until its sync takes it.
-type Held = HashMap<String, (Zeroizing<String>, Instant)>;
-
-static HELD: LazyLock<Mutex<Held>> = LazyLock::new(Mutex::default);
-
-fn paths() -> MutexGuard<'static, HashMap<String, OwnedObjectPath>> {
-    PATHS.lock().unwrap_or_else(PoisonError::into_inner)
+/// What this process knows of keyfolio's entries, under one lock.
+#[derive(Default)]
+struct Known {
+    /// Where each entry seen so far lives: its D-Bus object path, which is not a secret.
+    /// A read of a known entry asks for its secret at once. An entry is forgotten here
+    /// when keyfolio writes or deletes it, and when a read at its path fails (deleted, or
+    /// locked since).
+    paths: HashMap<String, OwnedObjectPath>,
+    /// A round's batch: each entry's text and when it was read, until its sync takes it.
+    held: HashMap<String, (Zeroizing<String>, Instant)>,
+    /// How many entries keyfolio has written or deleted: a batch read while one was
+    /// written may hold its old text, and is not kept.
+    writes: u64,
 }
 
-fn held() -> MutexGuard<'static, Held> {
-    HELD.lock().unwrap_or_else(PoisonError::into_inner)
+static KNOWN: LazyLock<Mutex<Known>> = LazyLock::new(Mutex::default);
+
+fn known() -> MutexGuard<'static, Known> {
+    KNOWN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How many entries read ahead are held now.
 pub fn held_entries() -> usize {
-    held().len()
+    known().held.len()
 }
 
 /// Forgets an entry's path and held text (keyfolio is about to write or delete it).
 pub fn forget(secret_ref: &str) {
-    paths().remove(secret_ref);
-    held().remove(secret_ref);
+    let mut known = known();
+    known.paths.remove(secret_ref);
+    known.held.remove(secret_ref);
+    known.writes += 1;
 }
 
 /// Whether a thread is waiting to wipe what the batches leave untaken.
@@ -231,7 +235,7 @@ fn sweep_later() {
     std::thread::spawn(|| {
         loop {
             let wait = {
-                let mut held = held();
+                let held = &mut known().held;
                 held.retain(|_, (_, at)| at.elapsed() < HOLD);
                 let Some(oldest) = held.values().map(|(_, at)| *at).min() else {
                     // Under the lock: a batch held after this starts a new sweeper.
@@ -254,7 +258,14 @@ pub async fn read_ahead(secret_refs: &[String]) {
         return;
     };
     let wanted: HashSet<&str> = secret_refs.iter().map(String::as_str).collect();
-    let mut ask: Vec<OwnedObjectPath> = wanted.iter().filter_map(|r| known_path(r)).collect();
+    let (mut ask, writes) = {
+        let known = known();
+        let ask: Vec<OwnedObjectPath> = wanted
+            .iter()
+            .filter_map(|r| known.paths.get(*r).cloned())
+            .collect();
+        (ask, known.writes)
+    };
     if ask.len() < wanted.len() {
         let everything = HashMap::from([("service", SERVICE)]);
         count_request();
@@ -270,43 +281,51 @@ pub async fn read_ahead(secret_refs: &[String]) {
     let Some(found) = session.secrets(&ask).await else {
         return;
     };
-    let known: HashMap<OwnedObjectPath, String> = paths()
+    let mut known = known();
+    if known.writes != writes {
+        return;
+    }
+    let names: HashMap<OwnedObjectPath, String> = known
+        .paths
         .iter()
         .map(|(name, path)| (path.clone(), name.clone()))
         .collect();
     let mut by_name: HashMap<String, Vec<(OwnedObjectPath, Zeroizing<String>)>> = HashMap::new();
     for (path, text) in found {
         // A known path names an entry written before entries carried their names.
-        if let Some(name) = entry_name(&text).or_else(|| known.get(&path).cloned()) {
+        if let Some(name) = entry_name(&text).or_else(|| names.get(&path).cloned()) {
             by_name.entry(name).or_default().push((path, text));
         }
     }
     let now = Instant::now();
-    let mut kept = 0;
+    let mut kept = false;
     for (name, mut items) in by_name {
-        // Two entries of one name: the keyring crate's read says which is meant.
         let (Some((path, text)), true) = (items.pop(), items.is_empty()) else {
+            // Two entries of one name: the keyring crate's read says which is meant.
+            known.paths.remove(&name);
             continue;
         };
-        paths().insert(name.clone(), path);
+        known.paths.insert(name.clone(), path);
         if wanted.contains(name.as_str()) {
-            held().insert(name, (text, now));
-            kept += 1;
+            known.held.insert(name, (text, now));
+            kept = true;
         }
     }
-    if kept > 0 {
+    drop(known);
+    if kept {
         sweep_later();
     }
 }
 
 fn known_path(secret_ref: &str) -> Option<OwnedObjectPath> {
-    paths().get(secret_ref).cloned()
+    known().paths.get(secret_ref).cloned()
 }
 
 /// The text of the one unlocked entry named `secret_ref`, or `None` when the keyring
 /// crate's path must answer (see the module's note).
 pub async fn read(secret_ref: &str) -> Option<Zeroizing<String>> {
-    if let Some((text, at)) = held().remove(secret_ref)
+    let held = known().held.remove(secret_ref);
+    if let Some((text, at)) = held
         && at.elapsed() < HOLD
     {
         return Some(text);
@@ -332,6 +351,6 @@ pub async fn read(secret_ref: &str) -> Option<Zeroizing<String>> {
         .secrets(std::slice::from_ref(path))
         .await?
         .remove(path)?;
-    paths().insert(secret_ref.to_string(), path.clone());
+    known().paths.insert(secret_ref.to_string(), path.clone());
     Some(text)
 }

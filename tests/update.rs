@@ -453,6 +453,12 @@ fn the_form_reads_its_intent_keys_from_the_table() {
 #[test]
 fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
     let mut s = with_connections();
+    // A terminal too short for the help (as in the help_60x16 frame).
+    let size = Action::Resize {
+        width: 60,
+        height: 16,
+    };
+    update(&mut s, size);
     press(&mut s, KeyCode::Char('?'));
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Char('j'));
@@ -461,6 +467,26 @@ fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
     assert_eq!(s.help_scroll, 1);
     assert_eq!(s.modal, Some(Modal::Help));
     assert_eq!(s.selected, 0, "the cards under the help do not move");
+    // Held down past the end, it stops at the last line: one Up scrolls back at once.
+    for _ in 0..100 {
+        press(&mut s, KeyCode::Down);
+    }
+    let most = s.help_scroll;
+    assert!((3..100).contains(&most), "stopped at {most}");
+    press(&mut s, KeyCode::Up);
+    assert_eq!(s.help_scroll, most - 1);
+    // A taller terminal shows it all: nothing to scroll.
+    update(
+        &mut s,
+        Action::Resize {
+            width: 120,
+            height: 60,
+        },
+    );
+    press(&mut s, KeyCode::Up);
+    assert_eq!(s.help_scroll, 0);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(s.help_scroll, 0);
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Char('?'));
     assert_eq!(s.help_scroll, 0);

@@ -587,10 +587,9 @@ fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
             vec![]
         }
         (Modal::Help, Some(intent @ (Intent::Up | Intent::Down))) => {
-            // The drawing stops at the last line; this only bounds the number.
-            let most = state.keys.bindings().len();
+            let most = crate::ui::help_most_scroll(state);
             state.help_scroll = match intent {
-                Intent::Up => state.help_scroll.saturating_sub(1),
+                Intent::Up => state.help_scroll.min(most).saturating_sub(1),
                 _ => (state.help_scroll + 1).min(most),
             };
             state.modal = Some(Modal::Help);

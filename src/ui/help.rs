@@ -5,15 +5,16 @@ use super::{centered, modal_block, wrap};
 use crate::app::keys::{Context, Intent};
 use crate::app::state::State;
 use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 /// Width of the key column.
 const KEY_COLUMN: usize = 10;
 
-pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
-    let outer = frame.area();
-    let width = outer.width.min(78);
+/// The help's lines in a terminal this wide, and the box's width.
+fn lines(state: &State, columns: u16, theme: Theme) -> (Vec<Line<'static>>, u16) {
+    let width = columns.min(78);
     // Borders and the block's padding of one column on each side.
     let text_width = (width as usize).saturating_sub(4).max(KEY_COLUMN + 8);
     let mut lines: Vec<Line> = Vec::new();
@@ -34,11 +35,29 @@ pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
     for line in wrap(note, text_width) {
         lines.push(Line::from(Span::styled(line, theme.dim())));
     }
-    let area = centered(outer, width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    // Too short a terminal: the help scrolls, and says so.
+    (lines, width)
+}
+
+/// The box in the terminal `outer`: centred, as tall as its lines and borders allow,
+/// and how many lines do not fit (too short a terminal scrolls the help, and says so).
+fn layout(outer: Rect, lines: usize, width: u16) -> (Rect, usize) {
+    let area = centered(outer, width, lines as u16 + 2);
     let visible = usize::from(area.height.saturating_sub(2));
-    let overflow = lines.len().saturating_sub(visible);
+    (area, lines.saturating_sub(visible))
+}
+
+/// How far the help can scroll in the terminal as `state` knows it.
+pub fn most_scroll(state: &State) -> usize {
+    let outer = Rect::new(0, 0, state.screen.0, state.screen.1);
+    // Styles do not change the count: any theme will do.
+    let (lines, width) = lines(state, outer.width, Theme { color: false });
+    layout(outer, lines.len(), width).1
+}
+
+pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
+    let (lines, width) = lines(state, frame.area().width, theme);
+    let (area, overflow) = layout(frame.area(), lines.len(), width);
+    frame.render_widget(Clear, area);
     let scroll = state.help_scroll.min(overflow);
     let hint = match (scroll > 0, scroll < overflow) {
         (false, false) => state.keys.hint(Context::Help, &[Intent::Close]),

@@ -18,6 +18,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use theme::Theme;
 
+pub use help::most_scroll as help_most_scroll;
+
 /// Draws the whole screen, then passes every cell through the terminal edge's sanitiser.
 pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
     draw_screen(frame, state, theme);

@@ -5,7 +5,7 @@
 //! and tests use an in-memory store. Every call runs on one long-lived thread under a
 //! timeout, so a hung Secret Service cannot freeze the app; on Linux, reads of an entry
 //! that is there and unlocked take a quicker path (`secret_service.rs`), under the same
-//! timeout.
+//! timeout, and a sync round's entries can be read ahead in one request.
 //!
 //! The file may be shared by processes (the TUI and a CLI `connect` at the same time):
 //! each edit holds an exclusive lock on the sibling `secrets.age.lock` from its read to

@@ -55,6 +55,16 @@ trait Service {
     fn collection_changed(&self, collection: ObjectPath<'_>) -> zbus::Result<()>;
 }
 
+#[zbus::proxy(
+    interface = "org.freedesktop.Secret.Item",
+    default_service = "org.freedesktop.secrets",
+    gen_blocking = false
+)]
+trait Item {
+    #[zbus(property)]
+    fn attributes(&self) -> zbus::Result<HashMap<String, String>>;
+}
+
 /// A secret as the service sends it: session, parameters (the AES IV of an encrypted
 /// session), value, content type.
 type SecretAnswer = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
@@ -140,6 +150,23 @@ impl Session {
         )
     }
 
+    /// The name (`username` attribute) of the keyfolio entry at `path`.
+    async fn entry_at(&self, path: &OwnedObjectPath) -> Option<String> {
+        count_request();
+        let item = ItemProxy::builder(self.service.inner().connection())
+            .path(path.clone())
+            .ok()?
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .ok()?;
+        let mut attributes = item.attributes().await.ok()?;
+        if attributes.get("service").map(String::as_str) != Some(SERVICE) {
+            return None;
+        }
+        attributes.remove("username")
+    }
+
     /// A secret's text; the bytes are wiped whatever happens.
     fn decrypt(&self, iv: &[u8], value: Vec<u8>) -> Option<Zeroizing<String>> {
         use aes::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
@@ -215,6 +242,14 @@ pub fn held_entries() -> usize {
     known().held.len()
 }
 
+/// Wipes these entries' held texts.
+pub fn drop_held(secret_refs: &[String]) {
+    let held = &mut known().held;
+    for secret_ref in secret_refs {
+        held.remove(secret_ref);
+    }
+}
+
 /// Forgets an entry's path and held text (keyfolio is about to write or delete it).
 pub fn forget(secret_ref: &str) {
     let mut known = known();
@@ -251,8 +286,9 @@ fn sweep_later() {
 
 /// Reads these entries in one request and holds them for their syncs' [`read`]s.
 /// Entries keyfolio does not know the place of yet are found with one search of every
-/// keyfolio entry: their texts name them (see `secrets::named`). Whatever cannot be
-/// read this way is left to each read.
+/// keyfolio entry: their texts name them (see `secrets::named`), or else, for entries
+/// written before, their attributes (one request each, all at once, once per process).
+/// Whatever cannot be read this way is left to each read.
 pub async fn read_ahead(secret_refs: &[String]) {
     let Some(session) = session().await else {
         return;
@@ -281,21 +317,35 @@ pub async fn read_ahead(secret_refs: &[String]) {
     let Some(found) = session.secrets(&ask).await else {
         return;
     };
-    let mut known = known();
-    if known.writes != writes {
-        return;
-    }
-    let names: HashMap<OwnedObjectPath, String> = known
+    let names: HashMap<OwnedObjectPath, String> = known()
         .paths
         .iter()
         .map(|(name, path)| (path.clone(), name.clone()))
         .collect();
-    let mut by_name: HashMap<String, Vec<(OwnedObjectPath, Zeroizing<String>)>> = HashMap::new();
+    let mut named = Vec::with_capacity(found.len());
+    let mut unnamed = Vec::new();
     for (path, text) in found {
-        // A known path names an entry written before entries carried their names.
-        if let Some(name) = entry_name(&text).or_else(|| names.get(&path).cloned()) {
-            by_name.entry(name).or_default().push((path, text));
+        match entry_name(&text).or_else(|| names.get(&path).cloned()) {
+            Some(name) => named.push((name, path, text)),
+            None => unnamed.push((path, text)),
         }
+    }
+    // Entries written before entries carried their names (or by another tool), not seen
+    // yet in this process: their attributes name them, asked all at once.
+    let asked =
+        futures::future::join_all(unnamed.iter().map(|(path, _)| session.entry_at(path))).await;
+    for ((path, text), name) in unnamed.into_iter().zip(asked) {
+        if let Some(name) = name {
+            named.push((name, path, text));
+        }
+    }
+    let mut by_name: HashMap<String, Vec<(OwnedObjectPath, Zeroizing<String>)>> = HashMap::new();
+    for (name, path, text) in named {
+        by_name.entry(name).or_default().push((path, text));
+    }
+    let mut known = known();
+    if known.writes != writes {
+        return;
     }
     let now = Instant::now();
     let mut kept = false;

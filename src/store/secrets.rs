@@ -274,6 +274,16 @@ impl SecretStore {
         let _ = secret_refs;
     }
 
+    /// Wipes what a round read ahead and its syncs did not take.
+    pub fn drop_read_ahead(&self, secret_refs: &[String]) {
+        #[cfg(target_os = "linux")]
+        if let Self::Keyring { .. } = self {
+            super::secret_service::drop_held(secret_refs);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = secret_refs;
+    }
+
     /// Deletes an entry; a missing entry counts as deleted.
     pub async fn delete(&self, secret_ref: &str) -> Result<(), SecretError> {
         let reference = secret_ref.to_string();

@@ -201,27 +201,38 @@ impl Engine {
 
     /// Syncs several connections concurrently (within the limits); outcomes in order.
     pub async fn sync_many(&self, ids: &[i64]) -> Vec<(i64, Outcome)> {
+        let mut read_ahead = Vec::new();
         if let Ok(all) = self.ctx.connections().await {
             let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
-            self.read_secrets_ahead(all.iter().filter(|c| wanted.contains(&c.id)))
+            read_ahead = self
+                .read_secrets_ahead(all.iter().filter(|c| wanted.contains(&c.id)))
                 .await;
         }
         let runs = ids
             .iter()
             .map(|&id| async move { (id, self.sync(id).await) });
-        futures::future::join_all(runs).await
+        let outcomes = futures::future::join_all(runs).await;
+        // A sync that ended before reading its secret (a database error) left it held.
+        self.ctx.secrets.drop_read_ahead(&read_ahead);
+        outcomes
     }
 
     /// Reads the secrets of a round's connections in one batch where the store can (see
-    /// `SecretStore::read_ahead`), except those whose sync already runs.
-    async fn read_secrets_ahead(&self, round: impl Iterator<Item = &ConnectionRecord>) {
+    /// `SecretStore::read_ahead`), except those whose sync already runs; returns the
+    /// entries read ahead.
+    async fn read_secrets_ahead(
+        &self,
+        round: impl Iterator<Item = &ConnectionRecord>,
+    ) -> Vec<String> {
         let refs: Vec<String> = round
             .filter(|c| !self.is_syncing(c.id))
             .map(|c| c.secret_ref.clone())
             .collect();
-        if refs.len() > 1 {
-            self.ctx.secrets.read_ahead(&refs).await;
+        if refs.len() < 2 {
+            return Vec::new();
         }
+        self.ctx.secrets.read_ahead(&refs).await;
+        refs
     }
 
     /// Whether a sync is running for this connection.

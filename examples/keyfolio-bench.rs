@@ -1178,18 +1178,25 @@ fn answered(sim: &SimHandle) -> u64 {
     (100..600).map(|status| sim.status_count(status)).sum()
 }
 
+/// The Python interpreter (`KEYFOLIO_BENCH_PYTHON`, else `python3`) if it can import
+/// `modules` (comma-separated, as `import` takes them).
+fn python_with(modules: &str) -> Option<String> {
+    let python = std::env::var("KEYFOLIO_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        .then_some(python)
+}
+
 /// Runs `assets/bench/ccxt_peer.py` against the simulator; `{"skipped": why}` when Python
 /// or its ccxt package is missing.
 fn run_peer(sim: &SimHandle, accounts: &[SimAccount]) -> Result<Value> {
-    let python = std::env::var("KEYFOLIO_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Command::new(&python)
-        .args(["-c", "import ccxt.async_support"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
+    let Some(python) = python_with("ccxt.async_support") else {
         return Ok(json!({"skipped": "python ccxt not installed (pip install 'ccxt==4.5.*')"}));
-    }
+    };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/bench/ccxt_peer.py");
     let mut file = tempfile::NamedTempFile::new()?;
     let list: Vec<Value> = accounts

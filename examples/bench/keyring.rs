@@ -18,7 +18,7 @@
 
 use super::{
     Budget, Row, SimThread, answered, connect_accounts, keyfolio_binary, ms, print_report,
-    process_cpu, process_cpu_self, profile_name, sim_accounts,
+    process_cpu, process_cpu_self, profile_name, python_with, sim_accounts,
 };
 use anyhow::{Context as _, Result, bail};
 use keyfolio::config::{Config, Paths};
@@ -434,15 +434,9 @@ fn python_peer(
     sim: &SimThread,
     accounts: &[keyfolio::exchange::sim::SimAccount],
 ) -> Result<Value> {
-    let python = std::env::var("KEYFOLIO_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Command::new(&python)
-        .args(["-c", "import ccxt.async_support, keyring, secretstorage"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !probe.is_ok_and(|s| s.success()) {
+    let Some(python) = python_with("ccxt.async_support, keyring, secretstorage") else {
         return Ok(json!({"skipped": "python ccxt, keyring or secretstorage not installed"}));
-    }
+    };
     let db = Db::open(&Paths::under(home).database())?;
     let list: Vec<Value> = db
         .connections()?

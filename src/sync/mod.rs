@@ -202,7 +202,10 @@ impl Engine {
     /// Syncs several connections concurrently (within the limits); outcomes in order.
     pub async fn sync_many(&self, ids: &[i64]) -> Vec<(i64, Outcome)> {
         let mut read_ahead = Vec::new();
-        if let Ok(all) = self.ctx.connections().await {
+        // One connection has nothing to read ahead of: no list read for it.
+        if ids.len() > 1
+            && let Ok(all) = self.ctx.connections().await
+        {
             let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
             read_ahead = self
                 .read_secrets_ahead(all.iter().filter(|c| wanted.contains(&c.id)))

@@ -20,6 +20,7 @@
 //! account API (`/oauth-api/...`): see [`oauth`] and [`SimHandle::oauth_provider`].
 
 mod accounts;
+mod auth;
 mod binance;
 mod binance_sign;
 mod oauth;
@@ -612,6 +613,7 @@ async fn handle(
             &req,
             account.as_ref(),
             matches!(fault, Some(Fault::RateLimitBurst | Fault::Ban418)),
+            shared.server_ms(),
         ),
     };
     if answer.status == 200 {

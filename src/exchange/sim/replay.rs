@@ -4,8 +4,8 @@
 //! exchange's own error bodies for a bad key and a rate limit.
 //!
 //! Requests are matched by method and path. The key is found wherever the exchange puts
-//! it (a header, the query, the body); signatures are not checked here: CCXT signs, and
-//! each exchange's scheme is its own.
+//! it (a header, the query, the body); its signature, timestamp and passphrase are then
+//! checked as the exchange documents them ([`super::auth`]).
 
 use super::{Answer, SimAccount};
 use serde_json::Value;
@@ -191,12 +191,22 @@ pub(super) fn answer(
     request: &super::Req,
     account: Option<&SimAccount>,
     rate_limited: bool,
+    now_ms: i64,
 ) -> Answer {
     let Some(fixture) = fixture(exchange) else {
         return Answer::json(404, serde_json::json!({"error": "unknown exchange mount"}));
     };
-    if account.is_none() {
+    let Some(account) = account else {
         return error(fixture, "bad_key");
+    };
+    if let Err(refusal) = super::auth::check(exchange, request, account, now_ms) {
+        let kind = refusal.fixture_kind();
+        let kind = if fixture["errors"][kind].is_null() {
+            "bad_key"
+        } else {
+            kind
+        };
+        return error(fixture, kind);
     }
     if rate_limited {
         let mut answer = error(fixture, "rate_limit");

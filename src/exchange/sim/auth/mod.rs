@@ -1,0 +1,156 @@
+//! Authentication of the replayed exchanges, checked as each exchange's API documentation
+//! describes it (written from the documentation, never by calling CCXT): the signed
+//! string, its hash and encoding, the timestamp window, passphrases. One file per
+//! exchange; a request that fails gets that exchange's own refusal (`errors.<kind>` in
+//! its fixture).
+//!
+//! What the simulator cannot be: the exchange's host. A request reaches the mount at
+//! `{base_url}/{id}/...`; [`Signed::path`] is the path as the exchange would receive it
+//! (without the mount), [`Signed::full_path`] the path as sent (with it), and
+//! [`Signed::host`] the `Host` header. Each verifier says which it signs and why.
+
+mod bitfinex;
+mod bitget;
+mod bitstamp;
+mod bitvavo;
+mod blofin;
+mod bybit;
+mod coinbase;
+mod cryptocom;
+mod gate;
+mod htx;
+mod kraken;
+mod kucoin;
+mod mexc;
+
+use super::{Req, SimAccount};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+
+/// Why an exchange refuses a request. Each names an error answer of the exchange's fixture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// No or malformed authentication fields.
+    MissingAuth,
+    /// The signature does not match the key's secret.
+    BadSignature,
+    /// The passphrase (or its signed form) is wrong.
+    BadPassphrase,
+    /// The timestamp or nonce is outside the exchange's window.
+    StaleTimestamp,
+}
+
+impl Refusal {
+    /// The fixture's error answer for this refusal (`errors.<kind>`); `bad_key` is used
+    /// where the fixture has no answer of its own for it.
+    pub(super) fn fixture_kind(self) -> &'static str {
+        match self {
+            Refusal::MissingAuth => "missing_auth",
+            Refusal::BadSignature => "bad_signature",
+            Refusal::BadPassphrase => "bad_passphrase",
+            Refusal::StaleTimestamp => "stale_timestamp",
+        }
+    }
+}
+
+/// The parts of a request a verifier reads.
+pub(super) struct Signed<'a> {
+    pub method: &'a str,
+    /// The path as the exchange receives it, without the simulator's mount: `/v5/account/wallet-balance`.
+    pub path: &'a str,
+    /// The path as sent, with the mount: `/bybit/v5/account/wallet-balance`.
+    pub full_path: String,
+    /// The raw query string, without `?`, as sent.
+    pub query: &'a str,
+    pub body: &'a str,
+    /// The `Host` header.
+    pub host: &'a str,
+    req: &'a Req,
+}
+
+impl Signed<'_> {
+    /// A header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.header(name)
+    }
+}
+
+/// Checks a request's authentication for `account` on `exchange`, at the simulator's
+/// time `now_ms`. An exchange without a verifier refuses everything: a simulator that
+/// says yes to anything hides the bugs that matter.
+pub(super) fn check(
+    exchange: &str,
+    req: &Req,
+    account: &SimAccount,
+    now_ms: i64,
+) -> Result<(), Refusal> {
+    let signed = Signed {
+        method: req.method.as_str(),
+        path: &req.path,
+        full_path: format!("/{exchange}{}", req.path),
+        query: &req.query,
+        body: &req.body,
+        host: req.header("host").unwrap_or(""),
+        req,
+    };
+    match exchange {
+        "bitfinex" => bitfinex::check(&signed, account, now_ms),
+        "bitget" => bitget::check(&signed, account, now_ms),
+        "bitstamp" => bitstamp::check(&signed, account, now_ms),
+        "bitvavo" => bitvavo::check(&signed, account, now_ms),
+        "blofin" => blofin::check(&signed, account, now_ms),
+        "bybit" => bybit::check(&signed, account, now_ms),
+        "coinbase" => coinbase::check(&signed, account, now_ms),
+        "cryptocom" => cryptocom::check(&signed, account, now_ms),
+        "gate" => gate::check(&signed, account, now_ms),
+        "htx" => htx::check(&signed, account, now_ms),
+        "kraken" => kraken::check(&signed, account, now_ms),
+        "kucoin" => kucoin::check(&signed, account, now_ms),
+        "mexc" => mexc::check(&signed, account, now_ms),
+        _ => Err(Refusal::MissingAuth),
+    }
+}
+
+/// HMAC of `message` keyed by `secret`, with SHA-256.
+pub(super) fn hmac_sha256(secret: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// HMAC of `message` keyed by `secret`, with SHA-384.
+pub(super) fn hmac_sha384(secret: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<sha2::Sha384>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// HMAC of `message` keyed by `secret`, with SHA-512.
+pub(super) fn hmac_sha512(secret: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<sha2::Sha512>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Standard base64 with padding.
+pub(super) fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Equal without an early exit on the first differing byte.
+pub(super) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `Ok` when `sent_ms` is within `window_ms` of `now_ms` (either side).
+pub(super) fn within(sent_ms: i64, now_ms: i64, window_ms: i64) -> Result<(), Refusal> {
+    if (now_ms - sent_ms).abs() <= window_ms {
+        Ok(())
+    } else {
+        Err(Refusal::StaleTimestamp)
+    }
+}

@@ -1041,6 +1041,7 @@ async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
         Ok(()) => Some(ctx.clean_orphans().await?),
         Err(_) => None,
     };
+    let absent = absent_exchanges(&ctx.connections().await?);
     if as_json {
         print_json(&json!({
             "config_file": ctx.paths.config_file(),
@@ -1052,6 +1053,9 @@ async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
             "secret_store_answers": probe.is_ok(),
             "secret_store_error": probe.as_ref().err().map(ToString::to_string),
             "orphaned_secrets_removed": cleaned,
+            "exchanges_not_in_build": absent.iter().map(|(id, feature, n)| json!({
+                "exchange": id, "cargo_feature": feature, "connections": n,
+            })).collect::<Vec<_>>(),
         }))?;
     } else {
         say!("config file:   {}", ctx.paths.config_file().display());
@@ -1067,12 +1071,40 @@ async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
                 say!("orphaned secrets removed: {}", cleaned.unwrap_or(0));
             }
         }
+        for (id, feature, n) in &absent {
+            let build = match feature {
+                Some(feature) => format!("build keyfolio with `--features {feature}`"),
+                None => "no build of keyfolio has it".to_string(),
+            };
+            say!(
+                "not in this build: {id} ({n} connection(s), never synced): {build}, or disconnect"
+            );
+        }
     }
     Ok(if probe.is_ok() {
         exit::OK
     } else {
         exit::UNAVAILABLE
     })
+}
+
+/// The exchanges of stored connections that this build lacks: id, the cargo feature that
+/// compiles it in (if any build has it) and how many connections name it.
+fn absent_exchanges(
+    connections: &[crate::model::ConnectionRecord],
+) -> Vec<(&'static str, Option<&'static str>, usize)> {
+    let mut absent: Vec<(&'static str, Option<&'static str>, usize)> = Vec::new();
+    for c in connections.iter().filter(|c| !c.exchange.in_build()) {
+        let id = c.exchange.id();
+        match absent.iter_mut().find(|(known, _, _)| *known == id) {
+            Some((_, _, n)) => *n += 1,
+            None => {
+                let feature = crate::exchange::catalog::known_name(id).map(|_| id);
+                absent.push((id, feature, 1));
+            }
+        }
+    }
+    absent
 }
 
 #[cfg(test)]

@@ -245,7 +245,7 @@ impl OAuthProvider {
                 client_id: None,
             },
             // No OAuth for the others: keyfolio knows no sign-in of theirs.
-            ExchangeId::Ccxt(_) => Self {
+            ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => Self {
                 authorize_url: String::new(),
                 token_url: String::new(),
                 device_url: None,
@@ -311,7 +311,7 @@ impl OAuthProfiles {
         let o = match exchange {
             ExchangeId::Binance => &self.binance,
             ExchangeId::Okx => &self.okx,
-            ExchangeId::Ccxt(_) => return OAuthProvider::builtin(exchange),
+            ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => return OAuthProvider::builtin(exchange),
         };
         let mut p = OAuthProvider::builtin(exchange);
         let optional = |v: &Option<String>, default: Option<String>| match v {

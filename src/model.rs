@@ -20,6 +20,18 @@ pub enum ExchangeId {
     Okx,
     /// An index into [`catalog::COMPILED`].
     Ccxt(u16),
+    /// An exchange this build does not have, named by stored data (a database written by
+    /// a build with more exchanges, or by a version that had it): an index into the ids
+    /// [`ExchangeId::from_stored`] has met. Listed under its own id, never synced and
+    /// never sent anywhere.
+    Absent(u16),
+}
+
+/// The ids of exchanges not in this build that stored data named, for [`ExchangeId::Absent`].
+fn absent_ids() -> &'static std::sync::Mutex<Vec<&'static str>> {
+    static IDS: std::sync::OnceLock<std::sync::Mutex<Vec<&'static str>>> =
+        std::sync::OnceLock::new();
+    IDS.get_or_init(Default::default)
 }
 
 impl ExchangeId {
@@ -43,6 +55,7 @@ impl ExchangeId {
             Self::Binance => "binance",
             Self::Okx => "okx",
             Self::Ccxt(i) => catalog::COMPILED[usize::from(i)].0,
+            Self::Absent(i) => absent_ids().lock().unwrap()[usize::from(i)],
         }
     }
     /// CCXT's display name: "Binance", "OKX", "Crypto.com".
@@ -51,7 +64,37 @@ impl ExchangeId {
             Self::Binance => "Binance",
             Self::Okx => "OKX",
             Self::Ccxt(i) => catalog::COMPILED[usize::from(i)].1,
+            Self::Absent(_) => catalog::known_name(self.id()).unwrap_or(self.id()),
         }
+    }
+    /// The exchange a stored connection names: one of this build's, or, for any other
+    /// id, [`ExchangeId::Absent`], never another exchange.
+    pub fn from_stored(text: &str) -> Self {
+        if let Some(known) = Self::parse(text) {
+            return known;
+        }
+        // Ids are short words of CCXT's; anything else is kept as a sanitised stand-in.
+        let id: String = text
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(32)
+            .collect();
+        let mut ids = absent_ids().lock().unwrap();
+        let at = match ids.iter().position(|known| *known == id) {
+            Some(at) => at,
+            None => {
+                // At most one small string per distinct id in the database, kept for the process.
+                ids.push(Box::leak(id.into_boxed_str()));
+                ids.len() - 1
+            }
+        };
+        Self::Absent(u16::try_from(at).unwrap_or(u16::MAX))
+    }
+    /// Whether this build can talk to the exchange at all.
+    pub fn in_build(self) -> bool {
+        !matches!(self, Self::Absent(_))
     }
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
@@ -75,6 +118,7 @@ impl ExchangeId {
             Self::Binance => &[ApiKey, Secret],
             Self::Okx => &[ApiKey, Secret, Password],
             Self::Ccxt(_) => catalog::credential_fields(self.id()),
+            Self::Absent(_) => &[],
         }
     }
     /// The key comes with a passphrase (CCXT's `password`).
@@ -91,6 +135,7 @@ impl ExchangeId {
     pub fn blockers(self) -> Vec<&'static str> {
         match self {
             Self::Ccxt(_) => catalog::blockers(self.id()),
+            Self::Absent(_) => vec!["not in this build"],
             _ => Vec::new(),
         }
     }
@@ -385,10 +430,12 @@ pub enum FailureKind {
     KeyringUnavailable,
     /// The keyring no longer holds the connection's secret (deleted outside keyfolio).
     SecretMissing,
+    /// The connection's exchange is not compiled into this build: nothing is sent.
+    NotInBuild,
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 15] = [
+    pub const ALL: [FailureKind; 16] = [
         Self::InvalidKey,
         Self::BadSignature,
         Self::WrongPassphrase,
@@ -404,6 +451,7 @@ impl FailureKind {
         Self::UnexpectedResponse,
         Self::KeyringUnavailable,
         Self::SecretMissing,
+        Self::NotInBuild,
     ];
 
     /// The stable name stored in SQLite and printed by `--json`.
@@ -424,6 +472,7 @@ impl FailureKind {
             Self::UnexpectedResponse => "unexpected_response",
             Self::KeyringUnavailable => "keyring_unavailable",
             Self::SecretMissing => "secret_missing",
+            Self::NotInBuild => "not_in_build",
         }
     }
 
@@ -449,6 +498,7 @@ impl FailureKind {
             Self::UnexpectedResponse => "unexpected response",
             Self::KeyringUnavailable => "keyring unavailable",
             Self::SecretMissing => "secret missing",
+            Self::NotInBuild => "not in this build",
         }
     }
 
@@ -463,7 +513,7 @@ impl FailureKind {
             (Self::InvalidKey, ExchangeId::Okx) => {
                 "OKX does not know this API key. Copy it again from the API page."
             }
-            (Self::InvalidKey, ExchangeId::Ccxt(_)) => {
+            (Self::InvalidKey, ExchangeId::Ccxt(_) | ExchangeId::Absent(_)) => {
                 "The exchange refused the key. Check that the key and its secret (and passphrase, \
                  where the exchange has one) were copied whole, that the key is enabled and that \
                  this machine's IP is allowed."
@@ -507,6 +557,10 @@ impl FailureKind {
             (Self::KeyringUnavailable, _) => {
                 "The keyring is locked or not answering, so the key could not be read. Unlock it; keyfolio retries by itself."
             }
+            (Self::NotInBuild, _) => {
+                "This keyfolio was built without this exchange, so nothing is sent to it. Install a \
+                 build with it (`keyfolio doctor` names the cargo feature), or disconnect it."
+            }
             (Self::SecretMissing, _) => {
                 "The keyring no longer holds this key (it was deleted outside keyfolio). Disconnect, then connect the key again."
             }
@@ -525,6 +579,7 @@ impl FailureKind {
                 | Self::WrongRegion
                 | Self::WrongEnvironment
                 | Self::SecretMissing
+                | Self::NotInBuild
         )
     }
 }
@@ -658,6 +713,9 @@ impl ConnectionRecord {
 
     /// The badge this connection shows at `now`; `syncing` while a sync of it runs.
     pub fn status(&self, now: DateTime<Utc>, global_interval: Duration, syncing: bool) -> Status {
+        if !self.exchange.in_build() {
+            return Status::Error(FailureKind::NotInBuild);
+        }
         if syncing {
             return Status::Syncing;
         }

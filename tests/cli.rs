@@ -824,3 +824,59 @@ async fn cred_names_any_credential_and_a_missing_one_is_named() {
     assert_eq!(wrong.status.code(), Some(2));
     assert!(text(&wrong).contains("not a credential keyfolio takes"));
 }
+
+/// A database written by a build with more exchanges: a connection of an exchange this
+/// build lacks keeps its own name, is never synced or sent anywhere (before, it was read
+/// as Binance and its key sent to Binance), and can be disconnected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_of_an_exchange_not_in_this_build_is_never_another_exchange() {
+    let env = Env::new().await;
+    let a = env.account("binance", "read-only");
+    let ep = env.endpoint("binance");
+    let connect = [&["connect"][..], &common::cred_args("binance", &ep)].concat();
+    let out = env.run_with(&connect, Some(&a));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let id = env.list()[0]["id"].as_i64().unwrap();
+    let absent = keyfolio::exchange::catalog::KNOWN
+        .iter()
+        .map(|(id, _)| *id)
+        .find(|id| keyfolio::model::ExchangeId::parse(id).is_none())
+        .expect("the default build leaves some exchange out");
+    let db_path = keyfolio::config::Paths::under(env.home.path()).database();
+    rusqlite::Connection::open(db_path)
+        .unwrap()
+        .execute("UPDATE connections SET exchange = ?1", [absent])
+        .unwrap();
+
+    env.sim.reset_counts();
+    let listed = env.list();
+    assert_eq!(listed[0]["exchange"], absent, "{listed:?}");
+    let shown = env.run_with(&["list"], None);
+    assert!(
+        text(&shown).contains("not in this build"),
+        "{}",
+        text(&shown)
+    );
+
+    let out = env.run_with(&["sync", "--all", "--json"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("not_in_build"), "{}", text(&out));
+    let out = env.run_with(&["sync", &id.to_string()], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(
+        env.sim.total_requests_for(&a.api_key),
+        0,
+        "the key went to an exchange"
+    );
+
+    let doctor = env.run_with(&["doctor"], None);
+    assert!(
+        text(&doctor).contains(&format!("--features {absent}")),
+        "{}",
+        text(&doctor)
+    );
+
+    let out = env.run_with(&["disconnect", &id.to_string(), "--yes"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(env.list().is_empty());
+}

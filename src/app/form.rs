@@ -332,7 +332,7 @@ impl KeyForm {
         match self.exchange {
             ExchangeId::Binance => BINANCE_REGIONS,
             ExchangeId::Okx => OKX_REGIONS,
-            ExchangeId::Ccxt(_) => GENERIC_REGIONS,
+            ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => GENERIC_REGIONS,
         }
     }
 

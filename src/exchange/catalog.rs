@@ -104,6 +104,14 @@ fn read_facts(ex: &ccxt::Exchange) -> Facts {
     }
 }
 
+/// The display name of any exchange a build can have, compiled in or not.
+pub fn known_name(id: &str) -> Option<&'static str> {
+    KNOWN
+        .iter()
+        .find(|(known, _)| *known == id)
+        .map(|(_, name)| *name)
+}
+
 /// The credentials a compiled-in exchange's keys are made of.
 pub fn credential_fields(id: &str) -> &'static [CredentialField] {
     &facts(id).fields
@@ -126,6 +134,9 @@ macro_rules! catalog {
         pub const COMPILED: &[(&str, &str)] = &[
             $( #[cfg(feature = $feature)] ($feature, $name), )*
         ];
+
+        /// Id (= cargo feature) and display name of every exchange a build can have.
+        pub const KNOWN: &[(&str, &str)] = &[ $( ($feature, $name), )* ];
 
         /// A new client of a compiled-in exchange; `None` for any other id.
         #[allow(unused_variables)]

@@ -111,7 +111,7 @@ fn url_overrides(exchange: ExchangeId, base: &str) -> serde_json::Value {
             "sapiV4": format!("{base}/sapi/v4"),
         }}),
         ExchangeId::Okx => json!({ "api": { "rest": base } }),
-        ExchangeId::Ccxt(_) => json!({}),
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => json!({}),
     }
 }
 
@@ -157,6 +157,7 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
         ExchangeId::Ccxt(_) => Core::Generic(
             catalog::build(key.exchange.id(), config).expect("every ExchangeId is compiled in"),
         ),
+        ExchangeId::Absent(_) => unreachable!("refused by not_in_build before any client"),
     };
     if key.exchange.is_generic() {
         // An empty market table: the balance call loads no markets. None of the exchanges
@@ -207,6 +208,18 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
     core
 }
 
+/// An exchange this build lacks gets no client and no request: its key would otherwise
+/// go to whatever the client was built for.
+fn not_in_build(exchange: ExchangeId) -> Result<(), Failure> {
+    if exchange.in_build() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        FailureKind::NotInBuild,
+        format!("{} is not in this build of keyfolio", exchange.id()),
+    ))
+}
+
 /// A raw CCXT error, classified.
 pub fn classify(
     exchange: ExchangeId,
@@ -232,6 +245,7 @@ pub fn classify(
         (ExchangeId::Okx, Some("50120" | "50121")) => Some(PermissionDenied),
         (ExchangeId::Okx, Some("50011" | "50061")) => Some(RateLimited),
         (ExchangeId::Okx, Some("50001" | "50004" | "50013" | "50026")) => Some(ExchangeDown),
+        (ExchangeId::Ccxt(_), _) => super::refusals::kind_of(exchange.id(), message),
         _ => None,
     };
     let kind = by_code.unwrap_or_else(|| {
@@ -496,6 +510,7 @@ impl ExchangeClient {
         creds: &Credentials,
         with_permissions: bool,
     ) -> Result<AccountSnapshot, Failure> {
+        not_in_build(exchange)?;
         let key = PoolKey {
             exchange,
             endpoint: endpoint.clone(),
@@ -513,6 +528,7 @@ impl ExchangeClient {
         exchange: ExchangeId,
         endpoint: &Endpoint,
     ) -> Result<HashMap<(String, String), rust_decimal::Decimal>, Failure> {
+        not_in_build(exchange)?;
         let key = PoolKey {
             exchange,
             endpoint: endpoint.clone(),
@@ -658,7 +674,9 @@ impl ExchangeClient {
         let server = match key.exchange {
             ExchangeId::Binance => body.get("serverTime").and_then(serde_json::Value::as_i64),
             ExchangeId::Okx => body["data"][0]["ts"].as_str().and_then(|s| s.parse().ok()),
-            ExchangeId::Ccxt(_) => body["time"].as_f64().map(|ms| ms as i64),
+            ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
+                body["time"].as_f64().map(|ms| ms as i64)
+            }
         }
         .ok_or_else(|| {
             Failure::new(

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod ccxt;
 pub mod oauth_api;
 pub mod parse;
+pub mod refusals;
 pub mod sim;
 
 use secrecy::{ExposeSecret, SecretString};

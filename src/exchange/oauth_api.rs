@@ -32,7 +32,7 @@ pub fn paths(exchange: ExchangeId) -> Option<(&'static str, &'static str)> {
     match exchange {
         ExchangeId::Binance => Some(("/api/v3/account", "/sapi/v1/account/apiRestrictions")),
         ExchangeId::Okx => Some(("/api/v5/account/balance", "/api/v5/account/config")),
-        ExchangeId::Ccxt(_) => None,
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => None,
     }
 }
 

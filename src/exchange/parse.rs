@@ -66,7 +66,7 @@ fn account_id(
     let uid = match exchange {
         ExchangeId::Binance => balance_body.get("uid"),
         ExchangeId::Okx => permissions_body?.pointer("/data/0/uid"),
-        ExchangeId::Ccxt(_) => None,
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => None,
     };
     match uid? {
         Value::String(s) if !s.is_empty() => Some(crate::text::free_text(s, 64)),
@@ -80,7 +80,7 @@ pub fn balances(exchange: ExchangeId, body: &Value) -> Result<Vec<Balance>, Fail
     match exchange {
         ExchangeId::Binance => binance_balances(body),
         ExchangeId::Okx => okx_balances(body),
-        ExchangeId::Ccxt(_) => unified_balances(body),
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => unified_balances(body),
     }
     .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
 }
@@ -90,7 +90,9 @@ pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Permissions, Fa
     match exchange {
         ExchangeId::Binance => binance_permissions(body),
         ExchangeId::Okx => okx_permissions(body),
-        ExchangeId::Ccxt(_) => Err(format!("{exchange} permissions are not read")),
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
+            Err(format!("{exchange} permissions are not read"))
+        }
     }
     .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
 }
@@ -247,7 +249,7 @@ pub fn tickers(
                     .then(|| (base.to_string(), quote.to_string(), last))
             })
             .collect(),
-        ExchangeId::Ccxt(_) => {
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
             return Err(unexpected(
                 "keyfolio reads prices from Binance and OKX only",
             ));

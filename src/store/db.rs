@@ -198,7 +198,7 @@ fn connection_from_row(row: &Row) -> rusqlite::Result<ConnectionRecord> {
     let key_type: Option<String> = row.get(7)?;
     Ok(ConnectionRecord {
         id: row.get(0)?,
-        exchange: ExchangeId::parse(&exchange).unwrap_or(ExchangeId::Binance),
+        exchange: ExchangeId::from_stored(&exchange),
         label: row.get(2)?,
         auth_kind: if row.get::<_, String>(3)? == "oauth" {
             AuthKind::OAuth

@@ -61,7 +61,7 @@ fn per_ip_budget(exchange: ExchangeId) -> Budget {
     match exchange {
         ExchangeId::Binance => Budget::new(3000, Duration::from_secs(60)),
         ExchangeId::Okx => Budget::new(400, Duration::from_secs(2)),
-        ExchangeId::Ccxt(_) => {
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
             let gap_ms = crate::exchange::catalog::facts(exchange.id()).rate_limit_ms;
             Budget::new(1, Duration::from_secs_f64(2.0 * gap_ms.max(1.0) / 1000.0))
         }
@@ -120,7 +120,7 @@ pub fn cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
     match exchange {
         ExchangeId::Binance => 20 + u32::from(with_permissions),
         ExchangeId::Okx => 1 + u32::from(with_permissions),
-        ExchangeId::Ccxt(_) => {
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
             1 + u32::from(crate::exchange::catalog::lists_accounts_first(
                 exchange.id(),
             ))

@@ -278,6 +278,14 @@ impl Engine {
             .with_db(move |db| db.connection(id))
             .await
             .map_err(storage_failure)?;
+        // An exchange this build lacks: nothing is read from the keyring or sent, and
+        // nothing is recorded (its card says "not in this build" from the record itself).
+        if !record.exchange.in_build() {
+            return Err(Failure::new(
+                FailureKind::NotInBuild,
+                format!("{} is not in this build of keyfolio", record.exchange.id()),
+            ));
+        }
         let refresh_permissions = needs_permissions(&record);
         self.budgets
             .take(record.exchange, id, refresh_permissions)
@@ -527,7 +535,10 @@ impl Engine {
             let connections = self.ctx.connections().await.unwrap_or_default();
             let mut next_due: Option<DateTime<Utc>> = None;
             let mut round = Vec::new();
-            for c in connections.into_iter().filter(|c| !c.paused) {
+            for c in connections
+                .into_iter()
+                .filter(|c| !c.paused && c.exchange.in_build())
+            {
                 let due = c.next_sync_at.unwrap_or(now);
                 if due <= now {
                     if self.may_start(c.id, listed_at) {

@@ -267,7 +267,9 @@ fn field_lines(
                 let what = match exchange {
                     ExchangeId::Binance => "use the Binance testnet".to_string(),
                     ExchangeId::Okx => "use OKX demo trading".to_string(),
-                    ExchangeId::Ccxt(_) => format!("use {exchange}'s testnet or sandbox"),
+                    ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
+                        format!("use {exchange}'s testnet or sandbox")
+                    }
                 };
                 let mark = if form.testnet() { "[x]" } else { "[ ]" };
                 spans.push(Span::styled(mark, theme.key()));

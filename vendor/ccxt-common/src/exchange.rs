@@ -692,6 +692,8 @@ impl Exchange {
         assign(&mut self.timeframes, get("timeframes"));
         assign(&mut self.fees, get("fees"));
         assign(&mut self.features, get("features"));
+        // keyfolio patch: describe()'s headers were never read, so `fetch` had none to send.
+        assign(&mut self.headers, get("headers"));
         let rate_limit = get("rateLimit");
         if matches!(rate_limit, Value::Int(_) | Value::Float(_)) {
             self.rateLimit = rate_limit;
@@ -1456,6 +1458,13 @@ pub trait ExchangeRuntime: crate::exchange_generated::ExchangeBase {
             .map_err(|_| ExchangeError::new("BadRequest", format!("invalid HTTP method: {method}")))?;
         let mut req = client.request(method_parsed, url);
         for (k, v) in &self.internals.headers { req = req.header(k, v); }
+        // keyfolio patch: the exchange's own headers from describe() (Coinbase's
+        // CB-VERSION, Gate's X-Gate-Channel-Id), as CCXT's Python and TypeScript send them.
+        if let Value::Dict(own) = &self.headers {
+            for (k, v) in own.iter() {
+                if let Value::Str(v) = v { req = req.header(k.as_str(), v.as_ref()); }
+            }
+        }
         for (k, v) in &headers                { req = req.header(k, v); }
         if self.is_verbose() {
             eprintln!("[ccxt] {method} {url}");

@@ -75,6 +75,49 @@ impl Signed<'_> {
     }
 }
 
+/// A request as a verifier's tests build it: `headers` as (name, value) pairs, `Host`
+/// among them when the test needs one.
+#[cfg(test)]
+pub(super) fn for_test(
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> Req {
+    let mut map = axum::http::HeaderMap::new();
+    for (name, value) in headers {
+        map.append(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+            axum::http::HeaderValue::from_str(value).expect("a header value"),
+        );
+    }
+    Req {
+        method: method.parse().expect("an HTTP method"),
+        path: path.to_string(),
+        query: query.to_string(),
+        headers: map,
+        body: body.to_string(),
+        ip: std::net::IpAddr::from([127, 0, 0, 1]),
+    }
+}
+
+#[cfg(test)]
+impl<'a> Signed<'a> {
+    /// The view of a [`for_test`] request at the mount of `exchange`.
+    pub(super) fn for_test(exchange: &str, req: &'a Req) -> Signed<'a> {
+        Signed {
+            method: req.method.as_str(),
+            path: &req.path,
+            full_path: format!("/{exchange}{}", req.path),
+            query: &req.query,
+            body: &req.body,
+            host: req.header("host").unwrap_or(""),
+            req,
+        }
+    }
+}
+
 /// Checks a request's authentication for `account` on `exchange`, at the simulator's
 /// time `now_ms`. An exchange without a verifier refuses everything: a simulator that
 /// says yes to anything hides the bugs that matter.

@@ -213,3 +213,66 @@ async fn the_reference_clients_own_headers_are_sent() {
         assert!(request.contains(header), "{id}: {request}");
     }
 }
+
+/// A secret of the same shape as `secret` that is not it: another EC key for a PEM,
+/// another 64 bytes for a base64 secret, one character changed otherwise.
+fn another_secret_like(secret: &str) -> String {
+    if secret.starts_with("-----BEGIN EC PRIVATE KEY") {
+        // Made for this test with `openssl ecparam -name prime256v1 -genkey -noout`.
+        return "-----BEGIN EC PRIVATE KEY-----\n\
+            MHcCAQEEINS549DA+by0HPpUM258RqEHIIZFp+7y26xV0IEQDyFQoAoGCCqGSM49\n\
+            AwEHoUQDQgAE15l6DYsXkPL70J7vO3R1WRYn21fANXbC8T4+4WYFvtnfLcdDTqHR\n\
+            0ioF+sBgXK/ClNq9GNzPYfOQag0tTvuPMQ==\n\
+            -----END EC PRIVATE KEY-----\n"
+            .to_string();
+    }
+    if secret.len() == 88 && secret.ends_with("==") {
+        // 64 random bytes, base64 (an Ed25519 seed and public key, or a Kraken secret).
+        return "tt2QuyoxO7PcqwdQMHZjQufqohGLItBeRYvTzGznlTE34elBbd8l+NzLmR0UZHnrikphyFdHRS3ccILDsYHZDg=="
+            .to_string();
+    }
+    let mut chars: Vec<char> = secret.chars().collect();
+    let at = chars.len() / 2;
+    chars[at] = if chars[at] == 'a' { 'b' } else { 'a' };
+    chars.into_iter().collect()
+}
+
+/// The simulator checks each exchange's signature as the exchange documents it, so a
+/// known key with the wrong secret (or passphrase) is refused, and keyfolio names it as
+/// the trader's to fix (exit 3), never "try again later".
+#[tokio::test]
+async fn a_wrong_secret_or_passphrase_is_refused_on_every_exchange() {
+    let h = sim().await;
+    for id in replay::exchanges() {
+        for a in h.accounts().into_iter().filter(|a| a.exchange == id) {
+            let right = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
+            fetch_with(&h, id, &right)
+                .await
+                .unwrap_or_else(|f| panic!("{id} {}: {f:?}", a.purpose));
+
+            let wrong = another_secret_like(&a.secret);
+            let creds = Credentials::new(&a.api_key, &wrong, a.passphrase.as_deref());
+            let f = fetch_with(&h, id, &creds).await.expect_err(id);
+            assert!(
+                matches!(f.kind, FailureKind::BadSignature | FailureKind::InvalidKey),
+                "{id} {}: wrong secret: {f:?}",
+                a.purpose
+            );
+
+            if let Some(passphrase) = &a.passphrase {
+                let creds =
+                    Credentials::new(&a.api_key, &a.secret, Some(&format!("{passphrase}x")));
+                let f = fetch_with(&h, id, &creds).await.expect_err(id);
+                assert!(
+                    matches!(
+                        f.kind,
+                        FailureKind::WrongPassphrase
+                            | FailureKind::BadSignature
+                            | FailureKind::InvalidKey
+                    ),
+                    "{id}: wrong passphrase: {f:?}"
+                );
+            }
+        }
+    }
+}

@@ -117,14 +117,53 @@ pub fn credential_fields(id: &str) -> &'static [CredentialField] {
     &facts(id).fields
 }
 
-/// Why an exchange cannot be connected yet, as the credentials it needs that keyfolio
-/// does not take; empty when it can.
+/// Exchanges whose balance call keyfolio cannot make right through CCXT's Rust port,
+/// whatever keys it is given, and why, as what it would need (read after "needs").
+/// Audited against ccxt 4.5.91: each exchange's `fetch_balance` and `sign()` and the
+/// runtime primitives they reach (vendor/ccxt-common). Remove a line when the port or
+/// keyfolio gains what it names.
+pub const SIGNING_BLOCKED: &[(&str, &str)] = &[
+    // fetch_balance → handle_token → sign_in keeps the session token in the client
+    // (`self.token`) and the trading account in its options; keyfolio's pooled clients
+    // would send one key's session with the next key's request.
+    (
+        "bullish",
+        "its sign-in session kept apart per key (keyfolio's shared CCXT clients would reuse one key's session for another)",
+    ),
+    // fetch_balance → authenticate_v2 keeps the access token in the client
+    // (`options.v2AccessToken`, `self.token`) and the route in its options, as Bullish.
+    (
+        "coinbaseinternational",
+        "its access token kept apart per key (keyfolio's shared CCXT clients would reuse one key's token for another)",
+    ),
+    // No credentials at all: fetch_balance reads a wallet address's subaccount.
+    (
+        "dydx",
+        "a wallet address (dYdX reads balances by address; keyfolio takes API keys only)",
+    ),
+    // Secrets longer than 32 characters are RSA keys, wrapped as PKCS#8; the port's
+    // `rsa` reads PKCS#1 only and sends an empty signature.
+    (
+        "lbank",
+        "RSA signing of LBank's RSA keys, which CCXT's Rust port lacks (it reads PKCS#1 keys only)",
+    ),
+];
+
+/// Why an exchange cannot be connected yet: the credentials it needs that keyfolio does
+/// not take, a missing balance call, or a signature keyfolio cannot make right
+/// ([`SIGNING_BLOCKED`]); empty when it can.
 pub fn blockers(id: &str) -> Vec<&'static str> {
     let facts = facts(id);
     let mut missing = facts.unsupported.clone();
     if !facts.fetches_balance {
         missing.push("a balance call (CCXT has none for it)");
     }
+    missing.extend(
+        SIGNING_BLOCKED
+            .iter()
+            .filter(|(blocked, _)| *blocked == id)
+            .map(|(_, why)| *why),
+    );
     missing
 }
 
@@ -271,8 +310,78 @@ pub fn preset_options(id: &str) -> Vec<(&'static str, serde_json::Value)> {
     }
 }
 
-/// Exchanges whose balance call needs the key's account list first (HTX's spot balance is
-/// per account id): one more request per sync.
+/// Exchanges whose balance call needs the key's account list first (HTX's and BitTrade's
+/// spot balance is per account id): one more request per sync. CCXT's Rust port does not
+/// reach their own `fetchAccounts` from the balance call (its base `loadAccounts` calls
+/// the base `fetchAccounts`, which panics NotSupported), so keyfolio lists them first.
 pub fn lists_accounts_first(id: &str) -> bool {
-    id == "htx"
+    matches!(id, "htx" | "bittrade")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_blocked_ids_are_known_and_report_their_reason() {
+        for (id, why) in SIGNING_BLOCKED {
+            assert!(
+                KNOWN.iter().any(|(known, _)| known == id),
+                "SIGNING_BLOCKED names {id}, which is not in the catalog (a typo?)"
+            );
+            assert!(!why.is_empty(), "{id} is blocked without a reason");
+            assert!(
+                blockers(id).contains(why),
+                "{id} is blocked but its blockers do not say why: {:?}",
+                blockers(id)
+            );
+        }
+    }
+
+    #[test]
+    fn a_blocked_compiled_in_exchange_cannot_connect_and_says_why() {
+        for (id, _) in COMPILED {
+            let signing: Vec<_> = SIGNING_BLOCKED
+                .iter()
+                .filter(|(blocked, _)| blocked == id)
+                .map(|(_, why)| *why)
+                .collect();
+            let blockers = blockers(id);
+            for why in &signing {
+                assert!(blockers.contains(why), "{id}: {blockers:?} lacks {why}");
+            }
+            if signing.is_empty() {
+                // Only its credentials or a missing balance call may block it.
+                assert!(
+                    blockers
+                        .iter()
+                        .all(|b| !SIGNING_BLOCKED.iter().any(|(_, why)| why == b))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_exchanges_are_not_signing_blocked() {
+        for id in [
+            "bitfinex",
+            "bitget",
+            "bitstamp",
+            "bitvavo",
+            "blofin",
+            "bybit",
+            "coinbase",
+            "cryptocom",
+            "gate",
+            "htx",
+            "kraken",
+            "kucoin",
+            "mexc",
+        ] {
+            assert!(
+                !SIGNING_BLOCKED.iter().any(|(blocked, _)| *blocked == id),
+                "{id} is a default exchange"
+            );
+        }
+    }
 }

@@ -258,7 +258,7 @@ def main():
         name = f"{exchange}/{account['purpose']}"
         if exchange not in REQUESTS:
             failures.append(f"{name}: this check does not know {exchange}'s balance request")
-            print(f"FAIL  {name:<22} all: no request known for {exchange}", flush=True)
+            print(f"FAIL  {name:<26} all: no request known for {exchange}", flush=True)
             continue
         cases = ["correct", "wrong-secret"]
         if account.get("passphrase"):
@@ -269,7 +269,7 @@ def main():
             except Exception as err:  # a bug here, or in ccxt's signing: still a failure
                 passed, detail = False, f"crashed: {short(err)}"
             checked += 1
-            print(f"{'ok  ' if passed else 'FAIL'}  {name:<22} {case:<16} {detail}", flush=True)
+            print(f"{'ok  ' if passed else 'FAIL'}  {name:<26} {case:<16} {detail}", flush=True)
             if not passed:
                 failures.append(f"{name} {case}: {detail}")
             # Millisecond nonces (Kraken, Bitfinex) must grow from one request to the next.

@@ -101,6 +101,13 @@ AwEHoUQDQgAEZH4wqqdysAoSbEUyNIvzG7jZ1YoyrkAfNBMBwe4GKicu2LT3tiF8\n\
 d/5bevkUxjyqcYGbJrCIjm1VZ9fFXeen8g==\n\
 -----END EC PRIVATE KEY-----\n";
 
+/// A CDP Ed25519 key for Coinbase: its name, and base64 of the 64 bytes seed || public
+/// key, as CDP issues them (the seed is SHA-256 of "keyfolio simulator coinbase ed25519
+/// key", made for the simulator).
+const COINBASE_ED25519_KEY: &str = "d2efa49a-5c1e-4b7a-9e3f-keyfolio-ed25519";
+const COINBASE_ED25519_SECRET: &str =
+    "kl4MJ86dtQtcJASobmhtw3X2W3ZtSg6vfeVaoyG51amKHIRMo4TkU/cUTYf0LEvGfesDCv6RqtGwaMaFBg1Zeg==";
+
 /// One read-only account per replayed exchange, with credentials shaped as the
 /// exchange issues them.
 pub fn accounts() -> Vec<SimAccount> {
@@ -143,6 +150,17 @@ pub fn accounts() -> Vec<SimAccount> {
                 demo: false,
                 same_account_as: None,
             }
+        })
+        .flat_map(|account| {
+            // Coinbase issues Ed25519 keys too (CDP's default): a second key, so both
+            // kinds of JWT are checked.
+            let ed25519 = (account.exchange == "coinbase").then(|| SimAccount {
+                api_key: COINBASE_ED25519_KEY.to_string(),
+                secret: COINBASE_ED25519_SECRET.to_string(),
+                purpose: "read-only-ed25519".into(),
+                ..account.clone()
+            });
+            std::iter::once(account).chain(ed25519)
         })
         .collect()
 }

@@ -29,10 +29,13 @@ use std::sync::{Mutex, OnceLock};
 /// The timestamp window, either side of the server's clock.
 const WINDOW_MS: i64 = 150_000;
 
-/// Nonces seen per (Host, API key, nonce), with the timestamp they came with. A nonce
-/// older than the window cannot come back with a valid timestamp, so it is forgotten.
-fn seen_nonces() -> &'static Mutex<HashMap<(String, String, String), i64>> {
-    static SEEN: OnceLock<Mutex<HashMap<(String, String, String), i64>>> = OnceLock::new();
+/// Nonces seen per (Host, API key, nonce), with the timestamp they came with.
+type SeenNonces = Mutex<HashMap<(String, String, String), i64>>;
+
+/// The nonces seen. A nonce older than the window cannot come back with a valid
+/// timestamp, so it is forgotten.
+fn seen_nonces() -> &'static SeenNonces {
+    static SEEN: OnceLock<SeenNonces> = OnceLock::new();
     SEEN.get_or_init(Mutex::default)
 }
 

@@ -204,8 +204,43 @@ fn build(key: &PoolKey, timeout: Duration) -> Core {
             Value::from_json(&url_overrides(key.exchange, base)["api"])
         };
         ccxt::value::set_value(&mut ex.urls, &Value::from("api"), api);
+        if key.exchange.is_generic()
+            && let Some(host) = host_of(base)
+        {
+            // Some exchanges sign the host they are reached at (HTX: `self.hostname`, or
+            // `urls.hostnames` per API): it must be the endpoint's, or every request is refused.
+            ex.hostname = Value::from(host.as_str());
+            let hostnames = ccxt::get_value(&ex.urls, &Value::from("hostnames"));
+            if !matches!(hostnames, Value::Null) {
+                let moved = with_strings_as(&hostnames, &host);
+                ccxt::value::set_value(&mut ex.urls, &Value::from("hostnames"), moved);
+            }
+        }
     }
     core
+}
+
+/// The `host[:port]` of a base URL, as an HTTP `Host` header names it.
+fn host_of(base: &str) -> Option<String> {
+    let url = url::Url::parse(base).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// `value` with every string in it replaced by `text` (CCXT's nested `urls.hostnames`).
+fn with_strings_as(value: &Value, text: &str) -> Value {
+    match value {
+        Value::Str(_) => Value::from(text),
+        Value::Dict(map) => Value::Dict(std::sync::Arc::new(
+            map.iter()
+                .map(|(k, v)| (k.clone(), with_strings_as(v, text)))
+                .collect(),
+        )),
+        other => other.clone(),
+    }
 }
 
 /// An exchange this build lacks gets no client and no request: its key would otherwise

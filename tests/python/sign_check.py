@@ -35,6 +35,7 @@ Needs nothing but ccxt, pinned: `bash .ci/run` installs it, or `pip install ccxt
 
 import base64
 import json
+import urllib.parse
 import sys
 import time
 
@@ -137,6 +138,15 @@ def wrong_secret(exchange, secret):
     return secret[:-1] + other_char(secret[-1])
 
 
+def with_strings_as(value, text):
+    """`value` with every string in it replaced by `text` (ccxt's nested `urls.hostnames`)."""
+    if isinstance(value, str):
+        return text
+    if isinstance(value, dict):
+        return {k: with_strings_as(v, text) for k, v in value.items()}
+    return value
+
+
 def client(account, secret=None, password=None):
     """A Python ccxt client for the account, its URLs moved to the account's mount."""
     exchange = account["exchange"]
@@ -155,6 +165,12 @@ def client(account, secret=None, password=None):
         ex.urls["api"] = url_overrides(exchange, account["base_url"])
     else:
         ex.urls["api"] = moved_urls(ex.urls["api"], account["base_url"])
+        # Exchanges that sign the host they are reached at (HTX) sign the mount's host,
+        # as keyfolio does (`host_of` in src/exchange/ccxt.rs).
+        host = urllib.parse.urlsplit(account["base_url"]).netloc
+        ex.hostname = host
+        if isinstance(ex.urls.get("hostnames"), dict):
+            ex.urls["hostnames"] = with_strings_as(ex.urls["hostnames"], host)
     # What went on the wire, for the report.
     ex.sent = []
     fetch = ex.fetch

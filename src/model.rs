@@ -78,7 +78,7 @@ impl ExchangeId {
             .trim()
             .to_ascii_lowercase()
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
+            .filter(char::is_ascii_alphanumeric)
             .take(32)
             .collect();
         let mut ids = absent_ids().lock().unwrap();

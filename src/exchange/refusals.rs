@@ -55,6 +55,8 @@ const TABLE: &[(&str, Refusals)] = &[
             ("API key not found", InvalidKey),
             ("Wrong API key format", InvalidKey),
             ("Invalid signature", BadSignature),
+            // CCXT rewrites API0005's reason as "invalid signature, use the uid ...".
+            ("invalid signature", BadSignature),
             ("Invalid nonce", ClockSkew),
             ("Timestamp", ClockSkew),
             ("IP address not allowed", IpNotWhitelisted),

@@ -10,9 +10,14 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+/// `keyfolio --version`: the package version and the commit it was built from, e.g.
+/// `0.2.0 (a77a8c7 2026-12-03)` (build.rs; the version alone when neither git nor
+/// `cargo package`'s record of the commit was there at build time).
+pub const VERSION: &str = env!("KEYFOLIO_VERSION");
+
 /// keyfolio: connect exchange accounts and keep a portfolio synced, in the terminal.
 #[derive(Debug, Parser)]
-#[command(version, about, after_help = AFTER_HELP)]
+#[command(version = VERSION, about, after_help = AFTER_HELP)]
 pub struct Cli {
     /// Run the app, or any subcommand, against the built-in exchange simulator and a
     /// throwaway data directory: the trader's own data and keyring are never touched.

@@ -604,7 +604,19 @@ impl ExchangeClient {
     ) -> Result<serde_json::Value, Failure> {
         match self.call(key.exchange, core, call).await {
             Err(f) if f.kind == FailureKind::ClockSkew => {
-                let offset = self.measure_offset(key, core).await?;
+                // Without the exchange's time the refusal stands as it is: clock skew,
+                // not whatever the time request ran into.
+                let offset = match self.measure_offset(key, core).await {
+                    Ok(offset) => offset,
+                    Err(why) => {
+                        tracing::warn!(
+                            exchange = key.exchange.id(),
+                            "clock offset not measured: {}",
+                            why.detail
+                        );
+                        return Err(f);
+                    }
+                };
                 let delta = offset - self.offset(key);
                 self.clock_offsets
                     .lock()

@@ -77,18 +77,7 @@ mod tests {
     const NONCE: &str = "1767225600000";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "bitfinex".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("bitfinex", KEY, secret, None)
     }
 
     fn request(host: &str, nonce: &str, signature: &str) -> crate::exchange::sim::Req {

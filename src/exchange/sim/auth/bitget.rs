@@ -68,18 +68,7 @@ mod tests {
     const SIGN: &str = "n/APO2+24Vt8vrIrYP+SwrBaR7FZky584erTZ5RB7Tg=";
 
     fn account(secret: &str, passphrase: &str) -> SimAccount {
-        SimAccount {
-            exchange: "bitget".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: Some(passphrase.into()),
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("bitget", KEY, secret, Some(passphrase))
     }
 
     fn verdict(query: &str, account: &SimAccount, now_ms: i64) -> Result<(), Refusal> {

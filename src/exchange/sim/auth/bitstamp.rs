@@ -110,18 +110,7 @@ mod tests {
     const REAL: &str = "8df176dde5f652884886e82ed4631d429fb44100a7156c71dc855f6673722903";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "bitstamp".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("bitstamp", KEY, secret, None)
     }
 
     fn request(host: &str, path: &str, nonce: &str, signature: &str) -> crate::exchange::sim::Req {

@@ -71,18 +71,7 @@ mod tests {
     const SIGN: &str = "d0e0b5e04346bb72796f2a75ab7b0405886364f5eaf61c5ddbb1aea518203aca";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "bitvavo".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("bitvavo", KEY, secret, None)
     }
 
     fn verdict(window: &str, secret: &str, now_ms: i64) -> Result<(), Refusal> {

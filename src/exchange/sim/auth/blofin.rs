@@ -69,18 +69,7 @@ mod tests {
         "MWI2OGYzOTAyYmM1NmM4ZmQyNDIyNmViZGU0NzI2MzM5MDM4ZDYyODVjYjVmMmQ4MGQ3NzVkNmY5YWFmYjc1Nw==";
 
     fn account(secret: &str, passphrase: &str) -> SimAccount {
-        SimAccount {
-            exchange: "blofin".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: Some(passphrase.into()),
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("blofin", KEY, secret, Some(passphrase))
     }
 
     fn verdict(nonce: &str, account: &SimAccount, now_ms: i64) -> Result<(), Refusal> {

@@ -69,18 +69,7 @@ mod tests {
     const SIGN: &str = "54dac391faaf9e3c109c8d20fd089b5a81b215d3432088799e134cfb930d4e0f";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "bybit".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("bybit", KEY, secret, None)
     }
 
     fn verdict(query: &str, sign: &str, secret: &str, now_ms: i64) -> Result<(), Refusal> {

@@ -177,18 +177,7 @@ d/5bevkUxjyqcYGbJrCIjm1VZ9fFXeen8g==\n\
     const REAL_URI: &str = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Im9yZ2FuaXphdGlvbnMvM2Y2ZjFkMmMtc2ltL2FwaUtleXMvOWE0ZTBjMWIta2V5Zm9saW8tcmVhZCIsIm5vbmNlIjoiOGMzYjdmMWUyZDRhNmI1YzllMGYxYTJiM2M0ZDVlNmYifQ.eyJhdWQiOlsicmV0YWlsX3Jlc3RfYXBpX3Byb3h5Il0sImlzcyI6ImNvaW5iYXNlLWNsb3VkIiwibmJmIjoxNzY3MjI1NjAwLCJleHAiOjE3NjcyMjU3MjAsInN1YiI6Im9yZ2FuaXphdGlvbnMvM2Y2ZjFkMmMtc2ltL2FwaUtleXMvOWE0ZTBjMWIta2V5Zm9saW8tcmVhZCIsImlhdCI6MTc2NzIyNTYwMCwidXJpIjoiR0VUIGFwaS5jb2luYmFzZS5jb20vdjIvYWNjb3VudHMifQ.kFRHas7jvlalFqOy-cau_IKI8RNyf2RAwBmDSkLVa6IvOZko906Qi2sM3kmPsimueEvr52A1lSAPIvQ32slAew";
 
     fn account(key: &str, secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "coinbase".into(),
-            api_key: key.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("coinbase", key, secret, None)
     }
 
     fn verdict(host: &str, token: &str, account: &SimAccount, now_s: i64) -> Result<(), Refusal> {

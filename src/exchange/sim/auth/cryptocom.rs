@@ -97,18 +97,12 @@ mod tests {
     const BODY: &str = r#"{"id":"1700000000000","method":"private/user-balance","params":{},"api_key":"kf-sim-cryptocom-read-only-7c1e5a9b3d","sig":"c3b5ab9e1d779eced19498cb78fb0375de6a615ea4f1d4c3c612176413f752ec","nonce":"1700000000000"}"#;
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "cryptocom".into(),
-            api_key: "kf-sim-cryptocom-read-only-7c1e5a9b3d".into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account(
+            "cryptocom",
+            "kf-sim-cryptocom-read-only-7c1e5a9b3d",
+            secret,
+            None,
+        )
     }
 
     fn verdict(body: &str, secret: &str, now_ms: i64) -> Result<(), Refusal> {

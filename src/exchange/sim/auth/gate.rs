@@ -67,18 +67,7 @@ mod tests {
     const SIGN: &str = "abb479cca5249ea5997eca5ce872a00686dad473ddd64e6d08c5bee48b3b594511c89b918296588b129f1567d5b63c2f7c18da84e2a78fcc900892c74cdab0d9";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "gate".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("gate", KEY, secret, None)
     }
 
     fn verdict(path: &str, secret: &str, now_ms: i64) -> Result<(), Refusal> {

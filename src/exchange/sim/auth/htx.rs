@@ -124,18 +124,7 @@ mod tests {
     const MOVED: &str = "AccessKeyId=kf-sim-htx-read-only-7c1e5a9b3d&SignatureMethod=HmacSHA256&SignatureVersion=2&Timestamp=2026-01-01T00%3A00%3A00&Signature=MnULkikNX3npLikSQuEyqgwL4FGPUJBkhvhrYTYKTRA%3D";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "htx".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("htx", KEY, secret, None)
     }
 
     fn verdict(host: &str, query: &str, secret: &str, now_ms: i64) -> Result<(), Refusal> {

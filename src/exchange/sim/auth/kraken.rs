@@ -96,18 +96,7 @@ mod tests {
     const BODY: &str = "nonce=1767225600000";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "kraken".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("kraken", KEY, secret, None)
     }
 
     fn request(host: &str, body: &str, sign: &str) -> crate::exchange::sim::Req {

@@ -76,18 +76,7 @@ mod tests {
     const SIGNED_PASSPHRASE: &str = "sNzs6Sz5MdXXU5KkjEve9BpZyPE6Sm2LIWsbESWRGL0=";
 
     fn account(secret: &str, passphrase: &str) -> SimAccount {
-        SimAccount {
-            exchange: "kucoin".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: Some(passphrase.into()),
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("kucoin", KEY, secret, Some(passphrase))
     }
 
     fn verdict(

@@ -81,18 +81,7 @@ mod tests {
     const QUERY: &str = "timestamp=1700000000000&recvWindow=5000&signature=a18ac9845cef4a7c691252772641ec31dab8b3487e3a57fc7ec774674f3c58bd";
 
     fn account(secret: &str) -> SimAccount {
-        SimAccount {
-            exchange: "mexc".into(),
-            api_key: KEY.into(),
-            secret: secret.into(),
-            passphrase: None,
-            purpose: "read-only".into(),
-            perms: Default::default(),
-            balances: Vec::new(),
-            fault: None,
-            demo: false,
-            same_account_as: None,
-        }
+        super::super::test_account("mexc", KEY, secret, None)
     }
 
     fn verdict(query: &str, secret: &str, now_ms: i64) -> Result<(), Refusal> {

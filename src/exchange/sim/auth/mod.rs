@@ -102,6 +102,28 @@ pub(super) fn for_test(
     }
 }
 
+/// A read-only account of `exchange`, as a verifier's tests need one.
+#[cfg(test)]
+pub(super) fn test_account(
+    exchange: &str,
+    api_key: &str,
+    secret: &str,
+    passphrase: Option<&str>,
+) -> SimAccount {
+    SimAccount {
+        exchange: exchange.into(),
+        api_key: api_key.into(),
+        secret: secret.into(),
+        passphrase: passphrase.map(Into::into),
+        purpose: "read-only".into(),
+        perms: Default::default(),
+        balances: Vec::new(),
+        fault: None,
+        demo: false,
+        same_account_as: None,
+    }
+}
+
 #[cfg(test)]
 impl<'a> Signed<'a> {
     /// The view of a [`for_test`] request at the mount of `exchange`.

@@ -14,19 +14,11 @@
 //! `["error", code, text]` with HTTP 500): 10100 `apikey: digest invalid`, 10114
 //! `nonce: small`, 10100 `apikey: invalid`.
 
-use super::{Refusal, Signed, hmac_sha384, same};
+use super::{Refusal, Signed, advance_nonce, hmac_sha384, same};
 use crate::exchange::sim::SimAccount;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 /// Bitfinex refuses a nonce above JavaScript's largest exact integer.
 const MAX_NONCE: u64 = 9_007_199_254_740_991;
-
-/// The last nonce accepted per (Host, API key), one simulator per port.
-fn last_nonces() -> &'static Mutex<HashMap<(String, String), u64>> {
-    static LAST: OnceLock<Mutex<HashMap<(String, String), u64>>> = OnceLock::new();
-    LAST.get_or_init(Mutex::default)
-}
 
 /// Checks the request's authentication for `account` at `now_ms`. The nonce is a
 /// counter (milliseconds or microseconds, as the client likes), not a clock: only its
@@ -52,15 +44,7 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
     if !same(signature, &expected) {
         return Err(Refusal::BadSignature);
     }
-    let mut last = last_nonces().lock().unwrap();
-    let slot = last
-        .entry((request.host.to_ascii_lowercase(), key.to_string()))
-        .or_insert(0);
-    if nonce <= *slot {
-        return Err(Refusal::StaleTimestamp);
-    }
-    *slot = nonce;
-    Ok(())
+    advance_nonce(request, key, nonce)
 }
 
 #[cfg(test)]
@@ -99,7 +83,7 @@ mod tests {
     #[test]
     fn the_reference_signature_is_accepted_once() {
         let req = request("bitfinex-accept.test", NONCE, SIGNATURE);
-        let signed = Signed::for_test("bitfinex", &req);
+        let signed = Signed::new("bitfinex", &req);
         assert_eq!(check(&signed, &account(SECRET), 0), Ok(()));
         assert_eq!(
             check(&signed, &account(SECRET), 0),
@@ -110,7 +94,7 @@ mod tests {
     #[test]
     fn a_wrong_secret_is_a_bad_signature() {
         let req = request("bitfinex-wrong.test", NONCE, SIGNATURE);
-        let signed = Signed::for_test("bitfinex", &req);
+        let signed = Signed::new("bitfinex", &req);
         assert_eq!(
             check(&signed, &account("another-secret"), 0),
             Err(Refusal::BadSignature)
@@ -127,17 +111,17 @@ mod tests {
         };
         let req = request(host, newer, &sign(newer));
         assert_eq!(
-            check(&Signed::for_test("bitfinex", &req), &account(SECRET), 0),
+            check(&Signed::new("bitfinex", &req), &account(SECRET), 0),
             Ok(())
         );
         let req = request(host, NONCE, SIGNATURE);
         assert_eq!(
-            check(&Signed::for_test("bitfinex", &req), &account(SECRET), 0),
+            check(&Signed::new("bitfinex", &req), &account(SECRET), 0),
             Err(Refusal::StaleTimestamp)
         );
         let req = request(host, "9007199254740992", &sign("9007199254740992"));
         assert_eq!(
-            check(&Signed::for_test("bitfinex", &req), &account(SECRET), 0),
+            check(&Signed::new("bitfinex", &req), &account(SECRET), 0),
             Err(Refusal::StaleTimestamp)
         );
     }
@@ -152,7 +136,7 @@ mod tests {
             &[("bfx-apikey", KEY), ("bfx-nonce", NONCE)],
         );
         assert_eq!(
-            check(&Signed::for_test("bitfinex", &req), &account(SECRET), 0),
+            check(&Signed::new("bitfinex", &req), &account(SECRET), 0),
             Err(Refusal::MissingAuth)
         );
     }

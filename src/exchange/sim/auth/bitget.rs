@@ -86,7 +86,7 @@ mod tests {
                 ("x-channel-api-code", "p4sve"),
             ],
         );
-        check(&Signed::for_test("bitget", &req), account, now_ms)
+        check(&Signed::new("bitget", &req), account, now_ms)
     }
 
     #[test]
@@ -137,7 +137,7 @@ mod tests {
         );
         assert_eq!(
             check(
-                &Signed::for_test("bitget", &req),
+                &Signed::new("bitget", &req),
                 &account(SECRET, PASSPHRASE),
                 TS
             ),

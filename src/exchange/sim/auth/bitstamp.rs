@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn the_reference_signature_at_the_mount_is_accepted_once() {
         let req = request("127.0.0.1:8080", "/api/v2/account_balances/", NONCE, MOVED);
-        let signed = Signed::for_test("bitstamp", &req);
+        let signed = Signed::new("bitstamp", &req);
         assert_eq!(check(&signed, &account(SECRET), TS + 2_000), Ok(()));
         // The nonce is single-use.
         assert_eq!(
@@ -150,13 +150,13 @@ mod tests {
         // Signed for www.bitstamp.net, sent to the simulator.
         let req = request("127.0.0.1:8080", "/api/v2/account_balances/", NONCE, REAL);
         assert_eq!(
-            check(&Signed::for_test("bitstamp", &req), &account(SECRET), TS),
+            check(&Signed::new("bitstamp", &req), &account(SECRET), TS),
             Err(Refusal::BadSignature)
         );
         // Signed for port 8080, sent to port 8081.
         let req = request("127.0.0.1:8081", "/api/v2/account_balances/", NONCE, MOVED);
         assert_eq!(
-            check(&Signed::for_test("bitstamp", &req), &account(SECRET), TS),
+            check(&Signed::new("bitstamp", &req), &account(SECRET), TS),
             Err(Refusal::BadSignature)
         );
     }
@@ -165,7 +165,7 @@ mod tests {
     fn a_wrong_secret_is_a_bad_signature() {
         let req = request("127.0.0.1:8080", "/api/v2/account_balances/", NONCE, MOVED);
         assert_eq!(
-            check(&Signed::for_test("bitstamp", &req), &account("other"), TS),
+            check(&Signed::new("bitstamp", &req), &account("other"), TS),
             Err(Refusal::BadSignature)
         );
     }
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn a_timestamp_beyond_150_seconds_is_stale() {
         let req = request("127.0.0.1:8080", "/api/v2/account_balances/", NONCE, MOVED);
-        let signed = Signed::for_test("bitstamp", &req);
+        let signed = Signed::new("bitstamp", &req);
         assert_eq!(
             check(&signed, &account(SECRET), TS + 150_001),
             Err(Refusal::StaleTimestamp)
@@ -194,7 +194,7 @@ mod tests {
             &[("host", "127.0.0.1:8080"), ("x-auth", "BITSTAMP kf")],
         );
         assert_eq!(
-            check(&Signed::for_test("bitstamp", &req), &account(SECRET), TS),
+            check(&Signed::new("bitstamp", &req), &account(SECRET), TS),
             Err(Refusal::MissingAuth)
         );
         let req = request(
@@ -204,7 +204,7 @@ mod tests {
             MOVED,
         );
         assert_eq!(
-            check(&Signed::for_test("bitstamp", &req), &account(SECRET), TS),
+            check(&Signed::new("bitstamp", &req), &account(SECRET), TS),
             Err(Refusal::StaleTimestamp)
         );
     }

@@ -88,7 +88,7 @@ mod tests {
                 ("bitvavo-access-window", window),
             ],
         );
-        check(&Signed::for_test("bitvavo", &req), &account(secret), now_ms)
+        check(&Signed::new("bitvavo", &req), &account(secret), now_ms)
     }
 
     #[test]
@@ -131,7 +131,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            check(&Signed::for_test("bitvavo", &req), &account(SECRET), TS),
+            check(&Signed::new("bitvavo", &req), &account(SECRET), TS),
             Err(Refusal::MissingAuth)
         );
     }

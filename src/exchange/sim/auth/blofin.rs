@@ -87,7 +87,7 @@ mod tests {
                 ("access-passphrase", PASSPHRASE),
             ],
         );
-        check(&Signed::for_test("blofin", &req), account, now_ms)
+        check(&Signed::new("blofin", &req), account, now_ms)
     }
 
     #[test]
@@ -148,7 +148,7 @@ mod tests {
         );
         assert_eq!(
             check(
-                &Signed::for_test("blofin", &req),
+                &Signed::new("blofin", &req),
                 &account(SECRET, PASSPHRASE),
                 TS
             ),

@@ -86,7 +86,7 @@ mod tests {
                 ("x-bapi-sign", sign),
             ],
         );
-        check(&Signed::for_test("bybit", &req), &account(secret), now_ms)
+        check(&Signed::new("bybit", &req), &account(secret), now_ms)
     }
 
     #[test]
@@ -142,7 +142,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            check(&Signed::for_test("bybit", &req), &account(SECRET), TS),
+            check(&Signed::new("bybit", &req), &account(SECRET), TS),
             Err(Refusal::MissingAuth)
         );
     }

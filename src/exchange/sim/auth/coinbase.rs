@@ -189,7 +189,7 @@ d/5bevkUxjyqcYGbJrCIjm1VZ9fFXeen8g==\n\
             "",
             &[("host", host), ("authorization", &bearer)],
         );
-        check(&Signed::for_test("coinbase", &req), account, now_s * 1000)
+        check(&Signed::new("coinbase", &req), account, now_s * 1000)
     }
 
     #[test]
@@ -267,7 +267,7 @@ d/5bevkUxjyqcYGbJrCIjm1VZ9fFXeen8g==\n\
         );
         let req = for_test("GET", "/v2/accounts", "", "", &[("host", "127.0.0.1:8080")]);
         assert_eq!(
-            check(&Signed::for_test("coinbase", &req), &ec, T0 * 1000),
+            check(&Signed::new("coinbase", &req), &ec, T0 * 1000),
             Err(Refusal::MissingAuth)
         );
     }

@@ -113,11 +113,7 @@ mod tests {
             body,
             &[("content-type", "application/json")],
         );
-        check(
-            &Signed::for_test("cryptocom", &req),
-            &account(secret),
-            now_ms,
-        )
+        check(&Signed::new("cryptocom", &req), &account(secret), now_ms)
     }
 
     #[test]

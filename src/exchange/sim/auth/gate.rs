@@ -83,7 +83,7 @@ mod tests {
                 ("content-type", "application/json"),
             ],
         );
-        check(&Signed::for_test("gate", &req), &account(secret), now_ms)
+        check(&Signed::new("gate", &req), &account(secret), now_ms)
     }
 
     #[test]
@@ -128,7 +128,7 @@ mod tests {
             &[("key", KEY), ("timestamp", "1700000000")],
         );
         assert_eq!(
-            check(&Signed::for_test("gate", &req), &account(SECRET), TS),
+            check(&Signed::new("gate", &req), &account(SECRET), TS),
             Err(Refusal::MissingAuth)
         );
     }

@@ -138,7 +138,7 @@ mod tests {
                 ("content-type", "application/x-www-form-urlencoded"),
             ],
         );
-        check(&Signed::for_test("htx", &req), &account(secret), now_ms)
+        check(&Signed::new("htx", &req), &account(secret), now_ms)
     }
 
     #[test]

@@ -14,19 +14,10 @@
 //! Refusals (docs.kraken.com/api/docs/guides/spot-errors): `EAPI:Invalid signature`,
 //! `EAPI:Invalid nonce`, `EAPI:Invalid key` (the fixture's `errors`).
 
-use super::{Refusal, Signed, b64, hmac_sha512, same};
+use super::{Refusal, Signed, advance_nonce, b64, hmac_sha512, same};
 use crate::exchange::sim::SimAccount;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-
-/// The last nonce accepted per (Host, API key): each simulator listens on its own port,
-/// so two simulators in one test process do not share nonces, as two exchanges would not.
-fn last_nonces() -> &'static Mutex<HashMap<(String, String), u64>> {
-    static LAST: OnceLock<Mutex<HashMap<(String, String), u64>>> = OnceLock::new();
-    LAST.get_or_init(Mutex::default)
-}
 
 /// The `nonce` of the POST data: form-encoded, or JSON for the few endpoints Kraken
 /// takes JSON on.
@@ -69,16 +60,7 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
     if !same(sign, &b64(&hmac_sha512(&secret, &message))) {
         return Err(Refusal::BadSignature);
     }
-    // Only a verified request moves the key's nonce forward.
-    let mut last = last_nonces().lock().unwrap();
-    let slot = last
-        .entry((request.host.to_ascii_lowercase(), key.to_string()))
-        .or_insert(0);
-    if nonce <= *slot {
-        return Err(Refusal::StaleTimestamp);
-    }
-    *slot = nonce;
-    Ok(())
+    advance_nonce(request, key, nonce)
 }
 
 #[cfg(test)]
@@ -117,7 +99,7 @@ mod tests {
     #[test]
     fn the_reference_signature_is_accepted_once() {
         let req = request("kraken-accept.test", BODY, SIGN);
-        let signed = Signed::for_test("kraken", &req);
+        let signed = Signed::new("kraken", &req);
         assert_eq!(check(&signed, &account(SECRET), 0), Ok(()));
         // The same nonce again is a replay.
         assert_eq!(
@@ -146,14 +128,14 @@ mod tests {
                 ),
             ],
         );
-        let signed = Signed::for_test("kraken", &req);
+        let signed = Signed::new("kraken", &req);
         assert_eq!(check(&signed, &account(secret), 0), Ok(()));
     }
 
     #[test]
     fn a_wrong_secret_is_a_bad_signature() {
         let req = request("kraken-wrong.test", BODY, SIGN);
-        let signed = Signed::for_test("kraken", &req);
+        let signed = Signed::new("kraken", &req);
         let other = "b3RoZXItc2VjcmV0LW9mLWtleWZvbGlvLXNpbXVsYXRvcg==";
         assert_eq!(
             check(&signed, &account(other), 0),
@@ -176,12 +158,12 @@ mod tests {
         };
         let req = request(host, newer, &sign_of(newer));
         assert_eq!(
-            check(&Signed::for_test("kraken", &req), &account(SECRET), 0),
+            check(&Signed::new("kraken", &req), &account(SECRET), 0),
             Ok(())
         );
         let req = request(host, BODY, SIGN);
         assert_eq!(
-            check(&Signed::for_test("kraken", &req), &account(SECRET), 0),
+            check(&Signed::new("kraken", &req), &account(SECRET), 0),
             Err(Refusal::StaleTimestamp)
         );
     }
@@ -196,12 +178,12 @@ mod tests {
             &[("host", "kraken-missing.test"), ("api-key", KEY)],
         );
         assert_eq!(
-            check(&Signed::for_test("kraken", &req), &account(SECRET), 0),
+            check(&Signed::new("kraken", &req), &account(SECRET), 0),
             Err(Refusal::MissingAuth)
         );
         let req = request("kraken-missing.test", "type=spot", SIGN);
         assert_eq!(
-            check(&Signed::for_test("kraken", &req), &account(SECRET), 0),
+            check(&Signed::new("kraken", &req), &account(SECRET), 0),
             Err(Refusal::StaleTimestamp)
         );
     }

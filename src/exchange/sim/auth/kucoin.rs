@@ -99,7 +99,7 @@ mod tests {
                 ("kc-api-key-version", version),
             ],
         );
-        check(&Signed::for_test("kucoin", &req), account, now_ms)
+        check(&Signed::new("kucoin", &req), account, now_ms)
     }
 
     #[test]
@@ -164,7 +164,7 @@ mod tests {
         );
         assert_eq!(
             check(
-                &Signed::for_test("kucoin", &req),
+                &Signed::new("kucoin", &req),
                 &account(SECRET, PASSPHRASE),
                 TS
             ),

@@ -92,7 +92,7 @@ mod tests {
             "",
             &[("x-mexc-apikey", KEY), ("source", "CCXT")],
         );
-        check(&Signed::for_test("mexc", &req), &account(secret), now_ms)
+        check(&Signed::new("mexc", &req), &account(secret), now_ms)
     }
 
     #[test]

@@ -26,6 +26,8 @@ mod mexc;
 use super::{Req, SimAccount};
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// Why an exchange refuses a request. Each names an error answer of the exchange's fixture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +70,26 @@ pub(super) struct Signed<'a> {
     req: &'a Req,
 }
 
-impl Signed<'_> {
+impl<'a> Signed<'a> {
+    /// The view of `req` as it reached the mount of `exchange`.
+    pub(super) fn new(exchange: &str, req: &'a Req) -> Signed<'a> {
+        Signed {
+            method: req.method.as_str(),
+            path: &req.path,
+            full_path: format!("/{exchange}{}", req.path),
+            query: &req.query,
+            body: &req.body,
+            host: req.header("host").unwrap_or(""),
+            req,
+        }
+    }
+
+    /// The host and mount this request reached: nonces are kept apart by it.
+    fn full_path_host(&self) -> String {
+        let mount = self.full_path.split('/').nth(1).unwrap_or("");
+        format!("{}/{mount}", self.host.to_ascii_lowercase())
+    }
+
     /// A header's value, if present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.header(name)
@@ -124,22 +145,6 @@ pub(super) fn test_account(
     }
 }
 
-#[cfg(test)]
-impl<'a> Signed<'a> {
-    /// The view of a [`for_test`] request at the mount of `exchange`.
-    pub(super) fn for_test(exchange: &str, req: &'a Req) -> Signed<'a> {
-        Signed {
-            method: req.method.as_str(),
-            path: &req.path,
-            full_path: format!("/{exchange}{}", req.path),
-            query: &req.query,
-            body: &req.body,
-            host: req.header("host").unwrap_or(""),
-            req,
-        }
-    }
-}
-
 /// Checks a request's authentication for `account` on `exchange`, at the simulator's
 /// time `now_ms`. An exchange without a verifier refuses everything: a simulator that
 /// says yes to anything hides the bugs that matter.
@@ -149,15 +154,7 @@ pub(super) fn check(
     account: &SimAccount,
     now_ms: i64,
 ) -> Result<(), Refusal> {
-    let signed = Signed {
-        method: req.method.as_str(),
-        path: &req.path,
-        full_path: format!("/{exchange}{}", req.path),
-        query: &req.query,
-        body: &req.body,
-        host: req.header("host").unwrap_or(""),
-        req,
-    };
+    let signed = Signed::new(exchange, req);
     match exchange {
         "bitfinex" => bitfinex::check(&signed, account, now_ms),
         "bitget" => bitget::check(&signed, account, now_ms),
@@ -209,6 +206,24 @@ pub(super) fn same(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
+}
+
+/// Accepts `nonce` for `key` only if it is above the last one accepted for that key on
+/// this exchange and host (each simulator listens on its own port, so two simulators in
+/// one process do not share nonces, as two exchanges would not). Call it only after the
+/// signature verified: only a verified request moves the key's nonce forward.
+pub(super) fn advance_nonce(request: &Signed, key: &str, nonce: u64) -> Result<(), Refusal> {
+    type Last = Mutex<HashMap<(String, String), u64>>;
+    static LAST: OnceLock<Last> = OnceLock::new();
+    let mut last = LAST.get_or_init(Mutex::default).lock().unwrap();
+    let slot = last
+        .entry((request.full_path_host(), key.to_string()))
+        .or_insert(0);
+    if nonce <= *slot {
+        return Err(Refusal::StaleTimestamp);
+    }
+    *slot = nonce;
+    Ok(())
 }
 
 /// `Ok` when `sent_ms` is within `window_ms` of `now_ms` (either side).

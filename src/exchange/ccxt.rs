@@ -243,6 +243,16 @@ fn with_strings_as(value: &Value, text: &str) -> Value {
     }
 }
 
+/// Whether keyfolio reads this exchange's key permissions: Binance and OKX, and the
+/// generic exchanges with a key-information request ([`super::key_info`]).
+pub fn reads_permissions(exchange: ExchangeId) -> bool {
+    match exchange {
+        ExchangeId::Binance | ExchangeId::Okx => true,
+        ExchangeId::Ccxt(_) => super::key_info::call_for(exchange.id()).is_some(),
+        ExchangeId::Absent(_) => false,
+    }
+}
+
 /// An exchange this build lacks gets no client and no request: its key would otherwise
 /// go to whatever the client was built for.
 fn not_in_build(exchange: ExchangeId) -> Result<(), Failure> {
@@ -492,10 +502,19 @@ async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeEr
             }
             unified_call(c, "fetch_balance").await
         }
-        (Core::Generic(_), Call::Permissions) => Err(ccxt::ExchangeError::new(
-            "NotSupported",
-            "keyfolio does not read this exchange's key permissions",
-        )),
+        (Core::Generic(c), Call::Permissions) => {
+            let id = c.exchange().id.as_str().unwrap_or_default().to_string();
+            match super::key_info::call_for(&id) {
+                Some(info) => {
+                    let params = Value::from_json(&(info.params)());
+                    ccxt::runtime::call_typed(c.call(info.method, vec![params])).await
+                }
+                None => Err(ccxt::ExchangeError::new(
+                    "NotSupported",
+                    "keyfolio does not read this exchange's key permissions",
+                )),
+            }
+        }
         (Core::Generic(c), Call::Time) => {
             let ms = ccxt::runtime::call_typed(c.call("fetch_time", vec![Value::Null])).await?;
             Ok(Value::from_json(&json!({ "time": ms.as_f64() })))
@@ -584,8 +603,8 @@ impl ExchangeClient {
         with_permissions: bool,
     ) -> Result<AccountSnapshot, Failure> {
         let balance = self.call_correcting_clock(key, core, Call::Balance).await?;
-        // Generic exchanges' permissions are not known: never asked.
-        let permissions = if with_permissions && !key.exchange.is_generic() {
+        // A generic exchange's key is asked about only where it has a request for it.
+        let permissions = if with_permissions && reads_permissions(key.exchange) {
             Some(
                 self.call_correcting_clock(key, core, Call::Permissions)
                     .await?,

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod ccxt;
+pub mod key_info;
 pub mod oauth_api;
 pub mod parse;
 pub mod refusals;

@@ -66,7 +66,11 @@ fn account_id(
     let uid = match exchange {
         ExchangeId::Binance => balance_body.get("uid"),
         ExchangeId::Okx => permissions_body?.pointer("/data/0/uid"),
-        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => None,
+        ExchangeId::Ccxt(_) => {
+            let info = crate::exchange::key_info::call_for(exchange.id())?;
+            return (info.parse)(permissions_body?).ok()?.account_id;
+        }
+        ExchangeId::Absent(_) => None,
     };
     match uid? {
         Value::String(s) if !s.is_empty() => Some(crate::text::free_text(s, 64)),
@@ -90,9 +94,11 @@ pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Permissions, Fa
     match exchange {
         ExchangeId::Binance => binance_permissions(body),
         ExchangeId::Okx => okx_permissions(body),
-        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
-            Err(format!("{exchange} permissions are not read"))
-        }
+        ExchangeId::Ccxt(_) => match crate::exchange::key_info::call_for(exchange.id()) {
+            Some(info) => (info.parse)(body).map(|facts| facts.permissions),
+            None => Err(format!("{exchange} permissions are not read")),
+        },
+        ExchangeId::Absent(_) => Err(format!("{exchange} permissions are not read")),
     }
     .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
 }

@@ -114,16 +114,19 @@ impl Budgets {
 }
 
 /// What one sync spends: Binance GET /api/v3/account weighs 20, apiRestrictions 1;
-/// OKX counts requests; a generic exchange's balance is one request, and its
-/// permissions are never asked.
+/// OKX counts requests; a generic exchange's balance is one request (two where it lists
+/// its accounts first), and its key information one more where it has a request for it.
 pub fn cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
+    let permissions =
+        u32::from(with_permissions && crate::exchange::ccxt::reads_permissions(exchange));
     match exchange {
-        ExchangeId::Binance => 20 + u32::from(with_permissions),
-        ExchangeId::Okx => 1 + u32::from(with_permissions),
+        ExchangeId::Binance => 20 + permissions,
+        ExchangeId::Okx => 1 + permissions,
         ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
-            1 + u32::from(crate::exchange::catalog::lists_accounts_first(
-                exchange.id(),
-            ))
+            1 + permissions
+                + u32::from(crate::exchange::catalog::lists_accounts_first(
+                    exchange.id(),
+                ))
         }
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! Requests are matched by method and path. The key is found wherever the exchange puts
 //! it (a header, the query, the body); its signature, timestamp and passphrase are then
-//! checked as the exchange documents them ([`super::auth`]).
+//! checked as the exchange documents them ([`super::auth`]). One request needs neither:
+//! the exchange's public server-time endpoint (`replay.time`, the one CCXT's `fetch_time`
+//! calls), answered with the simulator's clock so keyfolio can measure a clock offset.
 
 use super::{Answer, SimAccount};
 use serde_json::Value;
@@ -214,6 +216,10 @@ pub(super) fn answer(
     let Some(fixture) = fixture(exchange) else {
         return Answer::json(404, serde_json::json!({"error": "unknown exchange mount"}));
     };
+    // The exchange's public time endpoint answers anyone: no key, no signature.
+    if let Some(answer) = server_time(fixture, request, now_ms) {
+        return answer;
+    }
     let Some(account) = account else {
         return error(fixture, "bad_key");
     };
@@ -260,6 +266,51 @@ pub(super) fn answer(
     }
 }
 
+/// The answer of the exchange's public server-time endpoint (`replay.time` of its
+/// fixture) when this request is for it: the fixture's answer with the simulator's clock
+/// in each placeholder, in the unit and type the exchange documents.
+fn server_time(fixture: &Value, request: &super::Req, now_ms: i64) -> Option<Answer> {
+    let time = &fixture["replay"]["time"];
+    let asked = time["method"].as_str() == Some(request.method.as_str())
+        && time["path"].as_str() == Some(request.path.as_str());
+    asked.then(|| Answer::json(200, with_time(&time["answer"], now_ms)))
+}
+
+/// `template` with each placeholder string replaced by the time `now_ms`:
+/// `{now_ms}` / `{now_s}` / `{now_ns}` as JSON numbers, `{now_ms_string}` /
+/// `{now_s_string}` / `{now_ns_string}` as decimal strings, `{now_iso}` as RFC 3339 to the second (Coinbase)
+/// and `{now_rfc1123}` as Kraken writes it ("Sun,  7 Jun 20 04:07:53 +0000").
+fn with_time(template: &Value, now_ms: i64) -> Value {
+    let now_s = now_ms.div_euclid(1000);
+    match template {
+        Value::String(s) => match s.as_str() {
+            "{now_ms}" => now_ms.into(),
+            "{now_s}" => now_s.into(),
+            "{now_ns}" => now_ms.saturating_mul(1_000_000).into(),
+            "{now_ms_string}" => now_ms.to_string().into(),
+            "{now_s_string}" => now_s.to_string().into(),
+            "{now_ns_string}" => (i128::from(now_ms) * 1_000_000).to_string().into(),
+            "{now_iso}" | "{now_rfc1123}" => {
+                let at = chrono::DateTime::from_timestamp(now_s, 0).unwrap_or_default();
+                let format = if s == "{now_iso}" {
+                    "%Y-%m-%dT%H:%M:%SZ"
+                } else {
+                    "%a, %e %b %y %H:%M:%S +0000"
+                };
+                at.format(format).to_string().into()
+            }
+            _ => template.clone(),
+        },
+        Value::Array(items) => items.iter().map(|v| with_time(v, now_ms)).collect(),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| (k.clone(), with_time(v, now_ms)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        other => other.clone(),
+    }
+}
+
 /// The exchange's error answer of this kind, from its fixture.
 fn error(fixture: &Value, kind: &str) -> Answer {
     let error = &fixture["errors"][kind];
@@ -269,4 +320,52 @@ fn error(fixture: &Value, kind: &str) -> Answer {
         .and_then(|s| u16::try_from(s).ok())
         .unwrap_or(default_status);
     Answer::json(status, error["body"].clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_placeholders_carry_the_given_clock_in_each_unit_and_type() {
+        let template = serde_json::json!({
+            "ms": "{now_ms}", "s": "{now_s}", "ns": "{now_ns}",
+            "ms_text": "{now_ms_string}", "s_text": "{now_s_string}",
+            "ns_text": "{now_ns_string}", "iso": "{now_iso}", "rfc": "{now_rfc1123}",
+            "kept": ["{other}", 7],
+        });
+        // 2020-06-07T04:07:53.123Z, the time of Kraken's documented example.
+        let answer = with_time(&template, 1_591_502_873_123);
+        assert_eq!(
+            answer,
+            serde_json::json!({
+                "ms": 1_591_502_873_123_i64, "s": 1_591_502_873_i64,
+                "ns": 1_591_502_873_123_000_000_i64,
+                "ms_text": "1591502873123", "s_text": "1591502873",
+                "ns_text": "1591502873123000000", "iso": "2020-06-07T04:07:53Z",
+                "rfc": "Sun,  7 Jun 20 04:07:53 +0000",
+                "kept": ["{other}", 7],
+            })
+        );
+    }
+
+    #[test]
+    fn every_time_endpoint_answers_without_a_key() {
+        for id in exchanges() {
+            let Some(path) = fixture(id).unwrap()["replay"]["time"]["path"].as_str() else {
+                continue;
+            };
+            let request = super::super::Req {
+                method: axum::http::Method::GET,
+                path: path.to_string(),
+                query: String::new(),
+                headers: Default::default(),
+                body: String::new(),
+                ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            };
+            let answer = answer(id, &request, None, false, 1_591_502_873_123);
+            assert_eq!(answer.status, 200, "{id}: {}", answer.body);
+            assert!(answer.body.contains("1591502873"), "{id}: {}", answer.body);
+        }
+    }
 }

@@ -119,11 +119,12 @@ const TABLE: &[(&str, Refusals)] = &[
         "coinbase",
         &[
             ("request timestamp expired", ClockSkew),
+            // A JWT past its `exp` by the server's clock: this computer's clock is off.
+            ("expired_token", ClockSkew),
             ("PERMISSION_DENIED", PermissionDenied),
             ("invalid_scope", PermissionDenied),
             ("authentication_error", InvalidKey),
             ("invalid_token", InvalidKey),
-            ("expired_token", InvalidKey),
             ("revoked_token", InvalidKey),
             ("unauthorized", InvalidKey),
             ("Unauthorized", InvalidKey),
@@ -168,6 +169,7 @@ const TABLE: &[(&str, Refusals)] = &[
     (
         "htx",
         &[
+            ("Invalid submission time", ClockSkew),
             ("Verification failure", BadSignature),
             ("api-signature-check-failed", BadSignature),
             ("Incorrect Access key", InvalidKey),

@@ -2,6 +2,8 @@
 //! account it belongs to, from one signed request through CCXT's implicit API (one file
 //! per exchange that exposes it). Exchanges without such a request keep "not known".
 
+mod bybit;
+
 use crate::model::Permissions;
 use serde_json::Value;
 
@@ -32,7 +34,7 @@ pub fn call_for(exchange: &str) -> Option<&'static KeyInfoCall> {
 }
 
 /// One line per exchange that tells.
-const CALLS: &[(&str, &KeyInfoCall)] = &[];
+const CALLS: &[(&str, &KeyInfoCall)] = &[("bybit", &bybit::CALL)];
 
 /// No parameters.
 pub fn no_params() -> Value {

@@ -3,6 +3,7 @@
 //! per exchange that exposes it). Exchanges without such a request keep "not known".
 
 mod bybit;
+mod kucoin;
 
 use crate::model::Permissions;
 use serde_json::Value;
@@ -34,7 +35,7 @@ pub fn call_for(exchange: &str) -> Option<&'static KeyInfoCall> {
 }
 
 /// One line per exchange that tells.
-const CALLS: &[(&str, &KeyInfoCall)] = &[("bybit", &bybit::CALL)];
+const CALLS: &[(&str, &KeyInfoCall)] = &[("bybit", &bybit::CALL), ("kucoin", &kucoin::CALL)];
 
 /// No parameters.
 pub fn no_params() -> Value {

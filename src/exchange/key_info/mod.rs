@@ -2,6 +2,7 @@
 //! account it belongs to, from one signed request through CCXT's implicit API (one file
 //! per exchange that exposes it). Exchanges without such a request keep "not known".
 
+mod bitget;
 mod bybit;
 mod kucoin;
 
@@ -35,7 +36,11 @@ pub fn call_for(exchange: &str) -> Option<&'static KeyInfoCall> {
 }
 
 /// One line per exchange that tells.
-const CALLS: &[(&str, &KeyInfoCall)] = &[("bybit", &bybit::CALL), ("kucoin", &kucoin::CALL)];
+const CALLS: &[(&str, &KeyInfoCall)] = &[
+    ("bybit", &bybit::CALL),
+    ("kucoin", &kucoin::CALL),
+    ("bitget", &bitget::CALL),
+];
 
 /// No parameters.
 pub fn no_params() -> Value {

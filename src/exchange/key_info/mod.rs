@@ -4,6 +4,7 @@
 
 mod bitget;
 mod bybit;
+mod gate;
 mod kucoin;
 
 use crate::model::Permissions;
@@ -40,6 +41,7 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("bybit", &bybit::CALL),
     ("kucoin", &kucoin::CALL),
     ("bitget", &bitget::CALL),
+    ("gate", &gate::CALL),
 ];
 
 /// No parameters.

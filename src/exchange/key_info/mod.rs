@@ -6,6 +6,7 @@ mod bitget;
 mod bybit;
 mod gate;
 mod kucoin;
+mod mexc;
 
 use crate::model::Permissions;
 use serde_json::Value;
@@ -42,6 +43,7 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("kucoin", &kucoin::CALL),
     ("bitget", &bitget::CALL),
     ("gate", &gate::CALL),
+    ("mexc", &mexc::CALL),
 ];
 
 /// No parameters.

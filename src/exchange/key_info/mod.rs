@@ -4,6 +4,7 @@
 
 mod bitget;
 mod bybit;
+mod coinbase;
 mod gate;
 mod kucoin;
 mod mexc;
@@ -44,6 +45,7 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("bitget", &bitget::CALL),
     ("gate", &gate::CALL),
     ("mexc", &mexc::CALL),
+    ("coinbase", &coinbase::CALL),
 ];
 
 /// No parameters.

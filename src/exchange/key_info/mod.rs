@@ -6,6 +6,7 @@ mod bitget;
 mod bybit;
 mod coinbase;
 mod gate;
+mod kraken;
 mod kucoin;
 mod mexc;
 
@@ -46,6 +47,7 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("gate", &gate::CALL),
     ("mexc", &mexc::CALL),
     ("coinbase", &coinbase::CALL),
+    ("kraken", &kraken::CALL),
 ];
 
 /// No parameters.

@@ -8,7 +8,6 @@ mod coinbase;
 mod gate;
 mod kraken;
 mod kucoin;
-mod mexc;
 
 use crate::model::Permissions;
 use serde_json::Value;
@@ -45,7 +44,6 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("kucoin", &kucoin::CALL),
     ("bitget", &bitget::CALL),
     ("gate", &gate::CALL),
-    ("mexc", &mexc::CALL),
     ("coinbase", &coinbase::CALL),
     ("kraken", &kraken::CALL),
 ];

@@ -3,6 +3,7 @@
 //! per exchange that exposes it). Exchanges without such a request keep "not known".
 
 mod bitget;
+mod blofin;
 mod bybit;
 mod coinbase;
 mod gate;
@@ -46,6 +47,7 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("gate", &gate::CALL),
     ("coinbase", &coinbase::CALL),
     ("kraken", &kraken::CALL),
+    ("blofin", &blofin::CALL),
 ];
 
 /// No parameters.

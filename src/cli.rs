@@ -607,10 +607,11 @@ async fn history(ctx: &Context, as_json: bool, since: Option<&str>) -> Result<i3
 /// What keyfolio reads from an exchange, as `keyfolio exchanges` lists it.
 fn reads(exchange: ExchangeId) -> serde_json::Value {
     let own = !exchange.is_generic();
+    let key_info = crate::exchange::ccxt::reads_permissions(exchange);
     json!({
         "balances": true,
-        "permissions": own,
-        "account_id": own,
+        "permissions": key_info,
+        "account_id": key_info,
         // Binance and OKX: the exchange's own strings. Others: the exchange's strings where
         // CCXT's f64 matches one, else marked approximate when digits may be lost.
         "decimals_exact": if own { "always" } else { "where the exchange's strings survive CCXT's f64; otherwise marked ≈" },

@@ -522,10 +522,12 @@ async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeEr
     }
 }
 
-/// A 200 answer must be a JSON object; CCXT hands non-JSON bodies back as a string.
+/// A 200 answer must be JSON (an object, or Bitfinex's lists); CCXT hands non-JSON bodies
+/// back as a string.
 fn json_body(value: Value) -> Result<serde_json::Value, Failure> {
     match value {
-        Value::Dict(_) => Ok(value.to_json()),
+        // Bitfinex answers with lists of rows; each parser checks its own shape.
+        Value::Dict(_) | Value::Arr(_) => Ok(value.to_json()),
         Value::Str(text) => Err(Failure::new(
             FailureKind::UnexpectedResponse,
             format!(

@@ -52,7 +52,8 @@ pub fn snapshot(
         balances: balances(exchange, balance_body)?,
         permissions: permissions_body
             .map(|body| permissions(exchange, body))
-            .transpose()?,
+            .transpose()?
+            .flatten(),
         account_id: account_id(exchange, balance_body, permissions_body),
     })
 }
@@ -89,11 +90,12 @@ pub fn balances(exchange: ExchangeId, body: &Value) -> Result<Vec<Balance>, Fail
     .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
 }
 
-/// An exchange's permission answer, or an "unexpected response" failure.
-pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Permissions, Failure> {
+/// An exchange's permission answer (`None`: the answer does not say what the key may
+/// do), or an "unexpected response" failure.
+pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Option<Permissions>, Failure> {
     match exchange {
-        ExchangeId::Binance => binance_permissions(body),
-        ExchangeId::Okx => okx_permissions(body),
+        ExchangeId::Binance => binance_permissions(body).map(Some),
+        ExchangeId::Okx => okx_permissions(body).map(Some),
         ExchangeId::Ccxt(_) => match crate::exchange::key_info::call_for(exchange.id()) {
             Some(info) => (info.parse)(body).map(|facts| facts.permissions),
             None => Err(format!("{exchange} permissions are not read")),

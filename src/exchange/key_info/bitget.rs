@@ -59,12 +59,12 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             || a == "p2p"
     };
     Ok(KeyFacts {
-        permissions: Permissions {
+        permissions: Some(Permissions {
             read: true,
             trade: authorities.iter().any(|a| trade(a)),
             withdraw: authorities.iter().any(|a| withdraw(a)),
             ip_restricted,
-        },
+        }),
         account_id: super::id_text(data.get("userId")),
     })
 }
@@ -99,7 +99,7 @@ mod tests {
     fn the_documented_answer_trades_from_one_ip() {
         let f = parse(&documented()).unwrap();
         assert_eq!(
-            f.permissions,
+            f.permissions.unwrap(),
             Permissions {
                 read: true,
                 trade: true,
@@ -115,13 +115,13 @@ mod tests {
         let mut body = documented();
         body["data"]["authorities"] = json!(["readonly"]);
         body["data"]["ips"] = json!("");
-        let p = parse(&body).unwrap().permissions;
+        let p = parse(&body).unwrap().permissions.unwrap();
         assert!(
             p.read && !p.trade && !p.withdraw && !p.ip_restricted,
             "{p:?}"
         );
         body["data"]["authorities"] = json!(["coor", "cpor", "stor", "smor", "wtor", "taxr"]);
-        let p = parse(&body).unwrap().permissions;
+        let p = parse(&body).unwrap().permissions.unwrap();
         assert!(!p.trade && !p.withdraw, "{p:?}");
     }
 
@@ -136,7 +136,7 @@ mod tests {
             (json!(["zzzw"]), true, false),
         ] {
             body["data"]["authorities"] = codes.clone();
-            let p = parse(&body).unwrap().permissions;
+            let p = parse(&body).unwrap().permissions.unwrap();
             assert_eq!((p.trade, p.withdraw), (trade, withdraw), "{codes}");
         }
     }

@@ -3,8 +3,8 @@
 //!
 //! `data.readOnly` (1: read only, 0: read and write), `data.ips` (the addresses the key
 //! is bound to) and `data.uid` (the account). A key that is not read only may trade,
-//! transfer between accounts or more: the answer does not say which, so such a key
-//! counts as able to trade and to withdraw (keyfolio asks before keeping it).
+//! transfer between accounts or more: the answer does not say which, so its permissions
+//! stay "not known" rather than a guess; a read-only key is told as such.
 
 use super::{KeyFacts, KeyInfoCall, id_text, no_params};
 use crate::model::Permissions;
@@ -44,12 +44,12 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
     };
     let uid = id_text(data.get("uid")).ok_or("BloFin's API key info has no `uid`")?;
     Ok(KeyFacts {
-        permissions: Permissions {
+        permissions: read_only.then(|| Permissions {
             read: true,
-            trade: !read_only,
-            withdraw: !read_only,
+            trade: false,
+            withdraw: false,
             ip_restricted: ips.iter().any(|ip| !ip.trim().is_empty()),
-        },
+        }),
         account_id: Some(uid),
     })
 }
@@ -84,37 +84,42 @@ mod tests {
         let facts = parse(&answer(json!(1), json!([]))).unwrap();
         assert_eq!(
             facts.permissions,
-            Permissions {
+            Some(Permissions {
                 read: true,
                 ..Default::default()
-            }
+            })
         );
         assert_eq!(facts.account_id.as_deref(), Some("30000000016"));
         assert!(
             !parse(&answer(json!(true), json!([])))
                 .unwrap()
                 .permissions
+                .unwrap()
                 .trade
         );
     }
 
     #[test]
-    fn a_read_and_write_key_counts_as_able_to_withdraw() {
+    fn a_read_and_write_key_is_not_told_further() {
         let facts = parse(&answer(json!(0), json!([]))).unwrap();
-        assert!(facts.permissions.trade && facts.permissions.withdraw);
-        assert!(!facts.permissions.ip_restricted);
+        assert_eq!(
+            facts.permissions, None,
+            "trade or withdraw: BloFin does not say"
+        );
+        assert_eq!(facts.account_id.as_deref(), Some("30000000016"));
     }
 
     #[test]
     fn bound_addresses_restrict_the_key() {
         let list = parse(&answer(json!(1), json!(["203.0.113.7"]))).unwrap();
-        assert!(list.permissions.ip_restricted);
+        assert!(list.permissions.unwrap().ip_restricted);
         let text = parse(&answer(json!(1), json!("203.0.113.7,198.51.100.2"))).unwrap();
-        assert!(text.permissions.ip_restricted);
+        assert!(text.permissions.unwrap().ip_restricted);
         assert!(
             !parse(&answer(json!(1), json!("")))
                 .unwrap()
                 .permissions
+                .unwrap()
                 .ip_restricted
         );
     }

@@ -69,12 +69,12 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             .iter()
             .any(|(product, names)| *product != WALLET && !names.is_empty());
     Ok(KeyFacts {
-        permissions: Permissions {
+        permissions: Some(Permissions {
             read: true,
             trade,
             withdraw,
             ip_restricted,
-        },
+        }),
         account_id: Some(account_id),
     })
 }
@@ -132,7 +132,7 @@ mod tests {
     fn the_documented_answer_is_a_transfer_only_key_of_user_53888001() {
         let f = facts(&documented());
         assert_eq!(
-            f.permissions,
+            f.permissions.unwrap(),
             Permissions {
                 read: true,
                 trade: false,
@@ -150,7 +150,7 @@ mod tests {
         // Unified accounts carry DerivativesTrade by default.
         body["result"]["permissions"]["Derivatives"] = json!(["DerivativesTrade"]);
         body["result"]["permissions"]["Wallet"] = json!([]);
-        let p = facts(&body).permissions;
+        let p = facts(&body).permissions.unwrap();
         assert!(
             p.read && !p.trade && !p.withdraw && !p.ip_restricted,
             "{p:?}"
@@ -162,7 +162,7 @@ mod tests {
         let mut body = documented();
         body["result"]["permissions"]["Spot"] = json!(["SpotTrade"]);
         body["result"]["permissions"]["Wallet"] = json!(["AccountTransfer", "Withdraw"]);
-        let p = facts(&body).permissions;
+        let p = facts(&body).permissions.unwrap();
         assert!(p.trade && p.withdraw, "{p:?}");
     }
 
@@ -170,16 +170,16 @@ mod tests {
     fn an_unknown_product_list_counts_as_trading() {
         let mut body = documented();
         body["result"]["permissions"]["Earn"] = json!(["Earn"]);
-        assert!(facts(&body).permissions.trade);
+        assert!(facts(&body).permissions.unwrap().trade);
     }
 
     #[test]
     fn bound_ips_restrict_the_key() {
         let mut body = documented();
         body["result"]["ips"] = json!(["192.0.2.1", "198.51.100.7"]);
-        assert!(facts(&body).permissions.ip_restricted);
+        assert!(facts(&body).permissions.unwrap().ip_restricted);
         body["result"]["ips"] = json!([]);
-        assert!(!facts(&body).permissions.ip_restricted);
+        assert!(!facts(&body).permissions.unwrap().ip_restricted);
     }
 
     #[test]

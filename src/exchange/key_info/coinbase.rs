@@ -27,12 +27,12 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
     let portfolio = id_text(body.get("portfolio_uuid"))
         .ok_or("Coinbase key permissions have no `portfolio_uuid`")?;
     Ok(KeyFacts {
-        permissions: Permissions {
+        permissions: Some(Permissions {
             read: flag("can_view")?,
             trade: flag("can_trade")?,
             withdraw: flag("can_transfer")?,
             ip_restricted: false,
-        },
+        }),
         account_id: Some(portfolio),
     })
 }
@@ -57,7 +57,7 @@ mod tests {
     fn a_view_only_key_reads_and_names_its_portfolio() {
         let facts = parse(&documented(true, false, false)).unwrap();
         assert_eq!(
-            facts.permissions,
+            facts.permissions.unwrap(),
             Permissions {
                 read: true,
                 ..Default::default()
@@ -73,9 +73,12 @@ mod tests {
     fn a_key_that_can_transfer_can_withdraw() {
         // The documented example: every permission.
         let facts = parse(&documented(true, true, true)).unwrap();
-        assert!(facts.permissions.read && facts.permissions.trade);
-        assert!(facts.permissions.withdraw);
-        assert!(!facts.permissions.ip_restricted, "not told: stays false");
+        assert!(facts.permissions.unwrap().read && facts.permissions.unwrap().trade);
+        assert!(facts.permissions.unwrap().withdraw);
+        assert!(
+            !facts.permissions.unwrap().ip_restricted,
+            "not told: stays false"
+        );
     }
 
     #[test]

@@ -8,13 +8,10 @@
 //! of the main account from which the key in use could not be picked out here (a parser
 //! sees the answer only), so they stay not known.
 //!
-//! `Permissions` has only yes/no fields, so "not known" is written conservatively: a Gate
-//! key MAY trade and withdraw (`trade` and `withdraw` true, withdraw-risk consent asked),
-//! and `read` is true since the key just read its account. Only the IP restriction and the
-//! account id are facts here.
+//! The permissions are therefore `None` ("not known" on the card), and the account id, for
+//! the same-account refusal, is the one fact kept.
 
 use super::{KeyFacts, KeyInfoCall};
-use crate::model::Permissions;
 use serde_json::Value;
 
 pub(super) const CALL: KeyInfoCall = KeyInfoCall {
@@ -29,21 +26,13 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
         .ok_or("Gate's account detail is not an object")?;
     let account_id =
         super::id_text(detail.get("user_id")).ok_or("Gate's account detail has no user_id")?;
-    let ips = detail
+    // Read to refuse a malformed answer; the IP restriction alone is no permission.
+    detail
         .get("ip_whitelist")
         .and_then(Value::as_array)
         .ok_or("Gate's account detail has no ip_whitelist list")?;
-    let ip_restricted = ips
-        .iter()
-        .any(|ip| ip.as_str().is_some_and(|ip| !ip.trim().is_empty()));
     Ok(KeyFacts {
-        permissions: Permissions {
-            read: true,
-            // Not known from this answer: assumed possible (see above).
-            trade: true,
-            withdraw: true,
-            ip_restricted,
-        },
+        permissions: None,
         account_id: Some(account_id),
     })
 }
@@ -66,25 +55,12 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_answer_is_an_ip_bound_key_of_user_1667201533() {
+    fn the_documented_answer_names_user_1667201533_and_no_permissions() {
         let f = parse(&documented()).unwrap();
-        assert!(f.permissions.ip_restricted);
         assert_eq!(f.account_id.as_deref(), Some("1667201533"));
-    }
-
-    #[test]
-    fn permissions_are_not_told_so_trading_and_withdrawal_are_assumed() {
-        let mut body = documented();
-        body["ip_whitelist"] = json!([]);
-        let p = parse(&body).unwrap().permissions;
         assert_eq!(
-            p,
-            Permissions {
-                read: true,
-                trade: true,
-                withdraw: true,
-                ip_restricted: false
-            }
+            f.permissions, None,
+            "Gate's answer does not say what the key may do"
         );
     }
 

@@ -31,12 +31,12 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
     let allowlist = strings(result, "ipAllowlist")?;
     let has = |name: &str| permissions.contains(&name);
     Ok(KeyFacts {
-        permissions: Permissions {
+        permissions: Some(Permissions {
             read: permissions.iter().any(|p| p.starts_with("query-")),
             trade: has("modify-trades"),
             withdraw: has("withdraw-funds"),
             ip_restricted: allowlist.iter().any(|ip| !ip.trim().is_empty()),
-        },
+        }),
         account_id: id_text(result.get("iban")),
     })
 }
@@ -86,7 +86,7 @@ mod tests {
     fn the_documented_key_can_trade_and_withdraw_from_anywhere() {
         let facts = parse(&documented()).unwrap();
         assert_eq!(
-            facts.permissions,
+            facts.permissions.unwrap(),
             Permissions {
                 read: true,
                 trade: true,
@@ -103,14 +103,14 @@ mod tests {
         body["result"]["permissions"] = json!(["query-funds", "query-open-trades"]);
         let facts = parse(&body).unwrap();
         assert_eq!(
-            facts.permissions,
+            facts.permissions.unwrap(),
             Permissions {
                 read: true,
                 ..Default::default()
             }
         );
         body["result"]["ipAllowlist"] = json!(["203.0.113.7", "198.51.100.0/24"]);
-        assert!(parse(&body).unwrap().permissions.ip_restricted);
+        assert!(parse(&body).unwrap().permissions.unwrap().ip_restricted);
     }
 
     #[test]

@@ -56,14 +56,14 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
         name.eq_ignore_ascii_case("Transfer") || name.to_ascii_lowercase().contains("withdraw")
     };
     Ok(KeyFacts {
-        permissions: Permissions {
+        permissions: Some(Permissions {
             read: true,
             trade: names
                 .iter()
                 .any(|n| !withdraw(n) && !NEITHER.iter().any(|k| k.eq_ignore_ascii_case(n))),
             withdraw: names.iter().any(|n| withdraw(n)),
             ip_restricted,
-        },
+        }),
         account_id: super::id_text(data.get("uid")),
     })
 }
@@ -95,7 +95,7 @@ mod tests {
     fn the_documented_answer_trades_withdraws_and_is_ip_bound() {
         let f = parse(&documented()).unwrap();
         assert_eq!(
-            f.permissions,
+            f.permissions.unwrap(),
             Permissions {
                 read: true,
                 trade: true,
@@ -111,13 +111,13 @@ mod tests {
         let mut body = documented();
         body["data"]["permission"] = json!("General");
         body["data"]["ipWhitelist"] = json!("");
-        let p = parse(&body).unwrap().permissions;
+        let p = parse(&body).unwrap().permissions.unwrap();
         assert!(
             p.read && !p.trade && !p.withdraw && !p.ip_restricted,
             "{p:?}"
         );
         body["data"].as_object_mut().unwrap().remove("ipWhitelist");
-        assert!(!parse(&body).unwrap().permissions.ip_restricted);
+        assert!(!parse(&body).unwrap().permissions.unwrap().ip_restricted);
     }
 
     #[test]
@@ -131,7 +131,7 @@ mod tests {
             ("General,SomethingNew", true, false),
         ] {
             body["data"]["permission"] = json!(permission);
-            let p = parse(&body).unwrap().permissions;
+            let p = parse(&body).unwrap().permissions.unwrap();
             assert_eq!((p.trade, p.withdraw), (trade, withdraw), "{permission}");
         }
     }

@@ -2,6 +2,7 @@
 //! account it belongs to, from one signed request through CCXT's implicit API (one file
 //! per exchange that exposes it). Exchanges without such a request keep "not known".
 
+mod bitfinex;
 mod bitget;
 mod blofin;
 mod bybit;
@@ -16,7 +17,9 @@ use serde_json::Value;
 /// What one key-information answer tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFacts {
-    pub permissions: Permissions,
+    /// `None` where the answer does not say what the key may do: the card keeps "not
+    /// known" rather than a guess either way.
+    pub permissions: Option<Permissions>,
     /// The exchange's account (user) id, shared by every key of one account.
     pub account_id: Option<String>,
 }
@@ -46,6 +49,7 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("bitget", &bitget::CALL),
     ("gate", &gate::CALL),
     ("coinbase", &coinbase::CALL),
+    ("bitfinex", &bitfinex::CALL),
     ("kraken", &kraken::CALL),
     ("blofin", &blofin::CALL),
 ];

@@ -8,6 +8,7 @@ mod blofin;
 mod bybit;
 mod coinbase;
 mod gate;
+mod htx;
 mod kraken;
 mod kucoin;
 
@@ -48,6 +49,7 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("kucoin", &kucoin::CALL),
     ("bitget", &bitget::CALL),
     ("gate", &gate::CALL),
+    ("htx", &htx::CALL),
     ("coinbase", &coinbase::CALL),
     ("bitfinex", &bitfinex::CALL),
     ("kraken", &kraken::CALL),

@@ -125,6 +125,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every stored key: exchange, label, key hint, permissions, IP restriction, when its
+    /// permissions were checked, age and last good sync. Exits 3 when any key can withdraw
+    /// or has no IP restriction where the exchange tells it (for cron); keys whose
+    /// permissions are not known are listed as such and do not fail the audit.
+    Audit {
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the built-in exchange simulator until Ctrl-C; prints its accounts as JSON.
     Sim {
         #[arg(long, default_value_t = 0)]
@@ -680,6 +688,7 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
         Command::Portfolio { json, quote } => portfolio(&ctx, json, quote.as_deref()).await,
         Command::History { json, since } => history(&ctx, json, since.as_deref()).await,
         Command::Doctor { json } => doctor(&ctx, json).await,
+        Command::Audit { json } => audit(&ctx, json).await,
         Command::Validate {
             exchange,
             creds,
@@ -1086,11 +1095,149 @@ async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
                 "not in this build: {id} ({n} connection(s), never synced): {build}, or disconnect"
             );
         }
+        say!("keys: `keyfolio audit` lists each key's permissions, IP restriction and age");
     }
     Ok(if probe.is_ok() {
         exit::OK
     } else {
         exit::UNAVAILABLE
+    })
+}
+
+/// Exchanges whose key information tells the permissions but not whether the key has an IP
+/// restriction (their `ip_restricted` stays false): the audit says "not known" there
+/// rather than flag a restriction it cannot see.
+const IP_RESTRICTION_NOT_TOLD: &[&str] = &["coinbase", "bitfinex"];
+
+/// Why the audit flags a key (each one makes `audit` exit 3).
+const CAN_WITHDRAW: &str = "can withdraw";
+const NO_IP_RESTRICTION: &str = "no IP restriction";
+
+/// One key as `keyfolio audit` sees it: whether it is IP-restricted (`None`: not known) and
+/// why it is flagged.
+fn audit_key(c: &crate::model::ConnectionRecord) -> (Option<bool>, Vec<&'static str>) {
+    let ip_restricted = c
+        .permissions
+        .filter(|_| !IP_RESTRICTION_NOT_TOLD.contains(&c.exchange.id()))
+        .map(|p| p.ip_restricted);
+    let mut flags = Vec::new();
+    if c.permissions.is_some_and(|p| p.withdraw) {
+        flags.push(CAN_WITHDRAW);
+    }
+    if ip_restricted == Some(false) {
+        flags.push(NO_IP_RESTRICTION);
+    }
+    (ip_restricted, flags)
+}
+
+/// `keyfolio audit`: every stored key, what it may do and how old it is; exit 3 when any
+/// key is flagged (see [`audit_key`]), else 0.
+async fn audit(ctx: &Context, as_json: bool) -> Result<i32> {
+    let connections = ctx.connections().await?;
+    let now = chrono::Utc::now();
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or("never".to_string(), |t| {
+            t.format("%Y-%m-%d %H:%M UTC").to_string()
+        })
+    };
+    let mut flagged = 0;
+    let mut not_known = 0;
+    let mut rows = Vec::new();
+    for c in &connections {
+        let (ip_restricted, flags) = audit_key(c);
+        flagged += usize::from(!flags.is_empty());
+        not_known += usize::from(c.permissions.is_none());
+        let age_days = (now - c.created_at).num_days().max(0);
+        if as_json {
+            rows.push(json!({
+                "id": c.id,
+                "exchange": c.exchange.id(),
+                "label": c.label,
+                "key_hint": c.key_hint,
+                "in_build": c.exchange.in_build(),
+                "permissions": c.permissions.map(|p| json!({
+                    "read": p.read, "trade": p.trade, "withdraw": p.withdraw,
+                })),
+                "ip_restricted": ip_restricted,
+                "permissions_checked_at": c.permissions_checked_at.map(|t| t.to_rfc3339()),
+                "created_at": c.created_at.to_rfc3339(),
+                "age_days": age_days,
+                "last_synced_at": c.last_synced_at.map(|t| t.to_rfc3339()),
+                "flags": flags,
+            }));
+            continue;
+        }
+        let permissions = match c.permissions {
+            None => "permissions not known".to_string(),
+            Some(p) => {
+                let mut parts = Vec::new();
+                if p.read {
+                    parts.push("read");
+                }
+                if p.trade {
+                    parts.push("trade");
+                }
+                if p.withdraw {
+                    parts.push("WITHDRAW");
+                }
+                if parts.is_empty() {
+                    "no permissions".to_string()
+                } else {
+                    parts.join(", ")
+                }
+            }
+        };
+        let ip = match ip_restricted {
+            Some(true) => "IP-restricted",
+            Some(false) => "any IP",
+            None => "IP restriction not known",
+        };
+        say!(
+            "{:>4}  {:<8} {:<20} ••••{}  {} · {} · checked {} · age {} d · last good sync {}{}{}",
+            c.id,
+            c.exchange.name(),
+            c.label,
+            c.key_hint,
+            permissions,
+            ip,
+            when(c.permissions_checked_at),
+            age_days,
+            when(c.last_synced_at),
+            if c.exchange.in_build() {
+                ""
+            } else {
+                " · not in this build"
+            },
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!("  FLAGGED: {}", flags.join(", "))
+            },
+        );
+    }
+    if as_json {
+        print_json(&rows)?;
+    } else if connections.is_empty() {
+        say!("No connections: no keys to audit.");
+    } else {
+        if not_known > 0 {
+            say!(
+                "{not_known} key(s) with permissions not known: the exchange does not tell them; \
+                 they do not fail the audit (check on the exchange that each is read-only and IP-restricted)"
+            );
+        }
+        match flagged {
+            0 => say!("no key flagged"),
+            n => say!(
+                "{n} of {} key(s) flagged: read-only keys restricted to your IP are recommended",
+                connections.len()
+            ),
+        }
+    }
+    Ok(if flagged > 0 {
+        exit::REJECTED
+    } else {
+        exit::OK
     })
 }
 

@@ -887,3 +887,107 @@ async fn a_connection_of_an_exchange_not_in_this_build_is_never_another_exchange
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(env.list().is_empty());
 }
+
+/// `keyfolio audit`: every key with what it may do; exit 3 (for cron) once any key can
+/// withdraw or has no IP restriction, each flagged key saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_lists_every_key_and_exits_3_when_one_can_withdraw_or_has_no_ip_restriction() {
+    let env = Env::new().await;
+    let ep = env.endpoint("binance");
+    let connect = [&["connect"][..], &env.cred_args("binance", &ep)].concat();
+    let restricted = env.account("binance", "ip restricted");
+    let out = env.run_with(
+        &[&connect[..], &["--label", "Restricted"]].concat(),
+        Some(&restricted),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = env.run_with(&["audit"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let hint = &restricted.api_key[restricted.api_key.len() - 4..];
+    assert!(
+        text(&out).contains("Restricted") && text(&out).contains(&format!("••••{hint}")),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("IP-restricted"), "{}", text(&out));
+    assert!(!text(&out).contains("FLAGGED"), "{}", text(&out));
+    assert!(
+        !text(&out).contains(&restricted.api_key[..8]),
+        "more of the key than its hint"
+    );
+
+    let read_only = env.account("binance", "read-only");
+    let out = env.run_with(
+        &[&connect[..], &["--label", "ReadOnly"]].concat(),
+        Some(&read_only),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let withdraw = env.account("binance", "withdraw enabled");
+    let args = [
+        &connect[..],
+        &["--label", "Withdraw", "--accept-withdraw-risk"],
+    ]
+    .concat();
+    let out = env.run_with(&args, Some(&withdraw));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let out = env.run_with(&["audit"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let shown = text(&out);
+    let line = |label: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("no line for {label}: {shown}"))
+            .to_string()
+    };
+    assert!(line("Withdraw").contains("WITHDRAW"), "{shown}");
+    assert!(line("Withdraw").contains("can withdraw"), "{shown}");
+    assert!(line("ReadOnly").contains("no IP restriction"), "{shown}");
+    assert!(!line("ReadOnly").contains("can withdraw"), "{shown}");
+    assert!(!line("Restricted").contains("FLAGGED"), "{shown}");
+
+    let out = env.run_with(&["audit", "--json"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let keys = json_out(&out);
+    let key = |label: &str| {
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["label"] == label)
+            .unwrap_or_else(|| panic!("no {label}: {keys}"))
+            .clone()
+    };
+    let w = key("Withdraw");
+    assert_eq!(w["permissions"]["withdraw"], true, "{w}");
+    assert!(
+        w["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&"can withdraw".into()),
+        "{w}"
+    );
+    assert_eq!(
+        w["key_hint"],
+        withdraw.api_key[withdraw.api_key.len() - 4..]
+    );
+    assert_eq!(
+        key("ReadOnly")["flags"],
+        serde_json::json!(["no IP restriction"])
+    );
+    let r = key("Restricted");
+    assert_eq!(r["flags"], serde_json::json!([]), "{r}");
+    assert_eq!(r["ip_restricted"], true, "{r}");
+    assert!(
+        r["permissions_checked_at"].is_string() && r["last_synced_at"].is_string(),
+        "{r}"
+    );
+    assert!(r["created_at"].is_string() && r["age_days"].is_u64(), "{r}");
+
+    let doctor = env.run_with(&["doctor"], None);
+    assert!(
+        text(&doctor).contains("keyfolio audit"),
+        "{}",
+        text(&doctor)
+    );
+}

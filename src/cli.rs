@@ -1104,11 +1104,6 @@ async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
     })
 }
 
-/// Exchanges whose key information tells the permissions but not whether the key has an IP
-/// restriction (their `ip_restricted` stays false): the audit says "not known" there
-/// rather than flag a restriction it cannot see.
-const IP_RESTRICTION_NOT_TOLD: &[&str] = &["coinbase", "bitfinex"];
-
 /// Why the audit flags a key (each one makes `audit` exit 3).
 const CAN_WITHDRAW: &str = "can withdraw";
 const NO_IP_RESTRICTION: &str = "no IP restriction";
@@ -1118,7 +1113,8 @@ const NO_IP_RESTRICTION: &str = "no IP restriction";
 fn audit_key(c: &crate::model::ConnectionRecord) -> (Option<bool>, Vec<&'static str>) {
     let ip_restricted = c
         .permissions
-        .filter(|_| !IP_RESTRICTION_NOT_TOLD.contains(&c.exchange.id()))
+        // Where the exchange does not say, "not known" rather than a flag it cannot see.
+        .filter(|_| crate::exchange::key_info::tells_ip_restriction(c.exchange))
         .map(|p| p.ip_restricted);
     let mut flags = Vec::new();
     if c.permissions.is_some_and(|p| p.withdraw) {

@@ -19,6 +19,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     method: "private_spot_get_v2_spot_account_info",
     params: super::no_params,
     parse,
+    tells_ip_restriction: true,
 };
 
 /// Read-and-write codes that neither trade nor withdraw: wallet transfers between the

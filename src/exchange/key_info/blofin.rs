@@ -15,6 +15,7 @@ pub const CALL: KeyInfoCall = KeyInfoCall {
     method: "private_get_user_query_apikey",
     params: no_params,
     parse,
+    tells_ip_restriction: true,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

@@ -18,6 +18,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     method: "private_get_v5_user_query_api",
     params: super::no_params,
     parse,
+    tells_ip_restriction: true,
 };
 
 /// Permission lists that move funds without trading: transfers and withdrawals.

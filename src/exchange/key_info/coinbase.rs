@@ -16,6 +16,7 @@ pub const CALL: KeyInfoCall = KeyInfoCall {
     method: "v3_private_get_brokerage_key_permissions",
     params: no_params,
     parse,
+    tells_ip_restriction: false,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

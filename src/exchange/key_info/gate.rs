@@ -18,6 +18,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     method: "private_account_get_detail",
     params: super::no_params,
     parse,
+    tells_ip_restriction: false,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

@@ -13,6 +13,7 @@ pub const CALL: KeyInfoCall = KeyInfoCall {
     method: "spot_private_get_v2_user_uid",
     params: no_params,
     parse,
+    tells_ip_restriction: false,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

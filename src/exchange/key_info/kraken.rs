@@ -16,6 +16,7 @@ pub const CALL: KeyInfoCall = KeyInfoCall {
     method: "private_post_get_api_key_info",
     params: no_params,
     parse,
+    tells_ip_restriction: true,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

@@ -22,6 +22,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     method: "private_get_user_api_key",
     params: super::no_params,
     parse,
+    tells_ip_restriction: true,
 };
 
 /// Names that neither trade nor withdraw.

@@ -33,6 +33,9 @@ pub struct KeyInfoCall {
     pub params: fn() -> Value,
     /// Reads the answer; an error text makes it an unexpected response.
     pub parse: fn(&Value) -> Result<KeyFacts, String>,
+    /// The answer says whether the key is IP-restricted (where it does not, the
+    /// permissions' `ip_restricted` is false for want of knowing).
+    pub tells_ip_restriction: bool,
 }
 
 /// The key-information request of a compiled-in generic exchange, if it has one.
@@ -55,6 +58,17 @@ const CALLS: &[(&str, &KeyInfoCall)] = &[
     ("kraken", &kraken::CALL),
     ("blofin", &blofin::CALL),
 ];
+
+/// Whether the exchange tells if a key is IP-restricted: Binance and OKX do, and the
+/// generic exchanges whose key information says so.
+pub fn tells_ip_restriction(exchange: crate::model::ExchangeId) -> bool {
+    use crate::model::ExchangeId;
+    match exchange {
+        ExchangeId::Binance | ExchangeId::Okx => true,
+        ExchangeId::Ccxt(_) => call_for(exchange.id()).is_some_and(|c| c.tells_ip_restriction),
+        ExchangeId::Absent(_) => false,
+    }
+}
 
 /// No parameters.
 pub fn no_params() -> Value {

@@ -1,9 +1,9 @@
 //! `keyfolio --version`: the package version and the commit it was built from.
 //!
-//! The commit comes from git when the source is a checkout; from `.cargo_vcs_info.json`,
-//! which `cargo package` writes, when it is a crates.io tarball (`cargo install keyfolio`,
-//! `cargo binstall`'s fallback); else the version stands alone. Sets `KEYFOLIO_VERSION`,
-//! e.g. `0.2.0 (a77a8c7 2026-12-03)`.
+//! The commit comes from `KEYFOLIO_COMMIT` if set; from git when the source is a checkout;
+//! from `.cargo_vcs_info.json`, which `cargo package` writes, when it is a packaged
+//! tarball; else the version stands alone. Sets `KEYFOLIO_VERSION`, e.g.
+//! `0.2.0 (a77a8c7 2026-12-03)`.
 //!
 //! Reruns only when HEAD moves (the HEAD file, the branch it names, packed-refs), not on
 //! every edit: a new commit rebuilds the keyfolio crate itself and none of its

@@ -15,9 +15,8 @@
 //! Refusals (see `errors` in the fixture): 40002 missing header, 40008 timestamp expired,
 //! 40009 signature, 40012 passphrase.
 
-use super::{Refusal, Signed, b64, hmac_sha256, same, within};
+use super::{Refusal, Signed, b64, hmac_sha256, ms_within, same};
 use crate::exchange::sim::SimAccount;
-use percent_encoding::percent_decode_str;
 
 /// The window either side of the server's clock.
 const WINDOW_MS: i64 = 30_000;
@@ -32,16 +31,13 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
     ) else {
         return Err(Refusal::MissingAuth);
     };
-    let sent = timestamp
-        .parse::<i64>()
-        .map_err(|_| Refusal::StaleTimestamp)?;
-    within(sent, now_ms, WINDOW_MS)?;
-    let mut signed = format!("{timestamp}{}{}", request.method, request.path);
-    if !request.query.is_empty() {
-        signed.push('?');
-        signed.push_str(&percent_decode_str(request.query).decode_utf8_lossy());
-    }
-    signed.push_str(request.body);
+    ms_within(timestamp, now_ms, WINDOW_MS)?;
+    let signed = format!(
+        "{timestamp}{}{}{}",
+        request.method,
+        request.path_and_query(true),
+        request.body
+    );
     let expected = b64(&hmac_sha256(account.secret.as_bytes(), signed.as_bytes()));
     if !same(signature, &expected) {
         return Err(Refusal::BadSignature);

@@ -21,7 +21,7 @@
 //! Refusals (the documentation's API00xx reasons, HTTP 403): API0005 `Invalid
 //! signature`, API0017 (timestamp out of bounds), API0013 (a required header missing).
 
-use super::{Refusal, Signed, hmac_sha256, same, within};
+use super::{Refusal, Signed, hmac_sha256, ms_within, same};
 use crate::exchange::sim::SimAccount;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -57,10 +57,7 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
     if nonce.len() != 36 || nonce.chars().any(|c| c.is_ascii_uppercase()) {
         return Err(Refusal::StaleTimestamp);
     }
-    let Ok(sent_ms) = timestamp.parse::<i64>() else {
-        return Err(Refusal::StaleTimestamp);
-    };
-    within(sent_ms, now_ms, WINDOW_MS)?;
+    let sent_ms = ms_within(timestamp, now_ms, WINDOW_MS)?;
     let content_type = if request.body.is_empty() {
         ""
     } else {

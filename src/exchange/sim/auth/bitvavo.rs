@@ -14,7 +14,7 @@
 //! fixture): 300 missing fields (also for a window out of range), 304 window, 309
 //! signature. CCXT maps 304 to AuthenticationError: Bitvavo has no InvalidNonce there.
 
-use super::{Refusal, Signed, hmac_sha256, same, within};
+use super::{Refusal, Signed, hmac_sha256, ms_within, same};
 use crate::exchange::sim::SimAccount;
 
 /// The access window when `Bitvavo-Access-Window` is absent.
@@ -39,15 +39,8 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
     if !WINDOWS_MS.contains(&window) {
         return Err(Refusal::MissingAuth);
     }
-    let sent = timestamp
-        .parse::<i64>()
-        .map_err(|_| Refusal::StaleTimestamp)?;
-    within(sent, now_ms, window)?;
-    let mut url = request.path.to_string();
-    if !request.query.is_empty() {
-        url.push('?');
-        url.push_str(request.query);
-    }
+    ms_within(timestamp, now_ms, window)?;
+    let url = request.path_and_query(false);
     let signed = format!("{timestamp}{}{url}{}", request.method, request.body);
     let expected = hex::encode(hmac_sha256(account.secret.as_bytes(), signed.as_bytes()));
     if !same(signature, &expected) {

@@ -15,7 +15,7 @@
 //! Refusals (see `errors` in the fixture): 152409 signature (also for missing headers),
 //! 152408 passphrase, 152405 timestamp.
 
-use super::{Refusal, Signed, b64, hmac_sha256, same, within};
+use super::{Refusal, Signed, b64, hmac_sha256, ms_within, same};
 use crate::exchange::sim::SimAccount;
 
 /// The window either side of the server's clock.
@@ -32,15 +32,8 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
     ) else {
         return Err(Refusal::MissingAuth);
     };
-    let sent = timestamp
-        .parse::<i64>()
-        .map_err(|_| Refusal::StaleTimestamp)?;
-    within(sent, now_ms, WINDOW_MS)?;
-    let mut path = request.path.to_string();
-    if !request.query.is_empty() {
-        path.push('?');
-        path.push_str(request.query);
-    }
+    ms_within(timestamp, now_ms, WINDOW_MS)?;
+    let path = request.path_and_query(false);
     let signed = format!("{path}{}{timestamp}{nonce}{}", request.method, request.body);
     let digest = hex::encode(hmac_sha256(account.secret.as_bytes(), signed.as_bytes()));
     if !same(signature, &b64(digest.as_bytes())) {

@@ -13,7 +13,7 @@
 //! string. Refusals (see `errors` in the fixture): 40101 missing fields or bad
 //! signature, 40102 nonce.
 
-use super::{Refusal, Signed, hmac_sha256, same, within};
+use super::{Refusal, Signed, hmac_sha256, ms_within, same};
 use crate::exchange::sim::SimAccount;
 use serde_json::Value;
 
@@ -70,8 +70,7 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
         return Err(Refusal::MissingAuth);
     };
     let nonce = text(nonce);
-    let sent = nonce.parse::<i64>().map_err(|_| Refusal::StaleTimestamp)?;
-    within(sent, now_ms, WINDOW_MS)?;
+    ms_within(&nonce, now_ms, WINDOW_MS)?;
     let params = body
         .get("params")
         .map_or_else(String::new, |p| parameter_string(p, 0));

@@ -18,9 +18,8 @@
 //! Refusals (see `errors` in the fixture): 400001 missing header, 400002 timestamp,
 //! 400004 passphrase, 400005 signature.
 
-use super::{Refusal, Signed, b64, hmac_sha256, same, within};
+use super::{Refusal, Signed, b64, hmac_sha256, ms_within, same};
 use crate::exchange::sim::SimAccount;
-use percent_encoding::percent_decode_str;
 
 /// The window either side of the server's clock.
 const WINDOW_MS: i64 = 5_000;
@@ -35,15 +34,8 @@ pub(super) fn check(request: &Signed, account: &SimAccount, now_ms: i64) -> Resu
     ) else {
         return Err(Refusal::MissingAuth);
     };
-    let sent = timestamp
-        .parse::<i64>()
-        .map_err(|_| Refusal::StaleTimestamp)?;
-    within(sent, now_ms, WINDOW_MS)?;
-    let mut endpoint = request.path.to_string();
-    if !request.query.is_empty() {
-        endpoint.push('?');
-        endpoint.push_str(&percent_decode_str(request.query).decode_utf8_lossy());
-    }
+    ms_within(timestamp, now_ms, WINDOW_MS)?;
+    let endpoint = request.path_and_query(true);
     let signed = format!("{timestamp}{}{endpoint}{}", request.method, request.body);
     let secret = account.secret.as_bytes();
     if !same(signature, &b64(&hmac_sha256(secret, signed.as_bytes()))) {

@@ -90,6 +90,20 @@ impl<'a> Signed<'a> {
         format!("{}/{mount}", self.host.to_ascii_lowercase())
     }
 
+    /// The path, with `?` and the query when there is one: as sent, or percent-decoded
+    /// (where the exchange signs the query before encoding it).
+    pub fn path_and_query(&self, decoded: bool) -> String {
+        if self.query.is_empty() {
+            return self.path.to_string();
+        }
+        let query = if decoded {
+            percent_encoding::percent_decode_str(self.query).decode_utf8_lossy()
+        } else {
+            self.query.into()
+        };
+        format!("{}?{query}", self.path)
+    }
+
     /// A header's value, if present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.header(name)
@@ -224,6 +238,14 @@ pub(super) fn advance_nonce(request: &Signed, key: &str, nonce: u64) -> Result<(
     }
     *slot = nonce;
     Ok(())
+}
+
+/// The milliseconds a request carries as text, if within `window_ms` of `now_ms`: text
+/// that is no number is as stale as an old time.
+pub(super) fn ms_within(text: &str, now_ms: i64, window_ms: i64) -> Result<i64, Refusal> {
+    let sent = text.parse::<i64>().map_err(|_| Refusal::StaleTimestamp)?;
+    within(sent, now_ms, window_ms)?;
+    Ok(sent)
 }
 
 /// `Ok` when `sent_ms` is within `window_ms` of `now_ms` (either side).

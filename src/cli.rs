@@ -1165,23 +1165,8 @@ async fn audit(ctx: &Context, as_json: bool) -> Result<i32> {
         }
         let permissions = match c.permissions {
             None => "permissions not known".to_string(),
-            Some(p) => {
-                let mut parts = Vec::new();
-                if p.read {
-                    parts.push("read");
-                }
-                if p.trade {
-                    parts.push("trade");
-                }
-                if p.withdraw {
-                    parts.push("WITHDRAW");
-                }
-                if parts.is_empty() {
-                    "no permissions".to_string()
-                } else {
-                    parts.join(", ")
-                }
-            }
+            // The withdraw right in capitals: the one a trader must see.
+            Some(p) => p.abilities().replace("withdraw", "WITHDRAW"),
         };
         let ip = match ip_restricted {
             Some(true) => "IP-restricted",

@@ -313,6 +313,17 @@ pub struct Permissions {
 impl Permissions {
     /// "read, trade, withdraw · IP-restricted"
     pub fn summary(&self) -> String {
+        let mut text = self.abilities();
+        text.push_str(if self.ip_restricted {
+            " · IP-restricted"
+        } else {
+            " · any IP"
+        });
+        text
+    }
+
+    /// What the key may do: "read, trade, withdraw", or "none".
+    pub fn abilities(&self) -> String {
         let mut parts = Vec::new();
         if self.read {
             parts.push("read");
@@ -323,17 +334,11 @@ impl Permissions {
         if self.withdraw {
             parts.push("withdraw");
         }
-        let mut text = if parts.is_empty() {
+        if parts.is_empty() {
             "none".to_string()
         } else {
             parts.join(", ")
-        };
-        text.push_str(if self.ip_restricted {
-            " · IP-restricted"
-        } else {
-            " · any IP"
-        });
-        text
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 use crate::model::FailureKind::{self, *};
 
 /// One exchange's refusals: a code matches a whole token of the error message (numbers,
-/// `INVALID_KEY`), a text matches anywhere in it. The first match wins, so the more
+/// `INVALID_KEY`), a text matches anywhere in it, in any case (CCXT rewrites some, e.g.
+/// Bitstamp's "Invalid signature" as "invalid signature, use the uid ..."). The first match wins, so the more
 /// specific entries come first.
 type Refusals = &'static [(&'static str, FailureKind)];
 
@@ -55,8 +56,6 @@ const TABLE: &[(&str, Refusals)] = &[
             ("API key not found", InvalidKey),
             ("Wrong API key format", InvalidKey),
             ("Invalid signature", BadSignature),
-            // CCXT rewrites API0005's reason as "invalid signature, use the uid ...".
-            ("invalid signature", BadSignature),
             ("Invalid nonce", ClockSkew),
             ("Timestamp", ClockSkew),
             ("IP address not allowed", IpNotWhitelisted),
@@ -127,7 +126,6 @@ const TABLE: &[(&str, Refusals)] = &[
             ("invalid_token", InvalidKey),
             ("revoked_token", InvalidKey),
             ("unauthorized", InvalidKey),
-            ("Unauthorized", InvalidKey),
             ("rate_limit_exceeded", RateLimited),
             ("resource_exhausted", RateLimited),
         ],
@@ -240,7 +238,9 @@ fn names(message: &str, code: &str) -> bool {
         .chars()
         .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '_');
     if !is_code {
-        return message.contains(code);
+        return message
+            .to_ascii_lowercase()
+            .contains(&code.to_ascii_lowercase());
     }
     message
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))

@@ -390,9 +390,108 @@ pub struct Tickers {
     pub stale: bool,
 }
 
-/// One asset's balance as decimal strings, exactly as the exchange wrote them.
+/// Where in an exchange account coins sit. Each exchange names its own; these are the
+/// kinds keyfolio reads, written as their `code` in SQLite and `--json`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Wallet {
+    /// The spot (exchange, trade) account: what most exchanges' balance call returns.
+    #[default]
+    Spot,
+    /// Where deposits land and P2P / payments draw from (Binance Funding, OKX funding,
+    /// Bybit funding, KuCoin main).
+    Funding,
+    /// A unified trading account (OKX trading, Bybit UTA): spot, margin and derivatives in one.
+    Trading,
+    /// Flexible savings / Simple Earn flexible, redeemable at any time.
+    EarnFlexible,
+    /// Locked savings, staking with a term.
+    EarnLocked,
+    /// Staked assets (Kraken `.S`, Coinbase staking).
+    Staking,
+    /// Cross margin, net of what is borrowed and its interest.
+    CrossMargin,
+    /// Isolated margin pairs, net of what is borrowed and its interest.
+    IsolatedMargin,
+    /// USDⓈ-margined (linear) futures and swaps: wallet balance.
+    UsdmFutures,
+    /// Coin-margined (inverse) futures and swaps: wallet balance.
+    CoinmFutures,
+    /// Binance Portfolio Margin: one account for margin and both futures.
+    PortfolioMargin,
+}
+
+impl Wallet {
+    pub const ALL: [Wallet; 11] = [
+        Self::Spot,
+        Self::Funding,
+        Self::Trading,
+        Self::EarnFlexible,
+        Self::EarnLocked,
+        Self::Staking,
+        Self::CrossMargin,
+        Self::IsolatedMargin,
+        Self::UsdmFutures,
+        Self::CoinmFutures,
+        Self::PortfolioMargin,
+    ];
+
+    /// The stable name stored in SQLite and printed by `--json`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Spot => "spot",
+            Self::Funding => "funding",
+            Self::Trading => "trading",
+            Self::EarnFlexible => "earn_flexible",
+            Self::EarnLocked => "earn_locked",
+            Self::Staking => "staking",
+            Self::CrossMargin => "cross_margin",
+            Self::IsolatedMargin => "isolated_margin",
+            Self::UsdmFutures => "usdm_futures",
+            Self::CoinmFutures => "coinm_futures",
+            Self::PortfolioMargin => "portfolio_margin",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.code() == code)
+    }
+
+    /// How a screen names it: "Simple Earn (flexible)" style, short.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Spot => "Spot",
+            Self::Funding => "Funding",
+            Self::Trading => "Trading",
+            Self::EarnFlexible => "Earn flexible",
+            Self::EarnLocked => "Earn locked",
+            Self::Staking => "Staking",
+            Self::CrossMargin => "Cross margin",
+            Self::IsolatedMargin => "Isolated margin",
+            Self::UsdmFutures => "USDⓈ-M futures",
+            Self::CoinmFutures => "COIN-M futures",
+            Self::PortfolioMargin => "Portfolio margin",
+        }
+    }
+}
+
+/// A wallet keyfolio tried and the key could not read (futures not enabled, no
+/// permission for earn): the rest of the account still syncs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableWallet {
+    pub wallet: Wallet,
+    pub kind: FailureKind,
+    /// The exchange's words, checked and cut short.
+    pub detail: String,
+}
+
+/// One asset's balance in one wallet as decimal strings, exactly as the exchange wrote
+/// them (a margin wallet's total is net of debt, so it may be negative).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
+    pub wallet: Wallet,
     pub asset: String,
     pub free: String,
     pub used: String,
@@ -403,7 +502,7 @@ pub struct Balance {
 }
 
 /// What one successful call to an account returns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountSnapshot {
     pub balances: Vec<Balance>,
     /// Read only when asked (validation, daily refresh).
@@ -411,6 +510,12 @@ pub struct AccountSnapshot {
     /// The exchange's account number (`uid`), when the answers carry it: Binance's
     /// account answer does, OKX's only with the permissions (account config).
     pub account_id: Option<String>,
+    /// Wallets tried that this key cannot read; not tried again until the next
+    /// permission refresh (daily, Resync).
+    pub unreadable: Vec<UnreadableWallet>,
+    /// The request weight this sync spent at the exchange (Binance's weights; one per
+    /// request elsewhere), so the budget can charge what the wallets cost.
+    pub weight: u32,
 }
 
 /// Why an exchange call failed, in the trader's terms.
@@ -666,6 +771,8 @@ pub struct ConnectionRecord {
     pub paused: bool,
     pub next_sync_at: Option<DateTime<Utc>>,
     pub sync_interval_secs: Option<u64>,
+    /// Wallets the key could not read at the last sync (see [`AccountSnapshot::unreadable`]).
+    pub unreadable_wallets: Vec<UnreadableWallet>,
 }
 
 /// The last failure of a connection.

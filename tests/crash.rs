@@ -35,6 +35,7 @@ fn account(i: usize) -> SimAccount {
         fault: None,
         demo: false,
         same_account_as: None,
+        wallets: Vec::new(),
     }
 }
 

@@ -629,6 +629,7 @@ fn snapshot(withdraw: bool) -> AccountSnapshot {
     AccountSnapshot {
         balances: vec![
             Balance {
+                wallet: keyfolio::model::Wallet::Spot,
                 asset: "BTC".into(),
                 free: "1".into(),
                 used: "0".into(),
@@ -636,6 +637,7 @@ fn snapshot(withdraw: bool) -> AccountSnapshot {
                 approximate: false,
             },
             Balance {
+                wallet: keyfolio::model::Wallet::Spot,
                 asset: "USDT".into(),
                 free: "10".into(),
                 used: "0".into(),
@@ -650,6 +652,7 @@ fn snapshot(withdraw: bool) -> AccountSnapshot {
             ip_restricted: false,
         }),
         account_id: None,
+        ..Default::default()
     }
 }
 

@@ -144,6 +144,7 @@ fn valuation(holdings: &[Held]) -> keyfolio::portfolio::Valuation {
             balances: assets
                 .iter()
                 .map(|(asset, total)| Balance {
+                    wallet: keyfolio::model::Wallet::Spot,
                     asset: asset.to_string(),
                     free: total.to_string(),
                     used: "0".into(),
@@ -166,6 +167,7 @@ fn sample_detail() -> Detail {
         id: 1,
         balances: vec![
             Balance {
+                wallet: keyfolio::model::Wallet::Spot,
                 asset: "BTC".into(),
                 free: "123456789012.12345678".into(),
                 used: "0.5".into(),
@@ -173,6 +175,7 @@ fn sample_detail() -> Detail {
                 approximate: false,
             },
             Balance {
+                wallet: keyfolio::model::Wallet::Spot,
                 asset: "USDT".into(),
                 free: "1520.33".into(),
                 used: "0".into(),
@@ -181,6 +184,7 @@ fn sample_detail() -> Detail {
             },
             // As Binance sends them: padded to 8 decimals.
             Balance {
+                wallet: keyfolio::model::Wallet::Spot,
                 asset: "ETH".into(),
                 free: "0.00100000".into(),
                 used: "0.00000000".into(),
@@ -189,6 +193,7 @@ fn sample_detail() -> Detail {
             },
             // More digits than CCXT's f64 keeps (Blofin's recorded USDT).
             Balance {
+                wallet: keyfolio::model::Wallet::Spot,
                 asset: "USDC".into(),
                 free: "61.33874377565181".into(),
                 used: "0.000000000000000009".into(),

@@ -23,6 +23,7 @@ fn dec(text: &str) -> Decimal {
 
 fn snapshot() -> AccountSnapshot {
     let balance = |asset: &str, amount: &str| Balance {
+        wallet: keyfolio::model::Wallet::Spot,
         asset: asset.into(),
         free: amount.into(),
         used: "0".into(),
@@ -33,6 +34,7 @@ fn snapshot() -> AccountSnapshot {
         balances: vec![balance("BTC", "0.5"), balance("USDT", "100")],
         permissions: None,
         account_id: None,
+        ..Default::default()
     }
 }
 

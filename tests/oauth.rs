@@ -74,6 +74,7 @@ async fn pkce_tokens(h: &SimHandle, p: &OAuthProvider) -> Tokens {
 
 fn balance(asset: &str, free: &str, used: &str, total: &str) -> Balance {
     Balance {
+        wallet: keyfolio::model::Wallet::Spot,
         asset: asset.into(),
         free: free.into(),
         used: used.into(),

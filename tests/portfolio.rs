@@ -31,6 +31,7 @@ fn tickers(pairs: &[(&str, &str, &str)]) -> Tickers {
 
 fn balance(asset: &str, total: &str) -> Balance {
     Balance {
+        wallet: keyfolio::model::Wallet::Spot,
         asset: asset.into(),
         free: total.into(),
         used: "0".into(),

@@ -24,6 +24,7 @@ fn new_connection(db: &mut Db, api_key: &str, secret_ref: &str) -> NewConnection
 fn snapshot(btc: &str) -> AccountSnapshot {
     AccountSnapshot {
         balances: vec![Balance {
+            wallet: keyfolio::model::Wallet::Spot,
             asset: "BTC".into(),
             free: btc.into(),
             used: "0".into(),
@@ -35,6 +36,7 @@ fn snapshot(btc: &str) -> AccountSnapshot {
             ..Default::default()
         }),
         account_id: None,
+        ..Default::default()
     }
 }
 
@@ -45,12 +47,12 @@ fn migrates_from_empty_and_reopens() {
     let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let id = {
         let mut db = Db::open(&path).unwrap();
-        assert_eq!(db.schema_version().unwrap(), 5);
+        assert_eq!(db.schema_version().unwrap(), 6);
         let new = new_connection(&mut db, "AKEY0000000000001234", "ref-1");
         db.insert_connection(&new, &snapshot("1.5"), t).unwrap()
     };
     let db = Db::open(&path).unwrap();
-    assert_eq!(db.schema_version().unwrap(), 5);
+    assert_eq!(db.schema_version().unwrap(), 6);
     let list = db.connections().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, id);

@@ -120,6 +120,7 @@ fn text_from_outside_never_reaches_the_terminal_raw() {
     };
     let snapshot = AccountSnapshot {
         balances: vec![Balance {
+            wallet: keyfolio::model::Wallet::Spot,
             asset: HOSTILE_TEXT.into(),
             free: "1".into(),
             used: "0".into(),
@@ -128,6 +129,7 @@ fn text_from_outside_never_reaches_the_terminal_raw() {
         }],
         permissions: None,
         account_id: None,
+        ..Default::default()
     };
     let now = chrono::Utc::now();
     let id = db.insert_connection(&new, &snapshot, now).unwrap();

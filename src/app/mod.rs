@@ -760,6 +760,7 @@ mod tests {
                 balances: vec![],
                 permissions: None,
                 account_id: None,
+                ..Default::default()
             };
             ctx.with_db(move |db| {
                 let id = db.insert_connection(&new, &snapshot, at)?;

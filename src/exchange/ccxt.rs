@@ -8,8 +8,11 @@
 //! credentials of one call, so a thousand connections never cost a thousand clients.
 
 use super::catalog::{self, AnyCore};
-use super::parse;
-use crate::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use super::{parse, wallets};
+use crate::model::{
+    AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure, FailureKind,
+    UnreadableWallet,
+};
 use ccxt::Value;
 use ccxt::exchanges::binance::BinanceCore;
 use ccxt::exchanges::okx::OkxCore;
@@ -455,6 +458,8 @@ async fn unified_call(
 #[derive(Clone, Copy)]
 enum Call {
     Balance,
+    /// A wallet overview or a wallet beyond the balance call's ([`wallets`]).
+    Named(&'static wallets::Request),
     Permissions,
     Time,
     /// Every spot pair's last price (public).
@@ -464,6 +469,15 @@ enum Call {
 async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeError> {
     let args = [Value::Null];
     match (core, call) {
+        (core, Call::Named(request)) => {
+            let params = Value::from_json(&(request.params)());
+            let core: &mut dyn AnyCore = match core {
+                Core::Binance(c) => &mut **c,
+                Core::Okx(c) => &mut **c,
+                Core::Generic(c) => &mut **c,
+            };
+            ccxt::runtime::call_typed(core.call(request.method, vec![params])).await
+        }
         (Core::Binance(c), Call::Balance) => {
             ccxt::runtime::call_typed(c.private_get_account(&args)).await
         }
@@ -566,13 +580,35 @@ impl ExchangeClient {
         creds: &Credentials,
         with_permissions: bool,
     ) -> Result<AccountSnapshot, Failure> {
+        self.fetch_skipping(exchange, endpoint, creds, with_permissions, &[])
+            .await
+    }
+
+    /// [`Self::fetch`], leaving out the wallets the key could not read last time
+    /// (`known_unreadable`) unless permissions are read again: they stay unreadable in
+    /// the snapshot, and cost no request.
+    pub async fn fetch_skipping(
+        &self,
+        exchange: ExchangeId,
+        endpoint: &Endpoint,
+        creds: &Credentials,
+        with_permissions: bool,
+        known_unreadable: &[UnreadableWallet],
+    ) -> Result<AccountSnapshot, Failure> {
         not_in_build(exchange)?;
         let key = PoolKey {
             exchange,
             endpoint: endpoint.clone(),
         };
         let mut core = self.lend(&key, Some(creds));
-        let result = self.fetch_with(&key, &mut core, with_permissions).await;
+        let skip = if with_permissions {
+            &[]
+        } else {
+            known_unreadable
+        };
+        let result = self
+            .fetch_with(&key, &mut core, with_permissions, skip)
+            .await;
         self.give_back(key, core);
         result
     }
@@ -603,6 +639,7 @@ impl ExchangeClient {
         key: &PoolKey,
         core: &mut Core,
         with_permissions: bool,
+        skip: &[UnreadableWallet],
     ) -> Result<AccountSnapshot, Failure> {
         let balance = self.call_correcting_clock(key, core, Call::Balance).await?;
         // A generic exchange's key is asked about only where it has a request for it.
@@ -614,7 +651,84 @@ impl ExchangeClient {
         } else {
             None
         };
-        parse::snapshot(key.exchange, &balance, permissions.as_ref())
+        let mut snapshot = parse::snapshot(key.exchange, &balance, permissions.as_ref())?;
+        let table = wallets::of(key.exchange);
+        for b in &mut snapshot.balances {
+            b.wallet = table.primary;
+        }
+        snapshot.weight = crate::sync::budget::cost(key.exchange, with_permissions);
+        self.read_wallets(key, core, table, skip, &mut snapshot)
+            .await?;
+        Ok(snapshot)
+    }
+
+    /// The wallets beyond the balance call's: those the overview shows coins in (all,
+    /// where the exchange has no overview), each one request. A wallet this key cannot
+    /// read is listed as unreadable and the rest still count; any other failure fails
+    /// the sync, so a partial total is never saved as the account's.
+    async fn read_wallets(
+        &self,
+        key: &PoolKey,
+        core: &mut Core,
+        table: &'static wallets::Wallets,
+        skip: &[UnreadableWallet],
+        snapshot: &mut AccountSnapshot,
+    ) -> Result<(), Failure> {
+        if table.reads.is_empty() {
+            return Ok(());
+        }
+        let holding: Option<Vec<String>> = match &table.overview {
+            Some(overview) => {
+                let body = self
+                    .call_correcting_clock(key, core, Call::Named(&overview.request))
+                    .await?;
+                snapshot.weight += overview.request.weight;
+                Some(
+                    (overview.parse)(&body)
+                        .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
+                )
+            }
+            None => None,
+        };
+        for read in table.reads {
+            let wanted = match (&holding, read.overview_name) {
+                (Some(names), Some(name)) => names.iter().any(|n| n == name),
+                _ => true,
+            };
+            if !wanted {
+                continue;
+            }
+            if let Some(known) = skip.iter().find(|u| u.wallet == read.wallet) {
+                snapshot.unreadable.push(known.clone());
+                continue;
+            }
+            snapshot.weight += read.request.weight;
+            match self
+                .call_correcting_clock(key, core, Call::Named(&read.request))
+                .await
+            {
+                Ok(body) => {
+                    let rows = (read.parse)(&body)
+                        .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?;
+                    snapshot.balances.extend(rows.into_iter().map(|b| Balance {
+                        wallet: read.wallet,
+                        ..b
+                    }));
+                }
+                Err(f) if wallets::is_unreadable(f.kind) => {
+                    snapshot.unreadable.push(UnreadableWallet {
+                        wallet: read.wallet,
+                        kind: f.kind,
+                        detail: crate::text::free_text(&f.detail, 120),
+                    });
+                }
+                Err(f) => return Err(f),
+            }
+        }
+        snapshot
+            .balances
+            .sort_by(|a, b| (&a.asset, a.wallet).cmp(&(&b.asset, b.wallet)));
+        Ok(())
     }
 
     async fn call_correcting_clock(

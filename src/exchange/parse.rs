@@ -55,6 +55,7 @@ pub fn snapshot(
             .transpose()?
             .flatten(),
         account_id: account_id(exchange, balance_body, permissions_body),
+        ..Default::default()
     })
 }
 
@@ -158,6 +159,7 @@ pub fn unified_balances(unified: &Value) -> Result<Vec<Balance>, ParseError> {
             ));
         }
         out.push(Balance {
+            wallet: crate::model::Wallet::Spot,
             asset: code.clone(),
             free: written[0].0.clone(),
             used: written[1].0.clone(),
@@ -293,6 +295,7 @@ pub fn binance_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
             continue;
         }
         out.push(Balance {
+            wallet: crate::model::Wallet::Spot,
             asset: asset(entry, "asset")?,
             free: text(entry, "free")?,
             used: text(entry, "locked")?,
@@ -353,6 +356,7 @@ pub fn okx_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
             continue;
         }
         out.push(Balance {
+            wallet: crate::model::Wallet::Spot,
             asset: asset(entry, "ccy")?,
             free: free.to_string(),
             used: used.to_string(),
@@ -449,6 +453,7 @@ mod tests {
         assert_eq!(
             b,
             vec![Balance {
+                wallet: crate::model::Wallet::Spot,
                 asset: "USDT".into(),
                 free: "10.5".into(),
                 used: "2".into(),

@@ -7,7 +7,7 @@
 
 use crate::model::{
     AccountSnapshot, AuthKind, Balance, ConnectionRecord, Endpoint, ExchangeId, Failure,
-    FailureKind, KeyType, NewConnection, Permissions, StoredError, SyncRun,
+    FailureKind, KeyType, NewConnection, Permissions, StoredError, SyncRun, Wallet,
 };
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -111,6 +111,28 @@ const MIGRATIONS: &[&str] = &[
         total TEXT NOT NULL,
         unpriced INTEGER NOT NULL
      );",
+    // 6: every wallet of an account: a balance belongs to one wallet (the earlier rows
+    // were each exchange's one wallet: OKX's trading account, everyone else's spot), and
+    // the wallets a key could not read, not tried again until the next permission check
+    "CREATE TABLE balances_by_wallet (
+        sync_run_id INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+        wallet TEXT NOT NULL DEFAULT 'spot',
+        asset TEXT NOT NULL,
+        free TEXT NOT NULL,
+        used TEXT NOT NULL,
+        total TEXT NOT NULL,
+        approximate INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (sync_run_id, wallet, asset)
+     );
+     INSERT INTO balances_by_wallet
+        SELECT b.sync_run_id,
+               CASE c.exchange WHEN 'okx' THEN 'trading' ELSE 'spot' END,
+               b.asset, b.free, b.used, b.total, b.approximate
+        FROM balances b JOIN sync_runs r ON r.id = b.sync_run_id
+        JOIN connections c ON c.id = r.connection_id;
+     DROP TABLE balances;
+     ALTER TABLE balances_by_wallet RENAME TO balances;
+     ALTER TABLE connections ADD COLUMN unreadable_wallets TEXT;",
 ];
 
 /// The keyfolio database.
@@ -168,7 +190,7 @@ macro_rules! connection_columns {
         "id, exchange, label, auth_kind, endpoint, sandbox, key_hint, key_type, secret_ref,
     perm_read, perm_trade, perm_withdraw, ip_restricted, permissions_checked_at, created_at,
     last_synced_at, last_attempt_at, last_error_kind, last_error_message, error_since,
-    failure_streak, paused, next_sync_at, sync_interval_secs"
+    failure_streak, paused, next_sync_at, sync_interval_secs, unreadable_wallets"
     };
 }
 
@@ -228,6 +250,11 @@ fn connection_from_row(row: &Row) -> rusqlite::Result<ConnectionRecord> {
         paused: row.get(21)?,
         next_sync_at: parse_ts(row.get(22)?),
         sync_interval_secs: row.get(23)?,
+        // Written by keyfolio as JSON; anything else (hand-edited) means none known.
+        unreadable_wallets: row
+            .get::<_, Option<String>>(24)?
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -538,16 +565,17 @@ impl Db {
             return Ok((Vec::new(), None));
         };
         let mut stmt = self.conn.prepare_cached(
-            "SELECT asset, free, used, total, approximate FROM balances WHERE sync_run_id = ?1 ORDER BY asset",
+            "SELECT wallet, asset, free, used, total, approximate FROM balances WHERE sync_run_id = ?1 ORDER BY asset, wallet",
         )?;
         let balances = stmt
             .query_map(params![run_id], |r| {
                 Ok(Balance {
-                    asset: r.get(0)?,
-                    free: r.get(1)?,
-                    used: r.get(2)?,
-                    total: r.get(3)?,
-                    approximate: r.get(4)?,
+                    wallet: wallet_column(r.get_ref(0)?)?,
+                    asset: r.get(1)?,
+                    free: r.get(2)?,
+                    used: r.get(3)?,
+                    total: r.get(4)?,
+                    approximate: r.get(5)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -664,12 +692,13 @@ fn write_success(
     let run_id = tx.last_insert_rowid();
     {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO balances (sync_run_id, asset, free, used, total, approximate)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO balances (sync_run_id, wallet, asset, free, used, total, approximate)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for b in &snapshot.balances {
             stmt.execute(params![
                 run_id,
+                b.wallet.code(),
                 b.asset,
                 b.free,
                 b.used,
@@ -678,12 +707,15 @@ fn write_success(
             ])?;
         }
     }
+    let unreadable = (!snapshot.unreadable.is_empty())
+        .then(|| serde_json::to_string(&snapshot.unreadable).expect("plain data serialises"));
     exec_cached(
         tx,
         "UPDATE connections SET last_synced_at = ?2, last_attempt_at = ?2, last_error_kind = NULL,
-            last_error_message = NULL, error_since = NULL, failure_streak = 0, paused = 0
+            last_error_message = NULL, error_since = NULL, failure_streak = 0, paused = 0,
+            unreadable_wallets = ?3
          WHERE id = ?1",
-        params![id, ts(now)],
+        params![id, ts(now), unreadable],
     )?;
     if let Some(p) = snapshot.permissions {
         exec_cached(tx,
@@ -699,22 +731,23 @@ impl Db {
     /// The last good balances of every live connection, by connection id.
     pub fn holdings(&self) -> Result<Vec<(i64, Vec<Balance>)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT r.connection_id, b.asset, b.free, b.used, b.total, b.approximate FROM balances b
+            "SELECT r.connection_id, b.wallet, b.asset, b.free, b.used, b.total, b.approximate FROM balances b
              JOIN sync_runs r ON r.id = b.sync_run_id
              JOIN connections c ON c.id = r.connection_id AND c.disconnected_at IS NULL
              WHERE r.id IN (SELECT MAX(id) FROM sync_runs WHERE ok = 1 GROUP BY connection_id)
-             ORDER BY r.connection_id, b.asset",
+             ORDER BY r.connection_id, b.asset, b.wallet",
         )?;
         let rows: Vec<(i64, Balance)> = stmt
             .query_map([], |r| {
                 Ok((
                     r.get(0)?,
                     Balance {
-                        asset: r.get(1)?,
-                        free: r.get(2)?,
-                        used: r.get(3)?,
-                        total: r.get(4)?,
-                        approximate: r.get(5)?,
+                        wallet: wallet_column(r.get_ref(1)?)?,
+                        asset: r.get(2)?,
+                        free: r.get(3)?,
+                        used: r.get(4)?,
+                        total: r.get(5)?,
+                        approximate: r.get(6)?,
                     },
                 ))
             })?
@@ -724,6 +757,19 @@ impl Db {
             .map(|chunk| (chunk[0].0, chunk.iter().map(|(_, b)| b.clone()).collect()))
             .collect())
     }
+}
+
+/// A stored wallet code; one this build does not know (a newer keyfolio wrote it) reads
+/// as an error, not as spot.
+fn wallet_column(value: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<Wallet> {
+    let code = value.as_str()?;
+    Wallet::from_code(code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown wallet `{code:.32}`").into(),
+        )
+    })
 }
 
 /// Runs a statement from the connection's cache of prepared statements: the sync path
@@ -745,4 +791,49 @@ fn row_cached<T>(
     f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<T> {
     conn.prepare_cached(sql)?.query_row(params, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by keyfolio before wallets (schema 5) opens with each
+    /// balance in the one wallet it came from: OKX's trading account, anyone else's spot.
+    #[test]
+    fn schema_5_balances_move_to_their_wallets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyfolio.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for (index, sql) in MIGRATIONS[..5].iter().enumerate() {
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", index as i64 + 1)
+                    .unwrap();
+            }
+            tx.execute_batch(
+                "INSERT INTO connections (id, exchange, label, key_hint, secret_ref, created_at)
+                    VALUES (1, 'okx', 'O', '1234', 'r1', '2026-01-01T00:00:00Z'),
+                           (2, 'binance', 'B', '5678', 'r2', '2026-01-01T00:00:00Z');
+                 INSERT INTO sync_runs (id, connection_id, finished_at, ok)
+                    VALUES (10, 1, '2026-01-01T00:00:00Z', 1), (20, 2, '2026-01-01T00:00:00Z', 1);
+                 INSERT INTO balances (sync_run_id, asset, free, used, total)
+                    VALUES (10, 'BTC', '1', '0', '1'), (20, 'ETH', '2', '0.5', '2.5');",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), 6);
+        let holdings = db.holdings().unwrap();
+        let okx = &holdings.iter().find(|(id, _)| *id == 1).unwrap().1;
+        let binance = &holdings.iter().find(|(id, _)| *id == 2).unwrap().1;
+        assert_eq!(
+            (okx[0].wallet, okx[0].asset.as_str()),
+            (Wallet::Trading, "BTC")
+        );
+        assert_eq!(binance[0].wallet, Wallet::Spot);
+        assert_eq!(binance[0].total, "2.5");
+        assert!(db.connections().unwrap()[0].unreadable_wallets.is_empty());
+    }
 }

@@ -23,6 +23,17 @@ impl Budget {
         }
     }
 
+    /// Spends `cost` units now, without waiting: requests already made (a sync's
+    /// wallets, known only once its overview is read). The bucket may go into debt; the
+    /// next `take` waits it off.
+    pub async fn spend(&self, cost: u32) {
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        let (tokens, last) = *state;
+        let tokens = (tokens + (now - last).as_secs_f64() * self.per_second).min(self.capacity);
+        *state = (tokens - cost as f64, now);
+    }
+
     /// Waits until `cost` units are available, then spends them.
     pub async fn take(&self, cost: u32) {
         let cost = (cost as f64).min(self.capacity);
@@ -93,6 +104,13 @@ impl Budgets {
         };
         let ip = self.per_ip(exchange);
         ip.take(cost).await;
+    }
+
+    /// Charges what a sync spent beyond [`cost`]'s estimate (its wallets), without waiting.
+    pub async fn charge(&self, exchange: ExchangeId, extra: u32) {
+        if extra > 0 {
+            self.per_ip(exchange).spend(extra).await;
+        }
     }
 
     /// Waits until one sync of this connection fits every budget, then spends it.

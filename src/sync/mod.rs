@@ -380,11 +380,12 @@ impl Engine {
                 Ok(creds) => {
                     self.ctx
                         .exchange
-                        .fetch(
+                        .fetch_skipping(
                             record.exchange,
                             &record.endpoint,
                             &creds,
                             refresh_permissions,
+                            &record.unreadable_wallets,
                         )
                         .await
                 }
@@ -392,6 +393,12 @@ impl Engine {
             },
             AuthKind::OAuth => self.fetch_oauth(record, refresh_permissions).await,
         };
+        if let Ok(snapshot) = &result {
+            let estimate = budget::cost(record.exchange, refresh_permissions);
+            self.budgets
+                .charge(record.exchange, snapshot.weight.saturating_sub(estimate))
+                .await;
+        }
         let unit: f64 = rand::random();
         let interval = record.interval(self.policy.interval);
         let finished = Utc::now();

@@ -51,6 +51,7 @@ pub fn connection(id: i64, exchange: ExchangeId, label: &str) -> ConnectionRecor
         paused: false,
         next_sync_at: Some(now() + Duration::minutes(3)),
         sync_interval_secs: None,
+        unreadable_wallets: Vec::new(),
     }
 }
 

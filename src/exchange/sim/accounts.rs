@@ -57,6 +57,7 @@ fn binance(
         fault,
         demo: false,
         same_account_as: None,
+        wallets: Vec::new(),
     }
 }
 
@@ -72,6 +73,7 @@ fn okx(api_key: &str, secret: &str, passphrase: &str, purpose: &str, perms: Perm
         fault: None,
         demo: false,
         same_account_as: None,
+        wallets: Vec::new(),
     }
 }
 

@@ -107,9 +107,13 @@ pub struct SimAccount {
     pub purpose: String,
     #[serde(skip)]
     pub perms: Perms,
-    /// (asset, free, locked) as decimal strings.
+    /// (asset, free, locked) as decimal strings: the account's spot wallet (OKX: its
+    /// trading account).
     #[serde(skip)]
     pub balances: Vec<(String, String, String)>,
+    /// The other wallets' holdings, (asset, free, locked) each; a wallet not listed is empty.
+    #[serde(skip)]
+    pub wallets: Vec<(crate::model::Wallet, Vec<(String, String, String)>)>,
     #[serde(skip)]
     pub fault: Option<Fault>,
     /// OKX demo-trading key (only valid with `x-simulated-trading: 1`).

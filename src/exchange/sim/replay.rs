@@ -151,6 +151,7 @@ pub fn accounts() -> Vec<SimAccount> {
                 fault: None,
                 demo: false,
                 same_account_as: None,
+                wallets: Vec::new(),
             }
         })
         .flat_map(|account| {

@@ -156,6 +156,7 @@ pub(super) fn test_account(
         fault: None,
         demo: false,
         same_account_as: None,
+        wallets: Vec::new(),
     }
 }
 

@@ -1,0 +1,77 @@
+//! Every wallet of an account: per exchange, which wallet its balance call reads, which
+//! further requests read the others (CCXT implicit-API or unified calls by name), what
+//! each weighs, and how each answer reads. One table per exchange; the CCXT adapter
+//! runs them ([`super::ccxt`]), nothing else knows an exchange's wallets.
+
+use super::parse::ParseError;
+use crate::model::{Balance, ExchangeId, Wallet};
+use serde_json::Value;
+
+/// One signed request, by CCXT's snake_case method name.
+pub struct Request {
+    /// An implicit-API method (`sapi_get_asset_wallet_balance`) or a unified one
+    /// (`fetch_balance`).
+    pub method: &'static str,
+    /// Its one argument (query or body parameters).
+    pub params: fn() -> Value,
+    /// What it spends from the exchange's per-IP budget (Binance's documented weight;
+    /// one request elsewhere).
+    pub weight: u32,
+}
+
+/// A wallet beyond the balance call's.
+pub struct WalletRead {
+    pub wallet: Wallet,
+    pub request: Request,
+    /// The overview's name for this wallet: read only when the overview shows coins in
+    /// it. `None`: read every time.
+    pub overview_name: Option<&'static str>,
+    /// The answer's non-zero balances (their `wallet` is set by the caller).
+    pub parse: fn(&Value) -> Result<Vec<Balance>, ParseError>,
+}
+
+/// A request naming the wallets that hold anything (Binance's wallet overview), so
+/// empty ones cost nothing.
+pub struct Overview {
+    pub request: Request,
+    /// The overview names of the wallets with a balance.
+    pub parse: fn(&Value) -> Result<Vec<String>, ParseError>,
+}
+
+/// An exchange's wallets.
+pub struct Wallets {
+    /// The wallet the balance call reads.
+    pub primary: Wallet,
+    pub overview: Option<Overview>,
+    pub reads: &'static [WalletRead],
+}
+
+/// Spot only: the balance call, nothing more.
+static SPOT_ONLY: Wallets = Wallets {
+    primary: Wallet::Spot,
+    overview: None,
+    reads: &[],
+};
+
+/// The wallets keyfolio reads on an exchange.
+pub fn of(exchange: ExchangeId) -> &'static Wallets {
+    match exchange {
+        ExchangeId::Binance | ExchangeId::Okx | ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
+            &SPOT_ONLY
+        }
+    }
+}
+
+/// Failures that mean "this key cannot read this wallet" (futures not enabled, no
+/// permission for earn), not "the sync failed": the rest of the account still counts.
+pub fn is_unreadable(kind: crate::model::FailureKind) -> bool {
+    use crate::model::FailureKind as K;
+    matches!(
+        kind,
+        K::InvalidKey
+            | K::PermissionDenied
+            | K::IpNotWhitelisted
+            | K::WrongRegion
+            | K::WrongEnvironment
+    )
+}

@@ -93,6 +93,9 @@ pub enum Fault {
 pub const HOSTILE_TEXT: &str =
     "\u{1b}]0;pwned\u{7}\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m\u{202e}EVIL\u{7f}";
 
+/// One asset in a sim wallet: (asset, free, locked) as decimal strings.
+pub type Holding = (String, String, String);
+
 /// One API key on one exchange.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SimAccount {
@@ -107,13 +110,12 @@ pub struct SimAccount {
     pub purpose: String,
     #[serde(skip)]
     pub perms: Perms,
-    /// (asset, free, locked) as decimal strings: the account's spot wallet (OKX: its
-    /// trading account).
+    /// The account's spot wallet (OKX: its trading account).
     #[serde(skip)]
-    pub balances: Vec<(String, String, String)>,
-    /// The other wallets' holdings, (asset, free, locked) each; a wallet not listed is empty.
+    pub balances: Vec<Holding>,
+    /// The other wallets' holdings; a wallet not listed is empty.
     #[serde(skip)]
-    pub wallets: Vec<(crate::model::Wallet, Vec<(String, String, String)>)>,
+    pub wallets: Vec<(crate::model::Wallet, Vec<Holding>)>,
     #[serde(skip)]
     pub fault: Option<Fault>,
     /// OKX demo-trading key (only valid with `x-simulated-trading: 1`).

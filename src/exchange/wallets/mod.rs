@@ -3,6 +3,10 @@
 //! each weighs, and how each answer reads. One table per exchange; the CCXT adapter
 //! runs them ([`super::ccxt`]), nothing else knows an exchange's wallets.
 
+mod binance;
+mod generic;
+mod okx;
+
 use super::parse::ParseError;
 use crate::model::{Balance, ExchangeId, Wallet};
 use serde_json::Value;
@@ -47,7 +51,7 @@ pub struct Wallets {
 }
 
 /// Spot only: the balance call, nothing more.
-static SPOT_ONLY: Wallets = Wallets {
+pub(super) static SPOT_ONLY: Wallets = Wallets {
     primary: Wallet::Spot,
     overview: None,
     reads: &[],
@@ -56,9 +60,10 @@ static SPOT_ONLY: Wallets = Wallets {
 /// The wallets keyfolio reads on an exchange.
 pub fn of(exchange: ExchangeId) -> &'static Wallets {
     match exchange {
-        ExchangeId::Binance | ExchangeId::Okx | ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
-            &SPOT_ONLY
-        }
+        ExchangeId::Binance => &binance::WALLETS,
+        ExchangeId::Okx => &okx::WALLETS,
+        ExchangeId::Ccxt(_) => generic::of(exchange.id()),
+        ExchangeId::Absent(_) => &SPOT_ONLY,
     }
 }
 

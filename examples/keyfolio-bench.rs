@@ -463,6 +463,7 @@ fn snapshot(assets: usize) -> AccountSnapshot {
             .iter()
             .take(assets)
             .map(|a| Balance {
+                wallet: keyfolio::model::Wallet::Spot,
                 asset: a.to_string(),
                 free: "1.23456789".into(),
                 used: "0.10000000".into(),
@@ -475,6 +476,7 @@ fn snapshot(assets: usize) -> AccountSnapshot {
             ..Permissions::default()
         }),
         account_id: None,
+        ..Default::default()
     }
 }
 
@@ -539,6 +541,7 @@ fn records(n: usize) -> Vec<ConnectionRecord> {
                 paused: false,
                 next_sync_at: Some(now + chrono::Duration::seconds(180)),
                 sync_interval_secs: None,
+                unreadable_wallets: Vec::new(),
             }
         })
         .collect()
@@ -1008,6 +1011,7 @@ fn sim_accounts(n: usize) -> Vec<SimAccount> {
                 fault: None,
                 demo: false,
                 same_account_as: None,
+                wallets: Vec::new(),
             }
         })
         .collect()

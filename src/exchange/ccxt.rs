@@ -675,6 +675,7 @@ impl ExchangeClient {
         snapshot: &mut AccountSnapshot,
     ) -> Result<(), Failure> {
         if table.reads.is_empty() {
+            (table.settle)(&mut snapshot.balances);
             return Ok(());
         }
         let holding: Option<Vec<String>> = match &table.overview {
@@ -725,6 +726,7 @@ impl ExchangeClient {
                 Err(f) => return Err(f),
             }
         }
+        (table.settle)(&mut snapshot.balances);
         snapshot
             .balances
             .sort_by(|a, b| (&a.asset, a.wallet).cmp(&(&b.asset, b.wallet)));

@@ -9,4 +9,5 @@ pub static WALLETS: Wallets = Wallets {
     primary: Wallet::Spot,
     overview: None,
     reads: &[],
+    settle: super::keep,
 };

@@ -48,13 +48,21 @@ pub struct Wallets {
     pub primary: Wallet,
     pub overview: Option<Overview>,
     pub reads: &'static [WalletRead],
+    /// Run once over every wallet's rows: earn-wrapped assets (Binance `LDBTC`, Kraken
+    /// `DOT.S`) counted as their underlying asset in the wallet they sit in, and rows
+    /// another read already counted dropped.
+    pub settle: fn(&mut Vec<Balance>),
 }
+
+/// Nothing to settle.
+pub fn keep(_: &mut Vec<Balance>) {}
 
 /// Spot only: the balance call, nothing more.
 pub(super) static SPOT_ONLY: Wallets = Wallets {
     primary: Wallet::Spot,
     overview: None,
     reads: &[],
+    settle: keep,
 };
 
 /// The wallets keyfolio reads on an exchange.

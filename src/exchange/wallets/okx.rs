@@ -8,4 +8,5 @@ pub static WALLETS: Wallets = Wallets {
     primary: Wallet::Trading,
     overview: None,
     reads: &[],
+    settle: super::keep,
 };

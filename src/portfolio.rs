@@ -2,7 +2,7 @@
 //! each asset's, connection's and the whole portfolio's value in the quote currency.
 //! Pure functions of balances and prices; all arithmetic in decimals.
 
-use crate::model::{Balance, ExchangeId, Quote, Tickers};
+use crate::model::{Balance, ExchangeId, Quote, Tickers, Wallet};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,8 +28,11 @@ pub struct AssetValue {
     pub value: Option<Decimal>,
     /// Percent of the priced total.
     pub share: Option<Decimal>,
-    /// Labels of the connections holding it.
+    /// Where it is held: each connection's label, with the wallets it sits in where
+    /// that connection holds coins in more than one ("Main (Spot, Earn flexible)").
     pub holders: Vec<String>,
+    /// Each place it sits: (connection id, wallet, amount); a debt is negative.
+    pub places: Vec<(i64, Wallet, Decimal)>,
     /// Some of it sits on a stale connection.
     pub stale: bool,
 }
@@ -46,6 +49,8 @@ pub struct Valuation {
     pub unpriced: Vec<String>,
     /// Each connection's value (its priced assets) and how many of its assets have no price.
     pub by_connection: HashMap<i64, (Decimal, usize)>,
+    /// Each connection's value per wallet (its priced assets there).
+    pub by_wallet: HashMap<(i64, Wallet), Decimal>,
     /// Some price comes from a ticker request that failed since: the last known prices.
     pub prices_stale: bool,
 }
@@ -114,16 +119,24 @@ pub fn value(
 ) -> Valuation {
     let mut assets: BTreeMap<String, AssetValue> = BTreeMap::new();
     let mut by_connection = HashMap::new();
+    let mut by_wallet = HashMap::new();
+    let mut labels: HashMap<i64, (&str, bool)> = HashMap::new();
     for h in holdings {
         let mut connection_value = Decimal::ZERO;
-        let mut unpriced = 0;
+        let mut unpriced = std::collections::BTreeSet::new();
+        let several_wallets = h.balances.iter().any(|b| b.wallet != h.balances[0].wallet);
         for b in &h.balances {
             let amount = amount(&b.total);
             let value =
                 price(prices, h.exchange, &b.asset, quote).and_then(|p| p.checked_mul(amount));
             match value {
-                Some(v) => connection_value += v,
-                None => unpriced += 1,
+                Some(v) => {
+                    connection_value += v;
+                    *by_wallet.entry((h.connection_id, b.wallet)).or_default() += v;
+                }
+                None => {
+                    unpriced.insert(b.asset.as_str());
+                }
             }
             let entry = assets.entry(b.asset.clone()).or_insert_with(|| AssetValue {
                 asset: b.asset.clone(),
@@ -132,6 +145,7 @@ pub fn value(
                 value: None,
                 share: None,
                 holders: Vec::new(),
+                places: Vec::new(),
                 stale: false,
             });
             entry.amount += amount;
@@ -139,11 +153,25 @@ pub fn value(
                 entry.value = Some(entry.value.unwrap_or_default() + v);
             }
             entry.stale |= h.stale;
-            if !entry.holders.contains(&h.label) {
-                entry.holders.push(h.label.clone());
+            entry.places.push((h.connection_id, b.wallet, amount));
+        }
+        by_connection.insert(h.connection_id, (connection_value, unpriced.len()));
+        labels.insert(h.connection_id, (h.label.as_str(), several_wallets));
+    }
+    for entry in assets.values_mut() {
+        // Places were pushed holding by holding: one run per connection.
+        for run in entry.places.chunk_by(|a, b| a.0 == b.0) {
+            let (label, several_wallets) = labels[&run[0].0];
+            let holder = if several_wallets {
+                let wallets: Vec<&str> = run.iter().map(|(_, w, _)| w.label()).collect();
+                format!("{label} ({})", wallets.join(", "))
+            } else {
+                label.to_string()
+            };
+            if !entry.holders.contains(&holder) {
+                entry.holders.push(holder);
             }
         }
-        by_connection.insert(h.connection_id, (connection_value, unpriced));
     }
     let mut assets: Vec<AssetValue> = assets
         .into_values()
@@ -174,8 +202,19 @@ pub fn value(
         total,
         unpriced,
         by_connection,
+        by_wallet,
         prices_stale: prices.values().any(|t| t.stale),
     }
+}
+
+/// The assets worth at least `dust` each (or with no price: never hidden), and what is
+/// folded away: how many assets and their value together. A debt is never dust.
+pub fn fold_dust(assets: &[AssetValue], dust: Decimal) -> (Vec<&AssetValue>, usize, Decimal) {
+    let small = |a: &AssetValue| a.value.is_some_and(|v| v >= Decimal::ZERO && v < dust);
+    let shown = assets.iter().filter(|a| !small(a)).collect();
+    let folded: Vec<&AssetValue> = assets.iter().filter(|a| small(a)).collect();
+    let value = folded.iter().filter_map(|a| a.value).sum();
+    (shown, folded.len(), value)
 }
 
 /// A value for the screen: grouped thousands, rounded to the quote's decimals only here.

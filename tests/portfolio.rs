@@ -57,6 +57,80 @@ fn prices() -> BTreeMap<ExchangeId, Tickers> {
     ])
 }
 
+fn in_wallet(wallet: keyfolio::model::Wallet, asset: &str, total: &str) -> Balance {
+    Balance {
+        wallet,
+        ..balance(asset, total)
+    }
+}
+
+#[test]
+fn every_wallet_counts_once_and_says_where_coins_sit() {
+    use keyfolio::model::Wallet;
+    let holdings = vec![
+        Holding {
+            connection_id: 1,
+            exchange: ExchangeId::Binance,
+            label: "Main".into(),
+            balances: vec![
+                in_wallet(Wallet::Spot, "BTC", "0.1"),
+                in_wallet(Wallet::EarnFlexible, "BTC", "0.4"),
+                in_wallet(Wallet::UsdmFutures, "USDT", "500"),
+                // A cross-margin debt: negative, never dropped.
+                in_wallet(Wallet::CrossMargin, "USDT", "-100"),
+                in_wallet(Wallet::Funding, "NOPRICE", "3"),
+                in_wallet(Wallet::EarnLocked, "NOPRICE", "4"),
+            ],
+            stale: false,
+        },
+        Holding {
+            connection_id: 2,
+            exchange: ExchangeId::Okx,
+            label: "OKX".into(),
+            balances: vec![balance("BTC", "0.1")],
+            stale: false,
+        },
+    ];
+    let v = value(&holdings, &prices(), Quote::Usdt);
+    let btc = v.assets.iter().find(|a| a.asset == "BTC").unwrap();
+    assert_eq!(btc.amount, d("0.6"));
+    assert_eq!(btc.holders, vec!["Main (Spot, Earn flexible)", "OKX"]);
+    assert_eq!(btc.places.len(), 3);
+    let usdt = v.assets.iter().find(|a| a.asset == "USDT").unwrap();
+    assert_eq!(usdt.amount, d("400"), "the debt is netted, not dropped");
+    assert_eq!(v.by_wallet[&(1, Wallet::EarnFlexible)], d("25600"));
+    assert_eq!(v.by_wallet[&(1, Wallet::CrossMargin)], d("-100"));
+    assert_eq!(v.by_connection[&1].0, d("6400") + d("25600") + d("400"));
+    // One asset without a price, though it sits in two wallets.
+    assert_eq!(v.by_connection[&1].1, 1);
+    assert_eq!(v.unpriced, vec!["NOPRICE"]);
+}
+
+#[test]
+fn dust_folds_small_priced_assets_but_never_unpriced_ones_or_debts() {
+    use keyfolio::portfolio::fold_dust;
+    let holdings = vec![Holding {
+        connection_id: 1,
+        exchange: ExchangeId::Binance,
+        label: "Main".into(),
+        balances: vec![
+            balance("BTC", "0.5"),
+            balance("USDT", "0.40"),
+            balance("USDC", "0.5"),
+            balance("NOPRICE", "0.0001"),
+        ],
+        stale: false,
+    }];
+    let v = value(&holdings, &prices(), Quote::Usdt);
+    let (shown, folded, folded_value) = fold_dust(&v.assets, d("1"));
+    let names: Vec<&str> = shown.iter().map(|a| a.asset.as_str()).collect();
+    assert_eq!(names, vec!["BTC", "NOPRICE"]);
+    assert_eq!(folded, 2);
+    assert_eq!(folded_value, d("0.40") + d("0.50005"));
+    let (shown, folded, _) = fold_dust(&v.assets, Decimal::ZERO);
+    assert_eq!((shown.len(), folded), (4, 0), "dust 0 folds nothing");
+}
+
 #[test]
 fn values_are_exact_for_known_prices_and_prefer_the_holding_exchange() {
     let holdings = vec![

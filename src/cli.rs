@@ -503,7 +503,10 @@ async fn portfolio(ctx: &Context, as_json: bool, quote: Option<&str>) -> Result<
         Some(q) => crate::model::Quote::parse(q)
             .ok_or_else(|| usage(format!("--quote {q:?}: use USDT, USD, USDC, EUR or BTC")))?,
     };
-    ctx.refresh_prices(chrono::Utc::now()).await?;
+    // Through the engine, so the request is spent from the exchange's budget as in the TUI.
+    crate::sync::Engine::new(ctx.clone(), None)
+        .read_prices()
+        .await?;
     let v = ctx.valuation(quote).await?;
     let code = quote.code();
     if as_json {

@@ -120,6 +120,10 @@ pub struct Config {
     pub keys: BTreeMap<String, KeyNames>,
     /// The currency values are counted in: USDT (default), USD, USDC, EUR or BTC.
     pub quote: crate::model::Quote,
+    /// Assets worth less than this, in the quote currency, fold into one line of the
+    /// portfolio view ("+ 7 small balances ≈ 2.10"). Default 1 (0.00001 with a BTC
+    /// quote); 0 folds nothing.
+    pub dust: Option<rust_decimal::Decimal>,
 }
 
 impl Default for Config {
@@ -133,6 +137,7 @@ impl Default for Config {
             oauth: OAuthProfiles::default(),
             keys: BTreeMap::new(),
             quote: crate::model::Quote::default(),
+            dust: None,
         }
     }
 }
@@ -166,6 +171,17 @@ impl Config {
     /// The key table: the built-in one with `[keys]` applied and checked.
     pub fn key_map(&self) -> Result<KeyMap> {
         KeyMap::with_overrides(&self.keys).map_err(anyhow::Error::msg)
+    }
+
+    /// The `dust` threshold in the quote currency (see the field).
+    pub fn dust(&self) -> rust_decimal::Decimal {
+        let default = match self.quote {
+            crate::model::Quote::Btc => rust_decimal::Decimal::new(1, 5),
+            _ => rust_decimal::Decimal::ONE,
+        };
+        self.dust
+            .unwrap_or(default)
+            .max(rust_decimal::Decimal::ZERO)
     }
 
     pub fn sync_interval(&self) -> Duration {

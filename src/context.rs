@@ -16,9 +16,6 @@ use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-/// The exchanges whose public tickers price the portfolio.
-const PRICED: [ExchangeId; 2] = [ExchangeId::Binance, ExchangeId::Okx];
-
 /// Shared, cheap to clone.
 #[derive(Clone)]
 pub struct Context {
@@ -82,11 +79,27 @@ impl Context {
     }
 
     /// Reads each connected exchange's prices when its last read is a sync interval old:
-    /// one ticker request per exchange per round, however many connections it has. A
-    /// failed request keeps the last prices, marked stale.
+    /// one ticker request per exchange per round, however many connections it has, each
+    /// spent from `budgets` first when given. A failed request keeps the last prices,
+    /// marked stale.
     pub async fn refresh_prices(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        // Called after every sync: no list read until some exchange's prices are due.
-        let any_due = || PRICED.into_iter().any(|e| self.prices_due(e, now));
+        self.refresh_prices_within(now, None).await
+    }
+
+    /// [`Self::refresh_prices`], each request waiting for its place in the exchange's
+    /// per-IP budget: the one way the sync engine, the TUI and the CLI read prices
+    /// ([`crate::sync::Engine::read_prices`]).
+    pub async fn refresh_prices_within(
+        &self,
+        now: DateTime<Utc>,
+        budgets: Option<&crate::sync::budget::Budgets>,
+    ) -> Result<(), StoreError> {
+        // Called after every sync: no list read until some exchange's prices are due (an
+        // exchange connected in this process is due at once, see `store_new`).
+        let any_due = || {
+            let prices = self.prices.lock().unwrap();
+            prices.is_empty() || prices.values().any(|t| self.round_past(t.at, now))
+        };
         if !any_due() {
             return Ok(());
         }
@@ -96,23 +109,42 @@ impl Context {
             return Ok(());
         }
         let connections = self.connections().await?;
-        for exchange in PRICED {
-            if !self.prices_due(exchange, now) {
-                continue;
+        // One connection's endpoint per priced exchange (the first, as listed).
+        let mut priced: BTreeMap<ExchangeId, Endpoint> = BTreeMap::new();
+        for c in &connections {
+            if c.exchange.in_build() && crate::exchange::tickers::request(c.exchange).is_some() {
+                priced
+                    .entry(c.exchange)
+                    .or_insert_with(|| c.endpoint.clone());
             }
-            let Some(first) = connections.iter().find(|c| c.exchange == exchange) else {
-                // No connection: no prices, looked at again in a round like the others
-                // (a connect in this process makes them due at once), not after every sync.
-                self.prices.lock().unwrap().insert(
-                    exchange,
+        }
+        {
+            // A disconnected exchange's prices go: they would be due forever.
+            let mut prices = self.prices.lock().unwrap();
+            prices.retain(|e, _| priced.contains_key(e));
+            if priced.is_empty() {
+                // Nothing to price: looked at again in a round, not after every sync.
+                prices.insert(
+                    ExchangeId::Binance,
                     Tickers {
                         at: Some(now),
                         ..Tickers::default()
                     },
                 );
-                continue;
-            };
-            let fetched = self.exchange.fetch_tickers(exchange, &first.endpoint).await;
+            }
+        }
+        let due: Vec<(ExchangeId, Endpoint)> = priced
+            .into_iter()
+            .filter(|(e, _)| self.prices_due(*e, now))
+            .collect();
+        let reads = due.into_iter().map(|(exchange, endpoint)| async move {
+            if let Some(budgets) = budgets {
+                budgets.take_tickers(exchange).await;
+            }
+            let fetched = self.exchange.fetch_tickers(exchange, &endpoint).await;
+            (exchange, fetched)
+        });
+        for (exchange, fetched) in futures::future::join_all(reads).await {
             let mut prices = self.prices.lock().unwrap();
             let known = prices.entry(exchange).or_default();
             match fetched {
@@ -216,15 +248,20 @@ impl Context {
 
     /// Whether this exchange's prices are a round (a sync interval) old, or never read.
     pub fn prices_due(&self, exchange: ExchangeId, now: DateTime<Utc>) -> bool {
-        let round = chrono::Duration::from_std(self.config.sync_interval())
-            .unwrap_or(chrono::Duration::minutes(5))
-            .max(chrono::Duration::seconds(10));
         let read_at = self
             .prices
             .lock()
             .unwrap()
             .get(&exchange)
             .and_then(|t| t.at);
+        self.round_past(read_at, now)
+    }
+
+    /// Whether a read at `read_at` is a round (a sync interval) old, or never made.
+    fn round_past(&self, read_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+        let round = chrono::Duration::from_std(self.config.sync_interval())
+            .unwrap_or(chrono::Duration::minutes(5))
+            .max(chrono::Duration::seconds(10));
         read_at.is_none_or(|at| now - at >= round)
     }
 
@@ -506,9 +543,12 @@ impl Context {
         snapshot: &AccountSnapshot,
     ) -> Result<i64, ConnectError> {
         // A new connection may be of an exchange that had none: its prices are due now.
-        if let Some(known) = self.prices.lock().unwrap().get_mut(&new.exchange) {
-            known.at = None;
-        }
+        self.prices
+            .lock()
+            .unwrap()
+            .entry(new.exchange)
+            .or_default()
+            .at = None;
         let secret_ref = format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()));
         new.secret_ref = secret_ref.clone();
         let now = Utc::now();

@@ -25,6 +25,32 @@ const SEEDS: [(&str, &str, &str, Option<Fault>); 4] = [
     ),
 ];
 
+/// The coins a seed account holds beyond its balance call's wallet, so a newcomer sees
+/// an account spread over several wallets: (wallet, [(asset, free, locked)]).
+fn wallets_of(exchange: &str) -> Vec<(crate::model::Wallet, Vec<crate::exchange::sim::Holding>)> {
+    use crate::model::Wallet;
+    let hold = |list: &[(&str, &str, &str)]| -> Vec<crate::exchange::sim::Holding> {
+        list.iter()
+            .map(|(a, f, l)| (a.to_string(), f.to_string(), l.to_string()))
+            .collect()
+    };
+    match exchange {
+        // OKX: the trading account, plus deposits waiting in funding and USDT and ETH in
+        // Simple Earn savings (waiting to be lent, lent out).
+        "okx" => vec![
+            (
+                Wallet::Funding,
+                hold(&[("USDT", "320.5", "0"), ("OKB", "3", "0")]),
+            ),
+            (
+                Wallet::EarnFlexible,
+                hold(&[("USDT", "12.75", "1800"), ("ETH", "0", "0.8")]),
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 /// A running demo; the data directory is deleted when it drops.
 pub struct Demo {
     pub ctx: Context,
@@ -60,6 +86,10 @@ pub async fn start(home: tempfile::TempDir) -> Result<Demo> {
         let a = sim
             .account_on(exchange.id(), purpose)
             .with_context(|| format!("the simulator has no {purpose} account"))?;
+        let wallets = wallets_of(id);
+        if !wallets.is_empty() {
+            sim.set_wallets(&a.api_key, wallets);
+        }
         let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
         let endpoint = Endpoint {
             base_url: Some(format!("{}/{}", sim.base_url, exchange.id())),

@@ -80,9 +80,15 @@ fn any_pair(
     })
 }
 
-/// One unit of `asset` in `quote`: the quote itself is 1; a direct pair; else through BTC
-/// or ETH (or USDT, for a BTC or EUR quote: ADA → USDT → BTC). Stablecoins are priced like
-/// any asset, never assumed to be 1.
+/// The assets a price may go through when no pair joins an asset and the quote: BTC and
+/// ETH, USDT (ADA → USDT → BTC), then the fiat an exchange quotes in (Coinbase's ADA-USD
+/// and USDT-USD price ADA in USDT; Bitvavo quotes in EUR only).
+const THROUGH: [&str; 5] = ["BTC", "ETH", "USDT", "USD", "EUR"];
+
+/// One unit of `asset` in `quote`: the quote itself is 1; else from the holding
+/// exchange's own tickers (a direct pair, then through [`THROUGH`]), and only then from
+/// any connected exchange's (each pair on the holding exchange first). Stablecoins are
+/// priced like any asset, never assumed to be 1.
 pub fn price(
     prices: &BTreeMap<ExchangeId, Tickers>,
     holder: ExchangeId,
@@ -93,13 +99,23 @@ pub fn price(
     if asset == quote {
         return Some(Decimal::ONE);
     }
-    any_pair(prices, holder, asset, quote).or_else(|| {
-        ["BTC", "ETH", "USDT"].into_iter().find_map(|via| {
+    let own = |base: &str, quote: &str| prices.get(&holder).and_then(|t| pair(t, base, quote));
+    let any = |base: &str, quote: &str| any_pair(prices, holder, base, quote);
+    through(&own, asset, quote).or_else(|| through(&any, asset, quote))
+}
+
+/// A direct pair found by `find`, else one leg to an asset of [`THROUGH`] and one on.
+fn through(
+    find: &dyn Fn(&str, &str) -> Option<Decimal>,
+    asset: &str,
+    quote: &str,
+) -> Option<Decimal> {
+    find(asset, quote).or_else(|| {
+        THROUGH.into_iter().find_map(|via| {
             if asset == via || quote == via {
                 return None;
             }
-            let to_via = any_pair(prices, holder, asset, via)?;
-            to_via.checked_mul(any_pair(prices, holder, via, quote)?)
+            find(asset, via)?.checked_mul(find(via, quote)?)
         })
     })
 }

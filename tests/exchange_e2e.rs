@@ -3,7 +3,7 @@
 
 use keyfolio::exchange::ccxt::ExchangeClient;
 use keyfolio::exchange::sim::{Fault, SimAccount, SimHandle, Simulator};
-use keyfolio::model::{Credentials, Endpoint, ExchangeId, FailureKind};
+use keyfolio::model::{Credentials, Endpoint, ExchangeId, FailureKind, Wallet};
 use std::time::Duration;
 
 fn endpoint(sim: &SimHandle, exchange: ExchangeId) -> Endpoint {
@@ -102,10 +102,13 @@ async fn a_sync_costs_one_request_and_no_market_loading() {
         c.fetch(exchange, &endpoint(&sim, exchange), &creds(&a), false)
             .await
             .unwrap();
+        // OKX: the trading account, then funding and savings (no overview: see
+        // exchange::wallets::okx).
+        let per_sync = if exchange == ExchangeId::Okx { 3 } else { 1 };
         assert_eq!(
             sim.total_requests_for(&a.api_key),
-            2,
-            "{exchange}: one request per sync"
+            2 * per_sync,
+            "{exchange}: {per_sync} request(s) per sync"
         );
     }
 }
@@ -314,4 +317,200 @@ async fn nothing_listens_means_unreachable() {
         "the cause in words, not reqwest's URL line: {}",
         f.detail
     );
+}
+
+fn okx_rows(
+    snap: &keyfolio::model::AccountSnapshot,
+) -> Vec<(Wallet, String, rust_decimal::Decimal)> {
+    snap.balances
+        .iter()
+        .map(|b| (b.wallet, b.asset.clone(), b.total.parse().unwrap()))
+        .collect()
+}
+
+fn dec(s: &str) -> rust_decimal::Decimal {
+    s.parse().unwrap()
+}
+
+/// Issue #24's Done criterion on OKX: an account with nothing in its trading account and
+/// every coin in funding and Simple Earn savings comes back whole, wallet by wallet, in
+/// three requests.
+#[tokio::test]
+async fn okx_funding_and_savings_come_back_wallet_by_wallet() {
+    let sim = Simulator::start(0).await.unwrap();
+    let a = sim.account_on("okx", "funding and savings").unwrap();
+    sim.reset_counts();
+    let snap = client()
+        .fetch(
+            ExchangeId::Okx,
+            &endpoint(&sim, ExchangeId::Okx),
+            &creds(&a),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        okx_rows(&snap),
+        vec![
+            (Wallet::Funding, "BTC".into(), dec("0.06")),
+            (Wallet::EarnFlexible, "ETH".into(), dec("1.5")),
+            (Wallet::Funding, "USDT".into(), dec("1500.25")),
+            // Lent plus waiting; the interest OKX reports beside it is already inside.
+            (
+                Wallet::EarnFlexible,
+                "USDT".into(),
+                dec("2500.5000106745475002")
+            ),
+        ]
+    );
+    let usdt: rust_decimal::Decimal = okx_rows(&snap)
+        .iter()
+        .filter(|r| r.1 == "USDT")
+        .map(|r| r.2)
+        .sum();
+    assert_eq!(
+        usdt,
+        dec("4000.7500106745475002"),
+        "every digit, both wallets"
+    );
+    let btc = snap.balances.iter().find(|b| b.asset == "BTC").unwrap();
+    assert_eq!((btc.free.as_str(), btc.used.as_str()), ("0.05", "0.01"));
+    assert!(snap.unreadable.is_empty(), "{:?}", snap.unreadable);
+    assert_eq!(snap.weight, 3, "balance, funding, savings");
+    assert_eq!(sim.total_requests_for(&a.api_key), 3);
+    for path in [
+        "/api/v5/account/balance",
+        "/api/v5/asset/balances",
+        "/api/v5/finance/savings/balance",
+    ] {
+        assert_eq!(sim.request_count_for(&a.api_key, path), 1, "{path}");
+    }
+
+    // The rich account: its trading account, and coins in funding beside it.
+    let rich = sim.account_on("okx", "read-only").unwrap();
+    let snap = client()
+        .fetch(
+            ExchangeId::Okx,
+            &endpoint(&sim, ExchangeId::Okx),
+            &creds(&rich),
+            false,
+        )
+        .await
+        .unwrap();
+    let wallets_of = |asset: &str| -> Vec<Wallet> {
+        snap.balances
+            .iter()
+            .filter(|b| b.asset == asset)
+            .map(|b| b.wallet)
+            .collect()
+    };
+    assert_eq!(wallets_of("USDT"), [Wallet::Funding, Wallet::Trading]);
+    assert_eq!(wallets_of("SOL"), [Wallet::Funding]);
+    assert_eq!(wallets_of("BTC"), [Wallet::Trading]);
+}
+
+/// A key OKX refuses savings to keeps the rest: the wallet is listed as unreadable, the
+/// funding account still counts, and the refused wallet is not asked again until the
+/// permissions are read again.
+#[tokio::test]
+async fn okx_savings_refused_is_an_unreadable_wallet_not_a_failed_sync() {
+    let sim = Simulator::start(0).await.unwrap();
+    let a = sim.account_on("okx", "funding and savings").unwrap();
+    sim.set_fault(&a.api_key, Some(Fault::WalletRefused(Wallet::EarnFlexible)));
+    let ep = endpoint(&sim, ExchangeId::Okx);
+    let c = client();
+    let snap = c
+        .fetch(ExchangeId::Okx, &ep, &creds(&a), true)
+        .await
+        .expect("a refused wallet does not fail the sync");
+    assert_eq!(
+        okx_rows(&snap),
+        vec![
+            (Wallet::Funding, "BTC".into(), dec("0.06")),
+            (Wallet::Funding, "USDT".into(), dec("1500.25")),
+        ]
+    );
+    assert_eq!(snap.unreadable.len(), 1, "{:?}", snap.unreadable);
+    let refused = &snap.unreadable[0];
+    assert_eq!(refused.wallet, Wallet::EarnFlexible);
+    assert_eq!(refused.kind, FailureKind::PermissionDenied);
+    assert!(refused.detail.contains("50120"), "{}", refused.detail);
+
+    // Next round: not asked again, still listed.
+    sim.reset_counts();
+    let again = c
+        .fetch_skipping(ExchangeId::Okx, &ep, &creds(&a), false, &snap.unreadable)
+        .await
+        .unwrap();
+    assert_eq!(again.unreadable, snap.unreadable);
+    assert_eq!(
+        sim.request_count_for(&a.api_key, "/api/v5/finance/savings/balance"),
+        0
+    );
+    assert_eq!(sim.total_requests_for(&a.api_key), 2);
+    assert_eq!(again.weight, 2);
+
+    // With the permissions read again (daily, or Resync) it is asked, and now answers.
+    sim.set_fault(&a.api_key, None);
+    let checked = c
+        .fetch_skipping(ExchangeId::Okx, &ep, &creds(&a), true, &snap.unreadable)
+        .await
+        .unwrap();
+    assert!(checked.unreadable.is_empty());
+    assert_eq!(checked.balances.len(), 4);
+
+    // The funding account refused instead: savings still count.
+    sim.set_fault(&a.api_key, Some(Fault::WalletRefused(Wallet::Funding)));
+    let snap = c
+        .fetch(ExchangeId::Okx, &ep, &creds(&a), false)
+        .await
+        .unwrap();
+    assert!(
+        snap.balances
+            .iter()
+            .all(|b| b.wallet == Wallet::EarnFlexible)
+    );
+    assert_eq!(snap.unreadable[0].wallet, Wallet::Funding);
+
+    // A wrong passphrase is not a refused wallet: the sync fails as before.
+    let mut wrong = a.clone();
+    wrong.passphrase = Some("Keyfolio#Earn2".into());
+    sim.set_fault(&a.api_key, None);
+    expect_failure(
+        &sim,
+        ExchangeId::Okx,
+        &creds(&wrong),
+        FailureKind::WrongPassphrase,
+    )
+    .await;
+}
+
+/// OKX offers no Earn in demo trading (50038): a demo key's savings are unreadable in
+/// that environment, its trading and funding accounts count.
+#[tokio::test]
+async fn okx_demo_keys_have_no_savings() {
+    let sim = Simulator::start(0).await.unwrap();
+    let demo = sim.account_on("okx", "demo").unwrap();
+    sim.set_wallets(
+        &demo.api_key,
+        vec![(
+            Wallet::Funding,
+            vec![("USDT".into(), "100".into(), "0".into())],
+        )],
+    );
+    let mut ep = endpoint(&sim, ExchangeId::Okx);
+    ep.sandbox = true;
+    let snap = client()
+        .fetch(ExchangeId::Okx, &ep, &creds(&demo), false)
+        .await
+        .unwrap();
+    assert!(snap.balances.iter().any(|b| b.wallet == Wallet::Trading));
+    assert!(
+        snap.balances
+            .iter()
+            .any(|b| b.wallet == Wallet::Funding && b.asset == "USDT")
+    );
+    assert_eq!(snap.unreadable.len(), 1);
+    assert_eq!(snap.unreadable[0].wallet, Wallet::EarnFlexible);
+    assert_eq!(snap.unreadable[0].kind, FailureKind::WrongEnvironment);
 }

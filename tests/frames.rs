@@ -242,6 +242,62 @@ fn detail_view() {
 }
 
 #[test]
+fn detail_view_of_an_account_in_several_wallets() {
+    use keyfolio::model::{ExchangeId, FailureKind, Quote, UnreadableWallet, Wallet};
+    let mut state = state();
+    let mut connections = every_status();
+    connections[0].unreadable_wallets = vec![UnreadableWallet {
+        wallet: Wallet::UsdmFutures,
+        kind: FailureKind::PermissionDenied,
+        detail: "-2015".into(),
+    }];
+    state.set_connections(connections);
+    let mut detail = sample_detail();
+    let in_wallet = |wallet, asset: &str, total: &str| Balance {
+        wallet,
+        asset: asset.into(),
+        free: total.into(),
+        used: "0".into(),
+        total: total.into(),
+        approximate: false,
+    };
+    detail.balances = vec![
+        in_wallet(Wallet::Spot, "BTC", "0.1"),
+        in_wallet(Wallet::EarnFlexible, "BTC", "0.4"),
+        in_wallet(Wallet::Funding, "USDT", "250"),
+        in_wallet(Wallet::CrossMargin, "USDT", "-100"),
+    ];
+    let holding = keyfolio::portfolio::Holding {
+        connection_id: 1,
+        exchange: ExchangeId::Binance,
+        label: "Main".into(),
+        balances: detail.balances.clone(),
+        stale: false,
+    };
+    let tickers = keyfolio::model::Tickers {
+        at: Some(now()),
+        pairs: [(
+            ("BTC".to_string(), "USDT".to_string()),
+            rust_decimal::Decimal::new(64_000, 0),
+        )]
+        .into_iter()
+        .collect(),
+        stale: false,
+    };
+    state.valuation = Some(keyfolio::portfolio::value(
+        &[holding],
+        &std::collections::BTreeMap::from([(ExchangeId::Binance, tickers)]),
+        Quote::Usdt,
+    ));
+    state.modal = Some(Modal::Detail(detail));
+    let text = frame_text(&state, 120, 40);
+    assert!(text.contains("Earn flexible 25,600.00"), "{text}");
+    assert!(text.contains("not readable with this key"), "{text}");
+    assert!(text.contains("-100"), "a debt is shown:\n{text}");
+    snap("detail_wallets", &state);
+}
+
+#[test]
 fn amounts_read_the_same_in_the_detail_and_portfolio_views() {
     let mut state = state();
     state.set_connections(every_status());
@@ -251,6 +307,7 @@ fn amounts_read_the_same_in_the_detail_and_portfolio_views() {
     state.modal = Some(Modal::Portfolio(PortfolioView {
         range: HistoryRange::Day,
         history: vec![],
+        show_small: false,
     }));
     let portfolio = frame_text(&state, 120, 40);
     for text in [&detail, &portfolio] {
@@ -325,6 +382,7 @@ fn portfolio_view() {
     state.modal = Some(Modal::Portfolio(PortfolioView {
         range: HistoryRange::Day,
         history,
+        show_small: false,
     }));
     let text = frame_text(&state, 120, 40);
     for shown in [
@@ -521,6 +579,7 @@ fn no_frame_carries_a_control_character_from_outside() {
         Some(Modal::Portfolio(PortfolioView {
             range: HistoryRange::All,
             history: vec![],
+            show_small: false,
         })),
         Some(oauth_view(OAuthPhase::Failed(hostile("failed")))),
         Some(oauth_view(OAuthPhase::Saved {

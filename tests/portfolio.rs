@@ -302,3 +302,117 @@ fn a_btc_quote_prices_an_altcoin_through_usdt() {
     let ada = price(&p, ExchangeId::Binance, "ADA", Quote::Btc).unwrap();
     assert_eq!(ada, d("0.45") * (Decimal::ONE / d("64000.00")));
 }
+
+/// Connects the replay mount's read-only account of `exchange`, syncs it once through the
+/// engine (which reads prices after a good sync), and returns the connection's id.
+async fn connect_and_sync(
+    ctx: &Context,
+    sim: &keyfolio::exchange::sim::SimHandle,
+    exchange: &str,
+) -> (i64, Engine) {
+    let a = sim.account_on(exchange, "read-only").unwrap();
+    let id = connect(ctx, sim, &a, exchange).await;
+    sim.reset_counts();
+    let engine = Engine::new(ctx.clone(), None);
+    engine.sync(id).await.unwrap();
+    (id, engine)
+}
+
+fn asset<'a>(
+    v: &'a keyfolio::portfolio::Valuation,
+    code: &str,
+) -> &'a keyfolio::portfolio::AssetValue {
+    v.assets
+        .iter()
+        .find(|a| a.asset == code)
+        .unwrap_or_else(|| panic!("{code} in {v:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bybit_only_portfolio_is_valued_from_bybits_own_tickers() {
+    let (_home, ctx, sim) = setup().await;
+    let (id, engine) = connect_and_sync(&ctx, &sim, "bybit").await;
+    assert_eq!(sim.request_count("/bybit/v5/market/tickers"), 1);
+    assert_eq!(sim.request_count("/api/v3/ticker/price"), 0, "no Binance");
+    let v = ctx.valuation(Quote::Usdt).await.unwrap();
+    assert_eq!(asset(&v, "BTC").price, Some(d("64000.00")));
+    assert_eq!(asset(&v, "USDC").price, Some(d("1.0001")));
+    assert!(v.total > Decimal::ZERO && !v.prices_stale, "{v:?}");
+    assert!(v.by_connection[&id].0 > Decimal::ZERO);
+    // Another sync in the same round asks for no prices again.
+    engine.sync(id).await.unwrap();
+    assert_eq!(sim.request_count("/bybit/v5/market/tickers"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kraken_only_portfolio_is_valued_in_usd_and_eur_from_krakens_fiat_pairs() {
+    let (_home, ctx, sim) = setup().await;
+    connect_and_sync(&ctx, &sim, "kraken").await;
+    assert_eq!(sim.request_count("/kraken/0/public/Ticker"), 1);
+    let usd = ctx.valuation(Quote::Usd).await.unwrap();
+    assert_eq!(asset(&usd, "BTC").price, Some(d("73410.00000")), "XXBTZUSD");
+    assert_eq!(asset(&usd, "USD").price, Some(Decimal::ONE));
+    assert_eq!(asset(&usd, "USDT").price, Some(d("1.00020")), "USDTZUSD");
+    let eur = ctx.valuation(Quote::Eur).await.unwrap();
+    assert_eq!(asset(&eur, "BTC").price, Some(d("67800.00000")), "XXBTZEUR");
+    // No USD/EUR pair on Kraken's mount: through BTC.
+    assert_eq!(
+        asset(&eur, "USD").price,
+        Some((Decimal::ONE / d("73410.00000")) * d("67800.00000"))
+    );
+    assert!(usd.total > Decimal::ZERO && eur.total > Decimal::ZERO);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coinbase_only_portfolio_is_valued_from_coinbases_public_products() {
+    let (_home, ctx, sim) = setup().await;
+    connect_and_sync(&ctx, &sim, "coinbase").await;
+    assert_eq!(
+        sim.request_count("/coinbase/api/v3/brokerage/market/products"),
+        1
+    );
+    let usd = ctx.valuation(Quote::Usd).await.unwrap();
+    assert_eq!(asset(&usd, "ADA").price, Some(d("0.4502")), "ADA-USD");
+    // Coinbase has no ADA-USDT: ADA-USD, then USD in USDT (the inverse of USDT-USD).
+    let usdt = ctx.valuation(Quote::Usdt).await.unwrap();
+    assert_eq!(
+        asset(&usdt, "ADA").price,
+        Some(d("0.4502") * (Decimal::ONE / d("1.0002")))
+    );
+    assert!(usdt.total > Decimal::ZERO, "{usdt:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_exchanges_failed_tickers_keep_its_last_prices_marked_stale() {
+    let (_home, ctx, sim) = setup().await;
+    connect_and_sync(&ctx, &sim, "bybit").await;
+    let before = ctx.valuation(Quote::Usdt).await.unwrap();
+    sim.set_tickers_down(true);
+    ctx.refresh_prices(Utc::now() + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let after = ctx.valuation(Quote::Usdt).await.unwrap();
+    assert!(after.prices_stale && !before.prices_stale);
+    assert_eq!(after.total, before.total, "the last prices stay");
+}
+
+#[test]
+fn an_asset_is_priced_on_its_own_exchange_first() {
+    let mut p = prices();
+    p.insert(
+        ExchangeId::parse("kraken").unwrap(),
+        tickers(&[("ADA", "USD", "0.50"), ("USDT", "USD", "1.0")]),
+    );
+    p.get_mut(&ExchangeId::Binance)
+        .unwrap()
+        .pairs
+        .insert(("ADA".into(), "USDT".into()), d("0.45"));
+    // On Kraken: its own ADA-USD through USD beats Binance's direct ADA-USDT.
+    let kraken = ExchangeId::parse("kraken").unwrap();
+    assert_eq!(price(&p, kraken, "ADA", Quote::Usdt), Some(d("0.50")));
+    // On Binance: its own pair.
+    assert_eq!(
+        price(&p, ExchangeId::Binance, "ADA", Quote::Usdt),
+        Some(d("0.45"))
+    );
+}

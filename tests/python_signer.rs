@@ -1,8 +1,9 @@
 //! The simulator checked by an independent signer: Python ccxt, pinned, whose signatures
 //! real exchanges accept. `keyfolio sim` (the real binary) serves every mount; the script
-//! `tests/python/sign_check.py` makes the balance request keyfolio makes on each, with the
-//! account's credentials (accepted), a wrong secret and a wrong passphrase (refused as
-//! AuthenticationError). A mount that refuses Python ccxt, or accepts a wrong secret, fails.
+//! `tests/python/sign_check.py` makes the balance request keyfolio makes on each (and the
+//! wallet requests after it, OKX's funding and savings), with the account's credentials
+//! (accepted), a wrong secret and a wrong passphrase (refused as AuthenticationError). A
+//! mount that refuses Python ccxt, or accepts a wrong secret, fails.
 //!
 //! The interpreter is `$KEYFOLIO_PYTHON` (default `python3`); it must have ccxt at the
 //! version the script pins. `bash .ci/run` installs it in a virtualenv and sets the variable.
@@ -75,6 +76,10 @@ fn start_sim(home: &std::path::Path) -> (Sim, Value) {
     (sim, listing)
 }
 
+/// The wallet requests sign_check.py checks beyond the balance (its `WALLET_REQUESTS`):
+/// (exchange, label).
+const WALLET_REQUESTS: &[(&str, &str)] = &[("okx", "funding"), ("okx", "savings")];
+
 #[test]
 fn python_ccxt_is_accepted_and_wrong_credentials_refused_on_every_mount() {
     let python = python();
@@ -142,6 +147,13 @@ fn python_ccxt_is_accepted_and_wrong_credentials_refused_on_every_mount() {
             for case in cases {
                 if !reported(&name, case) {
                     missing.push(format!("{name} {case}"));
+                }
+                // Each wallet request keyfolio makes after the balance call, on its own.
+                for (_, wallet) in WALLET_REQUESTS.iter().filter(|(e, _)| *e == id) {
+                    let case = format!("{case}/{wallet}");
+                    if !reported(&name, &case) {
+                        missing.push(format!("{name} {case}"));
+                    }
                 }
             }
         }

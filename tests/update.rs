@@ -573,10 +573,27 @@ fn the_portfolio_opens_valued_and_its_chart_steps_through_the_ranges() {
         Some(Modal::Portfolio(PortfolioView {
             range: HistoryRange::All,
             history: vec![],
+            show_small: false,
         }))
     );
     assert_eq!(
         press(&mut s, KeyCode::Left),
         vec![Effect::LoadHistory(HistoryRange::Month)]
     );
+}
+
+#[test]
+fn s_in_the_portfolio_shows_or_folds_small_balances_and_keeps_the_range() {
+    use keyfolio::app::state::HistoryRange;
+    let mut s = with_connections();
+    press(&mut s, KeyCode::Char('p'));
+    press(&mut s, KeyCode::Right);
+    assert!(press(&mut s, KeyCode::Char('s')).is_empty(), "no I/O");
+    let shown = |s: &State| match &s.modal {
+        Some(Modal::Portfolio(v)) => (v.show_small, v.range),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(shown(&s), (true, HistoryRange::Week));
+    press(&mut s, KeyCode::Char('s'));
+    assert_eq!(shown(&s), (false, HistoryRange::Week));
 }

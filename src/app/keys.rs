@@ -92,6 +92,7 @@ pub enum Intent {
     ClearField,
     SaveAnyway,
     GoBack,
+    SmallBalances,
 }
 
 impl Intent {
@@ -136,6 +137,7 @@ impl Intent {
             Self::ClearField => "clear_field",
             Self::SaveAnyway => "save_anyway",
             Self::GoBack => "go_back",
+            Self::SmallBalances => "small_balances",
         }
     }
 
@@ -474,6 +476,14 @@ pub const DEFAULTS: &[Row] = &[
         [key(K::Right)],
         "range",
         "Chart a longer time range",
+        true
+    ),
+    row!(
+        Portfolio,
+        SmallBalances,
+        [ch('s')],
+        "small",
+        "Show or fold the assets worth less than `dust` (config.toml)",
         true
     ),
     row!(

@@ -41,6 +41,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     state.demo = demo.is_some();
     state.oauth = oauth_offers(&ctx.config);
     state.keys = Arc::new(ctx.config.key_map()?);
+    state.dust = ctx.config.dust();
     state.demo_sim = demo;
     state.set_connections(ctx.connections().await?);
     let theme = Theme::from_env();

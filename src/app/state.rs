@@ -51,6 +51,9 @@ pub struct State {
     pub valuation: Option<crate::portfolio::Valuation>,
     /// The total value a day ago, for the header's change (from the value history).
     pub day_ago_total: Option<rust_decimal::Decimal>,
+    /// Assets worth less than this (in the quote currency) fold into one line
+    /// (`dust` in config.toml).
+    pub dust: rust_decimal::Decimal,
     /// When a valuation was last asked for, and whether another is wanted after the gap.
     pub valuation_asked_at: Option<DateTime<Utc>>,
     pub valuation_wanted: bool,
@@ -194,6 +197,8 @@ pub struct PortfolioView {
     pub range: HistoryRange,
     /// The total value over the range, oldest first.
     pub history: Vec<(DateTime<Utc>, rust_decimal::Decimal)>,
+    /// Assets worth less than `State::dust` listed one by one, not folded into one line.
+    pub show_small: bool,
 }
 
 /// How far back the portfolio chart reaches.
@@ -265,6 +270,7 @@ impl State {
             keys: Arc::new(KeyMap::default()),
             valuation: None,
             day_ago_total: None,
+            dust: rust_decimal::Decimal::ONE,
             valuation_asked_at: None,
             valuation_wanted: false,
         }

@@ -284,6 +284,7 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
             state.modal = Some(Modal::Portfolio(PortfolioView {
                 range,
                 history: vec![],
+                show_small: false,
             }));
             return vec![Effect::LoadValuation, Effect::LoadHistory(range)];
         }
@@ -595,12 +596,20 @@ fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
             state.modal = Some(Modal::Help);
             vec![]
         }
+        (Modal::Portfolio(view), Some(Intent::SmallBalances)) => {
+            state.modal = Some(Modal::Portfolio(PortfolioView {
+                show_small: !view.show_small,
+                ..view
+            }));
+            vec![]
+        }
         (Modal::Portfolio(view), Some(intent @ (Intent::CyclePrev | Intent::CycleNext))) => {
             let range = view.range.step(intent == Intent::CycleNext);
             let changed = range != view.range;
             state.modal = Some(Modal::Portfolio(PortfolioView {
                 range,
                 history: if changed { vec![] } else { view.history },
+                show_small: view.show_small,
             }));
             if changed {
                 vec![Effect::LoadHistory(range)]

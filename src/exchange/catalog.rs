@@ -46,6 +46,9 @@ pub struct Facts {
     pub rate_limit_ms: f64,
     /// It has a unified `fetchBalance`.
     pub fetches_balance: bool,
+    /// CCXT's `commonCurrencies`: the exchange's id of an asset → the code CCXT (and so
+    /// the balance call) names it by (Kraken `XXBT` → `BTC`, Bitfinex `UST` → `USDT`).
+    pub common_currencies: HashMap<String, String>,
 }
 
 /// The facts of a compiled-in exchange, read from a client built once per process.
@@ -62,6 +65,7 @@ pub fn facts(id: &str) -> &'static Facts {
             unsupported: vec!["an exchange this build does not have"],
             rate_limit_ms: 1000.0,
             fetches_balance: false,
+            common_currencies: HashMap::new(),
         },
     };
     // At most one small record per compiled-in exchange, kept for the process.
@@ -101,6 +105,15 @@ fn read_facts(ex: &ccxt::Exchange) -> Facts {
         unsupported,
         rate_limit_ms: ex.rateLimit.as_f64().unwrap_or(1000.0),
         fetches_balance: matches!(has, Value::Bool(true)),
+        common_currencies: ex
+            .commonCurrencies
+            .as_map()
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -290,7 +290,11 @@ pub fn classify(
         (ExchangeId::Okx, Some("50102" | "50112")) => Some(ClockSkew),
         (ExchangeId::Okx, Some("50101")) => Some(WrongEnvironment),
         (ExchangeId::Okx, Some("50119")) => Some(WrongRegion),
-        (ExchangeId::Okx, Some("50120" | "50121")) => Some(PermissionDenied),
+        // 50030: no permission for this endpoint; 50051: not offered in the trader's
+        // region (Simple Earn where Earn is not offered): a wallet the key cannot read.
+        (ExchangeId::Okx, Some("50120" | "50121" | "50030" | "50051")) => Some(PermissionDenied),
+        // "This feature is unavailable in demo trading": Earn with a demo-trading key.
+        (ExchangeId::Okx, Some("50038")) => Some(WrongEnvironment),
         (ExchangeId::Okx, Some("50011" | "50061")) => Some(RateLimited),
         (ExchangeId::Okx, Some("50001" | "50004" | "50013" | "50026")) => Some(ExchangeDown),
         (ExchangeId::Ccxt(_), _) => super::refusals::kind_of(exchange.id(), message),
@@ -494,17 +498,22 @@ async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeEr
         (Core::Okx(c), Call::Time) => {
             ccxt::runtime::call_typed(c.public_get_public_time(&args)).await
         }
-        (Core::Binance(c), Call::Tickers) => {
-            ccxt::runtime::call_typed(c.public_get_ticker_price(&args)).await
+        (core, Call::Tickers) => {
+            let core: &mut dyn AnyCore = match core {
+                Core::Binance(c) => &mut **c,
+                Core::Okx(c) => &mut **c,
+                Core::Generic(c) => &mut **c,
+            };
+            let id = core.exchange().id.as_str().unwrap_or_default().to_string();
+            let Some(request) = super::tickers::REQUESTS.iter().find(|r| r.exchange == id) else {
+                return Err(ccxt::ExchangeError::new(
+                    "NotSupported",
+                    "keyfolio knows no all-tickers request of this exchange",
+                ));
+            };
+            let params = Value::from_json(&(request.params)());
+            ccxt::runtime::call_typed(core.call(request.method, vec![params])).await
         }
-        (Core::Okx(c), Call::Tickers) => {
-            let spot = Value::from_json(&json!({ "instType": "SPOT" }));
-            ccxt::runtime::call_typed(c.public_get_market_tickers(&[spot])).await
-        }
-        (Core::Generic(_), Call::Tickers) => Err(ccxt::ExchangeError::new(
-            "NotSupported",
-            "keyfolio reads prices from Binance and OKX only",
-        )),
         (Core::Generic(c), Call::Balance) => {
             let id = c.exchange().id.as_str().unwrap_or_default().to_string();
             if catalog::lists_accounts_first(&id) {
@@ -631,7 +640,7 @@ impl ExchangeClient {
             Err(err) => Err(classify(exchange, &err, retry_after(&mut core))),
         };
         self.give_back(key, core);
-        parse::tickers(exchange, &answer?)
+        super::tickers::read(exchange, &answer?)
     }
 
     async fn fetch_with(
@@ -652,7 +661,12 @@ impl ExchangeClient {
             None
         };
         let mut snapshot = parse::snapshot(key.exchange, &balance, permissions.as_ref())?;
-        let table = wallets::of(key.exchange);
+        let table = if key.exchange == ExchangeId::Binance && key.endpoint.sandbox {
+            // Binance's spot testnet has the spot account only (no /sapi, no futures).
+            &wallets::SPOT_ONLY
+        } else {
+            wallets::of(key.exchange)
+        };
         for b in &mut snapshot.balances {
             b.wallet = table.primary;
         }

@@ -10,6 +10,7 @@ pub mod oauth_api;
 pub mod parse;
 pub mod refusals;
 pub mod sim;
+pub mod tickers;
 pub mod wallets;
 
 use secrecy::{ExposeSecret, SecretString};

@@ -10,7 +10,7 @@ use serde_json::Value;
 /// Why a body could not be read.
 pub type ParseError = String;
 
-fn decimal(v: &Value, field: &str) -> Result<Decimal, ParseError> {
+pub(crate) fn decimal(v: &Value, field: &str) -> Result<Decimal, ParseError> {
     let text = match v.get(field) {
         Some(Value::String(s)) if s.is_empty() => "0",
         Some(Value::String(s)) => s.as_str(),
@@ -25,7 +25,7 @@ fn decimal(v: &Value, field: &str) -> Result<Decimal, ParseError> {
         .map_err(|_| format!("field `{field}` is not a decimal"))
 }
 
-fn text(v: &Value, field: &str) -> Result<String, ParseError> {
+pub(crate) fn text(v: &Value, field: &str) -> Result<String, ParseError> {
     match v.get(field) {
         Some(Value::String(s)) => Ok(s.clone()),
         _ => Err(format!("field `{field}` is missing")),
@@ -34,7 +34,7 @@ fn text(v: &Value, field: &str) -> Result<String, ParseError> {
 
 /// An asset code from an answer, checked: anything that does not look like an asset code
 /// (see [`crate::text::check_asset_code`]) makes the whole answer unexpected.
-fn asset(v: &Value, field: &str) -> Result<String, ParseError> {
+pub(crate) fn asset(v: &Value, field: &str) -> Result<String, ParseError> {
     let code = text(v, field)?;
     crate::text::check_asset_code(&code)
         .map_err(|why| format!("field `{field}` is {why}, not an asset code"))?;
@@ -224,63 +224,6 @@ fn written_amount(
     (shortest, significant >= 16)
 }
 
-/// The quote currencies prices are read in: the ones values are counted in, and the two
-/// an asset may be priced through.
-const PRICE_QUOTES: [&str; 6] = ["USDT", "USDC", "USD", "EUR", "BTC", "ETH"];
-
-/// An all-tickers answer: (base, quote) → last price, for pairs quoted in
-/// [`PRICE_QUOTES`]. Binance `GET /api/v3/ticker/price` (`[{symbol, price}]`, the symbol
-/// split at its quote), OKX `GET /api/v5/market/tickers` (`data[].instId`, `last`).
-pub fn tickers(
-    exchange: ExchangeId,
-    body: &Value,
-) -> Result<std::collections::HashMap<(String, String), Decimal>, Failure> {
-    let unexpected = |why: &str| Failure::new(FailureKind::UnexpectedResponse, why);
-    let entries: Vec<(String, String, &Value)> = match exchange {
-        ExchangeId::Binance => body
-            .as_array()
-            .ok_or_else(|| unexpected("Binance's ticker answer is not a list"))?
-            .iter()
-            .filter_map(|t| {
-                let symbol = t.get("symbol")?.as_str()?;
-                let quote = PRICE_QUOTES.iter().find(|q| symbol.ends_with(*q))?;
-                let base = &symbol[..symbol.len() - quote.len()];
-                Some((base.to_string(), quote.to_string(), t.get("price")?))
-            })
-            .collect(),
-        ExchangeId::Okx => okx_data(body)
-            .map_err(|e| unexpected(&e))?
-            .iter()
-            .filter_map(|t| {
-                let (base, quote) = t.get("instId")?.as_str()?.split_once('-')?;
-                let last = t.get("last")?;
-                PRICE_QUOTES
-                    .contains(&quote)
-                    .then(|| (base.to_string(), quote.to_string(), last))
-            })
-            .collect(),
-        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
-            return Err(unexpected(
-                "keyfolio reads prices from Binance and OKX only",
-            ));
-        }
-    };
-    let mut prices = std::collections::HashMap::new();
-    for (base, quote, price) in entries {
-        let Some(price) = price.as_str().and_then(|p| Decimal::from_str_exact(p).ok()) else {
-            continue;
-        };
-        if base.is_empty()
-            || crate::text::check_asset_code(&base).is_err()
-            || price <= Decimal::ZERO
-        {
-            continue;
-        }
-        prices.insert((base, quote), price);
-    }
-    Ok(prices)
-}
-
 /// Binance GET /api/v3/account: non-zero balances.
 pub fn binance_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
     let list = body
@@ -330,7 +273,7 @@ fn okx_first(body: &Value) -> Result<&Value, ParseError> {
 }
 
 /// The `data` list of an OKX v5 answer whose `code` is "0".
-fn okx_data(body: &Value) -> Result<&Vec<Value>, ParseError> {
+pub(crate) fn okx_data(body: &Value) -> Result<&Vec<Value>, ParseError> {
     match body.get("code").and_then(Value::as_str) {
         Some("0") => {}
         Some(code) => return Err(format!("OKX answered code {code}")),

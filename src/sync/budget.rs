@@ -64,8 +64,11 @@ pub struct Budgets {
 /// The per-IP budget of an exchange.
 ///
 /// Binance limits request weight per IP: 6,000 per minute; keyfolio uses at most half.
-/// OKX limits private endpoints per account (balance 10 and config 5 per 2 s); keyfolio
-/// uses at most 4 requests per 2 s per account, and 400 per 2 s across all of them.
+/// OKX limits private endpoints per account (user ID), each endpoint on its own: balance
+/// 10 and config 5 per 2 s, funding balances and savings balance 6 per second each.
+/// keyfolio uses at most 4 requests per 2 s per account (a sync is 3: balance, funding,
+/// savings; 4 with the config), and 400 per 2 s across all of them (100 connections'
+/// syncs with their config).
 /// Every other exchange gets CCXT's `rateLimit` (the least gap CCXT keeps between two
 /// requests) doubled: one request per two gaps.
 fn per_ip_budget(exchange: ExchangeId) -> Budget {
@@ -94,16 +97,20 @@ impl Budgets {
             .clone()
     }
 
-    /// Waits until one all-tickers request fits the exchange's per-IP budget (Binance's
-    /// weighs 4), then spends it.
+    /// Waits until one all-tickers request fits the exchange's per-IP budget, then spends
+    /// it: its documented cost ([`crate::exchange::tickers`]: Binance's weighs 4, KuCoin's
+    /// 15 of CCXT's units). A generic exchange's budget holds one request, so a request
+    /// that costs more waits its cost in turns.
     pub async fn take_tickers(&self, exchange: ExchangeId) {
-        let cost = if exchange == ExchangeId::Binance {
-            4
-        } else {
-            1
-        };
+        let cost = crate::exchange::tickers::cost(exchange);
         let ip = self.per_ip(exchange);
-        ip.take(cost).await;
+        if exchange.is_generic() {
+            for _ in 0..cost {
+                ip.take(1).await;
+            }
+        } else {
+            ip.take(cost).await;
+        }
     }
 
     /// Charges what a sync spent beyond [`cost`]'s estimate (its wallets), without waiting.
@@ -126,7 +133,12 @@ impl Budgets {
                 .entry(connection)
                 .or_insert_with(|| std::sync::Arc::new(Budget::new(4, Duration::from_secs(2))))
                 .clone();
-            account.take(cost).await;
+            // The wallets are read after the balance call (OKX has no overview: always
+            // both, see exchange::wallets::okx), so their requests are known now and
+            // come out of the account's budget with it; the per-IP budget is charged
+            // them after the sync, with whatever it spent.
+            let wallets = crate::exchange::wallets::of(exchange).reads.len() as u32;
+            account.take(cost + wallets).await;
         }
     }
 }

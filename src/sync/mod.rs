@@ -7,7 +7,7 @@
 pub mod budget;
 
 use crate::context::Context;
-use crate::model::{AccountSnapshot, ExchangeId, Failure, FailureKind};
+use crate::model::{AccountSnapshot, Failure, FailureKind};
 use crate::model::{AuthKind, ConnectionRecord};
 use crate::oauth::{self, Tokens};
 use crate::store::{PruneReport, SecretError, StoreError};
@@ -314,18 +314,21 @@ impl Engine {
         outcome
     }
 
-    /// After a good sync: the exchanges' prices, when a round old (one ticker request per
-    /// exchange per round, spent from the exchange's budget like any request).
+    /// After a good sync: the connected exchanges' prices, when a round old (one ticker
+    /// request per exchange per round, spent from the exchange's budget like any request).
     pub async fn refresh_prices(&self) {
-        let now = Utc::now();
-        for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
-            if self.ctx.prices_due(exchange, now) {
-                self.budgets.take_tickers(exchange).await;
-            }
-        }
-        if let Err(e) = self.ctx.refresh_prices(now).await {
+        if let Err(e) = self.read_prices().await {
             tracing::warn!("prices not refreshed: {e}");
         }
+    }
+
+    /// The one way prices are read, for the sync engine, the TUI and the CLI alike: each
+    /// connected exchange's tickers when a round old, each request taken from its
+    /// exchange's per-IP budget.
+    pub async fn read_prices(&self) -> Result<(), StoreError> {
+        self.ctx
+            .refresh_prices_within(Utc::now(), Some(&self.budgets))
+            .await
     }
 
     /// Syncs under the connection's lease in SQLite, so two keyfolio processes on one data

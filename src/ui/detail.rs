@@ -76,13 +76,17 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
             ),
         ]),
     ];
-    let fix = c.last_error.as_ref().map(|err| {
-        Paragraph::new(Span::styled(
-            format!("{}: {}", err.kind.label(), err.kind.fix(c.exchange)),
-            theme.error(),
-        ))
-        .wrap(Wrap { trim: true })
-    });
+    // Below the facts, wrapped: each wallet's value, and the last failure's fix.
+    let notes: Vec<Line> = wallets_line(state, detail, c, theme)
+        .into_iter()
+        .chain(c.last_error.as_ref().map(|err| {
+            Line::from(Span::styled(
+                format!("{}: {}", err.kind.label(), err.kind.fix(c.exchange)),
+                theme.error(),
+            ))
+        }))
+        .collect();
+    let fix = (!notes.is_empty()).then(|| Paragraph::new(notes).wrap(Wrap { trim: true }));
     let info_height =
         info.len() as u16 + fix.as_ref().map_or(0, |p| p.line_count(inner.width) as u16);
     let history_height = (detail.history.len() as u16).min(6) + 1;
@@ -104,29 +108,33 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         frame.render_widget(fix, fix_area);
     }
 
+    // A wallet column where the account holds coins in more than one.
+    let several_wallets = detail
+        .balances
+        .iter()
+        .any(|b| b.wallet != detail.balances[0].wallet);
     let rows = detail.balances.iter().map(|b| {
         // "≈" where the exchange sent more digits than CCXT's f64 amounts keep.
         let mark = if b.approximate { "≈" } else { "" };
         let amount = |text: &str| {
             Cell::from(Line::from(format!("{mark}{}", display_amount(text))).right_aligned())
         };
-        Row::new(vec![
-            Cell::from(b.asset.as_str()),
-            amount(&b.free),
-            amount(&b.used),
-            amount(&b.total),
-        ])
+        let mut cells = vec![Cell::from(b.asset.as_str())];
+        if several_wallets {
+            cells.push(Cell::from(b.wallet.label()));
+        }
+        cells.extend([amount(&b.free), amount(&b.used), amount(&b.total)]);
+        Row::new(cells)
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Fill(1),
-            Constraint::Fill(1),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(Row::new(vec!["Asset", "Free", "Used", "Total"]).style(theme.title()));
+    let mut widths = vec![Constraint::Length(8)];
+    let mut header = vec!["Asset"];
+    if several_wallets {
+        widths.push(Constraint::Length(16));
+        header.push("Wallet");
+    }
+    widths.extend([Constraint::Fill(1); 3]);
+    header.extend(["Free", "Used", "Total"]);
+    let table = Table::new(rows, widths).header(Row::new(header).style(theme.title()));
     frame.render_widget(table, balances);
 
     if value_height > 0 {
@@ -146,6 +154,49 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         ]));
     }
     frame.render_widget(Paragraph::new(lines), history);
+}
+
+/// "Wallets  Spot 1,200.00 · Earn flexible 25,600.00 · USDⓈ-M futures: not readable
+/// with this key": each wallet's value, shown where there is more than one wallet or
+/// one the key cannot read.
+fn wallets_line(
+    state: &State,
+    detail: &Detail,
+    c: &crate::model::ConnectionRecord,
+    theme: Theme,
+) -> Option<Line<'static>> {
+    let mut wallets: Vec<crate::model::Wallet> = detail.balances.iter().map(|b| b.wallet).collect();
+    wallets.sort();
+    wallets.dedup();
+    if wallets.len() < 2 && c.unreadable_wallets.is_empty() {
+        return None;
+    }
+    let valuation = state.valuation.as_ref();
+    let mut spans = vec![Span::styled("Wallets ", theme.dim())];
+    for (i, wallet) in wallets.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        let value = valuation.and_then(|v| Some((*v.by_wallet.get(&(c.id, *wallet))?, v.quote)));
+        spans.push(Span::raw(match value {
+            Some((value, quote)) => format!(
+                "{} {}",
+                wallet.label(),
+                crate::portfolio::display_value(value, quote)
+            ),
+            None => wallet.label().to_string(),
+        }));
+    }
+    for (i, unreadable) in c.unreadable_wallets.iter().enumerate() {
+        if i > 0 || !wallets.is_empty() {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.push(Span::styled(
+            format!("{}: not readable with this key", unreadable.wallet.label()),
+            theme.warning(),
+        ));
+    }
+    Some(Line::from(spans))
 }
 
 /// "Value ≈ 12,345.67 USDT · last 7 days" over a sparkline of the recorded values.

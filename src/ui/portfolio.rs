@@ -53,7 +53,12 @@ pub fn draw(frame: &mut Frame, state: &State, view: &PortfolioView, theme: Theme
         Paragraph::new(summary_lines(state, valuation, theme)),
         summary,
     );
-    draw_table(frame, table, valuation, theme);
+    let dust = if view.show_small {
+        Decimal::ZERO
+    } else {
+        state.dust
+    };
+    draw_table(frame, table, valuation, dust, theme);
     draw_chart(frame, chart, view, valuation, theme);
 }
 
@@ -105,9 +110,22 @@ pub fn day_change(total: Decimal, day_ago: Option<Decimal>, theme: Theme) -> Opt
     ))
 }
 
-fn draw_table(frame: &mut Frame, area: Rect, v: &Valuation, theme: Theme) {
+/// The assets table; those worth less than `dust` fold into one last line.
+fn draw_table(frame: &mut Frame, area: Rect, v: &Valuation, dust: Decimal, theme: Theme) {
     let right = |text: String| Cell::from(Line::from(text).right_aligned());
-    let rows = v.assets.iter().map(|a| {
+    let (shown, folded, folded_value) = crate::portfolio::fold_dust(&v.assets, dust);
+    let small = (folded > 0).then(|| {
+        Row::new(vec![
+            Cell::from(format!("+ {folded} small")),
+            right(String::new()),
+            right(String::new()),
+            right(format!("≈ {}", display_value(folded_value, v.quote))),
+            right(String::new()),
+            Cell::from(format!("< {} each", display_price(dust))),
+        ])
+        .style(theme.dim())
+    });
+    let rows = shown.into_iter().map(|a| {
         let mark = if a.stale { "*" } else { "" };
         Row::new(vec![
             Cell::from(format!("{}{mark}", a.asset)),
@@ -120,6 +138,7 @@ fn draw_table(frame: &mut Frame, area: Rect, v: &Valuation, theme: Theme) {
             Cell::from(a.holders.join(", ")),
         ])
     });
+    let rows = rows.chain(small);
     let quote = v.quote.code();
     let table = Table::new(
         rows,

@@ -22,6 +22,9 @@ Three cases per account:
     wrong-secret      another secret of the same form: refused as AuthenticationError
     wrong-passphrase  (exchanges with a passphrase) another passphrase: the same
 
+The wallet requests keyfolio makes after the balance call (`WALLET_REQUESTS`: OKX's
+funding and savings) get the same three cases each, reported as `correct/funding` and so on.
+
 A wrong secret must be refused as an authentication failure, not as a nonce or timestamp
 one: each case uses a fresh client and a fresh nonce, so `InvalidNonce` would mean the
 simulator judged the nonce, not the signature. One exception, written out in
@@ -66,6 +69,16 @@ REQUESTS = {
     "mexc": [("spotPrivateGetAccount", {})],  # GET /api/v3/account
     "binance": [("privateGetAccount", {})],  # GET /api/v3/account
     "okx": [("privateGetAccountBalance", {})],  # GET /api/v5/account/balance
+}
+
+# The wallet requests keyfolio makes after the balance call (src/exchange/wallets/), as
+# (label, ccxt implicit API method, params): each is checked on its own, in the same three
+# cases as the balance, and reported as `<case>/<label>`.
+WALLET_REQUESTS = {
+    "okx": [
+        ("funding", "privateGetAssetBalances", {}),  # GET /api/v5/asset/balances
+        ("savings", "privateGetFinanceSavingsBalance", {}),  # GET /api/v5/finance/savings/balance
+    ],
 }
 
 # Binance and OKX have their own simulator front-ends; only these accounts are checked
@@ -225,8 +238,9 @@ def short(err):
     return f"{type(err).__name__}: {text[:160]}"
 
 
-def check(account, case):
-    """Runs one case; returns (passed, detail)."""
+def check(account, case, request=None):
+    """Runs one case of the balance request, or of one wallet `request` (method, params);
+    returns (passed, detail)."""
     exchange = account["exchange"]
     base = account["base_url"].rstrip("/")
     if case == "correct":
@@ -237,7 +251,11 @@ def check(account, case):
         ex = client(account, password=account["passphrase"][:-1]
                     + other_char(account["passphrase"][-1]))
     try:
-        answer = balance(ex)
+        if request is None:
+            answer = balance(ex)
+        else:
+            method, params = request
+            answer = getattr(ex, method)(dict(params))
     except ccxt.BaseError as err:
         if case != "correct" and refused_as_auth(exchange, err):
             return True, f"{sent(ex, base)} -> refused, {short(err)}"
@@ -279,17 +297,24 @@ def main():
         cases = ["correct", "wrong-secret"]
         if account.get("passphrase"):
             cases.append("wrong-passphrase")
-        for case in cases:
-            try:
-                passed, detail = check(account, case)
-            except Exception as err:  # a bug here, or in ccxt's signing: still a failure
-                passed, detail = False, f"crashed: {short(err)}"
-            checked += 1
-            print(f"{'ok  ' if passed else 'FAIL'}  {name:<26} {case:<16} {detail}", flush=True)
-            if not passed:
-                failures.append(f"{name} {case}: {detail}")
-            # Millisecond nonces (Kraken, Bitfinex) must grow from one request to the next.
-            time.sleep(0.005)
+        requests = [("", None)] + [
+            (f"/{label}", (method, params))
+            for label, method, params in WALLET_REQUESTS.get(exchange, [])
+        ]
+        for suffix, request in requests:
+            for case in cases:
+                try:
+                    passed, detail = check(account, case, request)
+                except Exception as err:  # a bug here, or in ccxt's signing: still a failure
+                    passed, detail = False, f"crashed: {short(err)}"
+                checked += 1
+                label = case + suffix
+                print(f"{'ok  ' if passed else 'FAIL'}  {name:<26} {label:<16} {detail}",
+                      flush=True)
+                if not passed:
+                    failures.append(f"{name} {label}: {detail}")
+                # Millisecond nonces (Kraken, Bitfinex) must grow from one request to the next.
+                time.sleep(0.005)
 
     if checked == 0:
         failures.append("the listing has no account to check")

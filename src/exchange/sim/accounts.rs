@@ -1,7 +1,8 @@
 //! The seeded accounts: fixed keys so docs and tests can name them.
 
 use super::binance_sign::ed25519_pem_from_seed;
-use super::{Fault, Perms, SimAccount};
+use super::{Fault, Holding, Perms, SimAccount};
+use crate::model::Wallet;
 
 fn perms(read: bool, trade: bool, withdraw: bool) -> Perms {
     Perms {
@@ -75,6 +76,24 @@ fn okx(api_key: &str, secret: &str, passphrase: &str, purpose: &str, perms: Perm
         same_account_as: None,
         wallets: Vec::new(),
     }
+}
+
+/// OKX's funding account and Simple Earn savings of an account that keeps nothing in
+/// trading. Savings holdings are (asset, waiting to be lent, lent out).
+fn okx_funding_and_savings() -> Vec<(Wallet, Vec<Holding>)> {
+    vec![
+        (
+            Wallet::Funding,
+            bal(&[("USDT", "1500.25", "0"), ("BTC", "0.05", "0.01")]),
+        ),
+        (
+            Wallet::EarnFlexible,
+            bal(&[
+                ("USDT", "0.0000106745475002", "2500.5"),
+                ("ETH", "0.25", "1.25"),
+            ]),
+        ),
+    ]
 }
 
 /// The Ed25519 key of the Binance "ed25519" account, derived from a fixed seed.
@@ -176,11 +195,28 @@ fn binance_and_okx() -> Vec<SimAccount> {
                 ("OKB", "42", "0"),
                 ("PEPE", "0.00000012", "0"),
             ]),
+            wallets: vec![(
+                Wallet::Funding,
+                bal(&[("USDT", "1000.00000000", "0"), ("SOL", "12.5", "0.5")]),
+            )],
             ..okx(
                 "be633c25-880b-4b80-9d98-f96f4c0c186d",
                 "71F3B422B90EB226D30EB9B7408A5FD2",
                 "Keyfolio#Read1",
                 "read-only",
+                perms(true, false, false),
+            )
+        },
+        // Nothing in the trading account: every coin in funding and Simple Earn savings
+        // (issue #24's Done criterion: the full value shows all the same).
+        SimAccount {
+            balances: Vec::new(),
+            wallets: okx_funding_and_savings(),
+            ..okx(
+                "cfa220ba-acea-4f78-8de0-8ad2d52fca35",
+                "6AF3C4D131EFCEC6F725900CB2F1896D",
+                "Keyfolio#Earn1",
+                "funding and savings",
                 perms(true, false, false),
             )
         },

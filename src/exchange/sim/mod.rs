@@ -86,6 +86,9 @@ pub enum Fault {
     HostileAsset,
     /// Every signed request is refused as a bad key, with [`HOSTILE_TEXT`] in the message.
     HostileMessage,
+    /// The key may not read this wallet (no permission for earn, futures not enabled):
+    /// its request is refused the way the exchange refuses it; every other one answers.
+    WalletRefused(crate::model::Wallet),
 }
 
 /// Text an attacker on the path would send: a window title, an OSC 52 clipboard write,
@@ -322,6 +325,11 @@ impl SimHandle {
 
     pub fn set_fault(&self, api_key: &str, fault: Option<Fault>) {
         self.shared.with_account(api_key, |a| a.fault = fault);
+    }
+
+    /// Puts coins in an account's wallets beyond its balance call's (replacing any).
+    pub fn set_wallets(&self, api_key: &str, wallets: Vec<(crate::model::Wallet, Vec<Holding>)>) {
+        self.shared.with_account(api_key, |a| a.wallets = wallets);
     }
 
     /// The prices the ticker endpoints give at `at` (moving or not, as set).
@@ -603,10 +611,14 @@ async fn handle(
         }
         _ => {}
     }
-    let ticker = matches!(
-        req.path.as_str(),
-        "/api/v3/ticker/price" | "/api/v5/market/tickers"
-    );
+    let ticker = if replayed {
+        replay::is_tickers(exchange, &req)
+    } else {
+        matches!(
+            req.path.as_str(),
+            "/api/v3/ticker/price" | "/api/v5/market/tickers"
+        )
+    };
     if ticker && shared.ticker_state().1 {
         return finish(&shared, Answer::html(503, gateway_error_page(503)));
     }

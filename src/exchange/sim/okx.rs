@@ -3,6 +3,7 @@
 
 use super::util::{add_decimal, is_zero, now_ms, parse_query, usd_price};
 use super::{Answer, Fault, Req, Shared, SimAccount, okx_signature};
+use crate::model::Wallet;
 use axum::http::Method;
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -57,7 +58,7 @@ struct Endpoint {
     body: Body,
 }
 
-const ENDPOINTS: [Endpoint; 6] = [
+const ENDPOINTS: [Endpoint; 8] = [
     Endpoint {
         path: "/api/v5/market/tickers",
         private: false,
@@ -99,6 +100,20 @@ const ENDPOINTS: [Endpoint; 6] = [
         limit: 5,
         window_ms: 2000,
         body: config,
+    },
+    Endpoint {
+        path: "/api/v5/asset/balances",
+        private: true,
+        limit: 6,
+        window_ms: 1000,
+        body: funding,
+    },
+    Endpoint {
+        path: "/api/v5/finance/savings/balance",
+        private: true,
+        limit: 6,
+        window_ms: 1000,
+        body: savings,
     },
 ];
 
@@ -325,6 +340,90 @@ pub(super) fn balance(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Res
         "mgnRatio": "", "mmr": "", "notionalUsd": "", "ordFroz": "", "totalEq": format!("{total_usd:.2}"),
         "uTime": now, "upl": ""
     }]))
+}
+
+/// The holdings of one of the account's wallets beyond the trading account.
+fn holdings(acct: &SimAccount, wallet: Wallet) -> &[super::Holding] {
+    acct.wallets
+        .iter()
+        .find(|(w, _)| *w == wallet)
+        .map_or(&[], |(_, h)| h.as_slice())
+}
+
+/// A key that may not read `wallet` (OKX 50120, HTTP 200).
+fn refused(acct: &SimAccount, wallet: Wallet) -> Result<(), Answer> {
+    if acct.fault == Some(Fault::WalletRefused(wallet)) {
+        return Err(error(
+            200,
+            "50120",
+            "This API key doesn't have permission to use this function",
+        ));
+    }
+    Ok(())
+}
+
+/// The `ccy` filter (comma-separated), `None` for every currency.
+fn wanted_ccys(req: &Req) -> Option<Vec<String>> {
+    parse_query(&req.query)
+        .get("ccy")
+        .map(|c| c.split(',').map(str::to_string).collect())
+}
+
+/// GET /api/v5/asset/balances: the funding account, non-zero currencies.
+fn funding(_: &Shared, req: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {
+    let acct = acct.expect("private endpoint");
+    refused(acct, Wallet::Funding)?;
+    let wanted = wanted_ccys(req);
+    let list = holdings(acct, Wallet::Funding)
+        .iter()
+        .filter(|(ccy, free, locked)| {
+            !(is_zero(free) && is_zero(locked)) && wanted.as_ref().is_none_or(|w| w.contains(ccy))
+        })
+        .map(|(ccy, free, locked)| {
+            json!({ "ccy": ccy, "bal": add_decimal(free, locked), "frozenBal": locked, "availBal": free })
+        })
+        .collect();
+    Ok(Value::Array(list))
+}
+
+/// GET /api/v5/finance/savings/balance: Simple Earn savings. A holding's free part is
+/// waiting to be lent (`pendingAmt`), its locked part lent out (`loanAmt`); `amt` is
+/// both, with the interest (`earnings`, here a thousandth of it) already inside.
+/// Earn is not offered in demo trading (50038).
+fn savings(_: &Shared, req: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {
+    let acct = acct.expect("private endpoint");
+    if acct.demo {
+        return Err(error(
+            200,
+            "50038",
+            "This feature is unavailable in demo trading",
+        ));
+    }
+    refused(acct, Wallet::EarnFlexible)?;
+    let wanted = wanted_ccys(req);
+    let list = holdings(acct, Wallet::EarnFlexible)
+        .iter()
+        .filter(|(ccy, free, locked)| {
+            !(is_zero(free) && is_zero(locked)) && wanted.as_ref().is_none_or(|w| w.contains(ccy))
+        })
+        .map(|(ccy, pending, lent)| {
+            let amt = add_decimal(pending, lent);
+            let earnings = rust_decimal::Decimal::from_str_exact(&amt).map_or_else(
+                |_| "0".into(),
+                |a| {
+                    (a / rust_decimal::Decimal::from(1000))
+                        .round_dp(16)
+                        .normalize()
+                        .to_string()
+                },
+            );
+            json!({
+                "ccy": ccy, "amt": amt, "earnings": earnings, "rate": "0.0100000000000000",
+                "loanAmt": lent, "pendingAmt": pending, "redemptAmt": ""
+            })
+        })
+        .collect();
+    Ok(Value::Array(list))
 }
 
 pub(super) fn config(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {

@@ -3,11 +3,15 @@
 //! (`tests/fixtures/replay/<id>.json`, each naming its source and commit), and with the
 //! exchange's own error bodies for a bad key and a rate limit.
 //!
-//! Requests are matched by method and path. The key is found wherever the exchange puts
+//! Requests are matched by method and path, and by the query parameters a recorded
+//! request names (`query`), so wallets on one path get their own answers
+//! (`replay.wallets`). The key is found wherever the exchange puts
 //! it (a header, the query, the body); its signature, timestamp and passphrase are then
 //! checked as the exchange documents them ([`super::auth`]). One request needs neither:
 //! the exchange's public server-time endpoint (`replay.time`, the one CCXT's `fetch_time`
 //! calls), answered with the simulator's clock so keyfolio can measure a clock offset.
+//! Nor does its public all-tickers endpoint (`replay.tickers`), answered with the
+//! fixture's recorded or documented answer.
 
 use super::{Answer, SimAccount};
 use serde_json::Value;
@@ -221,6 +225,10 @@ pub(super) fn answer(
     if let Some(answer) = server_time(fixture, request, now_ms) {
         return answer;
     }
+    // So does its public all-tickers endpoint (`replay.tickers`).
+    if is_tickers(exchange, request) {
+        return Answer::json(200, fixture["replay"]["tickers"]["answer"].clone());
+    }
     let Some(account) = account else {
         return error(fixture, "bad_key");
     };
@@ -238,10 +246,12 @@ pub(super) fn answer(
         answer.headers.push(("retry-after", "1".into()));
         return answer;
     }
-    // The recorded requests, then those of a variant the fixture adds (HTX's spot account).
+    // The recorded requests, then those of a variant the fixture adds (HTX's spot account),
+    // then the wallets beyond the balance call's.
     let recorded = [
         &fixture["replay"]["requests"],
         &fixture["replay"]["spot_variant"]["requests"],
+        &fixture["replay"]["wallets"]["requests"],
     ]
     .into_iter()
     .filter_map(Value::as_array)
@@ -249,6 +259,7 @@ pub(super) fn answer(
     .find(|r| {
         r["method"].as_str() == Some(request.method.as_str())
             && r["path"].as_str() == Some(request.path.as_str())
+            && query_holds(&r["query"], &request.query)
     });
     match recorded {
         Some(r) => {
@@ -267,6 +278,25 @@ pub(super) fn answer(
     }
 }
 
+/// Whether a request's query string carries every parameter a recorded request names
+/// (`query`, when present): wallets on one path differ by query (KuCoin's
+/// `/api/v1/accounts?type=main` and `?type=trade`).
+fn query_holds(recorded: &Value, query: &str) -> bool {
+    let Some(wanted) = recorded.as_object() else {
+        return true;
+    };
+    let sent: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    wanted.iter().all(|(key, value)| {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        sent.iter().any(|(k, v)| *k == *key && *v == value)
+    })
+}
+
 /// The answer of the exchange's public server-time endpoint (`replay.time` of its
 /// fixture) when this request is for it: the fixture's answer with the simulator's clock
 /// in each placeholder, in the unit and type the exchange documents.
@@ -275,6 +305,18 @@ fn server_time(fixture: &Value, request: &super::Req, now_ms: i64) -> Option<Ans
     let asked = time["method"].as_str() == Some(request.method.as_str())
         && time["path"].as_str() == Some(request.path.as_str());
     asked.then(|| Answer::json(200, with_time(&time["answer"], now_ms)))
+}
+
+/// Whether this request is for the exchange's public all-tickers endpoint (method and
+/// path of `replay.tickers` in its fixture): answered to anyone, with the fixture's
+/// recorded (or documented) answer.
+pub(super) fn is_tickers(exchange: &str, request: &super::Req) -> bool {
+    let Some(fixture) = fixture(exchange) else {
+        return false;
+    };
+    let tickers = &fixture["replay"]["tickers"];
+    tickers["method"].as_str() == Some(request.method.as_str())
+        && tickers["path"].as_str() == Some(request.path.as_str())
 }
 
 /// `template` with each placeholder string replaced by the time `now_ms`:
@@ -348,6 +390,43 @@ mod tests {
                 "kept": ["{other}", 7],
             })
         );
+    }
+
+    #[test]
+    fn a_recorded_query_must_be_part_of_the_request() {
+        let main = serde_json::json!({"type": "main"});
+        assert!(query_holds(&main, "type=main&currency=BTC"));
+        assert!(!query_holds(&main, "type=trade"));
+        assert!(!query_holds(&main, ""));
+        assert!(!query_holds(&main, "type=mainx"));
+        assert!(query_holds(&Value::Null, "type=trade"));
+        // Numbers are matched as the query writes them.
+        assert!(query_holds(&serde_json::json!({"limit": 250}), "limit=250"));
+        assert!(query_holds(
+            &serde_json::json!({"productType": "USDT-FUTURES"}),
+            "productType=USDT-FUTURES"
+        ));
+    }
+
+    #[test]
+    fn each_wallet_the_replay_serves_is_signed_and_names_its_source() {
+        for id in exchanges() {
+            let wallets = &fixture(id).unwrap()["replay"]["wallets"];
+            for r in wallets["requests"].as_array().into_iter().flatten() {
+                assert_eq!(r["signed"], true, "{id}: {r}");
+                assert!(
+                    crate::model::Wallet::from_code(r["wallet"].as_str().unwrap_or("")).is_some(),
+                    "{id}: {r}"
+                );
+                let recorded = r["recorded"] == true;
+                assert_eq!(recorded, r["minimal"] == false, "{id}: {r}");
+                if recorded {
+                    assert!(r["source"]["commit"].as_str().is_some(), "{id}: {r}");
+                } else {
+                    assert!(r["notes"].as_str().is_some(), "{id}: {r}");
+                }
+            }
+        }
     }
 
     #[test]

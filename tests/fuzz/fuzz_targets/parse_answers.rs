@@ -48,8 +48,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    for exchange in [ExchangeId::Binance, ExchangeId::Okx] {
-        if let Ok(prices) = parse::tickers(exchange, &body) {
+    // Every exchange's ticker reader (Binance, OKX and the generic ones).
+    for exchange in ExchangeId::all().iter().copied() {
+        if let Ok(prices) = keyfolio::exchange::tickers::read(exchange, &body) {
             for ((base, _), price) in prices {
                 assert!(keyfolio::text::check_asset_code(&base).is_ok(), "{base:?}");
                 assert!(price > rust_decimal::Decimal::ZERO);

@@ -78,7 +78,18 @@ fn start_sim(home: &std::path::Path) -> (Sim, Value) {
 
 /// The wallet requests sign_check.py checks beyond the balance (its `WALLET_REQUESTS`):
 /// (exchange, label).
-const WALLET_REQUESTS: &[(&str, &str)] = &[("okx", "funding"), ("okx", "savings")];
+const WALLET_REQUESTS: &[(&str, &str)] = &[
+    ("okx", "funding"),
+    ("okx", "savings"),
+    ("bitget", "usdm"),
+    ("blofin", "funding"),
+    ("bybit", "funding"),
+    ("gate", "usdm"),
+    ("htx", "usdm"),
+    ("kucoin", "main"),
+    ("kucoin", "cross"),
+    ("kucoin", "isolated"),
+];
 
 #[test]
 fn python_ccxt_is_accepted_and_wrong_credentials_refused_on_every_mount() {

@@ -4,7 +4,9 @@
 
 use keyfolio::exchange::ccxt::ExchangeClient;
 use keyfolio::exchange::sim::{Fault, SimHandle, Simulator, replay};
-use keyfolio::model::{AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind};
+use keyfolio::model::{
+    AccountSnapshot, Credentials, Endpoint, ExchangeId, Failure, FailureKind, Wallet,
+};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::time::Duration;
@@ -51,6 +53,51 @@ fn served_answer(id: &str) -> String {
     }
 }
 
+/// Every answer the replay serves for this exchange (the balance call's, its variants',
+/// the wallets'), as JSON text: where a wallet's amounts must come from.
+fn every_served_answer(id: &str) -> String {
+    let fixture = replay::fixture(id).unwrap();
+    let mut text = fixture["balance"]["answer"].to_string();
+    for list in [
+        &fixture["replay"]["requests"],
+        &fixture["replay"]["spot_variant"]["requests"],
+        &fixture["replay"]["wallets"]["requests"],
+    ] {
+        for r in list.as_array().into_iter().flatten() {
+            text.push_str(&r["answer"].to_string());
+        }
+    }
+    text
+}
+
+/// The wallet table of a compiled-in exchange.
+fn table(id: &str) -> &'static keyfolio::exchange::wallets::Wallets {
+    keyfolio::exchange::wallets::of(ExchangeId::parse(id).expect("compiled in"))
+}
+
+/// CCXT's parsed `total` map without its zero amounts, by asset.
+fn non_zero(totals: &Value) -> Vec<(String, f64)> {
+    let mut list: Vec<(String, f64)> = totals
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(code, t)| Some((code.clone(), t.as_f64()?)))
+        .filter(|(_, t)| *t != 0.0)
+        .collect();
+    list.sort_by(|a, b| a.0.cmp(&b.0));
+    list
+}
+
+/// One wallet's totals, by asset.
+fn totals_in(snapshot: &AccountSnapshot, wallet: Wallet) -> Vec<(String, f64)> {
+    snapshot
+        .balances
+        .iter()
+        .filter(|b| b.wallet == wallet)
+        .map(|b| (b.asset.clone(), b.total.parse::<f64>().unwrap()))
+        .collect()
+}
+
 /// Whether the replay serves CCXT's recording (not a minimal answer in the documented shape).
 fn recorded(id: &str) -> bool {
     let fixture = replay::fixture(id).unwrap();
@@ -76,8 +123,20 @@ async fn every_replayed_exchange_syncs_its_balances_to_the_last_digit() {
             "{id}: {:?} {:?}",
             snapshot.permissions, snapshot.account_id
         );
+        assert!(
+            snapshot.unreadable.is_empty(),
+            "{id}: {:?}",
+            snapshot.unreadable
+        );
+        let primary = table(id).primary;
         let answer = served_answer(id);
+        let every_answer = every_served_answer(id);
         for b in &snapshot.balances {
+            let answer = if b.wallet == primary {
+                &answer
+            } else {
+                &every_answer
+            };
             // An exact total is the exchange's own string, the sum of its free and used
             // strings, or (summed by CCXT over several wallets) a decimal short enough for
             // an f64 to keep every digit; otherwise it is marked approximate.
@@ -103,20 +162,11 @@ async fn every_replayed_exchange_syncs_its_balances_to_the_last_digit() {
             // CCXT's own parse of the same answer, recorded with it: same assets, same
             // amounts.
             let parsed = &replay::fixture(id).unwrap()["balance"]["parsed"];
-            let mut expected: Vec<(String, f64)> = parsed["total"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .filter_map(|(code, t)| Some((code.clone(), t.as_f64()?)))
-                .filter(|(_, t)| *t != 0.0)
-                .collect();
-            expected.sort_by(|a, b| a.0.cmp(&b.0));
-            let got: Vec<(String, f64)> = snapshot
-                .balances
-                .iter()
-                .map(|b| (b.asset.clone(), b.total.parse::<f64>().unwrap()))
-                .collect();
-            assert_eq!(got, expected, "{id}");
+            assert_eq!(
+                totals_in(&snapshot, primary),
+                non_zero(&parsed["total"]),
+                "{id}"
+            );
         }
     }
 }
@@ -128,7 +178,13 @@ async fn amounts_beyond_an_f64_are_marked_approximate() {
     }
     let h = sim().await;
     // Blofin's recorded equity and available differ only in the 18th decimal.
-    let usdt = fetch(&h, "blofin").await.unwrap().balances;
+    let usdt: Vec<_> = fetch(&h, "blofin")
+        .await
+        .unwrap()
+        .balances
+        .into_iter()
+        .filter(|b| b.wallet == Wallet::UsdmFutures)
+        .collect();
     assert!(usdt[0].approximate, "{usdt:?}");
     assert_eq!(usdt[0].total, "61.33874377565181");
     assert_eq!(usdt[0].used, "0.000000000000000009");
@@ -163,17 +219,18 @@ async fn each_exchange_names_a_bad_key_a_rate_limit_an_outage_and_a_non_json_ans
 }
 
 #[tokio::test]
-async fn a_sync_makes_one_request_and_htx_two() {
+async fn a_sync_makes_one_request_and_htx_two_plus_one_per_wallet() {
     let h = sim().await;
     for id in replay::exchanges() {
         let a = h.account_on(id, "read-only").unwrap();
         h.reset_counts();
         fetch(&h, id).await.unwrap();
-        // One balance request (HTX: its accounts first), and the key-information request
-        // where the exchange has one.
+        // One balance request (HTX: its accounts first), the key-information request
+        // where the exchange has one, and one per wallet beyond the balance call's.
         let expected = 1
             + u64::from(id == "htx")
-            + u64::from(keyfolio::exchange::key_info::call_for(id).is_some());
+            + u64::from(keyfolio::exchange::key_info::call_for(id).is_some())
+            + table(id).reads.len() as u64;
         assert_eq!(
             h.total_requests_for(&a.api_key),
             expected,
@@ -384,4 +441,192 @@ async fn a_clock_off_by_two_minutes_is_measured_and_corrected() {
         assert_eq!(h.request_count("/htx/v1/common/timestamp"), asked + 1);
     }
     h.set_clock_offset_ms(0);
+}
+
+/// The rows of one wallet, as (asset, total).
+fn rows_in(snapshot: &AccountSnapshot, wallet: Wallet) -> Vec<(String, String)> {
+    snapshot
+        .balances
+        .iter()
+        .filter(|b| b.wallet == wallet)
+        .map(|b| (b.asset.clone(), b.total.clone()))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, t)| (a.to_string(), t.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_wallet_of_a_generic_exchange_is_read_with_the_answers_amounts() {
+    let h = sim().await;
+    for id in replay::exchanges() {
+        let table = table(id);
+        let snapshot = fetch(&h, id)
+            .await
+            .unwrap_or_else(|f| panic!("{id}: {f:?}"));
+        assert!(
+            snapshot.unreadable.is_empty(),
+            "{id}: {:?}",
+            snapshot.unreadable
+        );
+        // Every row sits in the balance call's wallet or one the table reads.
+        for b in &snapshot.balances {
+            assert!(
+                b.wallet == table.primary || table.reads.iter().any(|r| r.wallet == b.wallet),
+                "{id}: {b:?}"
+            );
+        }
+        // Where a wallet's answer is CCXT's recording, its parse is the amounts.
+        let fixture = replay::fixture(id).unwrap();
+        for served in fixture["replay"]["wallets"]["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let wallet = Wallet::from_code(served["wallet"].as_str().unwrap()).unwrap();
+            assert!(
+                table.reads.iter().any(|r| r.wallet == wallet),
+                "{id}: the fixture serves {wallet:?}, which the table does not read"
+            );
+            if served["parsed_total"].is_object() {
+                assert_eq!(
+                    totals_in(&snapshot, wallet),
+                    non_zero(&served["parsed_total"]),
+                    "{id} {wallet:?}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn bybit_reads_its_unified_account_once_and_its_funding_wallet() {
+    if ExchangeId::parse("bybit").is_none() {
+        return;
+    }
+    let h = sim().await;
+    let snapshot = fetch(&h, "bybit").await.unwrap();
+    // The unified account: each coin's wallet balance as recorded, nothing else in it.
+    let fixture = replay::fixture("bybit").unwrap();
+    let account = &fixture["balance"]["answer"]["result"]["list"][0];
+    let mut recorded: Vec<(String, String)> = account["coin"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let total: Decimal = c["walletBalance"].as_str().unwrap().parse().unwrap();
+            (
+                c["coin"].as_str().unwrap().to_string(),
+                total.normalize().to_string(),
+            )
+        })
+        .collect();
+    recorded.sort();
+    assert_eq!(rows_in(&snapshot, Wallet::Trading), recorded);
+    // The account's own total is the sum of its coins' values: the coins listed are
+    // all of it (none missing, none counted twice).
+    let equity: Decimal = account["coin"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["usdValue"].as_str().unwrap().parse::<Decimal>().unwrap())
+        .sum();
+    let stated: Decimal = account["totalEquity"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (equity - stated).abs() < Decimal::new(1, 6),
+        "{equity} {stated}"
+    );
+    assert_eq!(
+        rows_in(&snapshot, Wallet::Funding),
+        pairs(&[("USDT", "1010")])
+    );
+    assert!(rows_in(&snapshot, Wallet::Spot).is_empty());
+}
+
+#[tokio::test]
+async fn kucoin_reads_trade_main_and_both_margins_each_from_its_own_answer() {
+    if ExchangeId::parse("kucoin").is_none() {
+        return;
+    }
+    let h = sim().await;
+    let snapshot = fetch(&h, "kucoin").await.unwrap();
+    assert_eq!(
+        rows_in(&snapshot, Wallet::Spot),
+        pairs(&[("LTC", "0.171021"), ("USDT", "40.12618754")])
+    );
+    assert_eq!(
+        rows_in(&snapshot, Wallet::Funding),
+        pairs(&[("BTC", "0.0125"), ("USDT", "250.5")])
+    );
+    assert_eq!(
+        rows_in(&snapshot, Wallet::CrossMargin),
+        pairs(&[("USDT", "5")])
+    );
+    assert_eq!(
+        rows_in(&snapshot, Wallet::IsolatedMargin),
+        pairs(&[("USDT", "5")])
+    );
+    // The isolated answer states its total in the quote currency: assets less liabilities.
+    let fixture = replay::fixture("kucoin").unwrap();
+    let isolated = &fixture["replay"]["wallets"]["requests"][2]["answer"]["data"];
+    let stated = isolated["totalAssetOfQuoteCurrency"]
+        .as_str()
+        .unwrap()
+        .parse::<Decimal>()
+        .unwrap()
+        - isolated["totalLiabilityOfQuoteCurrency"]
+            .as_str()
+            .unwrap()
+            .parse::<Decimal>()
+            .unwrap();
+    assert_eq!(
+        stated.to_string(),
+        rows_in(&snapshot, Wallet::IsolatedMargin)[0].1
+    );
+}
+
+#[tokio::test]
+async fn the_other_wallets_of_htx_bitfinex_gate_bitget_and_blofin() {
+    let h = sim().await;
+    let cases: &[(&str, Wallet, &[(&str, &str)])] = &[
+        // The exchange's own digits, beyond an f64's.
+        (
+            "htx",
+            Wallet::UsdmFutures,
+            &[("USDT", "162.523160998562004875")],
+        ),
+        ("bitfinex", Wallet::CrossMargin, &[("USD", "10")]),
+        ("bitfinex", Wallet::Funding, &[("USD", "25")]),
+        ("gate", Wallet::UsdmFutures, &[("USDT", "250.5")]),
+        ("bitget", Wallet::UsdmFutures, &[("USDT", "125.5")]),
+        ("blofin", Wallet::Funding, &[("USDT", "80.5")]),
+    ];
+    for (id, wallet, rows) in cases {
+        if ExchangeId::parse(id).is_none() {
+            continue;
+        }
+        let snapshot = fetch(&h, id).await.unwrap();
+        assert_eq!(rows_in(&snapshot, *wallet), pairs(rows), "{id} {wallet:?}");
+    }
+}
+
+#[tokio::test]
+async fn coinbase_counts_its_staked_account_once_with_its_asset() {
+    if ExchangeId::parse("coinbase").is_none() {
+        return;
+    }
+    let h = sim().await;
+    let snapshot = fetch(&h, "coinbase").await.unwrap();
+    // "ADA Wallet" 22.314018 and "Staked ADA" 5.047160, one request, one row.
+    let ada: Vec<_> = snapshot
+        .balances
+        .iter()
+        .filter(|b| b.asset == "ADA")
+        .collect();
+    assert_eq!(ada.len(), 1, "{ada:?}");
+    assert_eq!(ada[0].total, "27.361178");
+    assert_eq!(ada[0].wallet, Wallet::Spot);
 }

@@ -23,7 +23,7 @@ Three cases per account:
     wrong-passphrase  (exchanges with a passphrase) another passphrase: the same
 
 The wallet requests keyfolio makes after the balance call (`WALLET_REQUESTS`: OKX's
-funding and savings) get the same three cases each, reported as `correct/funding` and so on.
+funding and savings, the generic exchanges' other wallets) get the same three cases each, reported as `correct/funding` and so on.
 
 A wrong secret must be refused as an authentication failure, not as a nonce or timestamp
 one: each case uses a fresh client and a fresh nonce, so `InvalidNonce` would mean the
@@ -75,6 +75,28 @@ REQUESTS = {
 # (label, ccxt implicit API method, params): each is checked on its own, in the same three
 # cases as the balance, and reported as `<case>/<label>`.
 WALLET_REQUESTS = {
+    # The generic exchanges' wallets (src/exchange/wallets/generic.rs), as CCXT's
+    # fetch_balance sends them with their `type` / `marginMode`. Bitfinex's margin and
+    # funding wallets are the balance request itself.
+    "bitget": [
+        # GET /api/v2/mix/account/accounts?productType=USDT-FUTURES
+        ("usdm", "privateMixGetV2MixAccountAccounts", {"productType": "USDT-FUTURES"}),
+    ],
+    "blofin": [
+        # GET /api/v1/asset/balances?accountType=funding
+        ("funding", "privateGetAssetBalances", {"accountType": "funding"}),
+    ],
+    "bybit": [
+        # GET /v5/asset/transfer/query-account-coins-balance?accountType=FUND
+        ("funding", "privateGetV5AssetTransferQueryAccountCoinsBalance", {"accountType": "FUND"}),
+    ],
+    "gate": [("usdm", "privateFuturesGetSettleAccounts", {"settle": "usdt"})],  # GET /futures/usdt/accounts
+    "htx": [("usdm", "contractPrivateGetV5AccountBalance", {})],  # GET /v5/account/balance
+    "kucoin": [
+        ("main", "privateGetAccounts", {"type": "main"}),  # GET /api/v1/accounts?type=main
+        ("cross", "privateGetMarginAccount", {}),  # GET /api/v1/margin/account
+        ("isolated", "privateGetIsolatedAccounts", {}),  # GET /api/v3/isolated/accounts
+    ],
     "okx": [
         ("funding", "privateGetAssetBalances", {}),  # GET /api/v5/asset/balances
         ("savings", "privateGetFinanceSavingsBalance", {}),  # GET /api/v5/finance/savings/balance

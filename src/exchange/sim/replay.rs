@@ -430,6 +430,33 @@ mod tests {
     }
 
     #[test]
+    fn every_tickers_endpoint_answers_without_a_key() {
+        for id in exchanges() {
+            let tickers = &fixture(id).unwrap()["replay"]["tickers"];
+            let request = super::super::Req {
+                method: axum::http::Method::GET,
+                path: tickers["path"].as_str().unwrap().to_string(),
+                query: String::new(),
+                headers: Default::default(),
+                body: String::new(),
+                ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            };
+            let answer = answer(id, &request, None, false, 1_591_502_873_123);
+            assert_eq!(answer.status, 200, "{id}: {}", answer.body);
+            assert_eq!(
+                serde_json::from_str::<Value>(&answer.body).unwrap(),
+                tickers["answer"],
+                "{id}"
+            );
+            let source = &tickers["source"];
+            assert!(
+                source["commit"].is_string() || tickers["minimal"] == true,
+                "{id}: a recording names its commit, anything else says it is minimal"
+            );
+        }
+    }
+
+    #[test]
     fn every_time_endpoint_answers_without_a_key() {
         for id in exchanges() {
             let Some(path) = fixture(id).unwrap()["replay"]["time"]["path"].as_str() else {

@@ -290,16 +290,33 @@ pub fn okx_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
         .get("details")
         .and_then(Value::as_array)
         .ok_or("OKX answer has no `details`")?;
+    okx_rows(
+        details,
+        crate::model::Wallet::Spot,
+        ("availBal", Some("frozenBal"), "cashBal"),
+    )
+}
+
+/// OKX's per-currency rows: `ccy` and the fields named for free, used (none: zero) and
+/// total; the non-zero ones, by asset.
+pub(crate) fn okx_rows(
+    entries: &[Value],
+    wallet: crate::model::Wallet,
+    (free, used, total): (&str, Option<&str>, &str),
+) -> Result<Vec<Balance>, ParseError> {
     let mut out = Vec::new();
-    for entry in details {
-        let free = decimal(entry, "availBal")?;
-        let used = decimal(entry, "frozenBal")?;
-        let total = decimal(entry, "cashBal")?;
+    for entry in entries {
+        let free = decimal(entry, free)?;
+        let used = match used {
+            None => Decimal::ZERO,
+            Some(field) => decimal(entry, field)?,
+        };
+        let total = decimal(entry, total)?;
         if total.is_zero() && free.is_zero() && used.is_zero() {
             continue;
         }
         out.push(Balance {
-            wallet: crate::model::Wallet::Spot,
+            wallet,
             asset: asset(entry, "ccy")?,
             free: free.to_string(),
             used: used.to_string(),

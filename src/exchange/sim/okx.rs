@@ -342,12 +342,23 @@ pub(super) fn balance(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Res
     }]))
 }
 
-/// The holdings of one of the account's wallets beyond the trading account.
-fn holdings(acct: &SimAccount, wallet: Wallet) -> &[super::Holding] {
+/// The non-zero holdings of one of the account's wallets beyond the trading account,
+/// in the currencies the request's `ccy` (comma-separated) names, all without one.
+fn holdings<'a>(
+    acct: &'a SimAccount,
+    wallet: Wallet,
+    req: &Req,
+) -> impl Iterator<Item = &'a super::Holding> {
+    let wanted: Option<Vec<String>> = parse_query(&req.query)
+        .get("ccy")
+        .map(|c| c.split(',').map(str::to_string).collect());
     acct.wallets
         .iter()
-        .find(|(w, _)| *w == wallet)
-        .map_or(&[], |(_, h)| h.as_slice())
+        .filter(move |(w, _)| *w == wallet)
+        .flat_map(|(_, h)| h.iter())
+        .filter(move |(ccy, free, locked)| {
+            !(is_zero(free) && is_zero(locked)) && wanted.as_ref().is_none_or(|w| w.contains(ccy))
+        })
 }
 
 /// A key that may not read `wallet` (OKX 50120, HTTP 200).
@@ -362,23 +373,11 @@ fn refused(acct: &SimAccount, wallet: Wallet) -> Result<(), Answer> {
     Ok(())
 }
 
-/// The `ccy` filter (comma-separated), `None` for every currency.
-fn wanted_ccys(req: &Req) -> Option<Vec<String>> {
-    parse_query(&req.query)
-        .get("ccy")
-        .map(|c| c.split(',').map(str::to_string).collect())
-}
-
 /// GET /api/v5/asset/balances: the funding account, non-zero currencies.
 fn funding(_: &Shared, req: &Req, acct: Option<&SimAccount>) -> Result<Value, Answer> {
     let acct = acct.expect("private endpoint");
     refused(acct, Wallet::Funding)?;
-    let wanted = wanted_ccys(req);
-    let list = holdings(acct, Wallet::Funding)
-        .iter()
-        .filter(|(ccy, free, locked)| {
-            !(is_zero(free) && is_zero(locked)) && wanted.as_ref().is_none_or(|w| w.contains(ccy))
-        })
+    let list = holdings(acct, Wallet::Funding, req)
         .map(|(ccy, free, locked)| {
             json!({ "ccy": ccy, "bal": add_decimal(free, locked), "frozenBal": locked, "availBal": free })
         })
@@ -400,12 +399,7 @@ fn savings(_: &Shared, req: &Req, acct: Option<&SimAccount>) -> Result<Value, An
         ));
     }
     refused(acct, Wallet::EarnFlexible)?;
-    let wanted = wanted_ccys(req);
-    let list = holdings(acct, Wallet::EarnFlexible)
-        .iter()
-        .filter(|(ccy, free, locked)| {
-            !(is_zero(free) && is_zero(locked)) && wanted.as_ref().is_none_or(|w| w.contains(ccy))
-        })
+    let list = holdings(acct, Wallet::EarnFlexible, req)
         .map(|(ccy, pending, lent)| {
             let amt = add_decimal(pending, lent);
             let earnings = rust_decimal::Decimal::from_str_exact(&amt).map_or_else(

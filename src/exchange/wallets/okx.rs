@@ -18,7 +18,7 @@
 //! traders and cost one request for those who use savings. Three requests per round it is.
 
 use super::{Request, WalletRead, Wallets};
-use crate::exchange::parse::{ParseError, asset, decimal, okx_data};
+use crate::exchange::parse::{ParseError, okx_data, okx_rows};
 use crate::model::{Balance, Wallet};
 use serde_json::{Value, json};
 
@@ -63,25 +63,11 @@ fn no_params() -> Value {
 /// `GET /api/v5/asset/balances`: `data[]` of `ccy`, `bal` (the holding), `availBal`,
 /// `frozenBal`. Non-zero currencies only.
 pub(crate) fn funding_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
-    let mut out = Vec::new();
-    for entry in okx_data(body)? {
-        let total = decimal(entry, "bal")?;
-        let free = decimal(entry, "availBal")?;
-        let used = decimal(entry, "frozenBal")?;
-        if total.is_zero() && free.is_zero() && used.is_zero() {
-            continue;
-        }
-        out.push(Balance {
-            wallet: Wallet::Funding,
-            asset: asset(entry, "ccy")?,
-            free: free.to_string(),
-            used: used.to_string(),
-            total: total.to_string(),
-            approximate: false,
-        });
-    }
-    out.sort_by(|a, b| a.asset.cmp(&b.asset));
-    Ok(out)
+    okx_rows(
+        okx_data(body)?,
+        Wallet::Funding,
+        ("availBal", Some("frozenBal"), "bal"),
+    )
 }
 
 /// `GET /api/v5/finance/savings/balance`: `data[]` of `ccy` and `amt`, the holding. `amt`
@@ -92,28 +78,13 @@ pub(crate) fn funding_balances(body: &Value) -> Result<Vec<Balance>, ParseError>
 /// `earnings` 0.00107373...; adding `earnings` would count the interest twice. All of
 /// `amt` can be redeemed at any time, so it is all free.
 pub(crate) fn savings_balances(body: &Value) -> Result<Vec<Balance>, ParseError> {
-    let mut out = Vec::new();
-    for entry in okx_data(body)? {
-        let amount = decimal(entry, "amt")?;
-        if amount.is_zero() {
-            continue;
-        }
-        out.push(Balance {
-            wallet: Wallet::EarnFlexible,
-            asset: asset(entry, "ccy")?,
-            free: amount.to_string(),
-            used: "0".into(),
-            total: amount.to_string(),
-            approximate: false,
-        });
-    }
-    out.sort_by(|a, b| a.asset.cmp(&b.asset));
-    Ok(out)
+    okx_rows(okx_data(body)?, Wallet::EarnFlexible, ("amt", None, "amt"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::parse::decimal;
     use rust_decimal::Decimal;
     use std::str::FromStr;
 

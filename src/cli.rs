@@ -74,11 +74,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The last good balances, amounts as decimal strings.
+    /// The last good balances, wallet by wallet, amounts as decimal strings.
     Balances {
         id: Option<i64>,
         #[arg(long)]
         json: bool,
+        /// One CSV row per balance (RFC 4180), the same columns as --json.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
     },
     /// Remove a connection and delete its secret.
     Disconnect {
@@ -108,6 +111,9 @@ pub enum Command {
     Portfolio {
         #[arg(long)]
         json: bool,
+        /// One CSV row per asset (RFC 4180), the same columns as --json's assets.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
         /// Count values in USDT (default: config.toml's `quote`), USD, USDC, EUR or BTC.
         #[arg(long, value_name = "Q")]
         quote: Option<String>,
@@ -116,6 +122,9 @@ pub enum Command {
     History {
         #[arg(long)]
         json: bool,
+        /// One CSV row per point (RFC 4180): at, quote, total.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
         #[arg(long, value_name = "DURATION")]
         since: Option<String>,
     },
@@ -216,6 +225,39 @@ macro_rules! say_err {
     ($($arg:tt)*) => {
         eprintln!("{}", crate::text::for_terminal(&format!($($arg)*)))
     };
+}
+
+/// How a listing command prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+impl Format {
+    fn of(json: bool, csv: bool) -> Self {
+        match (json, csv) {
+            (true, _) => Self::Json,
+            (_, true) => Self::Csv,
+            _ => Self::Text,
+        }
+    }
+}
+
+/// Prints CSV rows (RFC 4180, a header first), each field through the terminal
+/// sanitiser like every other line keyfolio prints.
+fn print_csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<()> {
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    out.write_record(header)?;
+    for row in rows {
+        out.write_record(
+            row.iter()
+                .map(|f| crate::text::for_terminal(f).into_owned()),
+        )?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Prints JSON, pretty, with what serde_json leaves raw (DEL, C1, bidi) escaped.
@@ -497,7 +539,7 @@ pub fn print_docs(command: &Command) -> Option<Result<i32>> {
 }
 
 /// `keyfolio portfolio`: prices read now, values in decimals, JSON amounts as strings.
-async fn portfolio(ctx: &Context, as_json: bool, quote: Option<&str>) -> Result<i32> {
+async fn portfolio(ctx: &Context, format: Format, quote: Option<&str>) -> Result<i32> {
     let quote = match quote {
         None => ctx.config.quote,
         Some(q) => crate::model::Quote::parse(q)
@@ -509,17 +551,47 @@ async fn portfolio(ctx: &Context, as_json: bool, quote: Option<&str>) -> Result<
         .await?;
     let v = ctx.valuation(quote).await?;
     let code = quote.code();
-    if as_json {
+    let decimal = |d: Option<rust_decimal::Decimal>| d.map(|d| d.normalize().to_string());
+    if format == Format::Csv {
+        let rows = v.assets.iter().map(|a| {
+            vec![
+                a.asset.clone(),
+                a.amount.normalize().to_string(),
+                decimal(a.price).unwrap_or_default(),
+                decimal(a.value).unwrap_or_default(),
+                a.share.map(|s| s.to_string()).unwrap_or_default(),
+                code.to_string(),
+                a.holders.join("; "),
+                a.stale.to_string(),
+            ]
+        });
+        let header = [
+            "asset",
+            "amount",
+            "price",
+            "value",
+            "share_percent",
+            "quote",
+            "held_on",
+            "stale",
+        ];
+        print_csv(&header, rows)?;
+        return Ok(exit::OK);
+    }
+    if format == Format::Json {
         let assets: Vec<serde_json::Value> = v
             .assets
             .iter()
             .map(|a| {
                 json!({
                     "asset": a.asset, "amount": a.amount.normalize().to_string(),
-                    "price": a.price.map(|p| p.normalize().to_string()),
-                    "value": a.value.map(|x| x.normalize().to_string()),
+                    "price": decimal(a.price),
+                    "value": decimal(a.value),
                     "share_percent": a.share.map(|s| s.to_string()),
                     "held_on": a.holders, "stale": a.stale,
+                    "wallets": a.places.iter().map(|(id, wallet, amount)| json!({
+                        "id": id, "wallet": wallet, "amount": amount.normalize().to_string(),
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -583,7 +655,7 @@ fn parse_duration(text: &str) -> Option<chrono::Duration> {
 }
 
 /// `keyfolio history`: the total value series in the configured quote.
-async fn history(ctx: &Context, as_json: bool, since: Option<&str>) -> Result<i32> {
+async fn history(ctx: &Context, format: Format, since: Option<&str>) -> Result<i32> {
     let since = match since {
         None => None,
         Some(s) => Some(
@@ -594,7 +666,16 @@ async fn history(ctx: &Context, as_json: bool, since: Option<&str>) -> Result<i3
     };
     let points = ctx.total_history(since).await?;
     let quote = ctx.config.quote;
-    if as_json {
+    if format == Format::Csv {
+        let rows = points.iter().map(|(at, total)| {
+            vec![
+                at.to_rfc3339(),
+                quote.code().to_string(),
+                total.normalize().to_string(),
+            ]
+        });
+        print_csv(&["at", "quote", "total"], rows)?;
+    } else if format == Format::Json {
         let points: Vec<serde_json::Value> = points
             .iter()
             .map(|(at, total)| json!({ "at": at.to_rfc3339(), "total": total.normalize().to_string() }))
@@ -688,8 +769,12 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     }
     match command {
         Command::List { json } => list(&ctx, json).await,
-        Command::Portfolio { json, quote } => portfolio(&ctx, json, quote.as_deref()).await,
-        Command::History { json, since } => history(&ctx, json, since.as_deref()).await,
+        Command::Portfolio { json, csv, quote } => {
+            portfolio(&ctx, Format::of(json, csv), quote.as_deref()).await
+        }
+        Command::History { json, csv, since } => {
+            history(&ctx, Format::of(json, csv), since.as_deref()).await
+        }
         Command::Doctor { json } => doctor(&ctx, json).await,
         Command::Audit { json } => audit(&ctx, json).await,
         Command::Validate {
@@ -765,7 +850,7 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
             }
         }
         Command::Sync { ids, all, json } => sync(ctx, ids, all, json).await,
-        Command::Balances { id, json } => balances(&ctx, id, json).await,
+        Command::Balances { id, json, csv } => balances(&ctx, id, Format::of(json, csv)).await,
         Command::Disconnect {
             id,
             yes,
@@ -958,7 +1043,7 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
     Ok(code)
 }
 
-async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> {
+async fn balances(ctx: &Context, id: Option<i64>, format: Format) -> Result<i32> {
     let connections = ctx.connections().await?;
     let chosen: Vec<_> = connections
         .into_iter()
@@ -970,15 +1055,34 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
         )));
     }
     let mut out = Vec::new();
+    let mut csv_rows = Vec::new();
     for c in &chosen {
         let cid = c.id;
         let (rows, at) = ctx.with_db(move |db| db.latest_balances(cid)).await?;
-        if as_json {
+        let stale = !matches!(status_now(ctx, c), crate::model::Status::Synced);
+        if format == Format::Csv {
+            csv_rows.extend(rows.iter().map(|b| {
+                vec![
+                    c.id.to_string(),
+                    c.exchange.id().to_string(),
+                    c.label.clone(),
+                    at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    stale.to_string(),
+                    b.wallet.code().to_string(),
+                    b.asset.clone(),
+                    b.free.clone(),
+                    b.used.clone(),
+                    b.total.clone(),
+                    b.approximate.to_string(),
+                ]
+            }));
+        } else if format == Format::Json {
             out.push(json!({
                 "id": c.id, "exchange": c.exchange.id(), "label": c.label,
                 "synced_at": at.map(|t| t.to_rfc3339()),
-                "stale": !matches!(status_now(ctx, c), crate::model::Status::Synced),
+                "stale": stale,
                 "balances": rows,
+                "unreadable_wallets": c.unreadable_wallets,
             }));
         } else {
             say!(
@@ -987,12 +1091,16 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
                 c.label,
                 at.map_or("never".into(), |t| t.to_rfc3339())
             );
+            for u in &c.unreadable_wallets {
+                say!("  {}: not readable with this key", u.wallet.label());
+            }
             for b in rows {
                 // "≈": more digits were sent than CCXT's f64 amounts keep.
                 let mark = if b.approximate { "≈" } else { "" };
                 say!(
-                    "  {:<10} free {:>24}  used {:>20}  total {:>24}",
+                    "  {:<10} {:<16} free {:>24}  used {:>20}  total {:>24}",
                     b.asset,
+                    b.wallet.label(),
                     format!("{mark}{}", display_amount(&b.free)),
                     format!("{mark}{}", display_amount(&b.used)),
                     format!("{mark}{}", display_amount(&b.total))
@@ -1000,8 +1108,25 @@ async fn balances(ctx: &Context, id: Option<i64>, as_json: bool) -> Result<i32> 
             }
         }
     }
-    if as_json {
-        print_json(&out)?;
+    match format {
+        Format::Json => print_json(&out)?,
+        Format::Csv => {
+            let header = [
+                "id",
+                "exchange",
+                "label",
+                "synced_at",
+                "stale",
+                "wallet",
+                "asset",
+                "free",
+                "used",
+                "total",
+                "approximate",
+            ];
+            print_csv(&header, csv_rows)?;
+        }
+        Format::Text => {}
     }
     Ok(exit::OK)
 }

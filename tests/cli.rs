@@ -722,6 +722,46 @@ async fn balances_text_shows_amounts_trimmed_like_the_app() {
         v[0]["balances"][0]["total"].is_string(),
         "JSON keeps decimal strings: {v}"
     );
+    assert!(v[0]["balances"][0]["wallet"].is_string(), "{v}");
+
+    // --csv: the same rows, one per balance, parsed back by a CSV reader.
+    let out = env.run_with(&["balances", "--csv"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "id",
+            "exchange",
+            "label",
+            "synced_at",
+            "stale",
+            "wallet",
+            "asset",
+            "free",
+            "used",
+            "total",
+            "approximate"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let json_rows = v[0]["balances"].as_array().unwrap();
+    assert_eq!(rows.len(), json_rows.len());
+    for (row, json) in rows.iter().zip(json_rows) {
+        assert_eq!(&row[5], json["wallet"].as_str().unwrap());
+        assert_eq!(&row[6], json["asset"].as_str().unwrap());
+        assert_eq!(
+            &row[9],
+            json["total"].as_str().unwrap(),
+            "decimal strings as is"
+        );
+    }
+    let out = env.run_with(&["history", "--csv"], None);
+    let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+    assert_eq!(reader.headers().unwrap(), vec!["at", "quote", "total"]);
+    let out = env.run_with(&["balances", "--csv", "--json"], None);
+    assert_eq!(out.status.code(), Some(2), "one format at a time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -453,7 +453,10 @@ fn rows_in(snapshot: &AccountSnapshot, wallet: Wallet) -> Vec<(String, String)> 
         .collect()
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+/// (asset, total) rows as a test writes them.
+type Rows<'a> = &'a [(&'a str, &'a str)];
+
+fn pairs(list: Rows) -> Vec<(String, String)> {
     list.iter()
         .map(|(a, t)| (a.to_string(), t.to_string()))
         .collect()
@@ -591,7 +594,7 @@ async fn kucoin_reads_trade_main_and_both_margins_each_from_its_own_answer() {
 #[tokio::test]
 async fn the_other_wallets_of_htx_bitfinex_gate_bitget_and_blofin() {
     let h = sim().await;
-    let cases: &[(&str, Wallet, &[(&str, &str)])] = &[
+    let cases: &[(&str, Wallet, Rows)] = &[
         // The exchange's own digits, beyond an f64's.
         (
             "htx",

@@ -232,18 +232,18 @@ impl Context {
         self.with_db(move |db| db.total_history(quote, since)).await
     }
 
-    /// The total value a day ago (the newest point at least 24 hours old), if the history
-    /// reaches that far.
-    pub async fn total_a_day_ago(&self) -> Result<Option<rust_decimal::Decimal>, StoreError> {
+    /// The 24 h change of the connections valued both now and a day ago (each one's
+    /// newest value point at least 24 hours old, within two hours of it).
+    pub async fn day_change(
+        &self,
+        valuation: &Valuation,
+    ) -> Result<Option<crate::portfolio::DayChange>, StoreError> {
         let day_ago = Utc::now() - chrono::Duration::days(1);
-        let history = self
-            .total_history(Some(day_ago - chrono::Duration::hours(2)))
+        let quote = valuation.quote.code();
+        let then = self
+            .with_db(move |db| db.values_at(quote, day_ago, chrono::Duration::hours(2)))
             .await?;
-        Ok(history
-            .iter()
-            .rev()
-            .find(|(at, _)| *at <= day_ago)
-            .map(|(_, total)| *total))
+        Ok(crate::portfolio::DayChange::of(valuation, &then))
     }
 
     /// Whether this exchange's prices are a round (a sync interval) old, or never read.

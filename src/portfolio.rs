@@ -223,6 +223,36 @@ pub fn value(
     }
 }
 
+/// The 24 h change of the same connections: their value a day ago and now. A
+/// connection made or removed since is in neither, so connecting an account is not a gain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayChange {
+    pub then: Decimal,
+    pub now: Decimal,
+}
+
+impl DayChange {
+    /// The change of the connections valued both a day ago (`then`, by connection id)
+    /// and now; `None` when none was.
+    pub fn of(valuation: &Valuation, then: &HashMap<i64, Decimal>) -> Option<Self> {
+        let both: Vec<i64> = then
+            .keys()
+            .filter(|id| valuation.by_connection.contains_key(id))
+            .copied()
+            .collect();
+        (!both.is_empty()).then(|| Self {
+            then: both.iter().map(|id| then[id]).sum(),
+            now: both.iter().map(|id| valuation.by_connection[id].0).sum(),
+        })
+    }
+
+    /// The change in percent, to two places; `None` from a zero value.
+    pub fn percent(self) -> Option<Decimal> {
+        (!self.then.is_zero())
+            .then(|| ((self.now - self.then) * Decimal::ONE_HUNDRED / self.then).round_dp(2))
+    }
+}
+
 /// The assets worth at least `dust` each (or with no price: never hidden), and what is
 /// folded away: how many assets and their value together. A debt is never dust.
 pub fn fold_dust(assets: &[AssetValue], dust: Decimal) -> (Vec<&AssetValue>, usize, Decimal) {

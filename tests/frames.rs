@@ -371,7 +371,12 @@ fn portfolio_view() {
             &[("BTC", "0.5"), ("ETH", "12"), ("USDT", "1520.33")],
         ),
     ]));
-    state.day_ago_total = Some(rust_decimal::Decimal::new(11_000_000, 2));
+    // Both connections were valued a day ago at 110,000 together.
+    let then = std::collections::HashMap::from([
+        (1, rust_decimal::Decimal::new(6_000_000, 2)),
+        (2, rust_decimal::Decimal::new(5_000_000, 2)),
+    ]);
+    state.day_change = keyfolio::portfolio::DayChange::of(state.valuation.as_ref().unwrap(), &then);
     let history: Vec<_> = (0..=48)
         .map(|i| {
             let at = now() - chrono::Duration::minutes(30 * (48 - i));

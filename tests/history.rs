@@ -466,3 +466,27 @@ async fn the_engine_prunes_a_whole_pass_in_batches() {
         left.len()
     );
 }
+
+#[test]
+fn values_at_takes_each_connections_newest_point_inside_the_window() {
+    let t = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+    let (_dir, _path, mut db, ids) = with_connections(3, |_| t);
+    let m = Duration::minutes;
+    for (id, minutes, quote, value) in [
+        (ids[0], -90, "USDT", "1"),
+        (ids[0], -30, "USDT", "2"),
+        // After the moment asked for: not "then".
+        (ids[0], 10, "USDT", "3"),
+        (ids[0], -20, "EUR", "4"),
+        // Older than the window.
+        (ids[1], -200, "USDT", "5"),
+        (ids[2], 0, "USDT", "6"),
+    ] {
+        db.record_value(id, t + m(minutes), quote, dec(value))
+            .unwrap();
+    }
+    let then = db.values_at("USDT", t, Duration::hours(2)).unwrap();
+    assert_eq!(then.len(), 2, "{then:?}");
+    assert_eq!(then[&ids[0]], dec("2"));
+    assert_eq!(then[&ids[2]], dec("6"));
+}

@@ -29,7 +29,7 @@ pub enum Action {
     /// The portfolio valued with the prices known now, and the total a day ago.
     Valued {
         valuation: crate::portfolio::Valuation,
-        day_ago_total: Option<rust_decimal::Decimal>,
+        day_change: Option<crate::portfolio::DayChange>,
     },
     /// The portfolio chart's points for this range, oldest first.
     HistoryLoaded {

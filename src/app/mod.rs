@@ -293,10 +293,8 @@ fn redraw(action: &Action, state: &State) -> Redraw {
         // Values that did not change need no frame of their own.
         Action::Valued {
             valuation,
-            day_ago_total,
-        } if state.valuation.as_ref() == Some(valuation)
-            && state.day_ago_total == *day_ago_total =>
-        {
+            day_change,
+        } if state.valuation.as_ref() == Some(valuation) && state.day_change == *day_change => {
             Redraw::WithTick
         }
         Action::Valued { .. } => Redraw::Soon,
@@ -670,10 +668,10 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
                 // Prices too, when a round old (at start, they are never read yet).
                 runner.engine.refresh_prices().await;
                 let valuation = ctx.valuation(ctx.config.quote).await?;
-                let day_ago_total = ctx.total_a_day_ago().await?;
+                let day_change = ctx.day_change(&valuation).await?;
                 vec![Action::Valued {
                     valuation,
-                    day_ago_total,
+                    day_change,
                 }]
             }
             Effect::LoadHistory(range) => {

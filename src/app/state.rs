@@ -50,7 +50,7 @@ pub struct State {
     /// What the portfolio is worth, with the prices known at the last load.
     pub valuation: Option<crate::portfolio::Valuation>,
     /// The total value a day ago, for the header's change (from the value history).
-    pub day_ago_total: Option<rust_decimal::Decimal>,
+    pub day_change: Option<crate::portfolio::DayChange>,
     /// Assets worth less than this (in the quote currency) fold into one line
     /// (`dust` in config.toml).
     pub dust: rust_decimal::Decimal,
@@ -269,7 +269,7 @@ impl State {
             screen: (80, 24),
             keys: Arc::new(KeyMap::default()),
             valuation: None,
-            day_ago_total: None,
+            day_change: None,
             dust: rust_decimal::Decimal::ONE,
             valuation_asked_at: None,
             valuation_wanted: false,

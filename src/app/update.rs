@@ -67,10 +67,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Valued {
             valuation,
-            day_ago_total,
+            day_change,
         } => {
             state.valuation = Some(valuation);
-            state.day_ago_total = day_ago_total;
+            state.day_change = day_change;
             vec![]
         }
         Action::DetailLoaded(detail) => {

@@ -97,11 +97,17 @@ fn same_bucket(a: &str, b: &str, daily: bool) -> bool {
 
 /// A stored (time, decimal) point; a value that does not read back is a storage error.
 fn point(row: &Row) -> rusqlite::Result<(DateTime<Utc>, Decimal)> {
+    point_at(row, 0)
+}
+
+/// The point in columns `first` (time) and `first + 1` (value).
+fn point_at(row: &Row, first: usize) -> rusqlite::Result<(DateTime<Utc>, Decimal)> {
     let bad = |column, e: Box<dyn std::error::Error + Send + Sync>| {
         rusqlite::Error::FromSqlConversionFailure(column, Type::Text, e)
     };
-    let at = parse_ts(row.get(0)?).ok_or_else(|| bad(0, "not an RFC 3339 time".into()))?;
-    let value = Decimal::from_str(&row.get::<_, String>(1)?).map_err(|e| bad(1, Box::new(e)))?;
+    let at = parse_ts(row.get(first)?).ok_or_else(|| bad(first, "not an RFC 3339 time".into()))?;
+    let value = Decimal::from_str(&row.get::<_, String>(first + 1)?)
+        .map_err(|e| bad(first + 1, Box::new(e)))?;
     Ok((at, value))
 }
 
@@ -171,6 +177,31 @@ impl Db {
             .query_map(params![quote, since.map(ts).unwrap_or_default()], point)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(points)
+    }
+
+    /// Each connection's value in `quote` at `at`: its newest point no older than
+    /// `window` before it, by connection id. A connection without one is left out.
+    pub fn values_at(
+        &self,
+        quote: &str,
+        at: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<std::collections::HashMap<i64, Decimal>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT v.connection_id, v.at, v.value FROM value_history v
+             WHERE v.quote = ?1 AND v.at <= ?2 AND v.at >= ?3
+               AND v.at = (SELECT MAX(w.at) FROM value_history w
+                           WHERE w.connection_id = v.connection_id AND w.quote = ?1
+                             AND w.at <= ?2 AND w.at >= ?3)",
+        )?;
+        let rows = stmt
+            .query_map(params![quote, ts(at), ts(at - window)], |row| {
+                let id: i64 = row.get(0)?;
+                let (_, value) = point_at(row, 1)?;
+                Ok((id, value))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// A connection's value points in `quote` from `since` on (all without it), oldest first.

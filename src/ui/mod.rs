@@ -96,7 +96,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
             ),
             theme.title(),
         ));
-        if let Some(change) = portfolio::day_change(v.total, state.day_ago_total, theme) {
+        if let Some(change) = portfolio::day_change(state.day_change, theme) {
             spans.push(change);
             spans.push(Span::raw(" "));
         }

@@ -5,7 +5,7 @@ use super::theme::Theme;
 use super::{centered, modal_block};
 use crate::app::keys::Context;
 use crate::app::state::{PortfolioView, State};
-use crate::portfolio::{Valuation, display_price, display_value};
+use crate::portfolio::{DayChange, Valuation, display_price, display_value};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
@@ -72,7 +72,7 @@ fn summary_lines(state: &State, v: &Valuation, theme: Theme) -> Vec<Line<'static
             theme.title(),
         ),
     ];
-    if let Some(change) = day_change(v.total, state.day_ago_total, theme) {
+    if let Some(change) = day_change(state.day_change, theme) {
         first.push(Span::raw("  "));
         first.push(change);
     }
@@ -95,10 +95,9 @@ fn summary_lines(state: &State, v: &Valuation, theme: Theme) -> Vec<Line<'static
     ]
 }
 
-/// "▲ 1.20% in 24 h" against the total a day ago.
-pub fn day_change(total: Decimal, day_ago: Option<Decimal>, theme: Theme) -> Option<Span<'static>> {
-    let before = day_ago.filter(|b| !b.is_zero())?;
-    let percent = ((total - before) * Decimal::ONE_HUNDRED / before).round_dp(2);
+/// "▲ 1.20% in 24 h": the same connections a day ago and now.
+pub fn day_change(change: Option<DayChange>, theme: Theme) -> Option<Span<'static>> {
+    let percent = change?.percent()?;
     let (arrow, style) = if percent.is_sign_negative() {
         ("▼", theme.error())
     } else {

@@ -103,8 +103,9 @@ async fn a_sync_costs_one_request_and_no_market_loading() {
             .await
             .unwrap();
         // OKX: the trading account, then funding and savings (no overview: see
-        // exchange::wallets::okx).
-        let per_sync = if exchange == ExchangeId::Okx { 3 } else { 1 };
+        // exchange::wallets::okx). Binance: spot, the wallet overview, then the six
+        // wallets it names (funding, flexible and locked earn, cross margin, both futures).
+        let per_sync = if exchange == ExchangeId::Okx { 3 } else { 8 };
         assert_eq!(
             sim.total_requests_for(&a.api_key),
             2 * per_sync,
@@ -513,4 +514,135 @@ async fn okx_demo_keys_have_no_savings() {
     assert_eq!(snap.unreadable.len(), 1);
     assert_eq!(snap.unreadable[0].wallet, Wallet::EarnFlexible);
     assert_eq!(snap.unreadable[0].kind, FailureKind::WrongEnvironment);
+}
+
+/// Issue #24's Done criterion on Binance: an account with nothing in spot and every coin
+/// in Funding, Simple Earn (flexible and locked) and USDⓈ-M futures comes back whole,
+/// wallet by wallet, the empty wallets never asked.
+#[tokio::test]
+async fn binance_wallets_only_account_comes_back_wallet_by_wallet() {
+    let sim = Simulator::start(0).await.unwrap();
+    let a = sim.account_on("binance", "wallets only").unwrap();
+    sim.reset_counts();
+    let ep = endpoint(&sim, ExchangeId::Binance);
+    let snap = client()
+        .fetch(ExchangeId::Binance, &ep, &creds(&a), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        okx_rows(&snap),
+        vec![
+            (Wallet::Funding, "BTC".into(), dec("0.01")),
+            (Wallet::EarnFlexible, "ETH".into(), dec("0.5")),
+            (Wallet::EarnLocked, "SOL".into(), dec("20")),
+            (Wallet::UsdmFutures, "USDC".into(), dec("100")),
+            (Wallet::Funding, "USDT".into(), dec("1200.5")),
+            (Wallet::EarnFlexible, "USDT".into(), dec("3000")),
+            (Wallet::UsdmFutures, "USDT".into(), dec("2500.75")),
+        ]
+    );
+    // Valued at the sim's prices, the account is worth what its wallets hold.
+    let price = |asset: &str| match asset {
+        "BTC" => dec("64000"),
+        "ETH" => dec("3200"),
+        "SOL" => dec("150"),
+        "USDC" => dec("1.0001"),
+        _ => dec("1"),
+    };
+    let worth: rust_decimal::Decimal = okx_rows(&snap).iter().map(|r| r.2 * price(&r.1)).sum();
+    assert_eq!(worth, dec("12041.26"));
+    assert!(snap.unreadable.is_empty(), "{:?}", snap.unreadable);
+    assert_eq!(
+        snap.weight,
+        20 + 60 + 1 + 150 + 150 + 5,
+        "spot, overview, four wallets"
+    );
+    for (path, n) in [
+        ("/api/v3/account", 1),
+        ("/sapi/v1/asset/wallet/balance", 1),
+        ("/sapi/v1/asset/get-funding-asset", 1),
+        ("/sapi/v1/simple-earn/flexible/position", 1),
+        ("/sapi/v1/simple-earn/locked/position", 1),
+        ("/fapi/v3/account", 1),
+        ("/sapi/v1/margin/account", 0),
+        ("/sapi/v1/margin/isolated/account", 0),
+        ("/dapi/v1/balance", 0),
+    ] {
+        assert_eq!(sim.request_count_for(&a.api_key, path), n, "{path}");
+    }
+
+    // The rich account: spot beside every other wallet, a margin debt kept negative,
+    // and its LD-free spot rows untouched.
+    let rich = sim.account_on("binance", "read-only").unwrap();
+    let snap = client()
+        .fetch(ExchangeId::Binance, &ep, &creds(&rich), false)
+        .await
+        .unwrap();
+    let row = |wallet: Wallet, asset: &str| {
+        snap.balances
+            .iter()
+            .find(|b| b.wallet == wallet && b.asset == asset)
+            .map(|b| b.total.clone())
+    };
+    assert_eq!(
+        row(Wallet::CrossMargin, "USDC").as_deref(),
+        Some("-50.00000000")
+    );
+    assert_eq!(
+        row(Wallet::CoinmFutures, "BTC").as_deref(),
+        Some("0.10000000")
+    );
+    assert_eq!(row(Wallet::Funding, "BNB").as_deref(), Some("1.75"));
+    assert_eq!(
+        row(Wallet::Spot, "USDT").as_deref(),
+        Some("123456790512.12345678")
+    );
+}
+
+/// A key without "Enable Futures": the other wallets count, USDⓈ-M futures is listed as
+/// unreadable, and the next round does not ask for it again.
+#[tokio::test]
+async fn binance_futures_refused_is_an_unreadable_wallet_not_a_failed_sync() {
+    let sim = Simulator::start(0).await.unwrap();
+    let a = sim.account_on("binance", "no futures").unwrap();
+    let ep = endpoint(&sim, ExchangeId::Binance);
+    let c = client();
+    sim.reset_counts();
+    let snap = c
+        .fetch(ExchangeId::Binance, &ep, &creds(&a), true)
+        .await
+        .unwrap();
+    let wallets: Vec<Wallet> = snap.balances.iter().map(|b| b.wallet).collect();
+    assert!(wallets.contains(&Wallet::Funding) && wallets.contains(&Wallet::EarnFlexible));
+    assert!(
+        !wallets.contains(&Wallet::UsdmFutures),
+        "{:?}",
+        snap.balances
+    );
+    assert_eq!(snap.unreadable.len(), 1, "{:?}", snap.unreadable);
+    let refused = &snap.unreadable[0];
+    assert_eq!(refused.wallet, Wallet::UsdmFutures);
+    assert!(
+        keyfolio::exchange::wallets::is_unreadable(refused.kind),
+        "{refused:?}"
+    );
+    assert_eq!(sim.request_count_for(&a.api_key, "/fapi/v3/account"), 1);
+
+    let again = c
+        .fetch_skipping(
+            ExchangeId::Binance,
+            &ep,
+            &creds(&a),
+            false,
+            &snap.unreadable,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.unreadable, snap.unreadable, "still listed, not asked");
+    assert_eq!(
+        sim.request_count_for(&a.api_key, "/fapi/v3/account"),
+        1,
+        "no futures request the second time"
+    );
+    assert_eq!(again.balances, snap.balances);
 }

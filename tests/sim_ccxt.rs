@@ -600,13 +600,13 @@ async fn listing_and_generated_accounts() {
     let listing = keyfolio::exchange::sim::listing_json(&h);
     assert_eq!(listing["base_url"], h.base_url.as_str());
     let accounts = listing["accounts"].as_array().unwrap();
-    // Binance's and OKX's seeded accounts (7 each, OKX's "funding and savings" among
-    // them), one read-only account per replayed exchange, and Coinbase's second
-    // (Ed25519) key.
+    // Binance's and OKX's seeded accounts (9 and 7: Binance's "wallets only" and "no
+    // futures", OKX's "funding and savings" among them), one read-only account per
+    // replayed exchange, and Coinbase's second (Ed25519) key.
     let coinbase_ed25519 = usize::from(keyfolio::model::ExchangeId::parse("coinbase").is_some());
     assert_eq!(
         accounts.len(),
-        14 + keyfolio::exchange::sim::replay::exchanges().len() + coinbase_ed25519
+        16 + keyfolio::exchange::sim::replay::exchanges().len() + coinbase_ed25519
     );
     assert!(
         accounts

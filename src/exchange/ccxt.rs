@@ -112,6 +112,12 @@ fn url_overrides(exchange: ExchangeId, base: &str) -> serde_json::Value {
             "sapiV2": format!("{base}/sapi/v2"),
             "sapiV3": format!("{base}/sapi/v3"),
             "sapiV4": format!("{base}/sapi/v4"),
+            // The futures wallets (USDⓈ-M, COIN-M) are read from the same base.
+            "fapiPrivate": format!("{base}/fapi/v1"),
+            "fapiPrivateV2": format!("{base}/fapi/v2"),
+            "fapiPrivateV3": format!("{base}/fapi/v3"),
+            "dapiPrivate": format!("{base}/dapi/v1"),
+            "dapiPrivateV2": format!("{base}/dapi/v2"),
         }}),
         ExchangeId::Okx => json!({ "api": { "rest": base } }),
         ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => json!({}),

@@ -33,6 +33,49 @@ fn rich_balances() -> Vec<(String, String, String)> {
     ])
 }
 
+/// The rich Binance account's other wallets: Funding, Simple Earn (flexible and locked),
+/// cross margin with a debt, and both futures wallets.
+fn rich_wallets() -> Vec<(Wallet, Vec<Holding>)> {
+    vec![
+        (
+            Wallet::Funding,
+            bal(&[("USDT", "250.50000000", "0"), ("BNB", "1.5", "0.25")]),
+        ),
+        (
+            Wallet::EarnFlexible,
+            bal(&[("USDT", "1000", "0"), ("BTC", "0.05", "0")]),
+        ),
+        (Wallet::EarnLocked, bal(&[("ETH", "2", "0")])),
+        (
+            Wallet::CrossMargin,
+            bal(&[("BTC", "0.2", "0"), ("USDC", "-50", "0")]),
+        ),
+        (Wallet::UsdmFutures, bal(&[("USDT", "5000.25", "0")])),
+        (Wallet::CoinmFutures, bal(&[("BTC", "0.1", "0")])),
+    ]
+}
+
+/// Coins only beyond spot (the Done criterion of #24): Funding, Simple Earn flexible and
+/// locked, USDⓈ-M futures. Worth 1200.5 + 640 (funding) + 3000 + 1600 (flexible) + 3000
+/// (locked) + 2500.75 + 100.01 (futures) = 12041.26 USDT at the sim's fixed prices.
+fn wallets_only() -> Vec<(Wallet, Vec<Holding>)> {
+    vec![
+        (
+            Wallet::Funding,
+            bal(&[("USDT", "1200.5", "0"), ("BTC", "0.01", "0")]),
+        ),
+        (
+            Wallet::EarnFlexible,
+            bal(&[("USDT", "3000", "0"), ("ETH", "0.5", "0")]),
+        ),
+        (Wallet::EarnLocked, bal(&[("SOL", "20", "0")])),
+        (
+            Wallet::UsdmFutures,
+            bal(&[("USDT", "2500.75", "0"), ("USDC", "100", "0")]),
+        ),
+    ]
+}
+
 fn small_balances() -> Vec<(String, String, String)> {
     bal(&[
         ("BTC", "0.01000000", "0.00000000"),
@@ -127,6 +170,7 @@ fn binance_and_okx() -> Vec<SimAccount> {
     vec![
         SimAccount {
             balances: rich_balances(),
+            wallets: rich_wallets(),
             ..binance(
                 "hDAEYqL62pBum9BIy2ewA5s02KGvdiP4TLqi58G5tLSJe44PPxqcALK3nDdL1Eqt",
                 "nfrioO2Mvz8dAOsjOsgquBXbenoyMAERIm7uf3B7ZoIQpYrQWYNy1AF0Y1yljevS",
@@ -187,6 +231,32 @@ fn binance_and_okx() -> Vec<SimAccount> {
             perms(true, false, false),
             Some(Fault::ClockSkewMs(15_000)),
         ),
+        SimAccount {
+            balances: Vec::new(),
+            wallets: wallets_only(),
+            ..binance(
+                "Cl5C8DQdwD5giJP0krULmlL54oFp1dtOQ4g2rFh1XgpJQk8H4okffnPKX4nh6Pgn",
+                "4BPutk9Hr1aT2vG2h4YYuIVVrBVMeGMbszoZSfSfsmU94lY9e1KOkCKY7TINh507",
+                "wallets only",
+                perms(true, false, false),
+                None,
+            )
+        },
+        SimAccount {
+            // "Enable Futures" off: both futures APIs refuse the key.
+            wallets: vec![
+                (Wallet::Funding, bal(&[("USDT", "50", "0")])),
+                (Wallet::EarnFlexible, bal(&[("BTC", "0.002", "0")])),
+                (Wallet::UsdmFutures, bal(&[("USDT", "700", "0")])),
+            ],
+            ..binance(
+                "OG6KXLfWgsEc5eJD0SYvfqRpf1FYCQbzEe9TGs8i1Angt3O6PYxNwpZJbpIzr0gi",
+                "TXDoqebtsmq6KykwOQa7g9DkJE1xuTATF9ikWWDAZOErvWNSmEniAQP7Vb6pvYPU",
+                "no futures",
+                perms(true, false, false),
+                Some(Fault::WalletRefused(Wallet::UsdmFutures)),
+            )
+        },
         SimAccount {
             balances: bal(&[
                 ("BTC", "1.20000000", "0.05000000"),

@@ -12,6 +12,20 @@ use std::net::IpAddr;
 const WEIGHT_LIMIT: u32 = 6000;
 /// SAPI IP weight per minute.
 const SAPI_LIMIT: u32 = 12000;
+/// USDⓈ-M (`/fapi`) and COIN-M (`/dapi`) futures: REQUEST_WEIGHT per minute per IP, each.
+const FUTURES_LIMIT: u32 = 2400;
+
+/// The API families Binance limits separately.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Api {
+    /// `/api/v3`.
+    Spot,
+    Sapi,
+    /// USDⓈ-M futures.
+    Fapi,
+    /// COIN-M futures.
+    Dapi,
+}
 /// First automated ban for clients that ignore a 429 (Binance starts at 2 minutes).
 const BAN_MS: i64 = 120_000;
 
@@ -26,12 +40,15 @@ struct IpWeight {
     minute: i64,
     used: u32,
     sapi_used: u32,
+    fapi_used: u32,
+    dapi_used: u32,
     /// A 429 told the client to wait until then; asking earlier earns a 418.
     retry_after_until: i64,
     banned_until: i64,
 }
 
-/// Weight used so far this minute: (api/v3, sapi), plus a refusal if over the limit.
+/// Weight used so far this minute: (api/v3, or the futures family asked; sapi), plus a
+/// refusal if over the limit.
 struct Charge {
     used: u32,
     sapi_used: u32,
@@ -39,20 +56,43 @@ struct Charge {
 }
 
 impl Limiter {
-    fn charge(&mut self, ip: IpAddr, weight: u32, sapi: bool, now: i64) -> Charge {
+    fn charge(&mut self, ip: IpAddr, weight: u32, api: Api, now: i64) -> Charge {
         let st = self.ips.entry(ip).or_default();
         let minute = now / 60_000;
         if st.minute != minute {
             st.minute = minute;
             st.used = 0;
             st.sapi_used = 0;
+            st.fapi_used = 0;
+            st.dapi_used = 0;
         }
-        if sapi {
-            st.sapi_used += weight;
-        } else {
-            st.used += weight;
+        let futures = match api {
+            Api::Spot => {
+                st.used += weight;
+                None
+            }
+            Api::Sapi => {
+                st.sapi_used += weight;
+                None
+            }
+            Api::Fapi => {
+                st.fapi_used += weight;
+                Some(st.fapi_used)
+            }
+            Api::Dapi => {
+                st.dapi_used += weight;
+                Some(st.dapi_used)
+            }
+        };
+        if let Some(used) = futures {
+            return Charge {
+                used,
+                sapi_used: st.sapi_used,
+                refusal: (used > FUTURES_LIMIT)
+                    .then(|| too_much_weight(FUTURES_LIMIT, (minute + 1) * 60_000 - now)),
+            };
         }
-        let refusal = if sapi {
+        let refusal = if api == Api::Sapi {
             (st.sapi_used > SAPI_LIMIT)
                 .then(|| too_much_weight(SAPI_LIMIT, (minute + 1) * 60_000 - now))
         } else if st.banned_until > now {
@@ -78,7 +118,7 @@ fn retry_secs(ms: i64) -> i64 {
     (ms.max(0) + 999) / 1000
 }
 
-fn error(status: u16, code: i64, msg: &str) -> Answer {
+pub(super) fn error(status: u16, code: i64, msg: &str) -> Answer {
     Answer::json(status, json!({ "code": code, "msg": msg }))
 }
 
@@ -98,7 +138,7 @@ fn banned(until: i64, now: i64) -> Answer {
     error(418, -1003, &msg).with_header("Retry-After", retry_secs(until - now))
 }
 
-fn invalid_key() -> Answer {
+pub(super) fn invalid_key() -> Answer {
     error(
         401,
         -2015,
@@ -107,7 +147,7 @@ fn invalid_key() -> Answer {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Security {
+pub(super) enum Security {
     /// NONE: no key needed.
     Public,
     /// MARKET_DATA: key header only.
@@ -116,25 +156,31 @@ enum Security {
     Signed,
 }
 
-type Body = fn(&Shared, &Req, Option<&SimAccount>) -> Value;
+pub(super) type Body = fn(&Shared, &Req, Option<&SimAccount>) -> Value;
 
-struct Endpoint {
-    security: Security,
-    weight: u32,
-    sapi: bool,
-    body: Body,
+pub(super) struct Endpoint {
+    pub(super) security: Security,
+    pub(super) weight: u32,
+    pub(super) api: Api,
+    pub(super) body: Body,
+    /// The wallet this endpoint reads, refused for a key that may not read it.
+    pub(super) wallet: Option<crate::model::Wallet>,
 }
 
 fn endpoint(method: &Method, path: &str) -> Option<Endpoint> {
     use Security::*;
-    let ep = |security, weight, sapi, body: Body| {
+    let ep = |security, weight, sapi: bool, body: Body| {
         Some(Endpoint {
             security,
             weight,
-            sapi,
+            api: if sapi { Api::Sapi } else { Api::Spot },
             body,
+            wallet: None,
         })
     };
+    if let Some(ep) = super::binance_wallets::endpoint(method, path) {
+        return Some(ep);
+    }
     if method != Method::GET {
         return None;
     }
@@ -176,7 +222,7 @@ pub(super) fn answer(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Answ
         .binance_limits
         .lock()
         .unwrap()
-        .charge(req.ip, ep.weight, ep.sapi, now_ms());
+        .charge(req.ip, ep.weight, ep.api, now_ms());
     let answer = charge.refusal.unwrap_or_else(|| {
         let fault = acct.and_then(|a| a.fault);
         match (fault, ep.security) {
@@ -184,18 +230,21 @@ pub(super) fn answer(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Answ
             (Some(Fault::RateLimitBurst), _) => {
                 too_much_weight(WEIGHT_LIMIT, 60_000 - now_ms() % 60_000)
             }
-            (Some(Fault::Ban418), _) if ep.sapi => {
+            (Some(Fault::Ban418), _) if ep.api == Api::Sapi => {
                 too_much_weight(SAPI_LIMIT, 60_000 - now_ms() % 60_000)
             }
             (Some(Fault::Ban418), _) => banned(now_ms() + BAN_MS, now_ms()),
             _ => match authenticate(sim, req, acct, ep.security) {
-                Ok(a) => Answer::json(200, (ep.body)(sim, req, Some(a))),
+                Ok(a) => match super::binance_wallets::refusal(req, a, &ep) {
+                    Some(refusal) => refusal,
+                    None => Answer::json(200, (ep.body)(sim, req, Some(a))),
+                },
                 Err(refusal) => refusal,
             },
         }
     });
     let answer = answer.with_header("X-MBX-USED-WEIGHT-1M", charge.used);
-    if ep.sapi {
+    if ep.api == Api::Sapi {
         answer.with_header("X-SAPI-USED-IP-WEIGHT-1M", charge.sapi_used)
     } else {
         answer
@@ -408,7 +457,7 @@ pub(super) fn api_restrictions(_: &Shared, _: &Req, acct: Option<&SimAccount>) -
         "enableWithdrawals": p.withdraw,
         "enableInternalTransfer": false,
         "enableMargin": false,
-        "enableFutures": false,
+        "enableFutures": super::binance_wallets::futures_enabled(acct),
         "permitsUniversalTransfer": false,
         "enableVanillaOptions": false,
         "enableFixApiTrade": false,

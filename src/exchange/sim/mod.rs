@@ -23,6 +23,7 @@ mod accounts;
 mod auth;
 mod binance;
 mod binance_sign;
+mod binance_wallets;
 mod oauth;
 mod okx;
 mod prices;

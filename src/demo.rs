@@ -47,6 +47,20 @@ fn wallets_of(exchange: &str) -> Vec<(crate::model::Wallet, Vec<crate::exchange:
                 hold(&[("USDT", "12.75", "1800"), ("ETH", "0", "0.8")]),
             ),
         ],
+        // Binance: spot, plus Funding, Simple Earn (flexible and locked) and USDⓈ-M
+        // futures, each read because the wallet overview shows coins in it.
+        "binance" => vec![
+            (
+                Wallet::Funding,
+                hold(&[("USDT", "180", "0"), ("BNB", "0.8", "0")]),
+            ),
+            (
+                Wallet::EarnFlexible,
+                hold(&[("USDT", "1500", "0"), ("BTC", "0.02", "0")]),
+            ),
+            (Wallet::EarnLocked, hold(&[("ETH", "0.6", "0")])),
+            (Wallet::UsdmFutures, hold(&[("USDT", "950.4", "0")])),
+        ],
         _ => Vec::new(),
     }
 }

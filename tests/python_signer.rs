@@ -79,6 +79,14 @@ fn start_sim(home: &std::path::Path) -> (Sim, Value) {
 /// The wallet requests sign_check.py checks beyond the balance (its `WALLET_REQUESTS`):
 /// (exchange, label).
 const WALLET_REQUESTS: &[(&str, &str)] = &[
+    ("binance", "overview"),
+    ("binance", "funding"),
+    ("binance", "earn-flexible"),
+    ("binance", "earn-locked"),
+    ("binance", "cross"),
+    ("binance", "isolated"),
+    ("binance", "usdm"),
+    ("binance", "coinm"),
     ("okx", "funding"),
     ("okx", "savings"),
     ("bitget", "usdm"),

@@ -22,8 +22,9 @@ Three cases per account:
     wrong-secret      another secret of the same form: refused as AuthenticationError
     wrong-passphrase  (exchanges with a passphrase) another passphrase: the same
 
-The wallet requests keyfolio makes after the balance call (`WALLET_REQUESTS`: OKX's
-funding and savings, the generic exchanges' other wallets) get the same three cases each, reported as `correct/funding` and so on.
+The wallet requests keyfolio makes after the balance call (`WALLET_REQUESTS`: Binance's
+overview, funding, Simple Earn, margin and futures, OKX's funding and savings, the generic
+exchanges' other wallets) get the same three cases each, reported as `correct/funding` and so on.
 
 A wrong secret must be refused as an authentication failure, not as a nonce or timestamp
 one: each case uses a fresh client and a fresh nonce, so `InvalidNonce` would mean the
@@ -97,6 +98,19 @@ WALLET_REQUESTS = {
         ("cross", "privateGetMarginAccount", {}),  # GET /api/v1/margin/account
         ("isolated", "privateGetIsolatedAccounts", {}),  # GET /api/v3/isolated/accounts
     ],
+    # Binance's wallets (src/exchange/wallets/binance.rs): SAPI, USDⓈ-M (fapi) and COIN-M
+    # (dapi) futures, each signed as CCXT signs it (the funding read is a signed POST body).
+    "binance": [
+        ("overview", "sapiGetAssetWalletBalance", {}),  # GET /sapi/v1/asset/wallet/balance
+        ("funding", "sapiPostAssetGetFundingAsset", {}),  # POST /sapi/v1/asset/get-funding-asset
+        # GET /sapi/v1/simple-earn/flexible/position, locked/position
+        ("earn-flexible", "sapiGetSimpleEarnFlexiblePosition", {"size": 100}),
+        ("earn-locked", "sapiGetSimpleEarnLockedPosition", {"size": 100}),
+        ("cross", "sapiGetMarginAccount", {}),  # GET /sapi/v1/margin/account
+        ("isolated", "sapiGetMarginIsolatedAccount", {}),  # GET /sapi/v1/margin/isolated/account
+        ("usdm", "fapiPrivateV3GetAccount", {}),  # GET /fapi/v3/account
+        ("coinm", "dapiPrivateGetBalance", {}),  # GET /dapi/v1/balance
+    ],
     "okx": [
         ("funding", "privateGetAssetBalances", {}),  # GET /api/v5/asset/balances
         ("savings", "privateGetFinanceSavingsBalance", {}),  # GET /api/v5/finance/savings/balance
@@ -144,6 +158,11 @@ def url_overrides(exchange, base):
             "sapiV2": base + "/sapi/v2",
             "sapiV3": base + "/sapi/v3",
             "sapiV4": base + "/sapi/v4",
+            "fapiPrivate": base + "/fapi/v1",
+            "fapiPrivateV2": base + "/fapi/v2",
+            "fapiPrivateV3": base + "/fapi/v3",
+            "dapiPrivate": base + "/dapi/v1",
+            "dapiPrivateV2": base + "/dapi/v2",
         }
     return {"rest": base}
 

@@ -585,6 +585,11 @@ async fn binance_wallets_only_account_comes_back_wallet_by_wallet() {
             .map(|b| b.total.clone())
     };
     assert_eq!(
+        snap.weight,
+        20 + 60 + 1 + 150 + 150 + 10 + 5 + 1,
+        "spot, overview, funding, both Simple Earn, cross margin, both futures"
+    );
+    assert_eq!(
         row(Wallet::CrossMargin, "USDC").as_deref(),
         Some("-50.00000000")
     );

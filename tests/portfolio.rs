@@ -454,3 +454,24 @@ fn an_asset_is_priced_on_its_own_exchange_first() {
         Some(d("0.45"))
     );
 }
+
+/// Issue #24's Done criterion on OKX: an account with nothing in its trading account and
+/// every coin in funding and Simple Earn savings is worth all of it, wallet by wallet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_okx_account_in_funding_and_savings_only_is_worth_all_of_it() {
+    use keyfolio::model::Wallet;
+    let (_home, ctx, sim) = setup().await;
+    let a = sim.account_on("okx", "funding and savings").unwrap();
+    let id = connect(&ctx, &sim, &a, "OKX earn").await;
+    ctx.refresh_prices(Utc::now()).await.unwrap();
+    let v = ctx.valuation(Quote::Usdt).await.unwrap();
+    let prices = sim.tickers_at(Utc::now());
+    let usdt = |base: &str| prices.pairs[&(base.to_string(), "USDT".to_string())];
+    let funding = d("1500.25") + d("0.06") * usdt("BTC");
+    let savings = d("2500.5000106745475002") + d("1.5") * usdt("ETH");
+    assert_eq!(v.by_wallet[&(id, Wallet::Funding)], funding);
+    assert_eq!(v.by_wallet[&(id, Wallet::EarnFlexible)], savings);
+    assert!(!v.by_wallet.contains_key(&(id, Wallet::Trading)), "{v:?}");
+    assert_eq!(v.by_connection[&id], (funding + savings, 0));
+    assert_eq!(v.total, funding + savings);
+}

@@ -542,6 +542,7 @@ fn records(n: usize) -> Vec<ConnectionRecord> {
                 next_sync_at: Some(now + chrono::Duration::seconds(180)),
                 sync_interval_secs: None,
                 unreadable_wallets: Vec::new(),
+                expiry: Default::default(),
             }
         })
         .collect()

@@ -1152,6 +1152,9 @@ async fn list(ctx: &Context, as_json: bool) -> Result<i32> {
                     "permissions": c.permissions.map(|p| json!({
                         "read": p.read, "trade": p.trade, "withdraw": p.withdraw, "ip_restricted": p.ip_restricted
                     })),
+                    "key_expires_at": c.expiry.key_expires_at.map(|t| t.to_rfc3339()),
+                    "trading_ends_at": c.expiry.trading_ends_at.map(|t| t.to_rfc3339()),
+                    "unreadable_wallets": c.unreadable_wallets,
                 })
             })
             .collect();
@@ -1235,10 +1238,16 @@ async fn doctor(ctx: &Context, as_json: bool) -> Result<i32> {
 /// Why the audit flags a key (each one makes `audit` exit 3).
 const CAN_WITHDRAW: &str = "can withdraw";
 const NO_IP_RESTRICTION: &str = "no IP restriction";
+const EXPIRES_SOON: &str = "expires soon or expired";
+const OLDER_THAN_MAX_AGE: &str = "older than key_max_age_days";
 
 /// One key as `keyfolio audit` sees it: whether it is IP-restricted (`None`: not known) and
 /// why it is flagged.
-fn audit_key(c: &crate::model::ConnectionRecord) -> (Option<bool>, Vec<&'static str>) {
+fn audit_key(
+    c: &crate::model::ConnectionRecord,
+    now: chrono::DateTime<chrono::Utc>,
+    max_age_days: Option<u32>,
+) -> (Option<bool>, Vec<&'static str>) {
     let ip_restricted = c
         .permissions
         // Where the exchange does not say, "not known" rather than a flag it cannot see.
@@ -1250,6 +1259,12 @@ fn audit_key(c: &crate::model::ConnectionRecord) -> (Option<bool>, Vec<&'static 
     }
     if ip_restricted == Some(false) {
         flags.push(NO_IP_RESTRICTION);
+    }
+    if c.expiry.notice(now).is_some_and(|(_, warn)| warn) {
+        flags.push(EXPIRES_SOON);
+    }
+    if crate::model::key_too_old(c.created_at, now, max_age_days).is_some() {
+        flags.push(OLDER_THAN_MAX_AGE);
     }
     (ip_restricted, flags)
 }
@@ -1268,7 +1283,7 @@ async fn audit(ctx: &Context, as_json: bool) -> Result<i32> {
     let mut not_known = 0;
     let mut rows = Vec::new();
     for c in &connections {
-        let (ip_restricted, flags) = audit_key(c);
+        let (ip_restricted, flags) = audit_key(c, now, ctx.config.key_max_age_days);
         flagged += usize::from(!flags.is_empty());
         not_known += usize::from(c.permissions.is_none());
         let age_days = (now - c.created_at).num_days().max(0);
@@ -1286,6 +1301,8 @@ async fn audit(ctx: &Context, as_json: bool) -> Result<i32> {
                 "permissions_checked_at": c.permissions_checked_at.map(|t| t.to_rfc3339()),
                 "created_at": c.created_at.to_rfc3339(),
                 "age_days": age_days,
+                "key_expires_at": c.expiry.key_expires_at.map(|t| t.to_rfc3339()),
+                "trading_ends_at": c.expiry.trading_ends_at.map(|t| t.to_rfc3339()),
                 "last_synced_at": c.last_synced_at.map(|t| t.to_rfc3339()),
                 "flags": flags,
             }));

@@ -124,6 +124,9 @@ pub struct Config {
     /// portfolio view ("+ 7 small balances ≈ 2.10"). Default 1 (0.00001 with a BTC
     /// quote); 0 folds nothing.
     pub dust: Option<rust_decimal::Decimal>,
+    /// Keys older than this many days get a "rotate it" nudge on their card and in
+    /// `keyfolio audit`. Off by default.
+    pub key_max_age_days: Option<u32>,
 }
 
 impl Default for Config {
@@ -138,6 +141,7 @@ impl Default for Config {
             keys: BTreeMap::new(),
             quote: crate::model::Quote::default(),
             dust: None,
+            key_max_age_days: None,
         }
     }
 }

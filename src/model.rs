@@ -501,6 +501,69 @@ pub struct Balance {
     pub approximate: bool,
 }
 
+/// When a key, or its right to trade, stops working, as the exchange tells it
+/// (Binance's `tradingAuthorityExpirationTime`, Bybit's `expiredAt`, Kraken's
+/// `validUntil`, BloFin's `expireTime`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyExpiry {
+    /// The key stops working altogether.
+    pub key_expires_at: Option<DateTime<Utc>>,
+    /// The key keeps reading but may no longer trade (Binance: a key without an IP
+    /// restriction loses trading after 90 days).
+    pub trading_ends_at: Option<DateTime<Utc>>,
+}
+
+/// Days before an expiry when cards warn.
+pub const EXPIRY_NOTICE_DAYS: i64 = 14;
+
+impl KeyExpiry {
+    /// What a card says, and whether it is a warning (under [`EXPIRY_NOTICE_DAYS`] or
+    /// past): "key expires in 12 days", "trading on this key ends Jan 04 (no IP
+    /// restriction)", "key expired Jan 04". `None`: nothing known.
+    pub fn notice(&self, now: DateTime<Utc>) -> Option<(String, bool)> {
+        let soon = |at: DateTime<Utc>| at - now < chrono::Duration::days(EXPIRY_NOTICE_DAYS);
+        let day = |at: DateTime<Utc>| at.format("%b %d").to_string();
+        let days = |at: DateTime<Utc>| {
+            let left = (at - now).num_days();
+            match left {
+                0 => "today".to_string(),
+                1 => "in 1 day".to_string(),
+                n => format!("in {n} days"),
+            }
+        };
+        if let Some(at) = self.key_expires_at {
+            return Some(if at <= now {
+                (format!("key expired {}", day(at)), true)
+            } else {
+                (format!("key expires {}", days(at)), soon(at))
+            });
+        }
+        let at = self.trading_ends_at?;
+        Some(if at <= now {
+            (
+                format!("trading on this key ended {} (no IP restriction)", day(at)),
+                true,
+            )
+        } else {
+            (
+                format!("trading on this key ends {} (no IP restriction)", day(at)),
+                soon(at),
+            )
+        })
+    }
+}
+
+/// "key 200 days old: rotate it" when `max_age_days` (config `key_max_age_days`) is set
+/// and the key is older; `None` otherwise.
+pub fn key_too_old(
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    max_age_days: Option<u32>,
+) -> Option<String> {
+    let age = (now - created_at).num_days();
+    (age > i64::from(max_age_days?)).then(|| format!("key {age} days old: rotate it"))
+}
+
 /// What one successful call to an account returns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountSnapshot {
@@ -513,6 +576,8 @@ pub struct AccountSnapshot {
     /// Wallets tried that this key cannot read; not tried again until the next
     /// permission refresh (daily, Resync).
     pub unreadable: Vec<UnreadableWallet>,
+    /// Read with the permissions (validation, daily refresh).
+    pub expiry: KeyExpiry,
     /// The request weight this sync spent at the exchange (Binance's weights; one per
     /// request elsewhere), so the budget can charge what the wallets cost.
     pub weight: u32,
@@ -773,6 +838,8 @@ pub struct ConnectionRecord {
     pub sync_interval_secs: Option<u64>,
     /// Wallets the key could not read at the last sync (see [`AccountSnapshot::unreadable`]).
     pub unreadable_wallets: Vec<UnreadableWallet>,
+    /// As of the last permission check.
+    pub expiry: KeyExpiry,
 }
 
 /// The last failure of a connection.
@@ -923,6 +990,54 @@ pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_notices_warn_under_fourteen_days_and_after() {
+        let now = DateTime::parse_from_rfc3339("2026-12-03T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let days = |n: i64| Some(now + chrono::Duration::days(n) + chrono::Duration::hours(1));
+        let key = |at| KeyExpiry {
+            key_expires_at: at,
+            trading_ends_at: None,
+        };
+        assert_eq!(key(None).notice(now), None);
+        assert_eq!(
+            key(days(88)).notice(now),
+            Some(("key expires in 88 days".into(), false))
+        );
+        assert_eq!(
+            key(days(12)).notice(now),
+            Some(("key expires in 12 days".into(), true))
+        );
+        assert_eq!(
+            key(days(-2)).notice(now),
+            Some(("key expired Dec 01".into(), true))
+        );
+        let trading = KeyExpiry {
+            key_expires_at: None,
+            trading_ends_at: days(31),
+        };
+        assert_eq!(
+            trading.notice(now),
+            Some((
+                "trading on this key ends Jan 03 (no IP restriction)".into(),
+                false
+            ))
+        );
+        assert_eq!(
+            key_too_old(now - chrono::Duration::days(200), now, None),
+            None
+        );
+        assert_eq!(
+            key_too_old(now - chrono::Duration::days(200), now, Some(180)),
+            Some("key 200 days old: rotate it".into())
+        );
+        assert_eq!(
+            key_too_old(now - chrono::Duration::days(20), now, Some(180)),
+            None
+        );
+    }
 
     #[test]
     fn amounts_trim_zeros_without_rounding() {

@@ -637,3 +637,45 @@ fn remapped_keys_show_in_every_hint() {
         "help:\n{text}"
     );
 }
+
+#[test]
+fn cards_say_when_a_key_stops_working_and_when_it_is_old() {
+    use keyfolio::model::{ExchangeId, FailureKind, KeyExpiry, StoredError};
+    let mut state = state();
+    state.key_max_age_days = Some(180);
+    let mut soon = connection(1, ExchangeId::parse("bybit").unwrap(), "Bybit main");
+    soon.expiry = KeyExpiry {
+        key_expires_at: Some(now() + chrono::Duration::days(12) + chrono::Duration::hours(1)),
+        trading_ends_at: None,
+    };
+    let mut trading = connection(2, ExchangeId::Binance, "No IP");
+    trading.permissions = trading.permissions.map(|p| keyfolio::model::Permissions {
+        trade: true,
+        ip_restricted: false,
+        ..p
+    });
+    trading.expiry = KeyExpiry {
+        key_expires_at: None,
+        trading_ends_at: Some(now() + chrono::Duration::days(40)),
+    };
+    let mut old = connection(3, ExchangeId::Okx, "Old");
+    old.created_at = now() - chrono::Duration::days(200);
+    let mut expired = connection(4, ExchangeId::parse("kraken").unwrap(), "Gone");
+    expired.expiry.key_expires_at = Some(now() - chrono::Duration::days(2));
+    expired.last_error = Some(StoredError {
+        kind: FailureKind::InvalidKey,
+        message: "EAPI:Invalid key".into(),
+        since: now() - chrono::Duration::days(1),
+    });
+    expired.failure_streak = 2;
+    state.set_connections(vec![soon, trading, old, expired]);
+    let text = frame_text(&state, 120, 40);
+    assert!(text.contains("key expires in 12 days"), "{text}");
+    assert!(
+        text.contains("trading on this key ends") && text.contains("(no IP restriction)"),
+        "{text}"
+    );
+    assert!(text.contains("key 200 days old: rotate it"), "{text}");
+    assert!(text.contains("key expired"), "{text}");
+    snap("cards_expiry", &state);
+}

@@ -47,12 +47,12 @@ fn migrates_from_empty_and_reopens() {
     let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let id = {
         let mut db = Db::open(&path).unwrap();
-        assert_eq!(db.schema_version().unwrap(), 6);
+        assert_eq!(db.schema_version().unwrap(), 7);
         let new = new_connection(&mut db, "AKEY0000000000001234", "ref-1");
         db.insert_connection(&new, &snapshot("1.5"), t).unwrap()
     };
     let db = Db::open(&path).unwrap();
-    assert_eq!(db.schema_version().unwrap(), 6);
+    assert_eq!(db.schema_version().unwrap(), 7);
     let list = db.connections().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, id);

@@ -42,6 +42,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     state.oauth = oauth_offers(&ctx.config);
     state.keys = Arc::new(ctx.config.key_map()?);
     state.dust = ctx.config.dust();
+    state.key_max_age_days = ctx.config.key_max_age_days;
     state.demo_sim = demo;
     state.set_connections(ctx.connections().await?);
     let theme = Theme::from_env();

@@ -54,6 +54,8 @@ pub struct State {
     /// Assets worth less than this (in the quote currency) fold into one line
     /// (`dust` in config.toml).
     pub dust: rust_decimal::Decimal,
+    /// `key_max_age_days` in config.toml: older keys' cards say "rotate it".
+    pub key_max_age_days: Option<u32>,
     /// When a valuation was last asked for, and whether another is wanted after the gap.
     pub valuation_asked_at: Option<DateTime<Utc>>,
     pub valuation_wanted: bool,
@@ -271,6 +273,7 @@ impl State {
             valuation: None,
             day_change: None,
             dust: rust_decimal::Decimal::ONE,
+            key_max_age_days: None,
             valuation_asked_at: None,
             valuation_wanted: false,
         }

@@ -55,8 +55,30 @@ pub fn snapshot(
             .transpose()?
             .flatten(),
         account_id: account_id(exchange, balance_body, permissions_body),
+        expiry: permissions_body
+            .map(|body| expiry(exchange, body))
+            .unwrap_or_default(),
         ..Default::default()
     })
+}
+
+/// When the key (or its trading) stops working: Binance's `tradingAuthorityExpirationTime`
+/// (ms; trading ends on keys without an IP restriction), a generic exchange's key
+/// information where it says.
+fn expiry(exchange: ExchangeId, permissions_body: &Value) -> crate::model::KeyExpiry {
+    match exchange {
+        ExchangeId::Binance => crate::model::KeyExpiry {
+            key_expires_at: None,
+            trading_ends_at: crate::exchange::key_info::time_field(
+                permissions_body.get("tradingAuthorityExpirationTime"),
+            ),
+        },
+        ExchangeId::Ccxt(_) => crate::exchange::key_info::call_for(exchange.id())
+            .and_then(|info| (info.parse)(permissions_body).ok())
+            .map(|facts| facts.expiry)
+            .unwrap_or_default(),
+        ExchangeId::Okx | ExchangeId::Absent(_) => Default::default(),
+    }
 }
 
 /// The account number: Binance `uid` in the account answer, OKX `uid` in the config.

@@ -133,6 +133,10 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE balances;
      ALTER TABLE balances_by_wallet RENAME TO balances;
      ALTER TABLE connections ADD COLUMN unreadable_wallets TEXT;",
+    // 7: when a key, or its right to trade, stops working, as the exchange told at the
+    // last permission check
+    "ALTER TABLE connections ADD COLUMN key_expires_at TEXT;
+     ALTER TABLE connections ADD COLUMN trading_ends_at TEXT;",
 ];
 
 /// The keyfolio database.
@@ -190,7 +194,8 @@ macro_rules! connection_columns {
         "id, exchange, label, auth_kind, endpoint, sandbox, key_hint, key_type, secret_ref,
     perm_read, perm_trade, perm_withdraw, ip_restricted, permissions_checked_at, created_at,
     last_synced_at, last_attempt_at, last_error_kind, last_error_message, error_since,
-    failure_streak, paused, next_sync_at, sync_interval_secs, unreadable_wallets"
+    failure_streak, paused, next_sync_at, sync_interval_secs, unreadable_wallets,
+    key_expires_at, trading_ends_at"
     };
 }
 
@@ -255,6 +260,10 @@ fn connection_from_row(row: &Row) -> rusqlite::Result<ConnectionRecord> {
             .get::<_, Option<String>>(24)?
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_default(),
+        expiry: crate::model::KeyExpiry {
+            key_expires_at: parse_ts(row.get(25)?),
+            trading_ends_at: parse_ts(row.get(26)?),
+        },
     })
 }
 
@@ -720,8 +729,17 @@ fn write_success(
     if let Some(p) = snapshot.permissions {
         exec_cached(tx,
             "UPDATE connections SET perm_read = ?2, perm_trade = ?3, perm_withdraw = ?4, ip_restricted = ?5,
-                permissions_checked_at = ?6 WHERE id = ?1",
-            params![id, p.read, p.trade, p.withdraw, p.ip_restricted, ts(now)],
+                permissions_checked_at = ?6, key_expires_at = ?7, trading_ends_at = ?8 WHERE id = ?1",
+            params![
+                id,
+                p.read,
+                p.trade,
+                p.withdraw,
+                p.ip_restricted,
+                ts(now),
+                snapshot.expiry.key_expires_at.map(ts),
+                snapshot.expiry.trading_ends_at.map(ts)
+            ],
         )?;
     }
     Ok(())
@@ -824,7 +842,7 @@ mod tests {
             tx.commit().unwrap();
         }
         let db = Db::open(&path).unwrap();
-        assert_eq!(db.schema_version().unwrap(), 6);
+        assert_eq!(db.schema_version().unwrap(), 7);
         let holdings = db.holdings().unwrap();
         let okx = &holdings.iter().find(|(id, _)| *id == 1).unwrap().1;
         let binance = &holdings.iter().find(|(id, _)| *id == 2).unwrap().1;

@@ -186,7 +186,7 @@ impl Db {
         quote: &str,
         at: DateTime<Utc>,
         window: chrono::Duration,
-    ) -> Result<std::collections::HashMap<i64, Decimal>> {
+    ) -> Result<HashMap<i64, Decimal>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT v.connection_id, v.at, v.value FROM value_history v
              WHERE v.quote = ?1 AND v.at <= ?2 AND v.at >= ?3

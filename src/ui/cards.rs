@@ -138,6 +138,12 @@ fn connection_card(
                     theme.dim(),
                 ));
             }
+            // Past its expiry, a refused key is most likely the expired one: say so first.
+            if let Some((text, true)) = c.expiry.notice(state.now)
+                && c.expiry.key_expires_at.is_some_and(|at| at <= state.now)
+            {
+                spans.push(Span::styled(format!(" · {text}"), theme.warning()));
+            }
             spans.push(Span::styled(format!(" · {}", err.message), theme.error()));
             Line::from(spans)
         }
@@ -145,13 +151,26 @@ fn connection_card(
             let mut spans = vec![
                 Span::styled("Perms ", theme.dim()),
                 Span::raw(c.permissions_text()),
+            ];
+            if let Some((text, warn)) = c.expiry.notice(state.now) {
+                spans.push(Span::styled(
+                    format!(" · {text}"),
+                    if warn { theme.warning() } else { theme.dim() },
+                ));
+            }
+            if let Some(nudge) =
+                crate::model::key_too_old(c.created_at, state.now, state.key_max_age_days)
+            {
+                spans.push(Span::styled(format!(" · {nudge}"), theme.warning()));
+            }
+            spans.extend([
                 Span::styled("  Next sync ", theme.dim()),
                 Span::raw(match (status, c.next_sync_at) {
                     (Status::Syncing, _) => "running now".to_string(),
                     (_, Some(next)) => until(state.now, next),
                     (_, None) => "scheduled".to_string(),
                 }),
-            ];
+            ]);
             if let Some(at) = c.last_attempt_at.filter(|a| Some(*a) != c.last_synced_at) {
                 spans.push(Span::styled("  Last attempt ", theme.dim()));
                 spans.push(Span::raw(ago(state.now, at)));

@@ -52,6 +52,7 @@ pub fn connection(id: i64, exchange: ExchangeId, label: &str) -> ConnectionRecor
         next_sync_at: Some(now() + Duration::minutes(3)),
         sync_interval_secs: None,
         unreadable_wallets: Vec::new(),
+        expiry: Default::default(),
     }
 }
 

@@ -54,6 +54,7 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             ip_restricted: false,
         }),
         account_id: None,
+        expiry: Default::default(),
     })
 }
 

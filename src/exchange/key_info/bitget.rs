@@ -67,6 +67,7 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             ip_restricted,
         }),
         account_id: super::id_text(data.get("userId")),
+        expiry: Default::default(),
     })
 }
 

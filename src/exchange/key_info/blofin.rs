@@ -52,6 +52,10 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             ip_restricted: ips.iter().any(|ip| !ip.trim().is_empty()),
         }),
         account_id: Some(uid),
+        expiry: crate::model::KeyExpiry {
+            key_expires_at: super::time_field(data.get("expireTime")),
+            trading_ends_at: None,
+        },
     })
 }
 
@@ -91,6 +95,11 @@ mod tests {
             })
         );
         assert_eq!(facts.account_id.as_deref(), Some("30000000016"));
+        assert_eq!(
+            facts.expiry.key_expires_at.map(|t| t.timestamp_millis()),
+            Some(1_735_689_600_000),
+            "expireTime in ms"
+        );
         assert!(
             !parse(&answer(json!(true), json!([])))
                 .unwrap()

@@ -77,6 +77,11 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             ip_restricted,
         }),
         account_id: Some(account_id),
+        // Bybit ends keys bound to no IP after three months: `expiredAt` says when.
+        expiry: crate::model::KeyExpiry {
+            key_expires_at: super::time_field(result.get("expiredAt")),
+            trading_ends_at: None,
+        },
     })
 }
 
@@ -132,6 +137,11 @@ mod tests {
     #[test]
     fn the_documented_answer_is_a_transfer_only_key_of_user_53888001() {
         let f = facts(&documented());
+        // A key bound to no IP: Bybit says when it ends.
+        assert_eq!(
+            f.expiry.key_expires_at.map(|t| t.to_rfc3339()),
+            Some("2023-05-15T03:13:24+00:00".to_string())
+        );
         assert_eq!(
             f.permissions.unwrap(),
             Permissions {

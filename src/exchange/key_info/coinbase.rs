@@ -35,6 +35,7 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             ip_restricted: false,
         }),
         account_id: Some(portfolio),
+        expiry: Default::default(),
     })
 }
 

@@ -35,6 +35,7 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
     Ok(KeyFacts {
         permissions: None,
         account_id: Some(account_id),
+        expiry: Default::default(),
     })
 }
 

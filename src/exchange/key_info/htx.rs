@@ -26,6 +26,7 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
     Ok(KeyFacts {
         permissions: None,
         account_id: Some(uid),
+        expiry: Default::default(),
     })
 }
 

@@ -5,7 +5,8 @@
 //! `result.permissions` names what the key may do (`query-funds`, `query-open-trades`,
 //! `modify-trades`, `withdraw-funds`, ...), `result.ipAllowlist` the addresses it is
 //! bound to, `result.iban` the account's IIBAN (Kraken's account identifier, shared by
-//! every key of the account). `validUntil` (0: no expiry) is not read yet.
+//! every key of the account), `validUntil` when the key stops working (Unix seconds; 0:
+//! never).
 
 use super::{KeyFacts, KeyInfoCall, id_text, no_params};
 use crate::model::Permissions;
@@ -39,6 +40,10 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             ip_restricted: allowlist.iter().any(|ip| !ip.trim().is_empty()),
         }),
         account_id: id_text(result.get("iban")),
+        expiry: crate::model::KeyExpiry {
+            key_expires_at: super::time_field(result.get("validUntil")),
+            trading_ends_at: None,
+        },
     })
 }
 
@@ -96,6 +101,7 @@ mod tests {
             }
         );
         assert_eq!(facts.account_id.as_deref(), Some("AA88 N84G WOAK NMOI"));
+        assert_eq!(facts.expiry, Default::default(), "validUntil 0: no expiry");
     }
 
     #[test]

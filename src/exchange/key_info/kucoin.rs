@@ -66,6 +66,7 @@ fn parse(body: &Value) -> Result<KeyFacts, String> {
             ip_restricted,
         }),
         account_id: super::id_text(data.get("uid")),
+        expiry: Default::default(),
     })
 }
 

@@ -23,6 +23,28 @@ pub struct KeyFacts {
     pub permissions: Option<Permissions>,
     /// The exchange's account (user) id, shared by every key of one account.
     pub account_id: Option<String>,
+    /// When the key stops working, where the answer says.
+    pub expiry: crate::model::KeyExpiry,
+}
+
+/// A time from a field holding Unix seconds or milliseconds (as a number or a
+/// decimal string) or RFC 3339 text; 0, empty or unreadable: none.
+pub fn time_field(value: Option<&Value>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let value = value?;
+    let number = match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match number {
+        Some(n) if n <= 0 => None,
+        // Beyond year 5138 in seconds: milliseconds.
+        Some(n) if n > 100_000_000_000 => chrono::DateTime::from_timestamp_millis(n),
+        Some(n) => chrono::DateTime::from_timestamp(n, 0),
+        None => chrono::DateTime::parse_from_rfc3339(value.as_str()?.trim())
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc)),
+    }
 }
 
 /// How to ask one exchange about the key in use.
@@ -81,5 +103,25 @@ pub fn id_text(value: Option<&Value>) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(crate::text::free_text(s, 64)),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_field;
+    use serde_json::json;
+
+    #[test]
+    fn times_read_in_seconds_milliseconds_or_rfc_3339_and_zero_is_none() {
+        let at = |v: serde_json::Value| time_field(Some(&v)).map(|t| t.timestamp());
+        assert_eq!(at(json!(1_735_689_600)), Some(1_735_689_600));
+        assert_eq!(at(json!("1735689600")), Some(1_735_689_600));
+        assert_eq!(at(json!(1_735_689_600_000_i64)), Some(1_735_689_600));
+        assert_eq!(at(json!("2025-01-01T00:00:00Z")), Some(1_735_689_600));
+        assert_eq!(at(json!(0)), None);
+        assert_eq!(at(json!("0")), None);
+        assert_eq!(at(json!("")), None);
+        assert_eq!(at(json!("soon")), None);
+        assert_eq!(time_field(None), None);
     }
 }

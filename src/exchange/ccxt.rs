@@ -700,14 +700,28 @@ impl ExchangeClient {
         }
         let holding: Option<Vec<String>> = match &table.overview {
             Some(overview) => {
-                let body = self
-                    .call_correcting_clock(key, core, Call::Named(&overview.request))
-                    .await?;
                 snapshot.weight += overview.request.weight;
-                Some(
-                    (overview.parse)(&body)
-                        .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
-                )
+                match self
+                    .call_correcting_clock(key, core, Call::Named(&overview.request))
+                    .await
+                {
+                    Ok(body) => Some(
+                        (overview.parse)(&body)
+                            .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
+                    ),
+                    // A key the overview refuses (Binance once documented it as needing
+                    // "Permits Universal Transfer"): every wallet is read, each one
+                    // readable or not on its own, rather than the sync failing.
+                    Err(f) if wallets::is_unreadable(f.kind) => {
+                        tracing::info!(
+                            exchange = key.exchange.id(),
+                            "wallet overview refused ({}): reading every wallet",
+                            f.kind.code()
+                        );
+                        None
+                    }
+                    Err(f) => return Err(f),
+                }
             }
             None => None,
         };

@@ -20,15 +20,20 @@ fn creds(h: &SimHandle, id: &str) -> Credentials {
     Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref())
 }
 
+/// The replay mount of `id`.
+fn endpoint(h: &SimHandle, id: &str) -> Endpoint {
+    Endpoint {
+        base_url: Some(format!("{}/{id}", h.base_url)),
+        sandbox: false,
+    }
+}
+
 async fn fetch_with(
     h: &SimHandle,
     id: &str,
     creds: &Credentials,
 ) -> Result<AccountSnapshot, Failure> {
-    let endpoint = Endpoint {
-        base_url: Some(format!("{}/{id}", h.base_url)),
-        sandbox: false,
-    };
+    let endpoint = endpoint(h, id);
     let client = ExchangeClient::new(Duration::from_secs(5));
     let exchange = ExchangeId::parse(id).expect("compiled in");
     client.fetch(exchange, &endpoint, creds, true).await
@@ -467,14 +472,7 @@ async fn every_wallet_of_a_generic_exchange_is_read_with_the_answers_amounts() {
     let h = sim().await;
     for id in replay::exchanges() {
         let table = table(id);
-        let snapshot = fetch(&h, id)
-            .await
-            .unwrap_or_else(|f| panic!("{id}: {f:?}"));
-        assert!(
-            snapshot.unreadable.is_empty(),
-            "{id}: {:?}",
-            snapshot.unreadable
-        );
+        let snapshot = fetch(&h, id).await.unwrap();
         // Every row sits in the balance call's wallet or one the table reads.
         for b in &snapshot.balances {
             assert!(
@@ -632,4 +630,57 @@ async fn coinbase_counts_its_staked_account_once_with_its_asset() {
     assert_eq!(ada.len(), 1, "{ada:?}");
     assert_eq!(ada[0].total, "27.361178");
     assert_eq!(ada[0].wallet, Wallet::Spot);
+}
+
+#[tokio::test]
+async fn a_wallet_the_key_may_not_read_is_unreadable_and_the_rest_still_counts() {
+    let h = sim().await;
+    for (id, refused) in [("bybit", Wallet::Funding), ("kucoin", Wallet::CrossMargin)] {
+        if ExchangeId::parse(id).is_none() {
+            continue;
+        }
+        let whole = fetch(&h, id).await.unwrap();
+        let key = creds(&h, id).api_key;
+        let key = keyfolio::exchange::reveal(&key).to_string();
+        h.set_fault(&key, Some(Fault::WalletRefused(refused)));
+        let snapshot = fetch(&h, id)
+            .await
+            .unwrap_or_else(|f| panic!("{id}: {f:?}"));
+        assert_eq!(
+            snapshot.unreadable.len(),
+            1,
+            "{id}: {:?}",
+            snapshot.unreadable
+        );
+        assert_eq!(snapshot.unreadable[0].wallet, refused);
+        assert_eq!(snapshot.unreadable[0].kind, FailureKind::PermissionDenied);
+        let kept: Vec<_> = whole
+            .balances
+            .iter()
+            .filter(|b| b.wallet != refused)
+            .cloned()
+            .collect();
+        assert_eq!(snapshot.balances, kept, "{id}: every other wallet counts");
+
+        // Until permissions are read again it costs no request and stays unreadable.
+        let a = h.account_on(id, "read-only").unwrap();
+        h.reset_counts();
+        let again = ExchangeClient::new(Duration::from_secs(5))
+            .fetch_skipping(
+                ExchangeId::parse(id).unwrap(),
+                &endpoint(&h, id),
+                &creds(&h, id),
+                false,
+                &snapshot.unreadable,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.unreadable, snapshot.unreadable, "{id}");
+        assert_eq!(
+            h.total_requests_for(&a.api_key),
+            table(id).reads.len() as u64,
+            "{id}: the balance call and every wallet but the refused one"
+        );
+        h.set_fault(&key, None);
+    }
 }

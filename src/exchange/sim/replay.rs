@@ -261,6 +261,14 @@ pub(super) fn answer(
             && r["path"].as_str() == Some(request.path.as_str())
             && query_holds(&r["query"], &request.query)
     });
+    // A wallet this key may not read (`Fault::WalletRefused`): the exchange's refusal.
+    if let (Some(r), Some(super::Fault::WalletRefused(wallet))) = (recorded, account.fault) {
+        if r["wallet"].as_str() == Some(wallet.code())
+            && !fixture["errors"]["permission_denied"].is_null()
+        {
+            return error(fixture, "permission_denied");
+        }
+    }
     match recorded {
         Some(r) => {
             let answer = match &r["answer"] {

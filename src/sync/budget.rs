@@ -133,12 +133,11 @@ impl Budgets {
                 .entry(connection)
                 .or_insert_with(|| std::sync::Arc::new(Budget::new(4, Duration::from_secs(2))))
                 .clone();
-            // The wallets are read after the balance call (OKX has no overview: always
-            // both, see exchange::wallets::okx), so their requests are known now and
-            // come out of the account's budget with it; the per-IP budget is charged
-            // them after the sync, with whatever it spent.
-            let wallets = crate::exchange::wallets::of(exchange).reads.len() as u32;
-            account.take(cost + wallets).await;
+            // OKX limits each endpoint per account (balance 10 per 2 s, funding and
+            // savings 6 per second, config 5 per 2 s), and a sync asks each at most
+            // once: 4 syncs per 2 s keep every one of them under its limit. The per-IP
+            // budget is charged the wallets after the sync, with whatever it spent.
+            account.take(1).await;
         }
     }
 }

@@ -262,12 +262,11 @@ pub(super) fn answer(
             && query_holds(&r["query"], &request.query)
     });
     // A wallet this key may not read (`Fault::WalletRefused`): the exchange's refusal.
-    if let (Some(r), Some(super::Fault::WalletRefused(wallet))) = (recorded, account.fault) {
-        if r["wallet"].as_str() == Some(wallet.code())
-            && !fixture["errors"]["permission_denied"].is_null()
-        {
-            return error(fixture, "permission_denied");
-        }
+    if let (Some(r), Some(super::Fault::WalletRefused(wallet))) = (recorded, account.fault)
+        && r["wallet"].as_str() == Some(wallet.code())
+        && !fixture["errors"]["permission_denied"].is_null()
+    {
+        return error(fixture, "permission_denied");
     }
     match recorded {
         Some(r) => {

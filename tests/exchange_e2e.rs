@@ -651,3 +651,41 @@ async fn binance_futures_refused_is_an_unreadable_wallet_not_a_failed_sync() {
     );
     assert_eq!(again.balances, snap.balances);
 }
+
+#[tokio::test]
+async fn binance_tells_when_trading_ends_on_a_key_without_an_ip_restriction() {
+    let sim = Simulator::start(0).await.unwrap();
+    let c = client();
+    let fetch = |purpose: &'static str| {
+        let a = sim.account_on("binance", purpose).unwrap();
+        let c = &c;
+        let sim = &sim;
+        async move {
+            c.fetch(
+                ExchangeId::Binance,
+                &endpoint(sim, ExchangeId::Binance),
+                &creds(&a),
+                true,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let trade = fetch("trade").await;
+    let ends = trade
+        .expiry
+        .trading_ends_at
+        .expect("a trading key bound to no IP");
+    let days = (ends - chrono::Utc::now()).num_days();
+    assert!((59..=60).contains(&days), "{days}");
+    assert_eq!(
+        trade.expiry.key_expires_at, None,
+        "the key itself keeps reading"
+    );
+    let read_only = fetch("read-only").await;
+    assert_eq!(
+        read_only.expiry,
+        Default::default(),
+        "no trading, nothing ends"
+    );
+}

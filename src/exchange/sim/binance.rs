@@ -446,10 +446,10 @@ pub(super) fn account(sim: &Shared, req: &Req, acct: Option<&SimAccount>) -> Val
     })
 }
 
-pub(super) fn api_restrictions(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Value {
+pub(super) fn api_restrictions(sim: &Shared, _: &Req, acct: Option<&SimAccount>) -> Value {
     let acct = acct.expect("signed endpoint");
     let p = &acct.perms;
-    json!({
+    let mut answer = json!({
         "ipRestrict": p.ip_restricted,
         "createTime": 1_698_645_219_000i64,
         "enableReading": p.read,
@@ -463,7 +463,13 @@ pub(super) fn api_restrictions(_: &Shared, _: &Req, acct: Option<&SimAccount>) -
         "enableFixApiTrade": false,
         "enableFixReadOnly": false,
         "enablePortfolioMarginTrading": false
-    })
+    });
+    // Binance ends spot and margin trading on a key without an IP restriction 90 days
+    // after it was enabled, and says when: here 60 days from the sim's now.
+    if p.trade && !p.ip_restricted {
+        answer["tradingAuthorityExpirationTime"] = json!(sim.server_ms() + 60 * 86_400_000);
+    }
+    answer
 }
 
 const COINS: [(&str, &str, &str, &str); 7] = [

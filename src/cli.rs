@@ -1260,7 +1260,7 @@ fn audit_key(
     if ip_restricted == Some(false) {
         flags.push(NO_IP_RESTRICTION);
     }
-    if c.expiry.notice(now).is_some_and(|(_, warn)| warn) {
+    if c.expiry_notice(now).is_some_and(|(_, warn)| warn) {
         flags.push(EXPIRES_SOON);
     }
     if crate::model::key_too_old(c.created_at, now, max_age_days).is_some() {

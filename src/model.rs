@@ -876,6 +876,21 @@ pub struct SyncRun {
 }
 
 impl ConnectionRecord {
+    /// The card's note on when its key stops working ([`KeyExpiry::notice`]). A key the
+    /// exchange dated to end but that synced after that date evidently did not end
+    /// then: that date is left out rather than shown as "expired" on a working key.
+    pub fn expiry_notice(&self, now: DateTime<Utc>) -> Option<(String, bool)> {
+        let mut expiry = self.expiry;
+        if expiry
+            .key_expires_at
+            .zip(self.last_synced_at)
+            .is_some_and(|(end, synced)| synced >= end)
+        {
+            expiry.key_expires_at = None;
+        }
+        expiry.notice(now)
+    }
+
     /// What the key may do, in words; never "read-only" when keyfolio cannot tell.
     pub fn permissions_text(&self) -> String {
         match self.permissions {

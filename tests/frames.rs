@@ -668,6 +668,8 @@ fn cards_say_when_a_key_stops_working_and_when_it_is_old() {
         since: now() - chrono::Duration::days(1),
     });
     expired.failure_streak = 2;
+    // Its last good sync was before the end: the refusals since are the expiry.
+    expired.last_synced_at = Some(now() - chrono::Duration::days(3));
     state.set_connections(vec![soon, trading, old, expired]);
     let text = frame_text(&state, 120, 40);
     assert!(text.contains("key expires in 12 days"), "{text}");
@@ -678,4 +680,10 @@ fn cards_say_when_a_key_stops_working_and_when_it_is_old() {
     assert!(text.contains("key 200 days old: rotate it"), "{text}");
     assert!(text.contains("key expired"), "{text}");
     snap("cards_expiry", &state);
+    // A key that synced after the date the exchange gave evidently did not end then.
+    let mut working = connection(5, ExchangeId::parse("bybit").unwrap(), "Still works");
+    working.expiry.key_expires_at = Some(now() - chrono::Duration::days(200));
+    state.set_connections(vec![working]);
+    let text = frame_text(&state, 120, 40);
+    assert!(!text.contains("expired"), "{text}");
 }

@@ -139,7 +139,7 @@ fn connection_card(
                 ));
             }
             // Past its expiry, a refused key is most likely the expired one: say so first.
-            if let Some((text, true)) = c.expiry.notice(state.now)
+            if let Some((text, true)) = c.expiry_notice(state.now)
                 && c.expiry.key_expires_at.is_some_and(|at| at <= state.now)
             {
                 spans.push(Span::styled(format!(" · {text}"), theme.warning()));
@@ -152,7 +152,7 @@ fn connection_card(
                 Span::styled("Perms ", theme.dim()),
                 Span::raw(c.permissions_text()),
             ];
-            if let Some((text, warn)) = c.expiry.notice(state.now) {
+            if let Some((text, warn)) = c.expiry_notice(state.now) {
                 spans.push(Span::styled(
                     format!(" · {text}"),
                     if warn { theme.warning() } else { theme.dim() },

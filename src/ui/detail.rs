@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame, state: &State, detail: &Detail, theme: Theme) {
         Line::from(vec![
             Span::styled("Perms   ", theme.dim()),
             Span::raw(c.permissions_text()),
-            match c.expiry.notice(state.now) {
+            match c.expiry_notice(state.now) {
                 Some((text, warn)) => Span::styled(
                     format!(" · {text}"),
                     if warn { theme.warning() } else { theme.dim() },

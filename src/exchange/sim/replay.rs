@@ -276,7 +276,7 @@ pub(super) fn answer(
                 }
                 other => other,
             };
-            Answer::json(200, answer.clone())
+            Answer::json(200, with_time(answer, now_ms))
         }
         None => Answer::json(
             404,
@@ -329,7 +329,9 @@ pub(super) fn is_tickers(exchange: &str, request: &super::Req) -> bool {
 /// `template` with each placeholder string replaced by the time `now_ms`:
 /// `{now_ms}` / `{now_s}` / `{now_ns}` as JSON numbers, `{now_ms_string}` /
 /// `{now_s_string}` / `{now_ns_string}` as decimal strings, `{now_iso}` as RFC 3339 to the second (Coinbase)
-/// and `{now_rfc1123}` as Kraken writes it ("Sun,  7 Jun 20 04:07:53 +0000").
+/// and `{now_rfc1123}` as Kraken writes it ("Sun,  7 Jun 20 04:07:53 +0000"), and
+/// `{in_88_days_iso}` as RFC 3339 88 days on (a Bybit key's `expiredAt` when bound to no IP,
+/// so the demo's key is as far from its end as Bybit's documented example).
 fn with_time(template: &Value, now_ms: i64) -> Value {
     let now_s = now_ms.div_euclid(1000);
     match template {
@@ -340,6 +342,11 @@ fn with_time(template: &Value, now_ms: i64) -> Value {
             "{now_ms_string}" => now_ms.to_string().into(),
             "{now_s_string}" => now_s.to_string().into(),
             "{now_ns_string}" => (i128::from(now_ms) * 1_000_000).to_string().into(),
+            "{in_88_days_iso}" => chrono::DateTime::from_timestamp(now_s + 88 * 86_400, 0)
+                .unwrap_or_default()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+                .into(),
             "{now_iso}" | "{now_rfc1123}" => {
                 let at = chrono::DateTime::from_timestamp(now_s, 0).unwrap_or_default();
                 let format = if s == "{now_iso}" {

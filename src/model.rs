@@ -459,6 +459,23 @@ impl Wallet {
         Self::ALL.into_iter().find(|w| w.code() == code)
     }
 
+    /// Its name where room is short (the portfolio's "Held on" column).
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Spot => "spot",
+            Self::Funding => "funding",
+            Self::Trading => "trading",
+            Self::EarnFlexible => "earn",
+            Self::EarnLocked => "earn locked",
+            Self::Staking => "staked",
+            Self::CrossMargin => "margin",
+            Self::IsolatedMargin => "isolated",
+            Self::UsdmFutures => "USDⓈ-M",
+            Self::CoinmFutures => "COIN-M",
+            Self::PortfolioMargin => "PM",
+        }
+    }
+
     /// How a screen names it: "Simple Earn (flexible)" style, short.
     pub fn label(self) -> &'static str {
         match self {

@@ -29,7 +29,7 @@ pub struct AssetValue {
     /// Percent of the priced total.
     pub share: Option<Decimal>,
     /// Where it is held: each connection's label, with the wallets it sits in where
-    /// that connection holds coins in more than one ("Main (Spot, Earn flexible)").
+    /// that connection holds coins in more than one ("Main (spot, earn)").
     pub holders: Vec<String>,
     /// Each place it sits: (connection id, wallet, amount); a debt is negative.
     pub places: Vec<(i64, Wallet, Decimal)>,
@@ -179,7 +179,7 @@ pub fn value(
         for run in entry.places.chunk_by(|a, b| a.0 == b.0) {
             let (label, several_wallets) = labels[&run[0].0];
             let holder = if several_wallets {
-                let wallets: Vec<&str> = run.iter().map(|(_, w, _)| w.label()).collect();
+                let wallets: Vec<&str> = run.iter().map(|(_, w, _)| w.short()).collect();
                 format!("{label} ({})", wallets.join(", "))
             } else {
                 label.to_string()

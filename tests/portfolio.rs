@@ -94,7 +94,7 @@ fn every_wallet_counts_once_and_says_where_coins_sit() {
     let v = value(&holdings, &prices(), Quote::Usdt);
     let btc = v.assets.iter().find(|a| a.asset == "BTC").unwrap();
     assert_eq!(btc.amount, d("0.6"));
-    assert_eq!(btc.holders, vec!["Main (Spot, Earn flexible)", "OKX"]);
+    assert_eq!(btc.holders, vec!["Main (spot, earn)", "OKX"]);
     assert_eq!(btc.places.len(), 3);
     let usdt = v.assets.iter().find(|a| a.asset == "USDT").unwrap();
     assert_eq!(usdt.amount, d("400"), "the debt is netted, not dropped");

@@ -710,9 +710,14 @@ impl ExchangeClient {
                             .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
                     ),
                     // A key the overview refuses (Binance once documented it as needing
-                    // "Permits Universal Transfer"): every wallet is read, each one
-                    // readable or not on its own, rather than the sync failing.
-                    Err(f) if wallets::is_unreadable(f.kind) => {
+                    // "Permits Universal Transfer"), or an overview this host does not
+                    // serve as documented (a proxy, a regional API): every wallet is
+                    // read, each one readable or not on its own, rather than the sync
+                    // failing. It costs more requests, never a coin.
+                    Err(f)
+                        if wallets::is_unreadable(f.kind)
+                            || f.kind == FailureKind::UnexpectedResponse =>
+                    {
                         tracing::info!(
                             exchange = key.exchange.id(),
                             "wallet overview refused ({}): reading every wallet",

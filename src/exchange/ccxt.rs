@@ -705,10 +705,16 @@ impl ExchangeClient {
                     .call_correcting_clock(key, core, Call::Named(&overview.request))
                     .await
                 {
-                    Ok(body) => Some(
-                        (overview.parse)(&body)
-                            .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))?,
-                    ),
+                    Ok(body) => match (overview.parse)(&body) {
+                        Ok(names) => Some(names),
+                        Err(why) => {
+                            tracing::info!(
+                                exchange = key.exchange.id(),
+                                "wallet overview unreadable ({why}): reading every wallet"
+                            );
+                            None
+                        }
+                    },
                     // A key the overview refuses (Binance once documented it as needing
                     // "Permits Universal Transfer"), or an overview this host does not
                     // serve as documented (a proxy, a regional API): every wallet is

@@ -59,10 +59,19 @@ pub enum Command {
         #[arg(long)]
         label: Option<String>,
         #[command(flatten)]
-        creds: CredentialArgs,
-        /// Save a key that can withdraw funds (read-only keys are recommended).
+        key: KeyArgs,
         #[arg(long)]
-        accept_withdraw_risk: bool,
+        json: bool,
+    },
+    /// Replace a connection's API key in place: id, label, history and balances stay. The
+    /// new key is validated first and refused (nothing changed) when it is the same key,
+    /// another connection's, or of another account where the exchange tells. The new
+    /// secret is written under a new keyring entry before the row points at it, and the
+    /// old entry is deleted only after.
+    Rotate {
+        id: i64,
+        #[command(flatten)]
+        key: KeyArgs,
         #[arg(long)]
         json: bool,
     },
@@ -183,6 +192,17 @@ impl Cli {
         use clap::FromArgMatches;
         Self::from_arg_matches(&Self::definition().get_matches()).unwrap_or_else(|e| e.exit())
     }
+}
+
+/// A key to save (`connect`, `rotate`): its credentials, and the consent a key that can
+/// withdraw needs.
+#[derive(Debug, clap::Args)]
+pub struct KeyArgs {
+    #[command(flatten)]
+    creds: CredentialArgs,
+    /// Save a key that can withdraw funds (read-only keys are recommended).
+    #[arg(long)]
+    accept_withdraw_risk: bool,
 }
 
 /// Where credentials come from: never argv.
@@ -760,9 +780,13 @@ fn list_exchanges(as_json: bool) -> Result<i32> {
 pub async fn run(ctx: Context, command: Command) -> Result<i32> {
     if matches!(
         command,
-        Command::Connect { .. } | Command::Sync { .. } | Command::Disconnect { .. }
+        Command::Connect { .. }
+            | Command::Rotate { .. }
+            | Command::Sync { .. }
+            | Command::Disconnect { .. }
     ) {
-        // Finish what an interrupted connect left: a secret whose row was never written.
+        // Finish what an interrupted connect or rotate left: a secret whose row was never
+        // written, or a replaced key's entry not yet deleted.
         if let Err(e) = ctx.clean_orphans().await {
             tracing::warn!("could not check for orphaned secrets: {e:#}");
         }
@@ -798,11 +822,10 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
         Command::Connect {
             exchange,
             label,
-            creds,
-            accept_withdraw_risk,
+            key,
             json,
         } => {
-            let (creds, endpoint) = creds.read(exchange)?;
+            let (creds, endpoint) = key.creds.read(exchange)?;
             let label = match label {
                 Some(l) if !l.trim().is_empty() => {
                     crate::text::check_label(l.trim()).map_err(usage)?;
@@ -811,7 +834,13 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                 _ => ctx.suggest_label(exchange).await?,
             };
             match ctx
-                .connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk)
+                .connect(
+                    exchange,
+                    &label,
+                    &endpoint,
+                    &creds,
+                    key.accept_withdraw_risk,
+                )
                 .await
             {
                 Ok((id, snapshot)) if json => {
@@ -826,27 +855,39 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
                     say!("connected {label} as connection {id}");
                     Ok(exit::OK)
                 }
-                Err(ConnectError::Rejected(f)) => report_failure(exchange, &f, json),
-                Err(e @ (ConnectError::WithdrawRisk(_) | ConnectError::Duplicate(_))) => {
-                    let withdraw = matches!(e, ConnectError::WithdrawRisk(_));
-                    if json {
-                        let kind = if withdraw {
-                            "withdraw_risk"
-                        } else {
-                            "duplicate"
-                        };
-                        print_json(&json!({
-                            "ok": false,
-                            "error": {"kind": kind, "message": e.to_string()},
-                        }))?;
-                    }
-                    say_err!("refused: {e}");
-                    if withdraw {
-                        say_err!("(pass --accept-withdraw-risk to save it anyway)");
-                    }
-                    Ok(exit::REJECTED)
+                Err(e) => report_refusal(exchange, e, json),
+            }
+        }
+        Command::Rotate { id, key, json } => {
+            let record = ctx.with_db(move |db| db.connection(id)).await?;
+            let exchange = record.exchange;
+            let (creds, endpoint) = key.creds.read(exchange)?;
+            // Without --endpoint or --sandbox the new key goes where the old one went.
+            let endpoint = (endpoint.base_url.is_some() || endpoint.sandbox).then_some(endpoint);
+            match ctx
+                .rotate(id, endpoint.as_ref(), &creds, key.accept_withdraw_risk)
+                .await
+            {
+                Ok((stored, snapshot)) if json => {
+                    let mut out = validated_json(exchange, &creds, &snapshot);
+                    out["id"] = json!(id);
+                    out["label"] = json!(stored.label);
+                    out["old_key_hint"] = json!(record.key_hint);
+                    print_json(&out)?;
+                    Ok(exit::OK)
                 }
-                Err(e) => Err(e.into()),
+                Ok((stored, snapshot)) => {
+                    print_validated(exchange, &creds, &snapshot);
+                    say!(
+                        "replaced the key of {} (connection {id}): ••••{} → ••••{}; also delete the old key on {}",
+                        stored.label,
+                        record.key_hint,
+                        stored.key_hint,
+                        exchange.name()
+                    );
+                    Ok(exit::OK)
+                }
+                Err(e) => report_refusal(exchange, e, json),
             }
         }
         Command::Sync { ids, all, json } => sync(ctx, ids, all, json).await,
@@ -971,6 +1012,31 @@ fn report_failure(exchange: ExchangeId, f: &Failure, as_json: bool) -> Result<i3
     }
     say_err!("{}", explain(exchange, f));
     Ok(failure_code(f))
+}
+
+/// A connect or rotate that saved nothing: a rejected key exits as validate does, a
+/// refusal (withdraw risk, duplicate, another account, the same key) exits 3; anything
+/// else is an error of its own.
+fn report_refusal(exchange: ExchangeId, e: ConnectError, as_json: bool) -> Result<i32> {
+    let kind = match &e {
+        ConnectError::Rejected(f) => return report_failure(exchange, f, as_json),
+        ConnectError::WithdrawRisk(_) => "withdraw_risk",
+        ConnectError::Duplicate(_) => "duplicate",
+        ConnectError::OtherAccount(_) => "other_account",
+        ConnectError::Unchanged(_) => "unchanged",
+        ConnectError::Secrets(_) | ConnectError::Storage(_) => return Err(e.into()),
+    };
+    if as_json {
+        print_json(&json!({
+            "ok": false,
+            "error": {"kind": kind, "message": e.to_string()},
+        }))?;
+    }
+    say_err!("refused: {e}");
+    if matches!(e, ConnectError::WithdrawRisk(_)) {
+        say_err!("(pass --accept-withdraw-risk to save it anyway)");
+    }
+    Ok(exit::REJECTED)
 }
 
 /// What `validate --json` prints (and `connect --json`, with the id and label added).

@@ -44,6 +44,12 @@ pub enum ConnectError {
     WithdrawRisk(AccountSnapshot),
     #[error("{0}")]
     Duplicate(String),
+    /// A replacement key of another exchange account than the connection's.
+    #[error("{0}")]
+    OtherAccount(String),
+    /// A replacement that is the connection's own key, or a connection without an API key.
+    #[error("{0}")]
+    Unchanged(String),
     /// Not a `#[source]`: the message already carries it, and a chain would print it twice.
     #[error("the secret store failed, nothing was saved: {0}")]
     Secrets(SecretError),
@@ -413,6 +419,110 @@ impl Context {
             .await
     }
 
+    /// Replaces the API key of connection `id` in place: its id, label, history and
+    /// balances stay. The new key is validated like a connect's (`endpoint`, or the
+    /// connection's own when `None`), and refused, nothing changed, when it is the same
+    /// key, another live connection's key, of another account than the connection's
+    /// (where the exchange tells), or able to withdraw without `accept_withdraw_risk`.
+    ///
+    /// The swap, in this order, so a crash at any point leaves the old or the new key
+    /// working and nothing that [`Context::clean_orphans`] does not remove: the new secret
+    /// is marked pending and written under a new entry; one transaction points the row at
+    /// it, records the new key's snapshot as a good sync, and moves the pending mark from
+    /// the new entry to the old one ([`Db::replace_key`]); then the old entry is deleted
+    /// and its mark removed.
+    pub async fn rotate(
+        &self,
+        id: i64,
+        endpoint: Option<&Endpoint>,
+        creds: &Credentials,
+        accept_withdraw_risk: bool,
+    ) -> Result<(ConnectionRecord, AccountSnapshot), ConnectError> {
+        self.secrets.check_reachable().await?;
+        let record = self
+            .with_db(move |db| db.connection(id))
+            .await
+            .map_err(ConnectError::Storage)?;
+        let (exchange, label) = (record.exchange, record.label.clone());
+        if record.auth_kind != AuthKind::ApiKey {
+            return Err(ConnectError::Unchanged(format!(
+                "\"{label}\" signs in with OAuth, not an API key: sign in again instead"
+            )));
+        }
+        let (saved_key, saved_account) = self
+            .with_db(move |db| db.key_hashes(id))
+            .await
+            .map_err(ConnectError::Storage)?;
+        let key_hash = self.keyed_hash(creds.api_key.expose_secret()).await?;
+        if saved_key.as_deref() == Some(key_hash.as_str()) {
+            return Err(ConnectError::Unchanged(format!(
+                "this is already the key of \"{label}\": nothing changed"
+            )));
+        }
+        self.check_new(exchange, Some(&key_hash), None).await?;
+        let endpoint = endpoint.unwrap_or(&record.endpoint).clone();
+        let snapshot = self
+            .validate(exchange, &endpoint, creds)
+            .await
+            .map_err(ConnectError::Rejected)?;
+        if snapshot.permissions.is_some_and(|p| p.withdraw) && !accept_withdraw_risk {
+            return Err(ConnectError::WithdrawRisk(snapshot));
+        }
+        let account_hash = self.account_hash(&snapshot).await?;
+        match (&saved_account, &account_hash) {
+            (Some(saved), Some(new)) if saved != new => {
+                return Err(ConnectError::OtherAccount(format!(
+                    "this key belongs to another {} account than the one \"{label}\" tracks: nothing changed",
+                    exchange.name()
+                )));
+            }
+            (None, Some(new)) => self.check_new(exchange, None, Some(new)).await?,
+            _ => {}
+        }
+        let key = NewConnection {
+            exchange,
+            label,
+            auth_kind: AuthKind::ApiKey,
+            endpoint,
+            key_hint: creds.key_hint(),
+            key_hash: Some(key_hash),
+            // An exchange that stops telling the account keeps the one it told.
+            account_hash: account_hash.or(saved_account),
+            key_type: (exchange == ExchangeId::Binance).then(|| creds.key_type()),
+            secret_ref: new_secret_ref(),
+        };
+        let new_ref = key.secret_ref.clone();
+        self.write_pending(&new_ref, crate::store::secrets::encode(creds))
+            .await?;
+        let old_ref = record.secret_ref;
+        let (old, written) = (old_ref.clone(), snapshot.clone());
+        let swapped = self
+            .with_db(move |db| {
+                db.replace_key(id, &old, &key, &written, Utc::now())?;
+                db.connection(id)
+            })
+            .await;
+        let stored = match swapped {
+            Ok(stored) => stored,
+            Err(e) => {
+                self.drop_pending(&new_ref).await;
+                return Err(store_refusal(e));
+            }
+        };
+        match self.secrets.delete(&old_ref).await {
+            Ok(()) => {
+                let r = old_ref.clone();
+                if let Err(e) = self.with_db(move |db| db.remove_pending_secret(&r)).await {
+                    tracing::warn!("the replaced key's entry is gone, its mark stays: {e}");
+                }
+            }
+            // The new key works; the old entry stays marked for the next start-up.
+            Err(e) => tracing::warn!("the replaced key's entry was not deleted yet: {e}"),
+        }
+        tracing::info!(id, exchange = exchange.id(), "key replaced");
+        Ok((stored, snapshot))
+    }
+
     /// Signs in with OAuth tokens: reads the account with them (the validation), then
     /// stores the tokens in the secret store and the connection in SQLite. An account
     /// that is already connected (signed in, or through an API key) is refused, and the
@@ -523,16 +633,9 @@ impl Context {
     ) -> Result<(), ConnectError> {
         let (key_hash, account_hash) =
             (key_hash.map(str::to_owned), account_hash.map(str::to_owned));
-        match self
-            .with_db(move |db| db.check_new(exchange, key_hash.as_deref(), account_hash.as_deref()))
+        self.with_db(move |db| db.check_new(exchange, key_hash.as_deref(), account_hash.as_deref()))
             .await
-        {
-            Ok(()) => Ok(()),
-            Err(refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_))) => {
-                Err(ConnectError::Duplicate(refused.to_string()))
-            }
-            Err(other) => Err(ConnectError::Storage(other)),
-        }
+            .map_err(store_refusal)
     }
 
     /// Writes the secret, then the row in one transaction; removes the secret if the row fails.
@@ -549,43 +652,55 @@ impl Context {
             .entry(new.exchange)
             .or_default()
             .at = None;
-        let secret_ref = format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()));
+        let secret_ref = new_secret_ref();
         new.secret_ref = secret_ref.clone();
-        let now = Utc::now();
-        let reference = secret_ref.clone();
+        self.write_pending(&secret_ref, payload).await?;
+        let snapshot = snapshot.clone();
+        match self
+            .with_db(move |db| db.insert_connection(&new, &snapshot, Utc::now()))
+            .await
+        {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                self.drop_pending(&secret_ref).await;
+                Err(store_refusal(e))
+            }
+        }
+    }
+
+    /// Marks `secret_ref` pending, then writes the entry; unmarks it if the write fails.
+    async fn write_pending(
+        &self,
+        secret_ref: &str,
+        payload: zeroize::Zeroizing<String>,
+    ) -> Result<(), ConnectError> {
+        let (reference, now) = (secret_ref.to_string(), Utc::now());
         self.with_db(move |db| db.add_pending_secret(&reference, now))
             .await
             .map_err(ConnectError::Storage)?;
-        if let Err(e) = self.secrets.put_raw(&secret_ref, payload).await {
-            let reference = secret_ref.clone();
+        if let Err(e) = self.secrets.put_raw(secret_ref, payload).await {
+            let reference = secret_ref.to_string();
             let _ = self
                 .with_db(move |db| db.remove_pending_secret(&reference))
                 .await;
             return Err(e.into());
         }
-        let snapshot = snapshot.clone();
-        match self
-            .with_db(move |db| db.insert_connection(&new, &snapshot, now))
-            .await
-        {
-            Ok(id) => Ok(id),
-            Err(e) => {
-                let _ = self.secrets.delete(&secret_ref).await;
-                let reference = secret_ref.clone();
-                let _ = self
-                    .with_db(move |db| db.remove_pending_secret(&reference))
-                    .await;
-                match e {
-                    refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_)) => {
-                        Err(ConnectError::Duplicate(refused.to_string()))
-                    }
-                    other => Err(ConnectError::Storage(other)),
-                }
-            }
+        Ok(())
+    }
+
+    /// Deletes a pending entry no row took, then its mark (a failure leaves both to
+    /// [`Context::clean_orphans`]).
+    async fn drop_pending(&self, secret_ref: &str) {
+        if self.secrets.delete(secret_ref).await.is_ok() {
+            let reference = secret_ref.to_string();
+            let _ = self
+                .with_db(move |db| db.remove_pending_secret(&reference))
+                .await;
         }
     }
 
-    /// Deletes secrets written by a connect that crashed before its row was saved.
+    /// Deletes secrets written by a connect that crashed before its row was saved, and the
+    /// old entries of key rotations that crashed before deleting them.
     pub async fn clean_orphans(&self) -> Result<usize> {
         let orphans = self.with_db(|db| db.orphaned_secrets()).await?;
         for reference in &orphans {
@@ -594,5 +709,20 @@ impl Context {
             self.with_db(move |db| db.remove_pending_secret(&r)).await?;
         }
         Ok(orphans.len())
+    }
+}
+
+/// A fresh secret-store entry name.
+fn new_secret_ref() -> String {
+    format!("connection-{}", hex::encode(rand::random::<[u8; 8]>()))
+}
+
+/// A failed save: a duplicate key or account is a refusal, anything else a storage error.
+fn store_refusal(e: StoreError) -> ConnectError {
+    match e {
+        refused @ (StoreError::Duplicate(_) | StoreError::SameAccount(_)) => {
+            ConnectError::Duplicate(refused.to_string())
+        }
+        other => ConnectError::Storage(other),
     }
 }

@@ -1031,3 +1031,266 @@ async fn audit_lists_every_key_and_exits_3_when_one_can_withdraw_or_has_no_ip_re
         text(&doctor)
     );
 }
+
+/// A key of its own (random key and secret) of `base`'s exchange and balances: no other
+/// test, sharing the Secret Service, holds it. `same_account_as` makes it a second key of
+/// that account; without, it is an account of its own.
+fn fresh_key(
+    env: &Env,
+    base: &SimAccount,
+    purpose: &str,
+    same_account_as: Option<&str>,
+) -> SimAccount {
+    let token = |prefix: &str| -> String {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        let tail: String = (0..63)
+            .map(|_| rng.sample(rand::distributions::Alphanumeric) as char)
+            .collect();
+        format!("{prefix}{tail}")
+    };
+    let key = SimAccount {
+        api_key: token("K"),
+        secret: token("S"),
+        purpose: purpose.into(),
+        same_account_as: same_account_as.map(str::to_string),
+        ..base.clone()
+    };
+    env.sim.add_account(key.clone());
+    key
+}
+
+/// `keyfolio rotate ID` with the key in the variables [`common::with_credentials`] sets.
+fn rotate_args(id: &str) -> [&str; 6] {
+    [
+        "rotate",
+        id,
+        "--api-key-env",
+        "KF_KEY",
+        "--secret-env",
+        "KF_SECRET",
+    ]
+}
+
+/// The keyring entries of keyfolio holding `needle` (their text, through `secret-tool`).
+fn keyring_entries_with(needle: &str) -> usize {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", "keyfolio"])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    all.lines()
+        .filter(|l| l.starts_with("secret = ") && l.contains(needle))
+        .count()
+}
+
+/// The stored row of the one connection, read from the database itself.
+fn stored(env: &Env) -> (keyfolio::model::ConnectionRecord, usize, Vec<String>) {
+    let db = keyfolio::store::db::Db::open(&env.home.path().join("keyfolio.db")).unwrap();
+    let rows = db.connections().unwrap();
+    assert_eq!(rows.len(), 1, "one connection");
+    let runs = db.sync_history(rows[0].id, 1000).unwrap().len();
+    (rows[0].clone(), runs, db.orphaned_secrets().unwrap())
+}
+
+/// `keyfolio rotate ID` to a second key of the same account: the id, label and history
+/// stay, the card's hint and the keyring's entry change, and the next sync uses the new
+/// key; the keyring holds the new secret only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_replaces_the_key_in_place_keeping_id_label_and_history() {
+    let env = Env::new().await;
+    let base = env.account("binance", "read-only");
+    let first = fresh_key(&env, &base, "rotate first", None);
+    let second = fresh_key(&env, &base, "rotate second", Some(&first.api_key));
+    let ep = env.endpoint("binance");
+    let connect = [&["connect"][..], &env.cred_args("binance", &ep)].concat();
+    let out = env.run_with(&[&connect[..], &["--label", "Main"]].concat(), Some(&first));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = env.run_with(&["sync", "--all"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (before, runs_before, _) = stored(&env);
+    assert_eq!(runs_before, 2, "connect and a sync");
+    assert_eq!(keyring_entries_with(&first.api_key), 1);
+
+    let id = before.id.to_string();
+    let rotate = [&rotate_args(&id)[..], &["--json"]].concat();
+    let out = env.run_with(&rotate, Some(&second));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let answer = json_out(&out);
+    assert_eq!(answer["id"], before.id, "{answer}");
+    assert_eq!(answer["label"], "Main");
+    assert_eq!(
+        answer["key_hint"],
+        second.api_key[second.api_key.len() - 4..]
+    );
+    assert_eq!(answer["old_key_hint"], before.key_hint);
+
+    let (after, runs_after, orphans) = stored(&env);
+    assert_eq!((after.id, after.label.as_str()), (before.id, "Main"));
+    assert_eq!(after.key_hint, second.api_key[second.api_key.len() - 4..]);
+    assert_ne!(after.secret_ref, before.secret_ref, "a new keyring entry");
+    assert_eq!(
+        runs_after,
+        runs_before + 1,
+        "history kept, the new key's read added"
+    );
+    assert!(orphans.is_empty(), "no pending mark left: {orphans:?}");
+    assert_eq!(
+        keyring_entries_with(&first.api_key),
+        0,
+        "the old secret is gone"
+    );
+    assert_eq!(
+        keyring_entries_with(&second.api_key),
+        1,
+        "the new secret, once"
+    );
+    let list = env.list();
+    assert_eq!(list[0]["key_hint"], after.key_hint);
+    assert_eq!(list[0]["status"], "Synced");
+    let out = env.run_with(&["balances", &id, "--json"], None);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("BTC"),
+        "{}",
+        text(&out)
+    );
+
+    // The next sync asks the exchange with the new key, never the old one.
+    let (old_asked, new_asked) = (
+        env.sim.total_requests_for(&first.api_key),
+        env.sim.total_requests_for(&second.api_key),
+    );
+    let out = env.run_with(&["sync", &id], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(env.sim.total_requests_for(&first.api_key), old_asked);
+    assert!(env.sim.total_requests_for(&second.api_key) > new_asked);
+
+    // Text output, and back to a third key of the account.
+    let third = fresh_key(&env, &base, "rotate third", Some(&first.api_key));
+    let out = env.run_with(&rotate[..6], Some(&third));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "••••{} → ••••{}",
+            after.key_hint,
+            &third.api_key[third.api_key.len() - 4..]
+        )),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(keyring_entries_with(&second.api_key), 0);
+    assert_eq!(keyring_entries_with(&third.api_key), 1);
+}
+
+/// Refusals change nothing: the row, its entry and the keyring stay as they were, and no
+/// pending mark is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_refuses_another_account_a_bad_key_the_same_key_and_a_withdraw_key() {
+    let env = Env::new().await;
+    let base = env.account("binance", "read-only");
+    let first = fresh_key(&env, &base, "refuse first", None);
+    let ep = env.endpoint("binance");
+    let connect = [&["connect"][..], &env.cred_args("binance", &ep)].concat();
+    let out = env.run_with(&[&connect[..], &["--label", "Main"]].concat(), Some(&first));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let other = fresh_key(&env, &base, "refuse other connection", None);
+    let out = env.run_with(
+        &[&connect[..], &["--label", "Other"]].concat(),
+        Some(&other),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let db_path = env.home.path().join("keyfolio.db");
+    let row = || {
+        let db = keyfolio::store::db::Db::open(&db_path).unwrap();
+        let c = db
+            .connections()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.label == "Main")
+            .unwrap();
+        let runs = db.sync_history(c.id, 1000).unwrap().len();
+        let orphans = db.orphaned_secrets().unwrap();
+        (c.id, c.secret_ref, c.key_hint, c.permissions, runs, orphans)
+    };
+    let before = row();
+    let id = before.0.to_string();
+    let rotate = rotate_args(&id);
+    let unchanged = |what: &str| {
+        assert_eq!(row(), before, "{what} changed nothing");
+        assert_eq!(
+            keyring_entries_with(&first.api_key),
+            1,
+            "{what}: the old entry stays"
+        );
+    };
+
+    // A key of another account.
+    let stranger = fresh_key(&env, &base, "refuse stranger", None);
+    let out = env.run_with(&[&rotate[..], &["--json"]].concat(), Some(&stranger));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(
+        json_out(&out)["error"]["kind"],
+        "other_account",
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("another Binance account"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(keyring_entries_with(&stranger.api_key), 0);
+    unchanged("another account");
+
+    // A bad key: the exchange refuses it.
+    let mut bad = fresh_key(&env, &base, "refuse bad", Some(&first.api_key));
+    bad.secret = sibling(&bad.secret);
+    let out = env.run_with(&rotate, Some(&bad));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(keyring_entries_with(&bad.api_key), 0);
+    unchanged("a rejected key");
+
+    // An unreachable exchange exits 4, as connect does.
+    let out = env.run_with(
+        &[&rotate[..], &["--endpoint", "http://127.0.0.1:9"]].concat(),
+        Some(&bad),
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    unchanged("an unreachable exchange");
+
+    // Its own key, and the other connection's.
+    let refused = |key: &SimAccount, why: &str| {
+        let out = env.run_with(&rotate, Some(key));
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        assert!(text(&out).contains(why), "{}", text(&out));
+    };
+    refused(&first, "already the key of");
+    refused(&other, "already connected as \"Other\"");
+    unchanged("a key already in use");
+
+    // A key of the account that can withdraw: only with consent, as connect.
+    let mut can_withdraw = base.clone();
+    can_withdraw.perms.withdraw = true;
+    let withdraw = fresh_key(&env, &can_withdraw, "refuse withdraw", Some(&first.api_key));
+    refused(&withdraw, "--accept-withdraw-risk");
+    unchanged("a withdraw-capable key");
+    let out = env.run_with(
+        &[&rotate[..], &["--accept-withdraw-risk"]].concat(),
+        Some(&withdraw),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let after = row();
+    assert_eq!((after.0, after.4), (before.0, before.4 + 1));
+    assert!(
+        after.3.is_some_and(|p| p.withdraw),
+        "the new key's permissions"
+    );
+    assert_eq!(keyring_entries_with(&first.api_key), 0);
+
+    let out = env.run_with(&rotate_args("999"), Some(&first));
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+}

@@ -28,6 +28,10 @@ pub enum StoreError {
     SameAccount(String),
     #[error("no connection with id {0}: run `keyfolio list` to see the ids")]
     NotFound(i64),
+    #[error(
+        "connection {0} changed while its key was being replaced (another keyfolio replaced or removed it): nothing changed, try again"
+    )]
+    Changed(i64),
     #[error("the database was written by a newer keyfolio (schema {0}); upgrade keyfolio")]
     TooNew(i64),
     #[error(
@@ -146,21 +150,24 @@ pub struct Db {
     pub(super) prune_cursor: super::history::PruneCursor,
 }
 
-/// The duplicate check, inside whatever transaction `conn` is.
+/// The duplicate check, inside whatever transaction `conn` is; `except` is a connection
+/// that does not count (the one whose key is being replaced).
 fn check_new(
     conn: &Connection,
     exchange: ExchangeId,
     key_hash: Option<&str>,
     account_hash: Option<&str>,
+    except: Option<i64>,
 ) -> Result<()> {
     let live = |column: &str, hash: &str| -> Result<Option<String>> {
         Ok(row_cached(
             conn,
             &format!(
                 "SELECT label FROM connections
-                     WHERE exchange = ?1 AND {column} = ?2 AND disconnected_at IS NULL"
+                     WHERE exchange = ?1 AND {column} = ?2 AND disconnected_at IS NULL
+                        AND id IS NOT ?3"
             ),
-            params![exchange.id(), hash],
+            params![exchange.id(), hash, except],
             |r| r.get(0),
         )
         .optional()?)
@@ -176,6 +183,15 @@ fn check_new(
         return Err(StoreError::SameAccount(label));
     }
     Ok(())
+}
+
+/// How a key type is stored.
+fn key_type_code(k: KeyType) -> &'static str {
+    if k == KeyType::Ed25519 {
+        "ed25519"
+    } else {
+        "hmac"
+    }
 }
 
 pub(super) fn ts(t: DateTime<Utc>) -> String {
@@ -350,7 +366,7 @@ impl Db {
         key_hash: Option<&str>,
         account_hash: Option<&str>,
     ) -> Result<()> {
-        check_new(&self.conn, exchange, key_hash, account_hash)
+        check_new(&self.conn, exchange, key_hash, account_hash, None)
     }
 
     /// The account hash a connection was saved with (none where the exchange never told
@@ -383,7 +399,8 @@ impl Db {
         Ok(())
     }
 
-    /// Secret references written but never attached to a connection (a crash mid-connect).
+    /// Secret references written but never attached to a connection (a crash mid-connect),
+    /// or detached from one whose key was replaced (a crash before the old entry went).
     pub fn orphaned_secrets(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT secret_ref FROM pending_secrets
@@ -408,6 +425,7 @@ impl Db {
             new.exchange,
             new.key_hash.as_deref(),
             new.account_hash.as_deref(),
+            None,
         )?;
         exec_cached(&tx,
             "INSERT INTO connections (exchange, label, auth_kind, endpoint, sandbox, key_hint, key_hash,
@@ -421,7 +439,7 @@ impl Db {
                 new.endpoint.sandbox,
                 new.key_hint,
                 new.key_hash,
-                new.key_type.map(|k| if k == KeyType::Ed25519 { "ed25519" } else { "hmac" }),
+                new.key_type.map(key_type_code),
                 new.secret_ref,
                 ts(now),
                 new.account_hash,
@@ -436,6 +454,99 @@ impl Db {
         )?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// The keyed hashes a live connection's key and account were saved with.
+    pub fn key_hashes(&self, id: i64) -> Result<(Option<String>, Option<String>)> {
+        row_cached(
+            &self.conn,
+            "SELECT key_hash, account_hash FROM connections
+             WHERE id = ?1 AND disconnected_at IS NULL",
+            params![id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound(id))
+    }
+
+    /// The database half of a key rotation, in one transaction: the connection whose
+    /// secret is still `old_ref` takes the new key's secret reference, hint, hashes, type
+    /// and endpoint (its id, label and exchange stay; `key.label` and `key.auth_kind` are
+    /// not read), the new key's snapshot is recorded as a good sync (permissions and
+    /// expiry replaced, unknown ones cleared), `key.secret_ref` leaves the pending
+    /// secrets and `old_ref` joins them, so a crash before the old entry is deleted
+    /// leaves it to [`Db::orphaned_secrets`].
+    ///
+    /// Refused, nothing changed, when the row's secret is no longer `old_ref` (another
+    /// rotation or a disconnect came first), when `key.secret_ref` is no longer pending (a
+    /// start-up cleanup took it for an orphan), or when another live connection has the
+    /// key or the account.
+    pub fn replace_key(
+        &mut self,
+        id: i64,
+        old_ref: &str,
+        key: &NewConnection,
+        snapshot: &AccountSnapshot,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let current: Option<String> = row_cached(
+            &tx,
+            "SELECT secret_ref FROM connections WHERE id = ?1 AND disconnected_at IS NULL",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?;
+        if current.as_deref() != Some(old_ref) {
+            return Err(StoreError::Changed(id));
+        }
+        let pending: bool = row_cached(
+            &tx,
+            "SELECT EXISTS (SELECT 1 FROM pending_secrets WHERE secret_ref = ?1)",
+            params![key.secret_ref],
+            |r| r.get(0),
+        )?;
+        if !pending {
+            return Err(StoreError::Changed(id));
+        }
+        check_new(
+            &tx,
+            key.exchange,
+            key.key_hash.as_deref(),
+            key.account_hash.as_deref(),
+            Some(id),
+        )?;
+        exec_cached(
+            &tx,
+            "UPDATE connections SET secret_ref = ?2, key_hint = ?3, key_hash = ?4, key_type = ?5,
+                account_hash = ?6, endpoint = ?7, sandbox = ?8, perm_read = NULL,
+                perm_trade = NULL, perm_withdraw = NULL, ip_restricted = NULL,
+                permissions_checked_at = NULL, key_expires_at = NULL, trading_ends_at = NULL
+             WHERE id = ?1",
+            params![
+                id,
+                key.secret_ref,
+                key.key_hint,
+                key.key_hash,
+                key.key_type.map(key_type_code),
+                key.account_hash,
+                key.endpoint.base_url,
+                key.endpoint.sandbox,
+            ],
+        )?;
+        write_success(&tx, id, snapshot, now)?;
+        exec_cached(
+            &tx,
+            "DELETE FROM pending_secrets WHERE secret_ref = ?1",
+            params![key.secret_ref],
+        )?;
+        exec_cached(
+            &tx,
+            "INSERT OR REPLACE INTO pending_secrets (secret_ref, created_at) VALUES (?1, ?2)",
+            params![old_ref, ts(now)],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Live connections, oldest first.

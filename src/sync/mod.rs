@@ -7,7 +7,7 @@
 pub mod budget;
 
 use crate::context::Context;
-use crate::model::{AccountSnapshot, Failure, FailureKind};
+use crate::model::{AccountSnapshot, Credentials, Failure, FailureKind};
 use crate::model::{AuthKind, ConnectionRecord};
 use crate::oauth::{self, Tokens};
 use crate::store::{PruneReport, SecretError, StoreError};
@@ -379,8 +379,9 @@ impl Engine {
     ) -> (Outcome, Option<ConnectionRecord>) {
         let id = record.id;
         let result = match record.auth_kind {
-            AuthKind::ApiKey => match self.ctx.secrets.get(&record.secret_ref).await {
-                Ok(creds) => {
+            AuthKind::ApiKey => match self.api_key_credentials(record).await {
+                (now, Ok(creds)) => {
+                    let record = now.as_ref().unwrap_or(record);
                     self.ctx
                         .exchange
                         .fetch_skipping(
@@ -392,7 +393,7 @@ impl Engine {
                         )
                         .await
                 }
-                Err(e) => Err(secret_failure(e)),
+                (_, Err(e)) => Err(secret_failure(e)),
             },
             AuthKind::OAuth => self.fetch_oauth(record, refresh_permissions).await,
         };
@@ -439,6 +440,29 @@ impl Engine {
                     .await;
                 (Err(storage_failure(e)), None)
             }
+        }
+    }
+
+    /// An API-key connection's credentials. When its entry is missing because its key
+    /// was replaced (`Context::rotate`) after `record` was read, the connection as stored
+    /// now and its new key's credentials, so the sync uses the new key instead of failing
+    /// with "secret missing".
+    async fn api_key_credentials(
+        &self,
+        record: &ConnectionRecord,
+    ) -> (Option<ConnectionRecord>, Result<Credentials, SecretError>) {
+        match self.ctx.secrets.get(&record.secret_ref).await {
+            Err(SecretError::Missing) => {
+                let id = record.id;
+                match self.ctx.with_db(move |db| db.connection(id)).await {
+                    Ok(now) if now.secret_ref != record.secret_ref => {
+                        let creds = self.ctx.secrets.get(&now.secret_ref).await;
+                        (Some(now), creds)
+                    }
+                    _ => (None, Err(SecretError::Missing)),
+                }
+            }
+            read => (None, read),
         }
     }
 

@@ -1072,22 +1072,6 @@ fn rotate_args(id: &str) -> [&str; 6] {
     ]
 }
 
-/// The keyring entries of keyfolio holding `needle` (their text, through `secret-tool`).
-fn keyring_entries_with(needle: &str) -> usize {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "--unlock", "service", "keyfolio"])
-        .output()
-        .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    all.lines()
-        .filter(|l| l.starts_with("secret = ") && l.contains(needle))
-        .count()
-}
-
 /// The stored row of the one connection, read from the database itself.
 fn stored(env: &Env) -> (keyfolio::model::ConnectionRecord, usize, Vec<String>) {
     let db = keyfolio::store::db::Db::open(&env.home.path().join("keyfolio.db")).unwrap();
@@ -1114,7 +1098,7 @@ async fn rotate_replaces_the_key_in_place_keeping_id_label_and_history() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let (before, runs_before, _) = stored(&env);
     assert_eq!(runs_before, 2, "connect and a sync");
-    assert_eq!(keyring_entries_with(&first.api_key), 1);
+    assert_eq!(common::keyring_entries_with(&first.api_key), 1);
 
     let id = before.id.to_string();
     let rotate = [&rotate_args(&id)[..], &["--json"]].concat();
@@ -1140,12 +1124,12 @@ async fn rotate_replaces_the_key_in_place_keeping_id_label_and_history() {
     );
     assert!(orphans.is_empty(), "no pending mark left: {orphans:?}");
     assert_eq!(
-        keyring_entries_with(&first.api_key),
+        common::keyring_entries_with(&first.api_key),
         0,
         "the old secret is gone"
     );
     assert_eq!(
-        keyring_entries_with(&second.api_key),
+        common::keyring_entries_with(&second.api_key),
         1,
         "the new secret, once"
     );
@@ -1182,8 +1166,8 @@ async fn rotate_replaces_the_key_in_place_keeping_id_label_and_history() {
         "{}",
         text(&out)
     );
-    assert_eq!(keyring_entries_with(&second.api_key), 0);
-    assert_eq!(keyring_entries_with(&third.api_key), 1);
+    assert_eq!(common::keyring_entries_with(&second.api_key), 0);
+    assert_eq!(common::keyring_entries_with(&third.api_key), 1);
 }
 
 /// Refusals change nothing: the row, its entry and the keyring stay as they were, and no
@@ -1222,7 +1206,7 @@ async fn rotate_refuses_another_account_a_bad_key_the_same_key_and_a_withdraw_ke
     let unchanged = |what: &str| {
         assert_eq!(row(), before, "{what} changed nothing");
         assert_eq!(
-            keyring_entries_with(&first.api_key),
+            common::keyring_entries_with(&first.api_key),
             1,
             "{what}: the old entry stays"
         );
@@ -1243,7 +1227,7 @@ async fn rotate_refuses_another_account_a_bad_key_the_same_key_and_a_withdraw_ke
         "{}",
         text(&out)
     );
-    assert_eq!(keyring_entries_with(&stranger.api_key), 0);
+    assert_eq!(common::keyring_entries_with(&stranger.api_key), 0);
     unchanged("another account");
 
     // A bad key: the exchange refuses it.
@@ -1251,7 +1235,7 @@ async fn rotate_refuses_another_account_a_bad_key_the_same_key_and_a_withdraw_ke
     bad.secret = sibling(&bad.secret);
     let out = env.run_with(&rotate, Some(&bad));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    assert_eq!(keyring_entries_with(&bad.api_key), 0);
+    assert_eq!(common::keyring_entries_with(&bad.api_key), 0);
     unchanged("a rejected key");
 
     // An unreachable exchange exits 4, as connect does.
@@ -1289,7 +1273,7 @@ async fn rotate_refuses_another_account_a_bad_key_the_same_key_and_a_withdraw_ke
         after.3.is_some_and(|p| p.withdraw),
         "the new key's permissions"
     );
-    assert_eq!(keyring_entries_with(&first.api_key), 0);
+    assert_eq!(common::keyring_entries_with(&first.api_key), 0);
 
     let out = env.run_with(&rotate_args("999"), Some(&first));
     assert_ne!(out.status.code(), Some(0), "{}", text(&out));

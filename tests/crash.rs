@@ -1,12 +1,14 @@
-//! Crash consistency: SIGKILL keyfolio at random points during connect and during sync, many
-//! times, then check the database's integrity, that every connection has its secret, that no
-//! secret is left orphaned once keyfolio runs again, and that the last good balances are whole.
-//! Uses the real binary, a real SQLite file and the real Secret Service.
+//! Crash consistency: SIGKILL keyfolio at random points during connect, sync and key
+//! rotation, many times, then check the database's integrity, that every connection has its
+//! secret, that no secret is left orphaned once keyfolio runs again, and that the last good
+//! balances are whole. Uses the real binary, a real SQLite file and the real Secret Service.
 
-use keyfolio::exchange::sim::{Fault, Perms, SimAccount, Simulator};
+mod common;
+
+use keyfolio::exchange::sim::{Fault, Perms, SimAccount, SimHandle, Simulator};
 use keyfolio::store::db::Db;
 use rand::Rng;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TRIALS: usize = 50;
@@ -59,6 +61,28 @@ fn keyfolio(home: &std::path::Path, args: &[&str], a: Option<&SimAccount>) -> Co
     cmd
 }
 
+/// Trial `trial` of a command just spawned: every fifth is left to finish (it must succeed),
+/// which also tells in `whole` how long a whole run takes on this machine right now; the
+/// others are killed with SIGKILL at a random moment from `from` ms to a little past such
+/// a span (a few finish anyway), whatever the machine's speed or load. Returns whether it
+/// killed the process mid-way.
+fn finish_or_kill(mut child: Child, trial: usize, whole: &mut u64, from: u64) -> bool {
+    let started = Instant::now();
+    if trial.is_multiple_of(5) {
+        assert!(child.wait().unwrap().success(), "an unkilled run succeeds");
+        *whole = (started.elapsed().as_millis() as u64).max(20);
+        return false;
+    }
+    let wait = rand::thread_rng().gen_range(from..(*whole * 6 / 5).max(from + 1));
+    std::thread::sleep(Duration::from_millis(wait));
+    let killed = child.try_wait().unwrap().is_none();
+    if killed {
+        child.kill().unwrap(); // SIGKILL
+    }
+    child.wait().unwrap();
+    killed
+}
+
 /// Every connection row has its secret; after keyfolio runs again, no orphan remains.
 fn check_consistent(home: &std::path::Path) -> usize {
     let db = Db::open(&home.join("keyfolio.db")).unwrap();
@@ -88,15 +112,31 @@ fn check_consistent(home: &std::path::Path) -> usize {
     orphans_before.len()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_connects_and_syncs_leave_everything_consistent() {
+/// One crash test at a time: `doctor` probes the keyring with an entry of a fixed name,
+/// which another test's `doctor` could delete under it.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A data directory, the simulator and its Binance endpoint, once the Secret Service is
+/// known to be there, and the turn of the calling test (held until it ends).
+async fn trial_ground() -> (
+    tempfile::TempDir,
+    SimHandle,
+    String,
+    tokio::sync::MutexGuard<'static, ()>,
+) {
+    let turn = ONE_AT_A_TIME.lock().await;
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "run through .ci/run (needs the Secret Service)"
     );
-    let home = tempfile::tempdir().unwrap();
     let sim = Simulator::start(0).await.unwrap();
     let endpoint = format!("{}/binance", sim.base_url);
+    (tempfile::tempdir().unwrap(), sim, endpoint, turn)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_connects_and_syncs_leave_everything_consistent() {
+    let (home, sim, endpoint, _turn) = trial_ground().await;
     let mut rng = rand::thread_rng();
     let mut killed = 0;
     let mut orphans = 0;
@@ -119,31 +159,15 @@ async fn killed_connects_and_syncs_leave_everything_consistent() {
         .spawn()
         .unwrap()
     };
-    // Connects. Every fifth is left to finish, which also tells how long a whole connect
-    // takes on this machine right now; the others are killed at a random moment inside
-    // such a span (a few finish anyway), whatever the machine's speed or load.
+    // Connects: every fifth finishes, the others are killed at a random moment.
     let mut whole = 250;
     for i in 0..TRIALS {
         let a = account(i);
         sim.add_account(a.clone());
         sim.set_fault(&a.api_key, Some(Fault::SlowMs(rng.gen_range(0..40))));
-        let started = Instant::now();
-        let mut child = connect(&a);
-        if i % 5 == 0 {
-            assert!(
-                child.wait().unwrap().success(),
-                "an unkilled connect succeeds"
-            );
-            whole = (started.elapsed().as_millis() as u64).max(20);
-            orphans += check_consistent(home.path());
-            continue;
-        }
-        std::thread::sleep(Duration::from_millis(rng.gen_range(5..whole * 6 / 5)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        if finish_or_kill(connect(&a), i, &mut whole, 5) {
             killed += 1;
         }
-        child.wait().unwrap();
         orphans += check_consistent(home.path());
     }
     let connected = Db::open(&home.path().join("keyfolio.db"))
@@ -190,4 +214,114 @@ async fn killed_connects_and_syncs_leave_everything_consistent() {
         killed >= TRIALS / 2,
         "most trials must really kill mid-way (killed {killed})"
     );
+}
+
+/// The API key stored in a keyring entry (its JSON's `api_key`).
+fn stored_key(secret_ref: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "keyfolio", "username", secret_ref])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    entry["api_key"].as_str().map(str::to_string)
+}
+
+/// `keyfolio rotate` killed at random moments, many times, each to a new key of the same
+/// account: afterwards, once keyfolio runs again, the row names the old key or the new one,
+/// its entry holds that key, a sync works with it (and asks the exchange with it), and of
+/// every key the trials used exactly one is left in the keyring.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_rotates_leave_the_old_or_the_new_key_working() {
+    let (home, sim, endpoint, _turn) = trial_ground().await;
+    let mut rng = rand::thread_rng();
+    let first = account(0);
+    sim.add_account(first.clone());
+    let args = ["--api-key-env", "KF_KEY", "--secret-env", "KF_SECRET"];
+    let connect = [
+        &["connect", "binance"][..],
+        &args,
+        &["--endpoint", &endpoint],
+    ]
+    .concat();
+    let status = keyfolio(home.path(), &connect, Some(&first))
+        .status()
+        .unwrap();
+    assert!(status.success(), "the connect succeeds");
+    let id = Db::open(&home.path().join("keyfolio.db"))
+        .unwrap()
+        .connections()
+        .unwrap()[0]
+        .id
+        .to_string();
+    let rotate = [&["rotate", id.as_str()][..], &args].concat();
+
+    let mut keys = vec![first.clone()];
+    let (mut killed, mut orphans, mut moved) = (0, 0, 0);
+    let mut whole = 250;
+    for i in 1..=TRIALS {
+        let key = SimAccount {
+            same_account_as: Some(first.api_key.clone()),
+            ..account(i)
+        };
+        sim.add_account(key.clone());
+        sim.set_fault(&key.api_key, Some(Fault::SlowMs(rng.gen_range(0..20))));
+        keys.push(key.clone());
+        let child = keyfolio(home.path(), &rotate, Some(&key)).spawn().unwrap();
+        // Half the kills aim at the end, where the entries are written and swapped.
+        let from = if i.is_multiple_of(2) { whole / 2 } else { 5 };
+        if finish_or_kill(child, i, &mut whole, from) {
+            killed += 1;
+        }
+        orphans += check_consistent(home.path());
+
+        let row = Db::open(&home.path().join("keyfolio.db"))
+            .unwrap()
+            .connections()
+            .unwrap()
+            .remove(0);
+        let named = stored_key(&row.secret_ref).expect("the row's entry holds a key");
+        assert!(
+            named.ends_with(&row.key_hint),
+            "the entry holds the key the row's hint names"
+        );
+        let old = &keys[keys.len() - 2].api_key;
+        assert!(
+            named == key.api_key || (named == *old && !i.is_multiple_of(5)),
+            "trial {i}: the row names the old key or (always after an unkilled rotate) the new one"
+        );
+        if named == key.api_key {
+            moved += 1;
+        }
+        let asked = sim.total_requests_for(&named);
+        let status = keyfolio(home.path(), &["sync", &id], None)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "trial {i}: the connection syncs with its row's key"
+        );
+        assert!(
+            sim.total_requests_for(&named) > asked,
+            "the sync used the row's key"
+        );
+        let texts = common::keyring_texts();
+        let left = keys
+            .iter()
+            .map(|k| texts.iter().filter(|t| t.contains(&k.api_key)).count())
+            .sum::<usize>();
+        assert_eq!(left, 1, "trial {i}: one key in the keyring, the row's");
+        // The key the row names is the old one of the next trial.
+        let current = keys.iter().position(|k| k.api_key == named).unwrap();
+        let current = keys.remove(current);
+        keys.push(current);
+    }
+    eprintln!(
+        "rotate trials: {TRIALS} processes, {killed} killed mid-way, {moved} ended on the new key, {orphans} orphaned secrets found and removed (a whole rotate: {whole} ms)"
+    );
+    assert!(
+        killed >= TRIALS / 2,
+        "most trials must really kill mid-way (killed {killed})"
+    );
+    assert!(moved >= TRIALS / 5, "every fifth rotate finished");
 }

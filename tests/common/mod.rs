@@ -185,3 +185,29 @@ pub fn output_text(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The text of every keyfolio entry in the Secret Service, as `secret-tool search --all`
+/// prints it.
+pub fn keyring_texts() -> Vec<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", "keyfolio"])
+        .output()
+        .expect("secret-tool (libsecret-tools) must be installed: run .ci/run");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    all.lines()
+        .filter_map(|l| l.strip_prefix("secret = "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// How many of keyfolio's entries in the Secret Service hold `needle`.
+pub fn keyring_entries_with(needle: &str) -> usize {
+    keyring_texts()
+        .iter()
+        .filter(|t| t.contains(needle))
+        .count()
+}

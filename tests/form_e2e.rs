@@ -70,6 +70,13 @@ impl App {
         panic!("no field {field:?}");
     }
 
+    /// Moves to a field and pastes text into it.
+    async fn paste_into(&mut self, field: Field, text: &str) {
+        self.tab_to(field).await;
+        self.act(Action::Paste(keyfolio::app::action::Pasted::new(text)))
+            .await;
+    }
+
     /// Opens the form on the exchange's Connect card and submits these credentials.
     async fn connect(
         &mut self,
@@ -85,16 +92,8 @@ impl App {
             self.key(KeyCode::Char(c)).await;
         }
         self.key(KeyCode::Enter).await;
-        self.tab_to(Field::ApiKey).await;
-        self.act(Action::Paste(keyfolio::app::action::Pasted::new(
-            a.api_key.clone(),
-        )))
-        .await;
-        self.tab_to(Field::Secret).await;
-        self.act(Action::Paste(keyfolio::app::action::Pasted::new(
-            a.secret.clone(),
-        )))
-        .await;
+        self.paste_into(Field::ApiKey, &a.api_key).await;
+        self.paste_into(Field::Secret, &a.secret).await;
         if let Some(p) = &a.passphrase {
             self.tab_to(Field::Passphrase).await;
             self.act(Action::Paste(keyfolio::app::action::Pasted::new(p.clone())))
@@ -332,4 +331,104 @@ async fn success_withdraw_confirmation_and_demo_keys() {
             .text
             .contains("already connected")
     );
+}
+
+/// A second key of `first`'s exchange account, with these permissions.
+fn second_key(sim: &SimHandle, first: &SimAccount, tag: char, withdraw: bool) -> SimAccount {
+    let key = SimAccount {
+        api_key: format!("{tag}").repeat(60) + "Rk" + &format!("{tag}{tag}"),
+        secret: format!("{tag}").repeat(60) + "Sx01",
+        purpose: format!("second key {tag}"),
+        perms: keyfolio::exchange::sim::Perms {
+            withdraw,
+            ..first.perms.clone()
+        },
+        same_account_as: Some(first.api_key.clone()),
+        ..first.clone()
+    };
+    sim.add_account(key.clone());
+    key
+}
+
+impl App {
+    /// `k` in the open detail, the new key pasted into the form in replace mode, submitted.
+    async fn replace_key(&mut self, a: &SimAccount) {
+        self.key(KeyCode::Char('k')).await;
+        let form = self.state.form.as_ref().expect("k opens the form");
+        assert!(form.replacing().is_some(), "in replace mode");
+        assert!(!form.fields().contains(&Field::Label));
+        self.paste_into(Field::ApiKey, &a.api_key).await;
+        self.paste_into(Field::Secret, &a.secret).await;
+        self.tab_to(Field::Validate).await;
+        self.key(KeyCode::Enter).await;
+    }
+}
+
+/// `k` in a connection's details replaces its key through the form against the
+/// simulator (`Context::rotate`, as `keyfolio rotate`): the id and label stay, the card
+/// shows the new key's hint; the same key again is refused in the form; a key that can
+/// withdraw asks first, as connect does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn k_in_the_details_replaces_the_key_through_the_form() {
+    let sim = Simulator::start(0).await.unwrap();
+    let mut app = App::new();
+    let first = sim.account_on("binance", "read-only").unwrap();
+    let phase = app.connect(&sim, ExchangeId::Binance, &first, false).await;
+    assert!(matches!(phase, FormPhase::Saved { .. }), "{phase:?}");
+    app.close_form().await;
+    let before = app.state.connections[0].clone();
+    let hint = |k: &SimAccount| k.api_key[k.api_key.len() - 4..].to_string();
+    assert_eq!(before.key_hint, hint(&first));
+
+    app.state.selected = 0;
+    app.key(KeyCode::Enter).await;
+    assert!(
+        matches!(&app.state.modal, Some(keyfolio::app::state::Modal::Detail(d)) if d.id == before.id)
+    );
+    let second = second_key(&sim, &first, 'B', false);
+    app.replace_key(&second).await;
+    assert!(app.state.form.is_none(), "a replaced key closes the form");
+    let notice = app.state.notice.clone().expect("a notice");
+    assert!(
+        !notice.is_error && notice.text.starts_with("Key replaced"),
+        "{notice:?}"
+    );
+    assert_eq!(app.state.connections.len(), 1);
+    let after = &app.state.connections[0];
+    assert_eq!((after.id, &after.label), (before.id, &before.label));
+    assert_eq!(after.key_hint, hint(&second), "the card shows the new key");
+    assert_eq!(after.endpoint, before.endpoint, "it syncs where it did");
+    let stored = app.ctx.connections().await.unwrap();
+    assert_eq!(stored[0].key_hint, hint(&second));
+
+    // The same key again: refused, the form stays open and says why.
+    app.replace_key(&second).await;
+    let form = app.state.form.as_ref().expect("the form stays open");
+    assert_eq!(*form.phase(), FormPhase::Editing);
+    let notice = app.state.notice.clone().unwrap();
+    assert!(
+        notice.is_error && notice.text.contains("already the key"),
+        "{notice:?}"
+    );
+    app.key(KeyCode::Esc).await;
+    assert!(app.state.form.is_none());
+
+    // A key that can withdraw: the warning first, nothing swapped; `y` swaps it.
+    let third = second_key(&sim, &first, 'C', true);
+    app.replace_key(&third).await;
+    assert!(
+        matches!(
+            app.state.form.as_ref().unwrap().phase(),
+            FormPhase::WithdrawWarning(_)
+        ),
+        "{:?}",
+        app.state.form
+    );
+    assert_eq!(
+        app.ctx.connections().await.unwrap()[0].key_hint,
+        hint(&second)
+    );
+    app.key(KeyCode::Char('y')).await;
+    assert!(app.state.form.is_none(), "{:?}", app.state.form);
+    assert_eq!(app.state.connections[0].key_hint, hint(&third));
 }

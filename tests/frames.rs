@@ -629,7 +629,10 @@ fn remapped_keys_show_in_every_hint() {
     assert!(text.contains("paused: press s"), "paused card:\n{text}");
     state.modal = Some(Modal::Detail(sample_detail()));
     let text = frame_text(&state, 120, 40);
-    assert!(text.contains("s resync  x close"), "detail hint:\n{text}");
+    assert!(
+        text.contains("s resync  k replace key  x close"),
+        "detail hint:\n{text}"
+    );
     state.modal = Some(Modal::Help);
     let text = frame_text(&state, 120, 40);
     assert!(
@@ -686,4 +689,39 @@ fn cards_say_when_a_key_stops_working_and_when_it_is_old() {
     state.set_connections(vec![working]);
     let text = frame_text(&state, 120, 40);
     assert!(!text.contains("expired"), "{text}");
+}
+
+#[test]
+fn replace_key_form() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use keyfolio::app::action::Action;
+    use keyfolio::app::update::update;
+    let mut state = state();
+    let mut list = every_status();
+    // A connection that syncs through a custom URL: replace mode shows where it syncs.
+    list[1].endpoint.base_url = Some("https://okx.example.net".into());
+    state.set_connections(list);
+    state.modal = Some(Modal::Detail(Detail {
+        id: 2,
+        ..sample_detail()
+    }));
+    let mut press = |code| {
+        update(
+            &mut state,
+            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+        )
+    };
+    press(KeyCode::Char('k'));
+    for c in "NEWKEY".chars() {
+        press(KeyCode::Char(c));
+    }
+    let form = state.form.as_ref().expect("k opens the form");
+    assert!(form.replacing().is_some());
+    let text = frame_text(&state, 80, 24);
+    assert!(
+        text.contains("Replace the key of OKX · Savings"),
+        "the title names the connection:\n{text}"
+    );
+    assert!(!text.contains("Label"), "the label is not asked:\n{text}");
+    snap("replace_key_form", &state);
 }

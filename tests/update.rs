@@ -597,3 +597,206 @@ fn s_in_the_portfolio_shows_or_folds_small_balances_and_keeps_the_range() {
     press(&mut s, KeyCode::Char('s'));
     assert_eq!(shown(&s), (false, HistoryRange::Week));
 }
+
+/// Opens the detail of the connection with this id (Enter on its card).
+fn open_detail(s: &mut State, id: i64) {
+    s.selected = s.connections.iter().position(|c| c.id == id).unwrap();
+    assert_eq!(press(s, KeyCode::Enter), vec![Effect::LoadDetail(id)]);
+}
+
+/// Fills the focused-first API key and secret of a form in replace mode, then submits.
+fn fill_and_submit(s: &mut State, passphrase: Option<&str>) -> Vec<Effect> {
+    use keyfolio::app::form::Field;
+    let focus = |s: &State| s.form.as_ref().unwrap().focus();
+    assert_eq!(focus(s), Field::ApiKey);
+    type_text(s, "NEWKEY123");
+    press(s, KeyCode::Tab);
+    type_text(s, "NEWSECRET456");
+    if let Some(p) = passphrase {
+        press(s, KeyCode::Tab);
+        type_text(s, p);
+    }
+    for _ in 0..10 {
+        if focus(s) == Field::Validate {
+            break;
+        }
+        press(s, KeyCode::Tab);
+    }
+    press(s, KeyCode::Enter)
+}
+
+#[test]
+fn k_in_the_detail_opens_the_form_in_replace_mode_and_submitting_rotates() {
+    use keyfolio::app::action::ConnectOutcome;
+    use keyfolio::app::form::{Field, FormPhase};
+    let mut s = with_connections();
+    open_detail(&mut s, 2);
+    let effects = press(&mut s, KeyCode::Char('k'));
+    assert!(effects.is_empty(), "{effects:?}");
+    let form = s.form.as_ref().expect("k opens the API-key form");
+    let replacing = form.replacing().expect("in replace mode");
+    assert_eq!((replacing.id, replacing.label.as_str()), (2, "Savings"));
+    assert_eq!(form.exchange(), ExchangeId::Okx);
+    assert!(
+        !form.fields().contains(&Field::Label),
+        "the label is kept, not asked: {:?}",
+        form.fields()
+    );
+    assert!(form.fields().contains(&Field::Passphrase));
+
+    let effects = fill_and_submit(&mut s, Some("Pass#1"));
+    let [
+        Effect::Rotate {
+            id,
+            creds,
+            endpoint,
+            accept_withdraw_risk,
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("submitting rotates, it does not connect: {effects:?}");
+    };
+    assert_eq!(*id, 2);
+    assert_eq!(creds.key_hint(), "Y123");
+    assert_eq!(
+        *endpoint, None,
+        "the endpoint fields were left as they were"
+    );
+    assert!(!accept_withdraw_risk);
+    assert_eq!(
+        *s.form.as_ref().unwrap().phase(),
+        FormPhase::Validating,
+        "the form waits for the rotate"
+    );
+
+    // A key that can withdraw asks first, as connect does; `y` rotates with consent.
+    let snapshot = keyfolio::model::AccountSnapshot {
+        balances: vec![],
+        permissions: Some(keyfolio::model::Permissions {
+            read: true,
+            trade: true,
+            withdraw: true,
+            ip_restricted: false,
+        }),
+        ..Default::default()
+    };
+    update(
+        &mut s,
+        Action::RotateFinished(ConnectOutcome::WithdrawRisk(snapshot)),
+    );
+    assert!(matches!(
+        s.form.as_ref().unwrap().phase(),
+        FormPhase::WithdrawWarning(_)
+    ));
+    let effects = press(&mut s, KeyCode::Char('y'));
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::Rotate {
+                id: 2,
+                accept_withdraw_risk: true,
+                ..
+            }]
+        ),
+        "{effects:?}"
+    );
+
+    // A refusal keeps the form open and names why.
+    update(
+        &mut s,
+        Action::RotateFinished(ConnectOutcome::Refused(
+            "Not replaced: this is already the key of \"Savings\": nothing changed".into(),
+        )),
+    );
+    assert!(s.form.is_some(), "a refused rotate keeps the form");
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.is_error && n.text.contains("already the key")),
+        "{:?}",
+        s.notice
+    );
+
+    // Success closes the form, says so, and reloads the detail under it.
+    let effects = update(
+        &mut s,
+        Action::RotateFinished(ConnectOutcome::Saved {
+            label: "Savings".into(),
+            assets: 2,
+            permissions: None,
+        }),
+    );
+    assert!(s.form.is_none(), "a replaced key closes the form");
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| !n.is_error && n.text.starts_with("Key replaced")),
+        "{:?}",
+        s.notice
+    );
+    assert_eq!(effects, vec![Effect::LoadDetail(2)]);
+    assert!(matches!(&s.modal, Some(Modal::Detail(d)) if d.id == 2));
+}
+
+#[test]
+fn the_connect_form_still_connects_and_a_changed_endpoint_goes_with_the_rotate() {
+    let mut s = with_connections();
+    s.selected = s.card_count() - 1;
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Enter); // Binance
+    assert!(s.form.as_ref().unwrap().replacing().is_none());
+    let effects = fill_and_submit(&mut s, None);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Connect { .. }]),
+        "{effects:?}"
+    );
+    press(&mut s, KeyCode::Esc);
+
+    // Replace mode with the testnet switched on: the rotate carries the new endpoint.
+    open_detail(&mut s, 1);
+    press(&mut s, KeyCode::Char('k'));
+    use keyfolio::app::form::Field;
+    type_text(&mut s, "NEWKEY123");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "NEWSECRET456");
+    while s.form.as_ref().unwrap().focus() != Field::Testnet {
+        press(&mut s, KeyCode::Tab);
+    }
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Tab);
+    let effects = press(&mut s, KeyCode::Enter);
+    match effects.as_slice() {
+        [
+            Effect::Rotate {
+                id: 1, endpoint, ..
+            },
+        ] => assert_eq!(
+            *endpoint,
+            Some(keyfolio::model::Endpoint {
+                base_url: None,
+                sandbox: true
+            })
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn k_on_an_oauth_connection_only_says_there_is_no_key() {
+    let mut s = state();
+    let mut c = connection(7, ExchangeId::Okx, "OKX sign-in");
+    c.auth_kind = keyfolio::model::AuthKind::OAuth;
+    s.set_connections(vec![c]);
+    open_detail(&mut s, 7);
+    let effects = press(&mut s, KeyCode::Char('k'));
+    assert!(effects.is_empty());
+    assert!(s.form.is_none(), "no form for an OAuth connection");
+    assert!(matches!(&s.modal, Some(Modal::Detail(d)) if d.id == 7));
+    assert!(
+        s.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("OAuth") && n.text.contains("no API key")),
+        "{:?}",
+        s.notice
+    );
+}

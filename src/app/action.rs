@@ -5,6 +5,7 @@ use super::state::{Detail, HistoryRange, OAuthPhase};
 use crate::model::ConnectionRecord;
 use crate::model::ExchangeId;
 use crate::model::{AccountSnapshot, Failure, Permissions};
+use crate::model::{Credentials, Endpoint};
 use crate::oauth::FlowKind;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
@@ -50,6 +51,8 @@ pub enum Action {
     },
     /// The result of validating (and saving) a key from the form.
     ConnectFinished(ConnectOutcome),
+    /// The result of replacing a connection's key from the form in replace mode.
+    RotateFinished(ConnectOutcome),
     /// An OAuth sign-in moved on (the browser URL or the device code is known).
     OAuthProgress(OAuthPhase),
     /// An OAuth sign-in ended.
@@ -106,6 +109,14 @@ pub enum Effect {
     /// Validate the key, then save it (`accept_withdraw_risk` after the trader confirmed).
     Connect {
         request: ConnectRequest,
+        accept_withdraw_risk: bool,
+    },
+    /// Validate the new key of connection `id`, then swap it in (`Context::rotate`);
+    /// `endpoint` is `None` to keep the connection's own.
+    Rotate {
+        id: i64,
+        creds: Credentials,
+        endpoint: Option<Endpoint>,
         accept_withdraw_risk: bool,
     },
     /// The trader pressed Esc while the key was being checked (or a sign-in ran).

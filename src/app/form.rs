@@ -117,9 +117,22 @@ pub struct ConnectRequest {
     pub endpoint: Endpoint,
 }
 
+/// The connection a form in replace mode gives a new key to (`Context::rotate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replacing {
+    pub id: i64,
+    /// The connection's label: shown in the title, kept as it is.
+    pub label: String,
+    /// The endpoint the form's Region, Custom URL and Testnet fields showed when it
+    /// opened: a submit with these unchanged keeps the connection's stored endpoint.
+    pub opened_endpoint: Endpoint,
+}
+
 /// The API-key form of one exchange.
 pub struct KeyForm {
     exchange: ExchangeId,
+    /// Replace mode: a new key for this connection, not a new connection.
+    replacing: Option<Replacing>,
     labels_in_use: Vec<String>,
     phase: FormPhase,
     focus: Field,
@@ -158,6 +171,7 @@ impl fmt::Debug for KeyForm {
         };
         f.debug_struct("KeyForm")
             .field("exchange", &self.exchange)
+            .field("replacing", &self.replacing.as_ref().map(|r| r.id))
             .field("phase", &self.phase)
             .field("focus", &self.focus)
             .field("revealed", &self.revealed)
@@ -246,6 +260,7 @@ impl KeyForm {
     pub fn new(exchange: ExchangeId, labels_in_use: &[String]) -> Self {
         Self {
             exchange,
+            replacing: None,
             labels_in_use: labels_in_use.to_vec(),
             phase: FormPhase::Editing,
             focus: Field::ApiKey,
@@ -262,6 +277,53 @@ impl KeyForm {
             errors: Default::default(),
             spinner: 0,
             keys: Arc::new(KeyMap::default()),
+        }
+    }
+
+    /// The form in replace mode: a new key for connection `id` (its label is kept and not
+    /// asked), the Region, Custom URL and Testnet fields showing where it syncs now.
+    pub fn replace(exchange: ExchangeId, id: i64, label: &str, endpoint: &Endpoint) -> Self {
+        let mut form = Self::new(exchange, &[]);
+        form.label = Input::new(label.to_string());
+        let regions = form.regions();
+        match &endpoint.base_url {
+            None => {}
+            Some(url) => match regions
+                .iter()
+                .position(|r| r.base_url == Some(url.as_str()))
+            {
+                Some(i) => form.region = i,
+                None => {
+                    form.custom_url = Input::new(url.clone());
+                    form.select_custom();
+                }
+            },
+        }
+        form.testnet = endpoint.sandbox;
+        let opened_endpoint = Endpoint {
+            base_url: form.shown_base_url(),
+            sandbox: form.testnet,
+        };
+        form.replacing = Some(Replacing {
+            id,
+            label: label.to_string(),
+            opened_endpoint,
+        });
+        form
+    }
+
+    /// Replace mode's connection, or `None` for a connect.
+    pub fn replacing(&self) -> Option<&Replacing> {
+        self.replacing.as_ref()
+    }
+
+    /// The base URL the Region and Custom URL fields name, unchecked.
+    fn shown_base_url(&self) -> Option<String> {
+        let region = self.region();
+        if region.custom {
+            Some(self.custom_url.value().trim().to_string()).filter(|u| !u.is_empty())
+        } else {
+            region.base_url.map(str::to_string)
         }
     }
 
@@ -289,7 +351,12 @@ impl KeyForm {
 
     /// The rows of this exchange's form, in focus order.
     pub fn fields(&self) -> Vec<Field> {
-        let mut fields = vec![Field::Label, Field::ApiKey, Field::Secret];
+        // Replace mode keeps the connection's label: it is in the title, not asked.
+        let mut fields = if self.replacing.is_some() {
+            vec![Field::ApiKey, Field::Secret]
+        } else {
+            vec![Field::Label, Field::ApiKey, Field::Secret]
+        };
         if self.exchange.needs_passphrase() {
             fields.push(Field::Passphrase);
         }
@@ -738,8 +805,11 @@ impl KeyForm {
     }
 
     fn check(&mut self) -> Option<ConnectRequest> {
-        let label = self.required(Field::Label);
-        if let Some(l) = &label {
+        let label = match &self.replacing {
+            Some(r) => Some(r.label.clone()),
+            None => self.required(Field::Label),
+        };
+        if let Some(l) = label.as_ref().filter(|_| self.replacing.is_none()) {
             if l.chars().count() > MAX_LABEL_LEN {
                 self.fail(
                     Field::Label,

@@ -65,6 +65,7 @@ pub enum Intent {
     Connect,
     Resync,
     ResyncAll,
+    ReplaceKey,
     Disconnect,
     Reauthorize,
     Portfolio,
@@ -110,6 +111,7 @@ impl Intent {
             Self::Connect => "connect",
             Self::Resync => "resync",
             Self::ResyncAll => "resync_all",
+            Self::ReplaceKey => "replace_key",
             Self::Disconnect => "disconnect",
             Self::Reauthorize => "reauthorize",
             Self::Portfolio => "portfolio",
@@ -452,6 +454,14 @@ pub const DEFAULTS: &[Row] = &[
         [ch('r')],
         "resync",
         "Sync this connection now",
+        true
+    ),
+    row!(
+        Detail,
+        ReplaceKey,
+        [ch('k')],
+        "replace key",
+        "Replace this connection's API key (history kept)",
         true
     ),
     row!(

@@ -11,6 +11,7 @@ use crate::context::ConnectError;
 use crate::context::Context;
 use crate::exchange::sim::SimHandle;
 use crate::model::ExchangeId;
+use crate::model::{Credentials, Endpoint};
 use crate::oauth::{self, FlowKind};
 use crate::sync::{Engine, SyncEvent};
 use crate::ui::{self, theme::Theme};
@@ -303,6 +304,7 @@ fn redraw(action: &Action, state: &State) -> Redraw {
         | Action::HistoryLoaded { .. }
         | Action::Disconnected { .. }
         | Action::ConnectFinished(_)
+        | Action::RotateFinished(_)
         | Action::OAuthProgress(_)
         | Action::OAuthFinished(_)
         | Action::Notice(_) => Redraw::Now,
@@ -461,7 +463,10 @@ fn spawn_effect(runner: Runner, effect: Effect, tx: mpsc::UnboundedSender<Action
         runner.reloader.request(&runner.ctx, &tx);
         return;
     }
-    let is_connect = matches!(effect, Effect::Connect { .. } | Effect::StartOAuth { .. });
+    let is_connect = matches!(
+        effect,
+        Effect::Connect { .. } | Effect::Rotate { .. } | Effect::StartOAuth { .. }
+    );
     if matches!(effect, Effect::CancelConnect) {
         if let Some(task) = runner.connecting.lock().unwrap().take() {
             task.abort();
@@ -492,14 +497,49 @@ async fn connect(
         creds,
         endpoint,
     } = request;
-    let outcome = match runner
+    let result = runner
         .ctx
         .connect(exchange, &label, &endpoint, &creds, accept_withdraw_risk)
         .await
-    {
-        Ok((id, snapshot)) => {
-            runner.engine.wake();
+        .map(|(id, snapshot)| {
             tracing::info!(id, exchange = exchange.id(), "connected");
+            (label, snapshot)
+        });
+    let outcome = form_outcome(runner, result, "Not saved");
+    with_fresh_list(runner, Action::ConnectFinished(outcome)).await
+}
+
+/// Validates a connection's new key and swaps it in (the same `Context::rotate` as
+/// `keyfolio rotate`); the outcome goes back to the form in replace mode.
+async fn rotate(
+    runner: &Runner,
+    id: i64,
+    creds: Credentials,
+    endpoint: Option<Endpoint>,
+    accept_withdraw_risk: bool,
+) -> Vec<Action> {
+    let result = runner
+        .ctx
+        .rotate(id, endpoint.as_ref(), &creds, accept_withdraw_risk)
+        .await
+        .map(|(stored, snapshot)| {
+            tracing::info!(id, exchange = stored.exchange.id(), "key replaced");
+            (stored.label, snapshot)
+        });
+    let outcome = form_outcome(runner, result, "Not replaced");
+    with_fresh_list(runner, Action::RotateFinished(outcome)).await
+}
+
+/// What the form shows of a connect's or rotate's result (the saved label and what the
+/// key read); a saved key wakes the sync engine. `refused` leads a refusal's message.
+fn form_outcome(
+    runner: &Runner,
+    result: Result<(String, crate::model::AccountSnapshot), ConnectError>,
+    refused: &str,
+) -> ConnectOutcome {
+    match result {
+        Ok((label, snapshot)) => {
+            runner.engine.wake();
             ConnectOutcome::Saved {
                 label,
                 assets: snapshot.balances.len(),
@@ -508,9 +548,8 @@ async fn connect(
         }
         Err(ConnectError::Rejected(f)) => ConnectOutcome::Rejected(f),
         Err(ConnectError::WithdrawRisk(snapshot)) => ConnectOutcome::WithdrawRisk(snapshot),
-        Err(other) => ConnectOutcome::Refused(format!("Not saved: {other}")),
-    };
-    with_fresh_list(runner, Action::ConnectFinished(outcome)).await
+        Err(other) => ConnectOutcome::Refused(format!("{refused}: {other}")),
+    }
 }
 
 /// Runs an OAuth sign-in: the browser (PKCE) or device flow, then saves the connection,
@@ -694,6 +733,12 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
                 request,
                 accept_withdraw_risk,
             } => connect(runner, request, accept_withdraw_risk).await,
+            Effect::Rotate {
+                id,
+                creds,
+                endpoint,
+                accept_withdraw_risk,
+            } => rotate(runner, id, creds, endpoint, accept_withdraw_risk).await,
             Effect::CancelConnect => vec![],
             Effect::StartOAuth {
                 exchange,

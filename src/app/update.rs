@@ -1,14 +1,14 @@
 //! `update(&mut State, Action) -> Vec<Effect>`: every state change, and no I/O.
 
 use super::action::{Action, ConnectOutcome, Effect};
-use super::form::{FormOutcome, FormPhase, KeyForm};
+use super::form::{ConnectRequest, FormOutcome, FormPhase, KeyForm};
 use super::keys::{self, Context, Intent};
 use super::state::{
     CardFilter, CardRef, HistoryRange, MAX_FILTER_CHARS, Modal, Notice, OAuthPhase, OAuthView,
     Picker, PortfolioView, State,
 };
-use crate::model::ExchangeId;
 use crate::model::Status;
+use crate::model::{AuthKind, ExchangeId};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 /// How often, at most, syncs that end read the whole connection list again.
@@ -131,7 +131,24 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.syncing.remove(&id);
             vec![]
         }
-        Action::ConnectFinished(outcome) => {
+        // A replaced key closes the form: the card and the detail under it show the new key.
+        Action::RotateFinished(ConnectOutcome::Saved { label, .. }) => {
+            let Some(form) = state.form.take() else {
+                return vec![];
+            };
+            state.pending_connect = None;
+            state.notice = Some(Notice {
+                text: format!(
+                    "Key replaced for {label}. Also delete the old key on {}.",
+                    form.exchange().name()
+                ),
+                is_error: false,
+            });
+            form.replacing()
+                .map_or_else(Vec::new, |r| reload_open_detail(state, r.id))
+        }
+        // Any other outcome of a rotate keeps the form open as a connect's does.
+        Action::ConnectFinished(outcome) | Action::RotateFinished(outcome) => {
             let Some(form) = state.form.as_mut() else {
                 return vec![];
             };
@@ -530,6 +547,46 @@ fn oauth_key(state: &mut State, mut view: OAuthView, key: &KeyEvent) -> Vec<Effe
     effects
 }
 
+/// What a checked form asks for: a connect, or in replace mode the connection's new key
+/// (its endpoint only when the trader changed Region, Custom URL or Testnet).
+fn submit_effect(form: &KeyForm, request: ConnectRequest, accept_withdraw_risk: bool) -> Effect {
+    match form.replacing() {
+        Some(r) => Effect::Rotate {
+            id: r.id,
+            endpoint: (request.endpoint != r.opened_endpoint).then_some(request.endpoint),
+            creds: request.creds,
+            accept_withdraw_risk,
+        },
+        None => Effect::Connect {
+            request,
+            accept_withdraw_risk,
+        },
+    }
+}
+
+/// Opens the API-key form in replace mode for connection `id`; an OAuth connection has
+/// no key to replace, and the notice line says so.
+fn open_replace_form(state: &mut State, id: i64) -> Vec<Effect> {
+    let Some(c) = state.connections.iter().find(|c| c.id == id) else {
+        return vec![];
+    };
+    if c.auth_kind != AuthKind::ApiKey {
+        state.notice = Some(Notice {
+            text: format!(
+                "{} signs in with OAuth and has no API key to replace; sign in again instead",
+                c.label
+            ),
+            is_error: true,
+        });
+        return vec![];
+    }
+    let mut form = KeyForm::replace(c.exchange, id, &c.label, &c.endpoint);
+    form.set_keys(state.keys.clone());
+    state.pending_connect = None;
+    state.form = Some(form);
+    vec![]
+}
+
 /// Keys while the API-key form is open.
 fn form_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Some(form) = state.form.as_mut() else {
@@ -539,18 +596,12 @@ fn form_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         FormOutcome::Nothing => vec![],
         FormOutcome::Submit(request) => {
             state.pending_connect = Some(request.clone());
-            vec![Effect::Connect {
-                request,
-                accept_withdraw_risk: false,
-            }]
+            vec![submit_effect(form, request, false)]
         }
         FormOutcome::ConfirmWithdraw => match state.pending_connect.clone() {
             Some(request) => {
                 form.set_phase(FormPhase::Validating);
-                vec![Effect::Connect {
-                    request,
-                    accept_withdraw_risk: true,
-                }]
+                vec![submit_effect(form, request, true)]
             }
             None => vec![],
         },
@@ -616,6 +667,11 @@ fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
             } else {
                 vec![]
             }
+        }
+        (Modal::Detail(d), Some(Intent::ReplaceKey)) => {
+            let id = d.id;
+            state.modal = Some(Modal::Detail(d));
+            open_replace_form(state, id)
         }
         (Modal::Detail(d), Some(Intent::Resync)) => {
             let id = d.id;

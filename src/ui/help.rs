@@ -18,10 +18,23 @@ fn lines(state: &State, columns: u16, theme: Theme) -> (Vec<Line<'static>>, u16)
     // Borders and the block's padding of one column on each side.
     let text_width = (width as usize).saturating_sub(4).max(KEY_COLUMN + 8);
     let mut lines: Vec<Line> = Vec::new();
-    for b in state.keys.in_context(Context::Cards) {
+    // The cards' keys, then the keys only a connection's details have (replace key).
+    let cards = state.keys.in_context(Context::Cards).map(|b| (b, None));
+    let detail_only = state
+        .keys
+        .in_context(Context::Detail)
+        .filter(|b| {
+            b.intent != Intent::Close && state.keys.binding(Context::Cards, b.intent).is_none()
+        })
+        .map(|b| (b, Some("In the details: ")));
+    for (b, suffix) in cards.chain(detail_only) {
         let shown = b.shown();
         let column = KEY_COLUMN.max(shown.chars().count() + 1);
-        let mut wrapped = wrap(b.help, text_width.saturating_sub(column).max(8)).into_iter();
+        let text = match suffix {
+            Some(prefix) => format!("{prefix}{}", lower_first(b.help)),
+            None => b.help.to_string(),
+        };
+        let mut wrapped = wrap(&text, text_width.saturating_sub(column).max(8)).into_iter();
         let first = wrapped.next().unwrap_or_default();
         lines.push(Line::from(vec![
             Span::styled(format!("{shown:<column$}"), theme.key()),
@@ -31,11 +44,20 @@ fn lines(state: &State, columns: u16, theme: Theme) -> (Vec<Line<'static>>, u16)
             lines.push(Line::from(format!("{:column$}{rest}", "")));
         }
     }
-    let note = "Secrets stay in the OS keyring; screens show only a key's last 4 characters.";
+    // One line at 80 columns, so the help stays as tall as before the details' key came.
+    let note = "Keys stay in the OS keyring; screens show only their last 4 characters.";
     for line in wrap(note, text_width) {
         lines.push(Line::from(Span::styled(line, theme.dim())));
     }
     (lines, width)
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The box in the terminal `outer`: centred, as tall as its lines and borders allow,

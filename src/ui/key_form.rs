@@ -67,7 +67,14 @@ pub fn draw(frame: &mut Frame, form: &KeyForm, theme: Theme) {
     let height = (total + 2).min(outer.height);
     let area = centered(outer, width, height);
     frame.render_widget(Clear, area);
-    let title = format!("Connect {}", form.exchange().name());
+    let title = match form.replacing() {
+        Some(r) => format!(
+            "Replace the key of {} · {}",
+            form.exchange().name(),
+            crate::text::for_terminal(&r.label)
+        ),
+        None => format!("Connect {}", form.exchange().name()),
+    };
     let block = modal_block(&title, &keys_hint(form), theme);
     let inner = block.inner(area);
     // Too short a terminal: scroll so the focused row and the line under it stay visible.

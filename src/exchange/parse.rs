@@ -48,40 +48,59 @@ pub fn snapshot(
     balance_body: &Value,
     permissions_body: Option<&Value>,
 ) -> Result<AccountSnapshot, Failure> {
+    let balances = balances(exchange, balance_body)?;
+    if exchange.is_generic() {
+        // One read of the key information tells permissions, account and expiry.
+        let facts = permissions_body
+            .map(|body| key_facts(exchange, body))
+            .transpose()?;
+        return Ok(AccountSnapshot {
+            balances,
+            permissions: facts.as_ref().and_then(|f| f.permissions),
+            account_id: facts.as_ref().and_then(|f| f.account_id.clone()),
+            expiry: facts.map(|f| f.expiry).unwrap_or_default(),
+            ..Default::default()
+        });
+    }
     Ok(AccountSnapshot {
-        balances: balances(exchange, balance_body)?,
+        balances,
         permissions: permissions_body
             .map(|body| permissions(exchange, body))
             .transpose()?
             .flatten(),
         account_id: account_id(exchange, balance_body, permissions_body),
-        expiry: permissions_body
-            .map(|body| expiry(exchange, body))
-            .unwrap_or_default(),
+        expiry: match (exchange, permissions_body) {
+            (ExchangeId::Binance, Some(body)) => binance_expiry(body),
+            _ => Default::default(),
+        },
         ..Default::default()
     })
 }
 
-/// When the key (or its trading) stops working: Binance's `tradingAuthorityExpirationTime`
-/// (ms; trading ends on keys without an IP restriction), a generic exchange's key
-/// information where it says.
-fn expiry(exchange: ExchangeId, permissions_body: &Value) -> crate::model::KeyExpiry {
-    match exchange {
-        ExchangeId::Binance => crate::model::KeyExpiry {
-            key_expires_at: None,
-            trading_ends_at: crate::exchange::key_info::time_field(
-                permissions_body.get("tradingAuthorityExpirationTime"),
-            ),
-        },
-        ExchangeId::Ccxt(_) => crate::exchange::key_info::call_for(exchange.id())
-            .and_then(|info| (info.parse)(permissions_body).ok())
-            .map(|facts| facts.expiry)
-            .unwrap_or_default(),
-        ExchangeId::Okx | ExchangeId::Absent(_) => Default::default(),
+/// When trading stops on a Binance key: `tradingAuthorityExpirationTime` (ms; trading ends
+/// on keys without an IP restriction).
+fn binance_expiry(permissions_body: &Value) -> crate::model::KeyExpiry {
+    crate::model::KeyExpiry {
+        key_expires_at: None,
+        trading_ends_at: crate::exchange::key_info::time_field(
+            permissions_body.get("tradingAuthorityExpirationTime"),
+        ),
     }
 }
 
-/// The account number: Binance `uid` in the account answer, OKX `uid` in the config.
+/// A generic exchange's key information, read by its own parser.
+fn key_facts(
+    exchange: ExchangeId,
+    body: &Value,
+) -> Result<crate::exchange::key_info::KeyFacts, Failure> {
+    crate::exchange::key_info::call_for(exchange.id())
+        .ok_or_else(|| format!("{exchange} permissions are not read"))
+        .and_then(|info| (info.parse)(body))
+        .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
+}
+
+/// The account number: Binance `uid` in the account answer, OKX `uid` in the config
+/// (a generic exchange's comes with its [`key_facts`]).
 fn account_id(
     exchange: ExchangeId,
     balance_body: &Value,
@@ -90,11 +109,7 @@ fn account_id(
     let uid = match exchange {
         ExchangeId::Binance => balance_body.get("uid"),
         ExchangeId::Okx => permissions_body?.pointer("/data/0/uid"),
-        ExchangeId::Ccxt(_) => {
-            let info = crate::exchange::key_info::call_for(exchange.id())?;
-            return (info.parse)(permissions_body?).ok()?.account_id;
-        }
-        ExchangeId::Absent(_) => None,
+        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => None,
     };
     match uid? {
         Value::String(s) if !s.is_empty() => Some(crate::text::free_text(s, 64)),
@@ -116,16 +131,13 @@ pub fn balances(exchange: ExchangeId, body: &Value) -> Result<Vec<Balance>, Fail
 /// An exchange's permission answer (`None`: the answer does not say what the key may
 /// do), or an "unexpected response" failure.
 pub fn permissions(exchange: ExchangeId, body: &Value) -> Result<Option<Permissions>, Failure> {
+    let unexpected = |e| Failure::new(FailureKind::UnexpectedResponse, e);
     match exchange {
-        ExchangeId::Binance => binance_permissions(body).map(Some),
-        ExchangeId::Okx => okx_permissions(body).map(Some),
-        ExchangeId::Ccxt(_) => match crate::exchange::key_info::call_for(exchange.id()) {
-            Some(info) => (info.parse)(body).map(|facts| facts.permissions),
-            None => Err(format!("{exchange} permissions are not read")),
-        },
-        ExchangeId::Absent(_) => Err(format!("{exchange} permissions are not read")),
+        ExchangeId::Binance => binance_permissions(body).map(Some).map_err(unexpected),
+        ExchangeId::Okx => okx_permissions(body).map(Some).map_err(unexpected),
+        ExchangeId::Ccxt(_) => key_facts(exchange, body).map(|facts| facts.permissions),
+        ExchangeId::Absent(_) => Err(unexpected(format!("{exchange} permissions are not read"))),
     }
-    .map_err(|e| Failure::new(FailureKind::UnexpectedResponse, e))
 }
 
 /// CCXT's unified balance (`fetch_balance`): every asset with a non-zero total.

@@ -694,10 +694,6 @@ impl ExchangeClient {
         skip: &[UnreadableWallet],
         snapshot: &mut AccountSnapshot,
     ) -> Result<(), Failure> {
-        if table.reads.is_empty() {
-            (table.settle)(&mut snapshot.balances);
-            return Ok(());
-        }
         let holding: Option<Vec<String>> = match &table.overview {
             Some(overview) => {
                 snapshot.weight += overview.request.weight;

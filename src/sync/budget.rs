@@ -29,9 +29,12 @@ impl Budget {
     pub async fn spend(&self, cost: u32) {
         let mut state = self.state.lock().await;
         let now = Instant::now();
-        let (tokens, last) = *state;
-        let tokens = (tokens + (now - last).as_secs_f64() * self.per_second).min(self.capacity);
-        *state = (tokens - cost as f64, now);
+        *state = (self.refilled(*state, now) - cost as f64, now);
+    }
+
+    /// The units in the bucket at `now`, from what it held at its last change.
+    fn refilled(&self, (tokens, last): (f64, Instant), now: Instant) -> f64 {
+        (tokens + (now - last).as_secs_f64() * self.per_second).min(self.capacity)
     }
 
     /// Waits until `cost` units are available, then spends them.
@@ -40,8 +43,7 @@ impl Budget {
         let mut state = self.state.lock().await;
         loop {
             let now = Instant::now();
-            let (tokens, last) = *state;
-            let tokens = (tokens + (now - last).as_secs_f64() * self.per_second).min(self.capacity);
+            let tokens = self.refilled(*state, now);
             if tokens >= cost {
                 *state = (tokens - cost, now);
                 return;

@@ -443,18 +443,23 @@ mod tests {
         }
     }
 
+    /// A GET with no key, header or body, from localhost.
+    fn unsigned_get(path: &str) -> super::super::Req {
+        super::super::Req {
+            method: axum::http::Method::GET,
+            path: path.to_string(),
+            query: String::new(),
+            headers: Default::default(),
+            body: String::new(),
+            ip: std::net::Ipv4Addr::LOCALHOST.into(),
+        }
+    }
+
     #[test]
     fn every_tickers_endpoint_answers_without_a_key() {
         for id in exchanges() {
             let tickers = &fixture(id).unwrap()["replay"]["tickers"];
-            let request = super::super::Req {
-                method: axum::http::Method::GET,
-                path: tickers["path"].as_str().unwrap().to_string(),
-                query: String::new(),
-                headers: Default::default(),
-                body: String::new(),
-                ip: std::net::Ipv4Addr::LOCALHOST.into(),
-            };
+            let request = unsigned_get(tickers["path"].as_str().unwrap());
             let answer = answer(id, &request, None, false, 1_591_502_873_123);
             assert_eq!(answer.status, 200, "{id}: {}", answer.body);
             assert_eq!(
@@ -476,14 +481,7 @@ mod tests {
             let Some(path) = fixture(id).unwrap()["replay"]["time"]["path"].as_str() else {
                 continue;
             };
-            let request = super::super::Req {
-                method: axum::http::Method::GET,
-                path: path.to_string(),
-                query: String::new(),
-                headers: Default::default(),
-                body: String::new(),
-                ip: std::net::Ipv4Addr::LOCALHOST.into(),
-            };
+            let request = unsigned_get(path);
             let answer = answer(id, &request, None, false, 1_591_502_873_123);
             assert_eq!(answer.status, 200, "{id}: {}", answer.body);
             assert!(answer.body.contains("1591502873"), "{id}: {}", answer.body);

@@ -1,12 +1,20 @@
 //! Binance's wallets beyond spot: the wallet overview names those holding coins, then one
 //! request per such wallet (funding, Simple Earn, margin, futures).
 //!
-//! Portfolio Margin (`GET /papi/v1/balance`) is not read: nothing keyfolio can ask
-//! cheaply tells a Portfolio Margin account from a classic one (the overview names no PM
-//! wallet), so reading it would mean a refused request every round for every other
-//! account.
+//! Portfolio Margin: the overview names no Portfolio Margin wallet (Binance's documented
+//! answer lists Spot, Funding, Cross Margin, Isolated Margin, USDⓈ-M and COIN-M Futures,
+//! Earn, Options, Trading Bots, Copy Trading), so each round also asks
+//! `GET /sapi/v1/account/info` (weight 1), whose documented `isPortfolioMarginRetailEnabled`
+//! says whether the account is a Portfolio Margin account. When it is, its cross margin,
+//! USDⓈ-M and COIN-M wallets live inside the unified account: `GET /papi/v1/balance`
+//! (weight 20) is read in their place, and they are not asked (a Portfolio Margin
+//! account's keys lose "Enable Futures" anyway), so no coin is counted twice. The key's
+//! `enablePortfolioMarginTrading` (`apiRestrictions`) is no trigger: it tells what the key
+//! may trade, and a read-only key of a Portfolio Margin account has it off. Portfolio
+//! Margin Pro (`/sapi/v1/portfolio/*`) keeps the classic margin and futures endpoints, so
+//! its coins are read as a classic account's.
 
-use super::{Overview, Request, WalletRead, Wallets};
+use super::{Overview, Request, Unified, WalletRead, Wallets};
 use crate::exchange::parse::{ParseError, asset, decimal};
 use crate::model::{Balance, Wallet};
 use rust_decimal::Decimal;
@@ -21,6 +29,9 @@ pub const CROSS_MARGIN: &str = "Cross Margin";
 pub const ISOLATED_MARGIN: &str = "Isolated Margin";
 pub const USDM_FUTURES: &str = "USDⓈ-M Futures";
 pub const COINM_FUTURES: &str = "COIN-M Futures";
+/// Not an overview name: the name of the Portfolio Margin read in the table, read when
+/// `GET /sapi/v1/account/info` says the account is one (see [`Unified`]).
+pub const PORTFOLIO_MARGIN: &str = "Portfolio Margin";
 
 fn no_params() -> Value {
     json!({})
@@ -43,6 +54,16 @@ pub static WALLETS: Wallets = Wallets {
             weight: 60,
         },
         parse: overview,
+        unified: Some(Unified {
+            request: Request {
+                method: "sapi_get_account_info",
+                params: no_params,
+                weight: 1,
+            },
+            parse: is_portfolio_margin,
+            name: PORTFOLIO_MARGIN,
+            holds: &[CROSS_MARGIN, USDM_FUTURES, COINM_FUTURES],
+        }),
     }),
     reads: &[
         WalletRead {
@@ -117,6 +138,16 @@ pub static WALLETS: Wallets = Wallets {
             },
             overview_name: Some(COINM_FUTURES),
             parse: coinm_futures,
+        },
+        WalletRead {
+            wallet: Wallet::PortfolioMargin,
+            request: Request {
+                method: "papi_get_balance",
+                params: no_params,
+                weight: 20,
+            },
+            overview_name: Some(PORTFOLIO_MARGIN),
+            parse: portfolio_margin,
         },
     ],
     settle,
@@ -304,6 +335,48 @@ pub fn coinm_futures(body: &Value) -> Result<Vec<Balance>, ParseError> {
     Ok(rows.done())
 }
 
+/// `GET /sapi/v1/account/info`: `isPortfolioMarginRetailEnabled`, absent read as false
+/// (an account Binance does not say is one is read as a classic account).
+pub fn is_portfolio_margin(body: &Value) -> Result<bool, ParseError> {
+    if !body.is_object() {
+        return Err("Binance account info is not an object".into());
+    }
+    match body.get("isPortfolioMarginRetailEnabled") {
+        None => Ok(false),
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| "Binance `isPortfolioMarginRetailEnabled` is not a boolean".into()),
+    }
+}
+
+/// `GET /papi/v1/balance`, one entry per asset of the unified account: its cross margin
+/// net of what is borrowed and its interest, plus its USDⓈ-M and COIN-M wallet balances
+/// (crossMarginFree + crossMarginLocked − crossMarginBorrowed − crossMarginInterest +
+/// umWalletBalance + cmWalletBalance; Binance's `totalWalletBalance` is the same less
+/// the debt). A debt larger than the asset held is a negative total, kept. Unrealised
+/// PnL is left out as for the futures wallets. Free is the cross margin's free amount;
+/// the rest (locked, futures wallet balances) is used. `negativeBalance` is not counted:
+/// Binance documents no sum it belongs to, and a non-zero one is logged.
+pub fn portfolio_margin(body: &Value) -> Result<Vec<Balance>, ParseError> {
+    let mut rows = Rows::default();
+    for entry in list(body, None)? {
+        let asset = asset(entry, "asset")?;
+        let free = decimal(entry, "crossMarginFree")?;
+        let used = decimal(entry, "crossMarginLocked")?
+            + decimal(entry, "umWalletBalance")?
+            + decimal(entry, "cmWalletBalance")?;
+        let debt = decimal(entry, "crossMarginBorrowed")? + decimal(entry, "crossMarginInterest")?;
+        if entry.get("negativeBalance").is_some() && !decimal(entry, "negativeBalance")?.is_zero() {
+            tracing::warn!(
+                asset,
+                "Binance Portfolio Margin: a negative balance, not counted"
+            );
+        }
+        rows.add(asset, free, used, free + used - debt);
+    }
+    Ok(rows.done())
+}
+
 /// Real assets whose code starts with `LD` that are not Simple Earn wrappers (Lido DAO).
 const LD_ASSETS: &[&str] = &["LDO"];
 
@@ -379,10 +452,66 @@ mod tests {
             .iter()
             .map(|e| e["walletName"].as_str().unwrap().to_string())
             .collect();
+        // Every name the table asks for is one the documented answer lists, but the
+        // Portfolio Margin read's, which the account info decides; the wallets it holds
+        // are listed.
+        let unified = WALLETS.overview.as_ref().unwrap().unified.as_ref().unwrap();
         for read in WALLETS.reads {
             let name = read.overview_name.unwrap();
+            assert_eq!(
+                listed.iter().any(|l| l == name),
+                name != unified.name,
+                "{name}"
+            );
+        }
+        for name in unified.holds {
             assert!(listed.iter().any(|l| l == name), "{name}");
         }
+    }
+
+    #[test]
+    fn account_info_tells_a_portfolio_margin_account() {
+        assert!(is_portfolio_margin(&answer("account_info")).unwrap());
+        let classic = json!({ "vipLevel": 0, "isMarginEnabled": true, "isFutureEnabled": true,
+            "isOptionsEnabled": false, "isPortfolioMarginRetailEnabled": false });
+        assert!(!is_portfolio_margin(&classic).unwrap());
+        // An answer without the field (an older or regional API) is a classic account.
+        assert!(!is_portfolio_margin(&json!({ "vipLevel": 0 })).unwrap());
+        assert!(is_portfolio_margin(&json!({ "isPortfolioMarginRetailEnabled": "true" })).is_err());
+        assert!(is_portfolio_margin(&json!([])).is_err());
+    }
+
+    #[test]
+    fn portfolio_margin_is_net_of_debt_and_keeps_it() {
+        let rows = portfolio_margin(&answer("portfolio_margin")).unwrap();
+        // By hand from CCXT's recorded answer, per asset: cross margin free + locked −
+        // borrowed − interest + UM wallet + CM wallet.
+        //   ETH   0 + 0 − 0 − 0 + 0 + 0.00057786                            =   0.00057786
+        //   USDT  30.6003261 + 0 − 0.00011146 − 0.00007902 + 105.43419058 + 0 = 136.0343262
+        //   LTC   0.000636                                                   =   0.000636
+        //   USDC  0 + 0 − 0.00014784 − 0.00002402 + 0 + 0                    =  −0.00017186
+        //   ADA   10.0325                                                    =  10.0325
+        // Sum: 0.00057786 + 136.0343262 + 0.000636 − 0.00017186 + 10.0325 = 146.0678682,
+        // which is Binance's totalWalletBalance sum (146.06823054) less the debts
+        // (0.00019048 USDT + 0.00017186 USDC).
+        assert_eq!(sum(&rows), dec("146.0678682"));
+        assert_eq!(dec(&row(&rows, "USDT").total), dec("136.0343262"));
+        assert_eq!(dec(&row(&rows, "USDT").free), dec("30.6003261"));
+        assert_eq!(dec(&row(&rows, "USDT").used), dec("105.43419058"));
+        assert_eq!(row(&rows, "USDC").total, "-0.00017186", "a debt is kept");
+        assert_eq!(dec(&row(&rows, "ETH").total), dec("0.00057786"));
+        assert_eq!(rows.len(), 5);
+        // The recorded totals, less each asset's debt, are the same numbers.
+        for entry in answer("portfolio_margin").as_array().unwrap() {
+            let f = |k: &str| dec(entry[k].as_str().unwrap());
+            let net = f("totalWalletBalance") - f("crossMarginBorrowed") - f("crossMarginInterest");
+            assert_eq!(
+                dec(&row(&rows, entry["asset"].as_str().unwrap()).total),
+                net
+            );
+        }
+        assert!(portfolio_margin(&json!({ "code": -2015, "msg": "x" })).is_err());
+        assert!(portfolio_margin(&json!([{ "asset": "BTC", "crossMarginFree": "1" }])).is_err());
     }
 
     #[test]

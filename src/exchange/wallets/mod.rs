@@ -40,6 +40,23 @@ pub struct Overview {
     pub request: Request,
     /// The overview names of the wallets with a balance.
     pub parse: fn(&Value) -> Result<Vec<String>, ParseError>,
+    /// Asked beside the overview where an account may be one unified account, whose
+    /// wallet the overview does not name.
+    pub unified: Option<Unified>,
+}
+
+/// A request telling whether the account is one unified account (Binance Portfolio
+/// Margin): its read (`name`) replaces the reads of the wallets it holds (`holds`), so
+/// their coins are counted once.
+pub struct Unified {
+    pub request: Request,
+    /// Whether the answer says the account is one.
+    pub parse: fn(&Value) -> Result<bool, ParseError>,
+    /// The overview name of the unified account's read in `reads`: read only when the
+    /// account is one.
+    pub name: &'static str,
+    /// The overview names of the wallets inside it: not read when the account is one.
+    pub holds: &'static [&'static str],
 }
 
 /// An exchange's wallets.

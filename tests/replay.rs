@@ -230,17 +230,41 @@ async fn a_sync_makes_one_request_and_htx_two_plus_one_per_wallet() {
         let a = h.account_on(id, "read-only").unwrap();
         h.reset_counts();
         fetch(&h, id).await.unwrap();
-        // One balance request (HTX: its accounts first), the key-information request
-        // where the exchange has one, and one per wallet beyond the balance call's.
+        // One balance request (HTX: its accounts first), the key-information requests
+        // where the exchange has them (HTX: two), and one per wallet beyond the balance
+        // call's.
         let expected = 1
             + u64::from(id == "htx")
-            + u64::from(keyfolio::exchange::key_info::call_for(id).is_some())
+            + u64::from(keyfolio::exchange::key_info::requests(id))
             + table(id).reads.len() as u64;
         assert_eq!(
             h.total_requests_for(&a.api_key),
             expected,
             "{id}: no account-mode or market look-ups"
         );
+    }
+}
+
+/// Bybit's and HTX's keys bound to no IP say when they end (Bybit `expiredAt`, HTX
+/// `validDays` left): the card warns before the exchange revokes them.
+#[tokio::test]
+async fn bybit_and_htx_keys_tell_when_they_expire() {
+    let h = sim().await;
+    for (id, days) in [("bybit", 88), ("htx", 85)] {
+        if ExchangeId::parse(id).is_none() {
+            continue;
+        }
+        let snapshot = fetch(&h, id)
+            .await
+            .unwrap_or_else(|f| panic!("{id}: {f:?}"));
+        let ends = snapshot.expiry.key_expires_at.expect(id);
+        let hours = (ends - chrono::Utc::now()).num_hours();
+        assert!(
+            (days * 24 - 1..=days * 24).contains(&hours),
+            "{id}: {hours} hours left"
+        );
+        let p = snapshot.permissions.expect(id);
+        assert!(p.read && !p.trade && !p.withdraw && !p.ip_restricted, "{id}: {p:?}");
     }
 }
 

@@ -118,6 +118,8 @@ fn url_overrides(exchange: ExchangeId, base: &str) -> serde_json::Value {
             "fapiPrivateV3": format!("{base}/fapi/v3"),
             "dapiPrivate": format!("{base}/dapi/v1"),
             "dapiPrivateV2": format!("{base}/dapi/v2"),
+            // And a Portfolio Margin account's unified wallet.
+            "papi": format!("{base}/papi/v1"),
         }}),
         ExchangeId::Okx => json!({ "api": { "rest": base } }),
         ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => json!({}),
@@ -533,16 +535,39 @@ async fn raw_call(core: &mut Core, call: Call) -> Result<Value, ccxt::ExchangeEr
         }
         (Core::Generic(c), Call::Permissions) => {
             let id = c.exchange().id.as_str().unwrap_or_default().to_string();
-            match super::key_info::call_for(&id) {
-                Some(info) => {
-                    let params = Value::from_json(&(info.params)());
-                    ccxt::runtime::call_typed(c.call(info.method, vec![params])).await
-                }
-                None => Err(ccxt::ExchangeError::new(
+            let Some(info) = super::key_info::call_for(&id) else {
+                return Err(ccxt::ExchangeError::new(
                     "NotSupported",
                     "keyfolio does not read this exchange's key permissions",
-                )),
-            }
+                ));
+            };
+            let params = Value::from_json(&(info.params)());
+            let first = ccxt::runtime::call_typed(c.call(info.method, vec![params])).await?;
+            let Some(then) = &info.then else {
+                return Ok(first);
+            };
+            let first = first.to_json();
+            let api_key = c.exchange().apiKey.as_str().unwrap_or_default().to_string();
+            let second = match (then.params)(&first, &api_key) {
+                None => serde_json::Value::Null,
+                Some(params) => {
+                    let params = Value::from_json(&params);
+                    match ccxt::runtime::call_typed(c.call(then.method, vec![params])).await {
+                        Ok(answer) => answer.to_json(),
+                        // The network or the key failing fails the check; a refusal of
+                        // this one request (a sub-account's key may not ask) leaves what
+                        // it would tell "not known".
+                        Err(e)
+                            if e.is("NetworkError")
+                                || (e.is("AuthenticationError") && !e.is("PermissionDenied")) =>
+                        {
+                            return Err(e);
+                        }
+                        Err(_) => serde_json::Value::Null,
+                    }
+                }
+            };
+            Ok(Value::from_json(&json!({ "first": first, "then": second })))
         }
         (Core::Generic(c), Call::Time) => {
             let ms = ccxt::runtime::call_typed(c.call("fetch_time", vec![Value::Null])).await?;
@@ -732,10 +757,21 @@ impl ExchangeClient {
             }
             None => None,
         };
+        let unified = table.overview.as_ref().and_then(|o| o.unified.as_ref());
+        let is_unified = match unified {
+            Some(u) => self.is_unified(key, core, u, snapshot).await?,
+            None => false,
+        };
         for read in table.reads {
-            let wanted = match (&holding, read.overview_name) {
-                (Some(names), Some(name)) => names.iter().any(|n| n == name),
-                _ => true,
+            let wanted = match (unified, read.overview_name) {
+                // The unified account's read: only when the account is one.
+                (Some(u), Some(name)) if name == u.name => is_unified,
+                // A wallet inside it: its coins are in the unified account's answer.
+                (Some(u), Some(name)) if is_unified && u.holds.contains(&name) => false,
+                (_, Some(name)) => holding
+                    .as_ref()
+                    .is_none_or(|names| names.iter().any(|n| n == name)),
+                (_, None) => true,
             };
             if !wanted {
                 continue;
@@ -772,6 +808,39 @@ impl ExchangeClient {
             .balances
             .sort_by(|a, b| (&a.asset, a.wallet).cmp(&(&b.asset, b.wallet)));
         Ok(())
+    }
+
+    /// Whether the account is one unified account. An answer this key may not get, or
+    /// one not as documented, reads it as a classic account (every wallet it holds is
+    /// then asked on its own, as before); any other failure fails the sync.
+    async fn is_unified(
+        &self,
+        key: &PoolKey,
+        core: &mut Core,
+        unified: &'static wallets::Unified,
+        snapshot: &mut AccountSnapshot,
+    ) -> Result<bool, Failure> {
+        snapshot.weight += unified.request.weight;
+        let why = match self
+            .call_correcting_clock(key, core, Call::Named(&unified.request))
+            .await
+        {
+            Ok(body) => match (unified.parse)(&body) {
+                Ok(is) => return Ok(is),
+                Err(why) => why,
+            },
+            Err(f)
+                if wallets::is_unreadable(f.kind) || f.kind == FailureKind::UnexpectedResponse =>
+            {
+                f.kind.code().to_string()
+            }
+            Err(f) => return Err(f),
+        };
+        tracing::info!(
+            exchange = key.exchange.id(),
+            "unified account not known ({why}): read as a classic account"
+        );
+        Ok(false)
     }
 
     async fn call_correcting_clock(

@@ -146,7 +146,7 @@ impl Budgets {
 
 /// What one sync spends: Binance GET /api/v3/account weighs 20, apiRestrictions 1;
 /// OKX counts requests; a generic exchange's balance is one request (two where it lists
-/// its accounts first), and its key information one more where it has a request for it.
+/// its accounts first), and its key information one or two more where it has them.
 pub fn cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
     let permissions =
         u32::from(with_permissions && crate::exchange::ccxt::reads_permissions(exchange));
@@ -154,7 +154,7 @@ pub fn cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
         ExchangeId::Binance => 20 + permissions,
         ExchangeId::Okx => 1 + permissions,
         ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
-            1 + permissions
+            1 + permissions * crate::exchange::key_info::requests(exchange.id())
                 + u32::from(crate::exchange::catalog::lists_accounts_first(
                     exchange.id(),
                 ))

@@ -17,6 +17,7 @@ pub const CALL: KeyInfoCall = KeyInfoCall {
     params: no_params,
     parse,
     tells_ip_restriction: false,
+    then: None,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

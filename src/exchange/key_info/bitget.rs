@@ -20,6 +20,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     params: super::no_params,
     parse,
     tells_ip_restriction: true,
+    then: None,
 };
 
 /// Read-and-write codes that neither trade nor withdraw: wallet transfers between the

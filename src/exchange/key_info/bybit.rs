@@ -19,6 +19,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     params: super::no_params,
     parse,
     tells_ip_restriction: true,
+    then: None,
 };
 
 /// Permission lists that move funds without trading: transfers and withdrawals.

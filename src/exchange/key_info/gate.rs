@@ -19,6 +19,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     params: super::no_params,
     parse,
     tells_ip_restriction: false,
+    then: None,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

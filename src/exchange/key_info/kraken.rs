@@ -18,6 +18,7 @@ pub const CALL: KeyInfoCall = KeyInfoCall {
     params: no_params,
     parse,
     tells_ip_restriction: true,
+    then: None,
 };
 
 fn parse(body: &Value) -> Result<KeyFacts, String> {

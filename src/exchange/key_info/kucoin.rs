@@ -23,6 +23,7 @@ pub(super) const CALL: KeyInfoCall = KeyInfoCall {
     params: super::no_params,
     parse,
     tells_ip_restriction: true,
+    then: None,
 };
 
 /// Names that neither trade nor withdraw.

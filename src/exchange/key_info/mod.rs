@@ -58,6 +58,24 @@ pub struct KeyInfoCall {
     /// The answer says whether the key is IP-restricted (where it does not, the
     /// permissions' `ip_restricted` is false for want of knowing).
     pub tells_ip_restriction: bool,
+    /// A second request that needs the first answer (HTX's key details need the
+    /// account's UID); `parse` then reads `{"first": .., "then": ..}`, `then` null where
+    /// the second request was refused.
+    pub then: Option<FollowUp>,
+}
+
+/// A key-information request made with what the first one answered.
+pub struct FollowUp {
+    /// CCXT's implicit API method, snake_case.
+    pub method: &'static str,
+    /// Its parameters from the first answer and the key's public part (the API key);
+    /// `None`: not asked.
+    pub params: fn(&Value, &str) -> Option<Value>,
+}
+
+/// How many requests reading this exchange's key information takes (0: not read).
+pub fn requests(exchange: &str) -> u32 {
+    call_for(exchange).map_or(0, |call| 1 + u32::from(call.then.is_some()))
 }
 
 /// The key-information request of a compiled-in generic exchange, if it has one.

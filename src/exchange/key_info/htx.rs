@@ -199,7 +199,15 @@ mod tests {
         assert!(uid(json!({"data": 1})).unwrap_err().contains("code"));
         let key = |then: Value| parse(&json!({"first": {"code": 200, "data": 1}, "then": then}));
         assert!(key(json!({"code": 1003})).unwrap_err().contains("1003"));
-        assert!(key(json!({"code": 200, "data": {}})).unwrap_err().contains("data"));
-        assert!(key(json!({"code": 200, "data": [{}]})).unwrap_err().contains("permission"));
+        assert!(
+            key(json!({"code": 200, "data": {}}))
+                .unwrap_err()
+                .contains("data")
+        );
+        assert!(
+            key(json!({"code": 200, "data": [{}]}))
+                .unwrap_err()
+                .contains("permission")
+        );
     }
 }

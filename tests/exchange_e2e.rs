@@ -103,9 +103,10 @@ async fn a_sync_costs_one_request_and_no_market_loading() {
             .await
             .unwrap();
         // OKX: the trading account, then funding and savings (no overview: see
-        // exchange::wallets::okx). Binance: spot, the wallet overview, then the six
-        // wallets it names (funding, flexible and locked earn, cross margin, both futures).
-        let per_sync = if exchange == ExchangeId::Okx { 3 } else { 8 };
+        // exchange::wallets::okx). Binance: spot, the wallet overview, the account info
+        // (a Portfolio Margin account or not), then the six wallets the overview names
+        // (funding, flexible and locked earn, cross margin, both futures).
+        let per_sync = if exchange == ExchangeId::Okx { 3 } else { 9 };
         assert_eq!(
             sim.total_requests_for(&a.api_key),
             2 * per_sync,
@@ -554,12 +555,13 @@ async fn binance_wallets_only_account_comes_back_wallet_by_wallet() {
     assert!(snap.unreadable.is_empty(), "{:?}", snap.unreadable);
     assert_eq!(
         snap.weight,
-        20 + 60 + 1 + 150 + 150 + 5,
-        "spot, overview, four wallets"
+        20 + 60 + 1 + 1 + 150 + 150 + 5,
+        "spot, overview, account info, four wallets"
     );
     for (path, n) in [
         ("/api/v3/account", 1),
         ("/sapi/v1/asset/wallet/balance", 1),
+        ("/sapi/v1/account/info", 1),
         ("/sapi/v1/asset/get-funding-asset", 1),
         ("/sapi/v1/simple-earn/flexible/position", 1),
         ("/sapi/v1/simple-earn/locked/position", 1),
@@ -567,6 +569,7 @@ async fn binance_wallets_only_account_comes_back_wallet_by_wallet() {
         ("/sapi/v1/margin/account", 0),
         ("/sapi/v1/margin/isolated/account", 0),
         ("/dapi/v1/balance", 0),
+        ("/papi/v1/balance", 0),
     ] {
         assert_eq!(sim.request_count_for(&a.api_key, path), n, "{path}");
     }
@@ -586,8 +589,8 @@ async fn binance_wallets_only_account_comes_back_wallet_by_wallet() {
     };
     assert_eq!(
         snap.weight,
-        20 + 60 + 1 + 150 + 150 + 10 + 5 + 1,
-        "spot, overview, funding, both Simple Earn, cross margin, both futures"
+        20 + 60 + 1 + 1 + 150 + 150 + 10 + 5 + 1,
+        "spot, overview, account info, funding, both Simple Earn, cross margin, both futures"
     );
     assert_eq!(
         row(Wallet::CrossMargin, "USDC").as_deref(),
@@ -602,6 +605,83 @@ async fn binance_wallets_only_account_comes_back_wallet_by_wallet() {
         row(Wallet::Spot, "USDT").as_deref(),
         Some("123456790512.12345678")
     );
+}
+
+/// A Portfolio Margin account (issue #24: unified accounts read once): its unified wallet
+/// is CCXT's recording of `GET /papi/v1/balance`, and the sim's overview also names its
+/// parts under Cross Margin, USDⓈ-M and COIN-M. keyfolio reads the unified wallet alone:
+/// each asset's total is Binance's own `totalWalletBalance` less what is borrowed and its
+/// interest, and the cross margin and futures wallets are never asked, so nothing counts
+/// twice.
+#[tokio::test]
+async fn binance_portfolio_margin_is_read_once_as_binance_totals_it() {
+    let sim = Simulator::start(0).await.unwrap();
+    let a = sim.account_on("binance", "portfolio margin").unwrap();
+    sim.reset_counts();
+    let snap = client()
+        .fetch(
+            ExchangeId::Binance,
+            &endpoint(&sim, ExchangeId::Binance),
+            &creds(&a),
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(snap.unreadable.is_empty(), "{:?}", snap.unreadable);
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/wallets/binance.json")).unwrap();
+    let recorded = fixture["answers"]["portfolio_margin"]["httpResponse"]
+        .as_array()
+        .unwrap();
+    let unified: Vec<_> = okx_rows(&snap)
+        .into_iter()
+        .filter(|r| r.0 == Wallet::PortfolioMargin)
+        .collect();
+    assert_eq!(unified.len(), recorded.len());
+    for entry in recorded {
+        let f = |k: &str| dec(entry[k].as_str().unwrap());
+        let binance = f("totalWalletBalance") - f("crossMarginBorrowed") - f("crossMarginInterest");
+        let asset = entry["asset"].as_str().unwrap();
+        let ours = unified.iter().find(|r| r.1 == asset).map(|r| r.2);
+        assert_eq!(ours, Some(binance), "{asset}");
+    }
+    let others: Vec<Wallet> = snap.balances.iter().map(|b| b.wallet).collect();
+    assert!(
+        others
+            .iter()
+            .all(|w| matches!(w, Wallet::Spot | Wallet::Funding | Wallet::PortfolioMargin)),
+        "{others:?}"
+    );
+    // Valued at the sim's prices: spot 0.02 BTC × 64000 + 100 USDT = 1380; Funding 25
+    // USDT; the unified account, per asset net of debt, 0.00057786 ETH × 3200 = 1.849152,
+    // 136.0343262 USDT, 0.000636 LTC × 80 = 0.05088, −0.00017186 USDC × 1.0001 =
+    // −0.000171877186, 10.0325 ADA × 0.45 = 4.514625: 142.448811322814. In all
+    // 1380 + 25 + 142.448811322814 = 1547.448811322814.
+    let price = |asset: &str| match asset {
+        "BTC" => dec("64000"),
+        "ETH" => dec("3200"),
+        "LTC" => dec("80"),
+        "ADA" => dec("0.45"),
+        "USDC" => dec("1.0001"),
+        _ => dec("1"),
+    };
+    let worth: rust_decimal::Decimal = okx_rows(&snap).iter().map(|r| r.2 * price(&r.1)).sum();
+    assert_eq!(worth, dec("1547.448811322814"));
+    assert_eq!(
+        snap.weight,
+        20 + 60 + 1 + 1 + 20,
+        "spot, overview, account info, funding, Portfolio Margin"
+    );
+    for (path, n) in [
+        ("/sapi/v1/account/info", 1),
+        ("/papi/v1/balance", 1),
+        ("/sapi/v1/asset/get-funding-asset", 1),
+        ("/sapi/v1/margin/account", 0),
+        ("/fapi/v3/account", 0),
+        ("/dapi/v1/balance", 0),
+    ] {
+        assert_eq!(sim.request_count_for(&a.api_key, path), n, "{path}");
+    }
 }
 
 /// A key without "Enable Futures": the other wallets count, USDⓈ-M futures is listed as

@@ -76,6 +76,29 @@ fn wallets_only() -> Vec<(Wallet, Vec<Holding>)> {
     ]
 }
 
+/// A Portfolio Margin account's wallets: Funding, and the unified account, whose
+/// `GET /papi/v1/balance` is CCXT's recording ([`super::binance_wallets`]). Its cross
+/// margin, USDⓈ-M and COIN-M coins are that recording's parts (cross margin net of its
+/// debts), listed under their classic wallets too so the overview names them: a client
+/// that read those wallets beside the unified one would count them twice.
+fn portfolio_margin_wallets() -> Vec<(Wallet, Vec<Holding>)> {
+    vec![
+        (Wallet::Funding, bal(&[("USDT", "25", "0")])),
+        (Wallet::PortfolioMargin, Vec::new()),
+        (
+            Wallet::CrossMargin,
+            bal(&[
+                ("USDT", "30.6003261", "0"),
+                ("LTC", "0.000636", "0"),
+                ("ADA", "10.0325", "0"),
+                ("USDC", "-0.00017186", "0"),
+            ]),
+        ),
+        (Wallet::UsdmFutures, bal(&[("USDT", "105.43419058", "0")])),
+        (Wallet::CoinmFutures, bal(&[("ETH", "0.00057786", "0")])),
+    ]
+}
+
 fn small_balances() -> Vec<(String, String, String)> {
     bal(&[
         ("BTC", "0.01000000", "0.00000000"),
@@ -238,6 +261,17 @@ fn binance_and_okx() -> Vec<SimAccount> {
                 "Cl5C8DQdwD5giJP0krULmlL54oFp1dtOQ4g2rFh1XgpJQk8H4okffnPKX4nh6Pgn",
                 "4BPutk9Hr1aT2vG2h4YYuIVVrBVMeGMbszoZSfSfsmU94lY9e1KOkCKY7TINh507",
                 "wallets only",
+                perms(true, false, false),
+                None,
+            )
+        },
+        SimAccount {
+            balances: bal(&[("BTC", "0.02", "0"), ("USDT", "100", "0")]),
+            wallets: portfolio_margin_wallets(),
+            ..binance(
+                "pqEBZextU1eQqUJjrPagbJaN3vhqkKxpbRY8pbhuqE7YyJielQrGNt4Z0xjYz7sJ",
+                "iu2LNKcp1qUP4YckjiYmgIaLhVW4TSjAQJmaXnSQrIA8S3bW6QPcp54tyAyvQyiA",
+                "portfolio margin",
                 perms(true, false, false),
                 None,
             )

@@ -14,6 +14,8 @@ const WEIGHT_LIMIT: u32 = 6000;
 const SAPI_LIMIT: u32 = 12000;
 /// USDⓈ-M (`/fapi`) and COIN-M (`/dapi`) futures: REQUEST_WEIGHT per minute per IP, each.
 const FUTURES_LIMIT: u32 = 2400;
+/// Portfolio Margin (`/papi`): REQUEST_WEIGHT per minute per IP.
+const PAPI_LIMIT: u32 = 6000;
 
 /// The API families Binance limits separately.
 #[derive(Clone, Copy, PartialEq)]
@@ -25,6 +27,8 @@ pub(super) enum Api {
     Fapi,
     /// COIN-M futures.
     Dapi,
+    /// Portfolio Margin.
+    Papi,
 }
 /// First automated ban for clients that ignore a 429 (Binance starts at 2 minutes).
 const BAN_MS: i64 = 120_000;
@@ -42,12 +46,13 @@ struct IpWeight {
     sapi_used: u32,
     fapi_used: u32,
     dapi_used: u32,
+    papi_used: u32,
     /// A 429 told the client to wait until then; asking earlier earns a 418.
     retry_after_until: i64,
     banned_until: i64,
 }
 
-/// Weight used so far this minute: (api/v3, or the futures family asked; sapi), plus a
+/// Weight used so far this minute: (api/v3, or the futures or papi family asked; sapi), plus a
 /// refusal if over the limit.
 struct Charge {
     used: u32,
@@ -65,6 +70,7 @@ impl Limiter {
             st.sapi_used = 0;
             st.fapi_used = 0;
             st.dapi_used = 0;
+            st.papi_used = 0;
         }
         let futures = match api {
             Api::Spot => {
@@ -77,19 +83,23 @@ impl Limiter {
             }
             Api::Fapi => {
                 st.fapi_used += weight;
-                Some(st.fapi_used)
+                Some((st.fapi_used, FUTURES_LIMIT))
             }
             Api::Dapi => {
                 st.dapi_used += weight;
-                Some(st.dapi_used)
+                Some((st.dapi_used, FUTURES_LIMIT))
+            }
+            Api::Papi => {
+                st.papi_used += weight;
+                Some((st.papi_used, PAPI_LIMIT))
             }
         };
-        if let Some(used) = futures {
+        if let Some((used, limit)) = futures {
             return Charge {
                 used,
                 sapi_used: st.sapi_used,
-                refusal: (used > FUTURES_LIMIT)
-                    .then(|| too_much_weight(FUTURES_LIMIT, (minute + 1) * 60_000 - now)),
+                refusal: (used > limit)
+                    .then(|| too_much_weight(limit, (minute + 1) * 60_000 - now)),
             };
         }
         let refusal = if api == Api::Sapi {
@@ -465,9 +475,10 @@ pub(super) fn api_restrictions(sim: &Shared, _: &Req, acct: Option<&SimAccount>)
         "enablePortfolioMarginTrading": false
     });
     // Binance ends spot and margin trading on a key without an IP restriction 90 days
-    // after it was enabled, and says when: here 60 days from the sim's now.
+    // after it was enabled, and says when: here 60 days from the sim's now, or as set.
     if p.trade && !p.ip_restricted {
-        answer["tradingAuthorityExpirationTime"] = json!(sim.server_ms() + 60 * 86_400_000);
+        let days = sim.trading_ends_in_days(&acct.api_key);
+        answer["tradingAuthorityExpirationTime"] = json!(sim.server_ms() + days * 86_400_000);
     }
     answer
 }

@@ -1,6 +1,7 @@
 //! Binance's wallets beyond spot in the simulator: the wallet overview, Funding, Simple
 //! Earn, cross and isolated margin, USDⓈ-M and COIN-M futures, each in Binance's
-//! documented shape, from the account's `wallets`. Keys, signatures and clocks are
+//! documented shape, from the account's `wallets`; the account info, and a Portfolio
+//! Margin account's unified wallet as CCXT recorded it. Keys, signatures and clocks are
 //! checked by the same code as `/api/v3/account` ([`super::binance`]).
 //!
 //! Holdings are (asset, free, locked). In a margin wallet a negative `free` is a debt:
@@ -44,28 +45,44 @@ pub(super) fn endpoint(method: &Method, path: &str) -> Option<Endpoint> {
         }
         ("GET", "/fapi/v3/account") => ep(5, Api::Fapi, Some(Wallet::UsdmFutures), usdm_futures),
         ("GET", "/dapi/v1/balance") => ep(1, Api::Dapi, Some(Wallet::CoinmFutures), coinm_futures),
+        ("GET", "/sapi/v1/account/info") => ep(1, Api::Sapi, None, account_info),
+        ("GET", "/papi/v1/balance") => {
+            ep(20, Api::Papi, Some(Wallet::PortfolioMargin), papi_balance)
+        }
         _ => None,
     }
 }
 
+/// A Portfolio Margin account: its wallets list [`Wallet::PortfolioMargin`]. Its cross
+/// margin, USDⓈ-M and COIN-M wallets are inside the unified account.
+fn portfolio_margin(acct: &SimAccount) -> bool {
+    acct.wallets
+        .iter()
+        .any(|(w, _)| *w == Wallet::PortfolioMargin)
+}
+
 /// "Enable Futures" is off for a key whose futures wallet is refused
-/// ([`Fault::WalletRefused`] of either futures wallet): both futures APIs refuse it.
+/// ([`Fault::WalletRefused`] of either futures wallet), and for every key of a Portfolio
+/// Margin account (Binance takes it from them): both futures APIs refuse it.
 pub(super) fn futures_enabled(acct: &SimAccount) -> bool {
-    !matches!(
-        acct.fault,
-        Some(Fault::WalletRefused(
-            Wallet::UsdmFutures | Wallet::CoinmFutures
-        ))
-    )
+    !portfolio_margin(acct)
+        && !matches!(
+            acct.fault,
+            Some(Fault::WalletRefused(
+                Wallet::UsdmFutures | Wallet::CoinmFutures
+            ))
+        )
 }
 
 /// Binance's refusal of a key that may not read this endpoint's wallet, after the key,
 /// clock and signature checks passed: futures without "Enable Futures" answer 401 -2015
-/// naming the caller's IP (as `fapi`/`dapi` do); any other refused wallet the same code.
+/// naming the caller's IP (as `fapi`/`dapi` do), and so does `papi` for an account that
+/// is not a Portfolio Margin account; any other refused wallet the same code.
 pub(super) fn refusal(req: &Req, acct: &SimAccount, ep: &Endpoint) -> Option<super::Answer> {
     let wallet = ep.wallet?;
     let refused = match ep.api {
         Api::Fapi | Api::Dapi => !futures_enabled(acct),
+        Api::Papi => !portfolio_margin(acct),
         _ => acct.fault == Some(Fault::WalletRefused(wallet)),
     };
     refused.then(|| {
@@ -382,4 +399,25 @@ fn coinm_futures(sim: &Shared, _: &Req, acct: Option<&SimAccount>) -> Value {
             })
             .collect(),
     )
+}
+
+/// `GET /sapi/v1/account/info`, Binance's documented shape.
+fn account_info(_: &Shared, _: &Req, acct: Option<&SimAccount>) -> Value {
+    let acct = acct.expect("signed endpoint");
+    json!({
+        "vipLevel": 0, "isMarginEnabled": true, "isFutureEnabled": futures_enabled(acct),
+        "isOptionsEnabled": false, "isPortfolioMarginRetailEnabled": portfolio_margin(acct)
+    })
+}
+
+/// The wallet fixture, whose `portfolio_margin` answer is CCXT's recording of
+/// `GET /papi/v1/balance` (the file names its source and commit), compiled in so the demo
+/// and `keyfolio sim` carry it.
+const FIXTURE: &str = include_str!("../../../tests/fixtures/wallets/binance.json");
+
+/// `GET /papi/v1/balance`: a Portfolio Margin account's unified wallet, as CCXT recorded
+/// it from Binance (only such an account gets here: [`refusal`]).
+fn papi_balance(_: &Shared, _: &Req, _: Option<&SimAccount>) -> Value {
+    let fixture: Value = serde_json::from_str(FIXTURE).expect("wallet fixture is JSON");
+    fixture["answers"]["portfolio_margin"]["httpResponse"].clone()
 }

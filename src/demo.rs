@@ -10,19 +10,50 @@ use crate::model::{Credentials, Endpoint, ExchangeId};
 use crate::store::SecretStore;
 use anyhow::{Context as _, Result};
 
-/// The connections the demo starts with: (exchange id, simulator account, label, fault
-/// injected after connecting). Bybit answers through the simulator's replay of Bybit's
-/// recorded answers; it is left out of a build without it.
-const SEEDS: [(&str, &str, &str, Option<Fault>); 4] = [
-    ("binance", "trade", "Binance main", None),
-    ("okx", "trade", "OKX", None),
-    ("bybit", "read-only", "Bybit", None),
-    (
-        "binance",
-        "ip restricted",
-        "Demo: exchange down",
-        Some(Fault::Html5xx),
-    ),
+/// One connection the demo starts with.
+struct Seed {
+    exchange: &'static str,
+    /// The simulator account whose key it uses.
+    account: &'static str,
+    label: &'static str,
+    /// A misbehaviour injected after connecting.
+    fault: Option<Fault>,
+    /// Binance ends trading on the key this many days from now (no IP restriction).
+    trading_ends_in_days: Option<i64>,
+}
+
+/// The connections the demo starts with: a Binance key whose trading ends in 9 days, an
+/// OKX key that can withdraw (consented to), Bybit's replayed read-only key, and a failing
+/// one. Bybit is left out of a build without it.
+const SEEDS: [Seed; 4] = [
+    Seed {
+        exchange: "binance",
+        account: "trade",
+        label: "Binance main",
+        fault: None,
+        trading_ends_in_days: Some(9),
+    },
+    Seed {
+        exchange: "okx",
+        account: "withdraw enabled",
+        label: "OKX",
+        fault: None,
+        trading_ends_in_days: None,
+    },
+    Seed {
+        exchange: "bybit",
+        account: "read-only",
+        label: "Bybit",
+        fault: None,
+        trading_ends_in_days: None,
+    },
+    Seed {
+        exchange: "binance",
+        account: "ip restricted",
+        label: "Demo: exchange down",
+        fault: Some(Fault::Html5xx),
+        trading_ends_in_days: None,
+    },
 ];
 
 /// The coins a seed account holds beyond its balance call's wallet, so a newcomer sees
@@ -93,28 +124,33 @@ pub async fn start(home: tempfile::TempDir) -> Result<Demo> {
     config.oauth.okx = sim.oauth_provider(ExchangeId::Okx).into();
     let ctx = Context::open(paths, config, SecretStore::memory())?;
     // One after the other, so the cards come in the same order every time.
-    for (id, purpose, label, fault) in SEEDS {
-        let Some(exchange) = ExchangeId::parse(id) else {
+    for seed in SEEDS {
+        let Some(exchange) = ExchangeId::parse(seed.exchange) else {
             continue;
         };
         let a = sim
-            .account_on(exchange.id(), purpose)
-            .with_context(|| format!("the simulator has no {purpose} account"))?;
-        let wallets = wallets_of(id);
+            .account_on(exchange.id(), seed.account)
+            .with_context(|| format!("the simulator has no {} account", seed.account))?;
+        let wallets = wallets_of(seed.exchange);
         if !wallets.is_empty() {
             sim.set_wallets(&a.api_key, wallets);
         }
+        if let Some(days) = seed.trading_ends_in_days {
+            sim.set_trading_ends_in(&a.api_key, days);
+        }
+        let label = seed.label;
         let creds = Credentials::new(&a.api_key, &a.secret, a.passphrase.as_deref());
         let endpoint = Endpoint {
             base_url: Some(format!("{}/{}", sim.base_url, exchange.id())),
             sandbox: false,
         };
+        // Withdraw risk accepted: the demo shows how such a key looks.
         let (id, _) = ctx
-            .connect(exchange, label, &endpoint, &creds, false)
+            .connect(exchange, label, &endpoint, &creds, true)
             .await
             .map_err(|e| anyhow::anyhow!("demo connect of {label}: {e}"))?;
-        if fault.is_some() {
-            sim.set_fault(&a.api_key, fault);
+        if seed.fault.is_some() {
+            sim.set_fault(&a.api_key, seed.fault);
             // Due now: the first sync after the first frame shows the failure.
             ctx.with_db(move |db| db.set_next_sync(id, None)).await?;
         }

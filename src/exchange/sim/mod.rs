@@ -157,6 +157,9 @@ struct Shared {
     moving_prices: std::sync::atomic::AtomicBool,
     /// The public ticker endpoints answer 503.
     tickers_down: std::sync::atomic::AtomicBool,
+    /// Days until trading ends on a Binance key without an IP restriction, by API key
+    /// (60 where not set; negative: already ended).
+    trading_ends_in_days: Mutex<HashMap<String, i64>>,
 }
 
 impl Shared {
@@ -166,6 +169,12 @@ impl Shared {
             self.moving_prices.load(Ordering::Relaxed),
             self.tickers_down.load(Ordering::Relaxed),
         )
+    }
+
+    /// [`SimHandle::set_trading_ends_in`]'s days for this key, 60 where not set.
+    fn trading_ends_in_days(&self, api_key: &str) -> i64 {
+        let ends = self.trading_ends_in_days.lock().unwrap();
+        ends.get(api_key).copied().unwrap_or(60)
     }
 
     /// The simulator's server clock (wall clock + global offset).
@@ -264,6 +273,7 @@ impl Simulator {
                 oauth: Mutex::new(oauth::OAuthState::default()),
                 moving_prices: Default::default(),
                 tickers_down: Default::default(),
+                trading_ends_in_days: Default::default(),
             }),
         }
     }
@@ -349,6 +359,13 @@ impl SimHandle {
     /// Prices move over time (the demo) instead of standing at the listed values.
     pub fn set_moving_prices(&self, moving: bool) {
         self.shared.moving_prices.store(moving, Ordering::Relaxed);
+    }
+
+    /// When Binance ends trading on this key (if it has no IP restriction): `days` from
+    /// now, negative for a date past.
+    pub fn set_trading_ends_in(&self, api_key: &str, days: i64) {
+        let mut ends = self.shared.trading_ends_in_days.lock().unwrap();
+        ends.insert(api_key.to_string(), days);
     }
 
     /// The public ticker endpoints answer 503 (true) or their prices (false).

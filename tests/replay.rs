@@ -264,7 +264,10 @@ async fn bybit_and_htx_keys_tell_when_they_expire() {
             "{id}: {hours} hours left"
         );
         let p = snapshot.permissions.expect(id);
-        assert!(p.read && !p.trade && !p.withdraw && !p.ip_restricted, "{id}: {p:?}");
+        assert!(
+            p.read && !p.trade && !p.withdraw && !p.ip_restricted,
+            "{id}: {p:?}"
+        );
     }
 }
 

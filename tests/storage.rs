@@ -107,6 +107,69 @@ fn a_failed_sync_keeps_the_last_good_balances() {
     );
 }
 
+/// A sync that read the old key and ends after the key was replaced records nothing of
+/// its outcome (the old key's refusal or permissions are not the new key's), yet still
+/// plans the next sync and ends its lease.
+#[test]
+fn a_sync_with_the_replaced_key_leaves_the_new_keys_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open(&dir.path().join("k.db")).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let old = new_connection(&mut db, "OLDKEY", "ref-old");
+    let id = db.insert_connection(&old, &snapshot("1"), t).unwrap();
+    assert!(
+        db.claim_sync(id, "me", t, t + Duration::minutes(1))
+            .unwrap()
+    );
+    let new = new_connection(&mut db, "NEWKEY", "ref-new");
+    db.add_pending_secret("ref-new", t).unwrap();
+    db.replace_key(
+        id,
+        "ref-old",
+        &new,
+        &snapshot("2"),
+        t + Duration::seconds(1),
+    )
+    .unwrap();
+
+    let revoked = Failure::new(FailureKind::InvalidKey, "the old key was revoked");
+    let next = t + Duration::minutes(5);
+    db.finish_sync(
+        id,
+        "ref-old",
+        Err((&revoked, false)),
+        t + Duration::seconds(2),
+        Some(next),
+        "me",
+    )
+    .unwrap();
+    let c = db.connection(id).unwrap();
+    assert_eq!(
+        (c.failure_streak, c.last_error),
+        (0, None),
+        "the new key's state stays"
+    );
+    assert_eq!(db.latest_balances(id).unwrap().0[0].free, "2");
+    assert_eq!(c.next_sync_at, Some(next));
+    assert!(
+        db.claim_sync(id, "other", t, t + Duration::minutes(1))
+            .unwrap(),
+        "lease ended"
+    );
+
+    // With the key it names, a sync's outcome is recorded as always.
+    db.finish_sync(
+        id,
+        "ref-new",
+        Err((&revoked, false)),
+        t + Duration::seconds(3),
+        Some(next),
+        "other",
+    )
+    .unwrap();
+    assert_eq!(db.connection(id).unwrap().failure_streak, 1);
+}
+
 #[test]
 fn holdings_are_the_last_good_balances_of_each_connection() {
     let dir = tempfile::tempdir().unwrap();

@@ -617,18 +617,30 @@ impl Db {
 
     /// Records a finished sync in one transaction: its outcome (a failure with whether it
     /// pauses the connection), the next planned sync, and the end of `owner`'s lease.
+    /// The outcome is dropped when the connection's key was replaced while the sync ran
+    /// with `key_ref`'s: the old key's permissions, or its refusal, are not the new key's.
     pub fn finish_sync(
         &mut self,
         id: i64,
+        key_ref: &str,
         outcome: std::result::Result<&AccountSnapshot, (&Failure, bool)>,
         now: DateTime<Utc>,
         next: Option<DateTime<Utc>>,
         owner: &str,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        match outcome {
-            Ok(snapshot) => write_success(&tx, id, snapshot, now)?,
-            Err((failure, paused)) => write_failure(&tx, id, failure, paused, now)?,
+        let current: Option<String> = row_cached(
+            &tx,
+            "SELECT secret_ref FROM connections WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?;
+        if current.as_deref() == Some(key_ref) {
+            match outcome {
+                Ok(snapshot) => write_success(&tx, id, snapshot, now)?,
+                Err((failure, paused)) => write_failure(&tx, id, failure, paused, now)?,
+            }
         }
         exec_cached(&tx,
             "UPDATE connections SET next_sync_at = ?2,

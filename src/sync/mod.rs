@@ -378,10 +378,14 @@ impl Engine {
         refresh_permissions: bool,
     ) -> (Outcome, Option<ConnectionRecord>) {
         let id = record.id;
+        // The secret the sync reads with: the row's, or the one it names now when the key
+        // was replaced since the row was read.
+        let mut key_ref = record.secret_ref.clone();
         let result = match record.auth_kind {
             AuthKind::ApiKey => match self.api_key_credentials(record).await {
                 (now, Ok(creds)) => {
                     let record = now.as_ref().unwrap_or(record);
+                    key_ref.clone_from(&record.secret_ref);
                     self.ctx
                         .exchange
                         .fetch_skipping(
@@ -422,7 +426,7 @@ impl Engine {
                     Ok(snapshot) => Ok(snapshot),
                     Err(failure) => Err((failure, next.is_none())),
                 };
-                db.finish_sync(id, outcome, finished, next, &owner)?;
+                db.finish_sync(id, &key_ref, outcome, finished, next, &owner)?;
                 Ok(if read_back {
                     db.connection(id).ok()
                 } else {

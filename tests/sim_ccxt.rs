@@ -204,6 +204,47 @@ async fn binance_raw_endpoints() {
     assert_eq!(r["enableWithdrawals"], true);
 }
 
+/// Portfolio Margin: the account info and `/papi/v1/balance` answer a signed request in
+/// Binance's shape, and refuse what the other signed endpoints refuse: a wrong secret
+/// (-1022), and `papi` for an account that is not a Portfolio Margin account (-2015).
+#[tokio::test]
+async fn binance_portfolio_margin_endpoints() {
+    let h = sim().await;
+    let core = |a: &SimAccount| {
+        let mut cfg = binance_cfg(&h, a).to_json();
+        cfg["urls"]["api"]["papi"] = format!("{}/binance/papi/v1", h.base_url).into();
+        BinanceCore::new(Some(Value::from_json(&cfg)))
+    };
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/wallets/binance.json")).unwrap();
+    let recorded = &fixture["answers"]["portfolio_margin"]["httpResponse"];
+    for (purpose, is_pm) in [("portfolio margin", true), ("read-only", false)] {
+        let mut core = core(&acct(&h, "binance", purpose));
+        let info = call_typed(core.sapi_get_account_info(&[empty()]))
+            .await
+            .unwrap()
+            .to_json();
+        assert_eq!(info["isPortfolioMarginRetailEnabled"], is_pm, "{purpose}");
+        let rows = call_typed(core.papi_get_balance(&[empty()])).await;
+        if is_pm {
+            assert_eq!(&rows.unwrap().to_json(), recorded, "CCXT's recorded answer");
+        } else {
+            let err = rows.expect_err("not a Portfolio Margin account");
+            assert_class(&err, "AuthenticationError", "-2015");
+        }
+    }
+    let wrong_secret = SimAccount {
+        secret: "y".repeat(64),
+        ..acct(&h, "binance", "portfolio margin")
+    };
+    let mut core = core(&wrong_secret);
+    let err = call_typed(core.papi_get_balance(&[empty()]))
+        .await
+        .expect_err("bad signature");
+    assert_class(&err, "AuthenticationError", "-1022");
+    assert_eq!(h.request_count("/papi/v1/balance"), 3);
+}
+
 #[tokio::test]
 async fn binance_auth_failures() {
     let h = sim().await;
@@ -600,13 +641,13 @@ async fn listing_and_generated_accounts() {
     let listing = keyfolio::exchange::sim::listing_json(&h);
     assert_eq!(listing["base_url"], h.base_url.as_str());
     let accounts = listing["accounts"].as_array().unwrap();
-    // Binance's and OKX's seeded accounts (9 and 7: Binance's "wallets only" and "no
-    // futures", OKX's "funding and savings" among them), one read-only account per
-    // replayed exchange, and Coinbase's second (Ed25519) key.
+    // Binance's and OKX's seeded accounts (10 and 7: Binance's "wallets only", "no
+    // futures" and "portfolio margin", OKX's "funding and savings" among them), one
+    // read-only account per replayed exchange, and Coinbase's second (Ed25519) key.
     let coinbase_ed25519 = usize::from(keyfolio::model::ExchangeId::parse("coinbase").is_some());
     assert_eq!(
         accounts.len(),
-        16 + keyfolio::exchange::sim::replay::exchanges().len() + coinbase_ed25519
+        17 + keyfolio::exchange::sim::replay::exchanges().len() + coinbase_ed25519
     );
     assert!(
         accounts

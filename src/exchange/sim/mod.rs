@@ -160,6 +160,9 @@ struct Shared {
     /// Days until trading ends on a Binance key without an IP restriction, by API key
     /// (60 where not set; negative: already ended).
     trading_ends_in_days: Mutex<HashMap<String, i64>>,
+    /// The `replay.key_variants` entry a replayed exchange answers its key-information
+    /// request with, by API key (the recorded answer where not set).
+    key_variants: Mutex<HashMap<String, &'static str>>,
 }
 
 impl Shared {
@@ -175,6 +178,11 @@ impl Shared {
     fn trading_ends_in_days(&self, api_key: &str) -> i64 {
         let ends = self.trading_ends_in_days.lock().unwrap();
         ends.get(api_key).copied().unwrap_or(60)
+    }
+
+    /// [`SimHandle::set_key_variant`]'s variant for this key, if set.
+    fn key_variant(&self, api_key: &str) -> Option<&'static str> {
+        self.key_variants.lock().unwrap().get(api_key).copied()
     }
 
     /// The simulator's server clock (wall clock + global offset).
@@ -274,6 +282,7 @@ impl Simulator {
                 moving_prices: Default::default(),
                 tickers_down: Default::default(),
                 trading_ends_in_days: Default::default(),
+                key_variants: Default::default(),
             }),
         }
     }
@@ -366,6 +375,17 @@ impl SimHandle {
     pub fn set_trading_ends_in(&self, api_key: &str, days: i64) {
         let mut ends = self.shared.trading_ends_in_days.lock().unwrap();
         ends.insert(api_key.to_string(), days);
+    }
+
+    /// Which key a replayed exchange says this key is: a `replay.key_variants` entry of
+    /// its fixture ("withdraw", "ip_bound", "expired"), served in place of the recorded
+    /// key-information answer; `None`: the recorded read-only key.
+    pub fn set_key_variant(&self, api_key: &str, variant: Option<&'static str>) {
+        let mut variants = self.shared.key_variants.lock().unwrap();
+        match variant {
+            Some(name) => variants.insert(api_key.to_string(), name),
+            None => variants.remove(api_key),
+        };
     }
 
     /// The public ticker endpoints answer 503 (true) or their prices (false).
@@ -649,6 +669,7 @@ async fn handle(
             &req,
             account.as_ref(),
             matches!(fault, Some(Fault::RateLimitBurst | Fault::Ban418)),
+            shared.key_variant(&api_key),
             shared.server_ms(),
         ),
     };

@@ -216,6 +216,7 @@ pub(super) fn answer(
     request: &super::Req,
     account: Option<&SimAccount>,
     rate_limited: bool,
+    key_variant: Option<&str>,
     now_ms: i64,
 ) -> Answer {
     let Some(fixture) = fixture(exchange) else {
@@ -245,6 +246,13 @@ pub(super) fn answer(
         let mut answer = error(fixture, "rate_limit");
         answer.headers.push(("retry-after", "1".into()));
         return answer;
+    }
+    // The key this key is said to be (`replay.key_variants`), for its key-information request.
+    if let Some(variant) = key_variant.map(|name| &fixture["replay"]["key_variants"][name])
+        && variant["method"].as_str() == Some(request.method.as_str())
+        && variant["path"].as_str() == Some(request.path.as_str())
+    {
+        return Answer::json(200, with_time(&variant["answer"], now_ms));
     }
     // The recorded requests, then those of a variant the fixture adds (HTX's spot account),
     // then the wallets beyond the balance call's.
@@ -329,11 +337,21 @@ pub(super) fn is_tickers(exchange: &str, request: &super::Req) -> bool {
 /// `template` with each placeholder string replaced by the time `now_ms`:
 /// `{now_ms}` / `{now_s}` / `{now_ns}` as JSON numbers, `{now_ms_string}` /
 /// `{now_s_string}` / `{now_ns_string}` as decimal strings, `{now_iso}` as RFC 3339 to the second (Coinbase)
-/// and `{now_rfc1123}` as Kraken writes it ("Sun,  7 Jun 20 04:07:53 +0000"), and
-/// `{in_88_days_iso}` as RFC 3339 88 days on (a Bybit key's `expiredAt` when bound to no IP,
-/// so the demo's key is as far from its end as Bybit's documented example).
+/// and `{now_rfc1123}` as Kraken writes it ("Sun,  7 Jun 20 04:07:53 +0000"); and any of
+/// them N days on or back as `{in_N_days_<unit>}` / `{N_days_ago_<unit>}`
+/// (`{in_88_days_iso}`: a Bybit key's `expiredAt` when bound to no IP, so the demo's key is
+/// as far from its end as Bybit's documented example; `{2_days_ago_ms_string}`: an
+/// expired key's end).
 fn with_time(template: &Value, now_ms: i64) -> Value {
     let now_s = now_ms.div_euclid(1000);
+    if let Some((days, unit)) = template.as_str().and_then(days_away) {
+        let at_ms = now_ms.saturating_add(days.saturating_mul(86_400_000));
+        let now_form = Value::String(format!("{{now_{unit}}}"));
+        let shifted = with_time(&now_form, at_ms);
+        if shifted != now_form {
+            return shifted;
+        }
+    }
     match template {
         Value::String(s) => match s.as_str() {
             "{now_ms}" => now_ms.into(),
@@ -342,11 +360,6 @@ fn with_time(template: &Value, now_ms: i64) -> Value {
             "{now_ms_string}" => now_ms.to_string().into(),
             "{now_s_string}" => now_s.to_string().into(),
             "{now_ns_string}" => (i128::from(now_ms) * 1_000_000).to_string().into(),
-            "{in_88_days_iso}" => chrono::DateTime::from_timestamp(now_s + 88 * 86_400, 0)
-                .unwrap_or_default()
-                .format("%Y-%m-%dT%H:%M:%SZ")
-                .to_string()
-                .into(),
             "{now_iso}" | "{now_rfc1123}" => {
                 let at = chrono::DateTime::from_timestamp(now_s, 0).unwrap_or_default();
                 let format = if s == "{now_iso}" {
@@ -366,6 +379,17 @@ fn with_time(template: &Value, now_ms: i64) -> Value {
             .into(),
         other => other.clone(),
     }
+}
+
+/// The days (negative: back) and the `now` unit of a `{in_N_days_<unit>}` or
+/// `{N_days_ago_<unit>}` placeholder.
+fn days_away(placeholder: &str) -> Option<(i64, &str)> {
+    let inner = placeholder.strip_prefix('{')?.strip_suffix('}')?;
+    let (days, unit, sign) = match inner.strip_prefix("in_") {
+        Some(rest) => rest.split_once("_days_").map(|(d, u)| (d, u, 1))?,
+        None => inner.split_once("_days_ago_").map(|(d, u)| (d, u, -1))?,
+    };
+    Some((sign * days.parse::<i64>().ok()?, unit))
 }
 
 /// The exchange's error answer of this kind, from its fixture.
@@ -389,7 +413,9 @@ mod tests {
             "ms": "{now_ms}", "s": "{now_s}", "ns": "{now_ns}",
             "ms_text": "{now_ms_string}", "s_text": "{now_s_string}",
             "ns_text": "{now_ns_string}", "iso": "{now_iso}", "rfc": "{now_rfc1123}",
-            "kept": ["{other}", 7],
+            "in_5": "{in_5_days_iso}", "ago_2": "{2_days_ago_ms_string}",
+            "in_5_s": "{in_5_days_s}",
+            "kept": ["{other}", 7, "{in_x_days_iso}", "{in_5_days_nope}"],
         });
         // 2020-06-07T04:07:53.123Z, the time of Kraken's documented example.
         let answer = with_time(&template, 1_591_502_873_123);
@@ -401,7 +427,9 @@ mod tests {
                 "ms_text": "1591502873123", "s_text": "1591502873",
                 "ns_text": "1591502873123000000", "iso": "2020-06-07T04:07:53Z",
                 "rfc": "Sun,  7 Jun 20 04:07:53 +0000",
-                "kept": ["{other}", 7],
+                "in_5": "2020-06-12T04:07:53Z", "ago_2": "1591330073123",
+                "in_5_s": 1_591_934_873_i64,
+                "kept": ["{other}", 7, "{in_x_days_iso}", "{in_5_days_nope}"],
             })
         );
     }
@@ -443,6 +471,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_key_variant_answers_a_recorded_request_and_names_its_source() {
+        for id in exchanges() {
+            let replay = &fixture(id).unwrap()["replay"];
+            for (name, variant) in replay["key_variants"].as_object().into_iter().flatten() {
+                let replaced = replay["requests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["method"] == variant["method"] && r["path"] == variant["path"]);
+                assert!(replaced.is_some(), "{id} {name}: no such request");
+                assert!(variant["answer"].is_object() || variant["answer"].is_array());
+                assert!(variant["source"].as_str().is_some(), "{id} {name}");
+            }
+        }
+    }
+
     /// A GET with no key, header or body, from localhost.
     fn unsigned_get(path: &str) -> super::super::Req {
         super::super::Req {
@@ -460,7 +505,7 @@ mod tests {
         for id in exchanges() {
             let tickers = &fixture(id).unwrap()["replay"]["tickers"];
             let request = unsigned_get(tickers["path"].as_str().unwrap());
-            let answer = answer(id, &request, None, false, 1_591_502_873_123);
+            let answer = answer(id, &request, None, false, None, 1_591_502_873_123);
             assert_eq!(answer.status, 200, "{id}: {}", answer.body);
             assert_eq!(
                 serde_json::from_str::<Value>(&answer.body).unwrap(),
@@ -482,7 +527,7 @@ mod tests {
                 continue;
             };
             let request = unsigned_get(path);
-            let answer = answer(id, &request, None, false, 1_591_502_873_123);
+            let answer = answer(id, &request, None, false, None, 1_591_502_873_123);
             assert_eq!(answer.status, 200, "{id}: {}", answer.body);
             assert!(answer.body.contains("1591502873"), "{id}: {}", answer.body);
         }

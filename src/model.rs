@@ -540,10 +540,16 @@ impl KeyExpiry {
     pub fn notice(&self, now: DateTime<Utc>) -> Option<(String, bool)> {
         let soon = |at: DateTime<Utc>| at - now < chrono::Duration::days(EXPIRY_NOTICE_DAYS);
         let day = |at: DateTime<Utc>| at.format("%b %d").to_string();
+        // Days to the nearest (87 days 23 hours: "in 88 days", as the exchange's own key
+        // page counts), hours in the last day.
         let days = |at: DateTime<Utc>| {
-            let left = (at - now).num_days();
-            match left {
-                0 => "today".to_string(),
+            let minutes = (at - now).num_minutes();
+            match (minutes + 12 * 60) / (24 * 60) {
+                _ if minutes < 60 => "within the hour".to_string(),
+                _ if minutes < 24 * 60 => match minutes / 60 {
+                    1 => "in 1 hour".to_string(),
+                    h => format!("in {h} hours"),
+                },
                 1 => "in 1 day".to_string(),
                 n => format!("in {n} days"),
             }
@@ -1046,6 +1052,17 @@ mod tests {
             key(days(-2)).notice(now),
             Some(("key expired Dec 01".into(), true))
         );
+        // Days to the nearest, hours in the last day.
+        let left = |d: i64, h: i64, m: i64| {
+            let at = now + chrono::Duration::days(d) + chrono::Duration::hours(h);
+            key(Some(at + chrono::Duration::minutes(m))).notice(now).unwrap().0
+        };
+        assert_eq!(left(87, 23, 0), "key expires in 88 days");
+        assert_eq!(left(4, 11, 59), "key expires in 4 days");
+        assert_eq!(left(1, 0, 0), "key expires in 1 day");
+        assert_eq!(left(0, 5, 30), "key expires in 5 hours");
+        assert_eq!(left(0, 1, 0), "key expires in 1 hour");
+        assert_eq!(left(0, 0, 59), "key expires within the hour");
         let trading = KeyExpiry {
             key_expires_at: None,
             trading_ends_at: days(31),

@@ -1055,7 +1055,10 @@ mod tests {
         // Days to the nearest, hours in the last day.
         let left = |d: i64, h: i64, m: i64| {
             let at = now + chrono::Duration::days(d) + chrono::Duration::hours(h);
-            key(Some(at + chrono::Duration::minutes(m))).notice(now).unwrap().0
+            key(Some(at + chrono::Duration::minutes(m)))
+                .notice(now)
+                .unwrap()
+                .0
         };
         assert_eq!(left(87, 23, 0), "key expires in 88 days");
         assert_eq!(left(4, 11, 59), "key expires in 4 days");

@@ -295,446 +295,63 @@ macro_rules! row {
 use KeyCode as K;
 
 /// The built-in key table.
+#[rustfmt::skip]
 pub const DEFAULTS: &[Row] = &[
-    row!(
-        Cards,
-        Up,
-        [key(K::Up), ch('k')],
-        "up",
-        "Select the previous card",
-        false
-    ),
-    row!(
-        Cards,
-        Down,
-        [key(K::Down), ch('j')],
-        "down",
-        "Select the next card",
-        false
-    ),
-    row!(
-        Cards,
-        First,
-        [ch('g'), key(K::Home)],
-        "first",
-        "Select the first card",
-        false
-    ),
-    row!(
-        Cards,
-        Last,
-        [ch('G'), key(K::End)],
-        "last",
-        "Select the last card",
-        false
-    ),
-    row!(
-        Cards,
-        PageUp,
-        [key(K::PageUp)],
-        "page up",
-        "Move a page of cards up",
-        false
-    ),
-    row!(
-        Cards,
-        PageDown,
-        [key(K::PageDown)],
-        "page down",
-        "Move a page of cards down",
-        false
-    ),
-    row!(
-        Cards,
-        Filter,
-        [ch('/')],
-        "filter",
-        "Filter the cards by label or exchange",
-        false
-    ),
-    row!(
-        Cards,
-        Open,
-        [key(K::Enter)],
-        "open",
-        "Open the connection's details, or pick an exchange to connect",
-        true
-    ),
-    row!(
-        Cards,
-        Connect,
-        [ch('c')],
-        "connect",
-        "Pick an exchange to connect (API key or OAuth)",
-        true
-    ),
-    row!(
-        Cards,
-        Resync,
-        [ch('r')],
-        "resync",
-        "Sync the selected connection now (clears a pause)",
-        true
-    ),
-    row!(
-        Cards,
-        ResyncAll,
-        [ch('R')],
-        "resync all",
-        "Sync every connection now",
-        false
-    ),
-    row!(
-        Cards,
-        Disconnect,
-        [ch('d')],
-        "disconnect",
-        "Disconnect the selected connection (asks first)",
-        true
-    ),
-    row!(
-        Cards,
-        Reauthorize,
-        [ch('a')],
-        "sign in",
-        "Sign in again (an OAuth connection showing Reauthorize)",
-        false
-    ),
-    row!(
-        Cards,
-        Portfolio,
-        [ch('p')],
-        "portfolio",
-        "Show balances totalled per asset",
-        true
-    ),
-    row!(
-        Cards,
-        Help,
-        [ch('?')],
-        "help",
-        "Show or hide this help",
-        true
-    ),
-    row!(
-        Cards,
-        Back,
-        [key(K::Esc)],
-        "back",
-        "Clear the filter or the notice line",
-        false
-    ),
-    row!(
-        Cards,
-        Quit,
-        [ch('q')],
-        "quit",
-        "Quit (Ctrl-C always quits)",
-        true
-    ),
-    row!(
-        Filter,
-        ClearFilter,
-        [key(K::Esc)],
-        "clear",
-        "Clear the filter and show every card",
-        true
-    ),
-    row!(
-        Filter,
-        KeepFilter,
-        [key(K::Enter)],
-        "keep",
-        "Keep the filter and go back to the cards",
-        true
-    ),
-    row!(
-        Detail,
-        Resync,
-        [ch('r')],
-        "resync",
-        "Sync this connection now",
-        true
-    ),
-    row!(
-        Detail,
-        ReplaceKey,
-        [ch('k')],
-        "replace key",
-        "Replace this connection's API key (history kept)",
-        true
-    ),
-    row!(
-        Detail,
-        Close,
-        [key(K::Esc), ch('q')],
-        "close",
-        "Close the details",
-        true
-    ),
-    row!(
-        Portfolio,
-        CyclePrev,
-        [key(K::Left)],
-        "shorter range",
-        "Chart a shorter time range (24 h, 7 d, 30 d, all)",
-        false
-    ),
-    row!(
-        Portfolio,
-        CycleNext,
-        [key(K::Right)],
-        "range",
-        "Chart a longer time range",
-        true
-    ),
-    row!(
-        Portfolio,
-        SmallBalances,
-        [ch('s')],
-        "small",
-        "Show or fold the assets worth less than `dust` (config.toml)",
-        true
-    ),
-    row!(
-        Portfolio,
-        Close,
-        [key(K::Esc), ch('q')],
-        "close",
-        "Close the portfolio",
-        true
-    ),
-    row!(
-        Confirm,
-        Confirm,
-        [ch('y'), key(K::Enter)],
-        "disconnect",
-        "Disconnect",
-        true
-    ),
-    row!(
-        Confirm,
-        TogglePurge,
-        [ch('h'), ch(' '), key(K::Tab)],
-        "history",
-        "Keep or delete the balance history",
-        true
-    ),
-    row!(
-        Confirm,
-        Cancel,
-        [ch('n'), key(K::Esc), ch('q')],
-        "cancel",
-        "Keep the connection",
-        true
-    ),
-    row!(
-        OAuth,
-        SwitchFlow,
-        [
-            key(K::Tab),
-            key(K::Left),
-            key(K::Right),
-            key(K::Up),
-            key(K::Down)
-        ],
-        "switch",
-        "Choose browser or device sign-in",
-        true
-    ),
-    row!(
-        OAuth,
-        SignIn,
-        [key(K::Enter)],
-        "sign in",
-        "Start the sign-in",
-        true
-    ),
-    row!(
-        OAuth,
-        UseApiKey,
-        [ch('k')],
-        "use an API key",
-        "Use an API key instead",
-        true
-    ),
-    row!(
-        OAuth,
-        Approve,
-        [ch('a')],
-        "approve (demo)",
-        "Demo only: approve as the simulated exchange",
-        true
-    ),
-    row!(
-        OAuth,
-        Retry,
-        [key(K::Enter)],
-        "try again",
-        "Try a failed sign-in again",
-        true
-    ),
-    row!(
-        OAuth,
-        Cancel,
-        [key(K::Esc)],
-        "cancel",
-        "Cancel the sign-in, or close the window",
-        true
-    ),
-    row!(
-        Help,
-        Up,
-        [key(K::Up), ch('k')],
-        "up",
-        "Scroll the help up",
-        true
-    ),
-    row!(
-        Help,
-        Down,
-        [key(K::Down), ch('j')],
-        "more",
-        "Scroll the help down",
-        true
-    ),
-    row!(
-        Help,
-        Close,
-        [key(K::Esc), ch('?'), ch('q')],
-        "close",
-        "Close this help",
-        true
-    ),
-    row!(Picker, Up, [key(K::Up)], "up", "Move up the list", false),
-    row!(
-        Picker,
-        Down,
-        [key(K::Down)],
-        "down",
-        "Move down the list",
-        false
-    ),
-    row!(
-        Picker,
-        First,
-        [key(K::Home)],
-        "first",
-        "Go to the first exchange",
-        false
-    ),
-    row!(
-        Picker,
-        Last,
-        [key(K::End)],
-        "last",
-        "Go to the last exchange",
-        false
-    ),
-    row!(
-        Picker,
-        Open,
-        [key(K::Enter)],
-        "connect",
-        "Connect the chosen exchange",
-        true
-    ),
-    row!(
-        Picker,
-        Close,
-        [key(K::Esc)],
-        "close",
-        "Close the picker",
-        true
-    ),
-    row!(
-        Form,
-        NextField,
-        [key(K::Tab), key(K::Down)],
-        "next",
-        "Go to the next field",
-        true
-    ),
-    row!(
-        Form,
-        PrevField,
-        [key(K::BackTab), key(K::Up)],
-        "previous",
-        "Go to the previous field",
-        false
-    ),
-    row!(
-        Form,
-        Reveal,
-        [key(K::F(2)), ctrl('r')],
-        "reveal",
-        "Show or mask the focused secret field",
-        true
-    ),
-    row!(
-        Form,
-        Submit,
-        [key(K::Enter)],
-        "validate",
-        "Next field; on Validate, check the key with the exchange",
-        true
-    ),
-    row!(
-        Form,
-        Toggle,
-        [ch(' ')],
-        "toggle",
-        "On Region, Testnet or Validate: change it or validate",
-        false
-    ),
-    row!(
-        Form,
-        CyclePrev,
-        [key(K::Left)],
-        "previous region",
-        "On Region: the previous one",
-        false
-    ),
-    row!(
-        Form,
-        CycleNext,
-        [key(K::Right)],
-        "next region",
-        "On Region: the next one",
-        false
-    ),
-    row!(
-        Form,
-        ClearField,
-        [ctrl('u')],
-        "clear",
-        "Clear the focused text field",
-        false
-    ),
-    row!(
-        Form,
-        Cancel,
-        [key(K::Esc)],
-        "cancel",
-        "Close the form and save nothing (stops a running check)",
-        true
-    ),
-    row!(
-        Form,
-        SaveAnyway,
-        [ch('y'), ch('Y')],
-        "save anyway",
-        "A key that can withdraw: save it anyway",
-        true
-    ),
-    row!(
-        Form,
-        GoBack,
-        [ch('n'), ch('N')],
-        "go back",
-        "A key that can withdraw: go back to the form",
-        true
-    ),
+    row!(Cards,     Up,            [key(K::Up), ch('k')],                                                "up",              "Select the previous card",                                      false),
+    row!(Cards,     Down,          [key(K::Down), ch('j')],                                              "down",            "Select the next card",                                          false),
+    row!(Cards,     First,         [ch('g'), key(K::Home)],                                              "first",           "Select the first card",                                         false),
+    row!(Cards,     Last,          [ch('G'), key(K::End)],                                               "last",            "Select the last card",                                          false),
+    row!(Cards,     PageUp,        [key(K::PageUp)],                                                     "page up",         "Move a page of cards up",                                       false),
+    row!(Cards,     PageDown,      [key(K::PageDown)],                                                   "page down",       "Move a page of cards down",                                     false),
+    row!(Cards,     Filter,        [ch('/')],                                                            "filter",          "Filter the cards by label or exchange",                         false),
+    row!(Cards,     Open,          [key(K::Enter)],                                                      "open",            "Open the connection's details, or pick an exchange to connect", true),
+    row!(Cards,     Connect,       [ch('c')],                                                            "connect",         "Pick an exchange to connect (API key or OAuth)",                true),
+    row!(Cards,     Resync,        [ch('r')],                                                            "resync",          "Sync the selected connection now (clears a pause)",             true),
+    row!(Cards,     ResyncAll,     [ch('R')],                                                            "resync all",      "Sync every connection now",                                     false),
+    row!(Cards,     Disconnect,    [ch('d')],                                                            "disconnect",      "Disconnect the selected connection (asks first)",               true),
+    row!(Cards,     Reauthorize,   [ch('a')],                                                            "sign in",         "Sign in again (an OAuth connection showing Reauthorize)",       false),
+    row!(Cards,     Portfolio,     [ch('p')],                                                            "portfolio",       "Show balances totalled per asset",                              true),
+    row!(Cards,     Help,          [ch('?')],                                                            "help",            "Show or hide this help",                                        true),
+    row!(Cards,     Back,          [key(K::Esc)],                                                        "back",            "Clear the filter or the notice line",                           false),
+    row!(Cards,     Quit,          [ch('q')],                                                            "quit",            "Quit (Ctrl-C always quits)",                                    true),
+    row!(Filter,    ClearFilter,   [key(K::Esc)],                                                        "clear",           "Clear the filter and show every card",                          true),
+    row!(Filter,    KeepFilter,    [key(K::Enter)],                                                      "keep",            "Keep the filter and go back to the cards",                      true),
+    row!(Detail,    Resync,        [ch('r')],                                                            "resync",          "Sync this connection now",                                      true),
+    row!(Detail,    ReplaceKey,    [ch('k')],                                                            "replace key",     "Replace this connection's API key (history kept)",              true),
+    row!(Detail,    Close,         [key(K::Esc), ch('q')],                                               "close",           "Close the details",                                             true),
+    row!(Portfolio, CyclePrev,     [key(K::Left)],                                                       "shorter range",   "Chart a shorter time range (24 h, 7 d, 30 d, all)",             false),
+    row!(Portfolio, CycleNext,     [key(K::Right)],                                                      "range",           "Chart a longer time range",                                     true),
+    row!(Portfolio, SmallBalances, [ch('s')],                                                            "small",           "Show or fold the assets worth less than `dust` (config.toml)",  true),
+    row!(Portfolio, Close,         [key(K::Esc), ch('q')],                                               "close",           "Close the portfolio",                                           true),
+    row!(Confirm,   Confirm,       [ch('y'), key(K::Enter)],                                             "disconnect",      "Disconnect",                                                    true),
+    row!(Confirm,   TogglePurge,   [ch('h'), ch(' '), key(K::Tab)],                                      "history",         "Keep or delete the balance history",                            true),
+    row!(Confirm,   Cancel,        [ch('n'), key(K::Esc), ch('q')],                                      "cancel",          "Keep the connection",                                           true),
+    row!(OAuth,     SwitchFlow,    [key(K::Tab), key(K::Left), key(K::Right), key(K::Up), key(K::Down)], "switch",          "Choose browser or device sign-in",                              true),
+    row!(OAuth,     SignIn,        [key(K::Enter)],                                                      "sign in",         "Start the sign-in",                                             true),
+    row!(OAuth,     UseApiKey,     [ch('k')],                                                            "use an API key",  "Use an API key instead",                                        true),
+    row!(OAuth,     Approve,       [ch('a')],                                                            "approve (demo)",  "Demo only: approve as the simulated exchange",                  true),
+    row!(OAuth,     Retry,         [key(K::Enter)],                                                      "try again",       "Try a failed sign-in again",                                    true),
+    row!(OAuth,     Cancel,        [key(K::Esc)],                                                        "cancel",          "Cancel the sign-in, or close the window",                       true),
+    row!(Help,      Up,            [key(K::Up), ch('k')],                                                "up",              "Scroll the help up",                                            true),
+    row!(Help,      Down,          [key(K::Down), ch('j')],                                              "more",            "Scroll the help down",                                          true),
+    row!(Help,      Close,         [key(K::Esc), ch('?'), ch('q')],                                      "close",           "Close this help",                                               true),
+    row!(Picker,    Up,            [key(K::Up)],                                                         "up",              "Move up the list",                                              false),
+    row!(Picker,    Down,          [key(K::Down)],                                                       "down",            "Move down the list",                                            false),
+    row!(Picker,    First,         [key(K::Home)],                                                       "first",           "Go to the first exchange",                                      false),
+    row!(Picker,    Last,          [key(K::End)],                                                        "last",            "Go to the last exchange",                                       false),
+    row!(Picker,    Open,          [key(K::Enter)],                                                      "connect",         "Connect the chosen exchange",                                   true),
+    row!(Picker,    Close,         [key(K::Esc)],                                                        "close",           "Close the picker",                                              true),
+    row!(Form,      NextField,     [key(K::Tab), key(K::Down)],                                          "next",            "Go to the next field",                                          true),
+    row!(Form,      PrevField,     [key(K::BackTab), key(K::Up)],                                        "previous",        "Go to the previous field",                                      false),
+    row!(Form,      Reveal,        [key(K::F(2)), ctrl('r')],                                            "reveal",          "Show or mask the focused secret field",                         true),
+    row!(Form,      Submit,        [key(K::Enter)],                                                      "validate",        "Next field; on Validate, check the key with the exchange",      true),
+    row!(Form,      Toggle,        [ch(' ')],                                                            "toggle",          "On Region, Testnet or Validate: change it or validate",         false),
+    row!(Form,      CyclePrev,     [key(K::Left)],                                                       "previous region", "On Region: the previous one",                                   false),
+    row!(Form,      CycleNext,     [key(K::Right)],                                                      "next region",     "On Region: the next one",                                       false),
+    row!(Form,      ClearField,    [ctrl('u')],                                                          "clear",           "Clear the focused text field",                                  false),
+    row!(Form,      Cancel,        [key(K::Esc)],                                                        "cancel",          "Close the form and save nothing (stops a running check)",       true),
+    row!(Form,      SaveAnyway,    [ch('y'), ch('Y')],                                                   "save anyway",     "A key that can withdraw: save it anyway",                       true),
+    row!(Form,      GoBack,        [ch('n'), ch('N')],                                                   "go back",         "A key that can withdraw: go back to the form",                  true),
 ];
 
 /// One row of the table in use.

@@ -725,3 +725,81 @@ fn replace_key_form() {
     assert!(!text.contains("Label"), "the label is not asked:\n{text}");
     snap("replace_key_form", &state);
 }
+
+/// The loop sleeps until `clock::next_change`: the frame must not change before it.
+/// From several points in time (seconds, minutes, hours and days after the sample's
+/// now), each predicted change is checked: the frame at the previous one, half way and
+/// a nanosecond before it all read the same.
+#[test]
+fn the_frame_holds_until_the_next_change_the_clock_predicts() {
+    use chrono::Duration;
+    use keyfolio::app::clock::next_change;
+    use keyfolio::model::{ExchangeId, KeyExpiry};
+    let mut expiring = connection(7, ExchangeId::parse("bybit").unwrap(), "Expiring");
+    expiring.expiry = KeyExpiry {
+        key_expires_at: Some(now() + Duration::days(15) + Duration::seconds(30)),
+        trading_ends_at: Some(now() + Duration::hours(30)),
+    };
+    let mut old = connection(8, ExchangeId::Okx, "Old key");
+    old.created_at = now() - Duration::days(179) - Duration::seconds(50);
+    let mut list = every_status();
+    list.extend([expiring, old]);
+    let cards = || {
+        let mut state = state();
+        state.key_max_age_days = Some(180);
+        state.set_connections(list.clone());
+        state
+    };
+    let mut detail = cards();
+    detail.modal = Some(Modal::Detail(sample_detail()));
+    let mut scrolled = cards();
+    scrolled.selected = 7;
+    let frame = |state: &keyfolio::app::state::State, (w, h): (u16, u16)| {
+        render(state, w, h).backend().buffer().clone()
+    };
+    let offsets = [
+        Duration::zero(),
+        Duration::seconds(4),
+        Duration::seconds(58),
+        Duration::minutes(59) + Duration::seconds(59),
+        Duration::hours(3),
+        Duration::hours(23) + Duration::minutes(59),
+        Duration::days(2),
+        Duration::days(40),
+    ];
+    for (name, mut state, size) in [
+        ("cards", cards(), (120, 40)),
+        ("detail", detail, (120, 40)),
+        ("scrolled", scrolled, (80, 24)),
+    ] {
+        state.screen = size;
+        for offset in offsets {
+            state.now = now() + offset;
+            for _ in 0..6 {
+                let start = state.now;
+                let shown = frame(&state, size);
+                let Some(next) = next_change(&state) else {
+                    break;
+                };
+                assert!(next > start, "{name}: {next} is not after {start}");
+                let span = next - start;
+                for at in [span / 2, span - Duration::nanoseconds(1)] {
+                    state.now = start + at;
+                    let now = frame(&state, size);
+                    let (before, after) = (buffer_text(&shown), buffer_text(&now));
+                    let changed: Vec<_> = before
+                        .lines()
+                        .zip(after.lines())
+                        .filter(|(a, b)| a != b)
+                        .collect();
+                    assert!(
+                        now == shown,
+                        "{name} {size:?}: the frame changed between {start} and {}, before the predicted {next}: {changed:#?}",
+                        state.now,
+                    );
+                }
+                state.now = next;
+            }
+        }
+    }
+}

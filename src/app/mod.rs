@@ -2,6 +2,7 @@
 //! changes the state; effects run as tokio tasks; the screen redraws on change only.
 
 pub mod action;
+pub mod clock;
 pub mod form;
 pub mod keys;
 pub mod state;
@@ -192,6 +193,8 @@ where
     let mut tick_at = Instant::now() + next_tick(state);
     // When the frame owed for the changes so far is drawn (`None`: nothing owed).
     let mut frame_at = Some(Instant::now());
+    // A change waits for the next tick, due within [`WITH_TICK`] (see [`Redraw::WithTick`]).
+    let mut owed = false;
     let mut last_frame: Option<Instant> = None;
     let mut stats = LoopStats::new(Instant::now());
     while !state.quit {
@@ -200,7 +203,7 @@ where
             screen.terminal.draw(|f| ui::draw(f, state, screen.theme))?;
             screen.frames += 1;
             stats.frames += 1;
-            (frame_at, last_frame) = (None, Some(now));
+            (frame_at, last_frame, owed) = (None, Some(now), false);
             if let Some(start) = start.take() {
                 start();
             }
@@ -232,8 +235,11 @@ where
             () = tokio::time::sleep_until(frame_at.unwrap_or(tick_at)), if frame_at.is_some() => continue,
             () = Terminate::recv_some(terminate.as_mut()) => break,
         };
-        let when = redraw(&action, state);
         let ticked = matches!(action, Action::Tick(_));
+        let when = match redraw(&action, state) {
+            Redraw::Nothing if ticked && owed => Redraw::Soon,
+            when => when,
+        };
         // Whatever the action changes is drawn as of now, whether or not a tick came.
         state.now = (screen.clock)();
         for effect in update::update(state, action) {
@@ -244,10 +250,14 @@ where
         let next = Instant::now() + next_tick(state);
         tick_at = if ticked { next } else { tick_at.min(next) };
         let now = Instant::now();
+        if when == Redraw::WithTick {
+            owed = true;
+            tick_at = tick_at.min(now + WITH_TICK);
+        }
         let due = match when {
             Redraw::Now => Some(now),
             Redraw::Soon => Some(last_frame.map_or(now, |last| (last + FRAME_GAP).max(now))),
-            Redraw::WithTick => None,
+            Redraw::WithTick | Redraw::Nothing => None,
         };
         frame_at = match (frame_at, due) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -265,6 +275,14 @@ where
 /// drawn at once.
 const FRAME_GAP: Duration = Duration::from_millis(100);
 
+/// The longest a change drawn "with the tick" waits for its frame.
+const WITH_TICK: Duration = Duration::from_secs(1);
+
+/// The longest sleep between two ticks, though nothing on screen would change sooner:
+/// the wall clock can jump (a suspended laptop wakes, the time is set) while tokio's
+/// monotonic clock does not, and the "ago" texts then catch up within this.
+const LONGEST_TICK: Duration = Duration::from_secs(10);
+
 /// How soon the change an action makes is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Redraw {
@@ -272,8 +290,12 @@ enum Redraw {
     Now,
     /// Within [`FRAME_GAP`] of the last frame.
     Soon,
-    /// With the next tick (at most a second): only the header's count of syncs changes.
+    /// With the next tick, at most [`WITH_TICK`] away: only the header's count of syncs
+    /// changes.
     WithTick,
+    /// Not at all: nothing on screen changed (a tick between two changes of the clock's
+    /// texts).
+    Nothing,
 }
 
 /// How soon `action`'s change is drawn, judged on the state before it applies.
@@ -288,6 +310,7 @@ fn redraw(action: &Action, state: &State) -> Redraw {
             outcome: Ok(()),
             ..
         } if !state.shows(*id) => Redraw::WithTick,
+        Action::Tick(now) if !clock::tick_changes_screen(state, *now) => Redraw::Nothing,
         Action::Tick(_)
         | Action::Connections(_)
         | Action::SyncStarted(_)
@@ -312,13 +335,20 @@ fn redraw(action: &Action, state: &State) -> Redraw {
 }
 
 /// The next moment the screen changes by itself: the spinner while something in view
-/// spins, else the next whole second of "42s ago".
+/// spins, else the next change of a time-dependent text in view ([`clock::next_change`]),
+/// within a second while a valuation waits for its gap, and [`LONGEST_TICK`] at most.
 fn next_tick(state: &State) -> Duration {
     if state.spinning() {
         return Duration::from_millis(150);
     }
-    let millis = state.now.timestamp_subsec_millis() as u64;
-    Duration::from_millis(1000 - millis.min(999))
+    let longest = if state.valuation_wanted {
+        Duration::from_secs(1)
+    } else {
+        LONGEST_TICK
+    };
+    clock::next_change(state)
+        .map_or(longest, |at| (at - state.now).to_std().unwrap_or_default())
+        .min(longest)
 }
 
 /// The operating system asking keyfolio to stop (not Ctrl-C, which is a key in raw
@@ -816,14 +846,19 @@ mod tests {
         }
     }
 
-    /// The seconds of the first "Last sync 12s ago" on screen.
-    fn first_ago_secs(terminal: &Terminal<TestBackend>) -> Option<i64> {
+    /// The screen's text, row after row.
+    fn screen_text(terminal: &Terminal<TestBackend>) -> String {
         let buffer = terminal.backend().buffer();
-        let text: String = buffer
+        buffer
             .content
             .iter()
             .map(ratatui::buffer::Cell::symbol)
-            .collect();
+            .collect()
+    }
+
+    /// The seconds of the first "Last sync 12s ago" on screen.
+    fn first_ago_secs(terminal: &Terminal<TestBackend>) -> Option<i64> {
+        let text = screen_text(terminal);
         let rest = &text[text.find("Last sync ")? + "Last sync ".len()..];
         if rest.starts_with("just now") {
             return Some(0);
@@ -843,24 +878,49 @@ mod tests {
     /// Runs the loop on a `rows`-row in-memory terminal with `n` connections for 20 s of
     /// tokio's paused time, while connection `syncing` starts or finishes a sync every
     /// 50 ms (much faster than the spinner's tick); then presses q.
+    /// What the loop runs with in these tests.
+    struct Rig {
+        /// The stored connections on a 120-column screen.
+        state: State,
+        runner: Runner,
+        /// No terminal and no signal: only the two senders below feed it.
+        inbox: Inbox<futures::stream::Pending<std::io::Result<Event>>>,
+        sync_tx: mpsc::UnboundedSender<SyncEvent>,
+        quit: mpsc::UnboundedSender<Action>,
+    }
+
+    async fn rig(ctx: Context, base: DateTime<Utc>, rows: u16) -> Rig {
+        let mut state = State::new(base, Utc.fix(), Duration::from_secs(300));
+        state.screen = (120, rows);
+        state.set_connections(ctx.connections().await.unwrap());
+        let (sync_tx, sync_rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        Rig {
+            state,
+            runner: Runner::new(ctx.clone(), Engine::new(ctx, None)),
+            quit: tx.clone(),
+            inbox: Inbox {
+                terminal: futures::stream::pending(),
+                sync_events: sync_rx,
+                actions: (tx, rx),
+                terminate: None,
+            },
+            sync_tx,
+        }
+    }
+
     async fn drive(n: usize, rows: u16, syncing: i64) -> Driven {
         let (_home, ctx) = context();
         let base = Utc::now();
         connections(&ctx, base, n).await;
-        let mut state = State::new(base, Utc.fix(), Duration::from_secs(300));
-        state.screen = (120, rows);
-        state.set_connections(ctx.connections().await.unwrap());
+        let Rig {
+            mut state,
+            runner,
+            inbox,
+            sync_tx,
+            quit,
+        } = rig(ctx, base, rows).await;
         let record = state.connection(syncing).cloned().map(Box::new);
-        let runner = Runner::new(ctx.clone(), Engine::new(ctx, None));
-        let (sync_tx, sync_rx) = mpsc::unbounded_channel();
-        let (tx, rx) = mpsc::unbounded_channel();
-        let quit = tx.clone();
-        let inbox = Inbox {
-            terminal: futures::stream::pending(),
-            sync_events: sync_rx,
-            actions: (tx, rx),
-            terminate: None,
-        };
         let started = Instant::now();
         let mut terminal = Terminal::new(TestBackend::new(120, rows)).unwrap();
         let mut screen = Screen {
@@ -925,6 +985,148 @@ mod tests {
     async fn syncs_out_of_view_are_drawn_with_the_clock_not_one_frame_each() {
         // 12 rows: the first two of four connection cards show.
         drive(4, 12, 4).await.assert_clock_moved_in(25);
+    }
+
+    /// The loop left alone for `minutes` of tokio's paused time with `n` connections last
+    /// synced 150 s before it starts and not due for an hour: the frames it drew, the
+    /// ticks it woke for and the last frame's first "Last sync ... ago".
+    async fn idle(n: usize, minutes: u64) -> (u64, u64, String) {
+        let (_home, ctx) = context();
+        let base = Utc::now();
+        connections(&ctx, base - chrono::Duration::seconds(150), n).await;
+        let Rig {
+            mut state,
+            runner,
+            inbox,
+            quit,
+            ..
+        } = rig(ctx, base, 40).await;
+        let started = Instant::now();
+        let ticks = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = ticks.clone();
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let mut screen = Screen {
+            terminal: &mut terminal,
+            theme: Theme { color: false },
+            clock: move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                base + chrono::Duration::from_std(started.elapsed()).unwrap()
+            },
+            frames: 0,
+        };
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
+            let q = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('q'));
+            let _ = quit.send(Action::Key(q));
+        });
+        event_loop(&mut screen, &runner, inbox, &mut state, || {})
+            .await
+            .unwrap();
+        let frames = screen.frames;
+        let ago = screen_text(&terminal)
+            .split_once("Last sync ")
+            .and_then(|(_, rest)| rest.split_once(" ago"))
+            .map_or(String::new(), |(ago, _)| ago.to_string());
+        // The clock is read twice per action (the tick's time, then the state's).
+        (
+            frames,
+            ticks.load(std::sync::atomic::Ordering::Relaxed) / 2,
+            ago,
+        )
+    }
+
+    /// Left alone, the screen is drawn when a text on it changes ("2m ago" turning "3m
+    /// ago", "in 57m", the badge turning Stale), not once a second; the loop wakes at most
+    /// every 10 s in between; the same with 1,000 connections as with 10.
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_screen_is_drawn_when_its_texts_change_not_every_second() {
+        for n in [10, 1000] {
+            let (frames, ticks, ago) = idle(n, 10).await;
+            // 10 minutes: the first frame, each minute's "ago" and "in" (1 ns apart, drawn
+            // as one or two frames), and Stale.
+            assert!(
+                frames <= 25,
+                "{frames} frames in 10 idle minutes, {n} connections"
+            );
+            assert!(
+                ticks <= 90,
+                "{ticks} ticks in 10 idle minutes, {n} connections"
+            );
+            assert_eq!(ago, "12m", "the last frame, {n} connections");
+        }
+    }
+
+    /// A state of `n` cards last synced 150 s before `state.now`, due in an hour.
+    fn quiet_state(n: i64) -> State {
+        let now = Utc::now();
+        let mut state = State::new(now, Utc.fix(), Duration::from_secs(300));
+        state.screen = (120, 40);
+        let synced = now - chrono::Duration::seconds(150);
+        let list = (1..=n)
+            .map(|id| crate::model::ConnectionRecord {
+                id,
+                exchange: ExchangeId::Binance,
+                label: format!("Account {id}"),
+                auth_kind: crate::model::AuthKind::ApiKey,
+                endpoint: Endpoint::default(),
+                key_hint: "abcd".into(),
+                key_type: None,
+                secret_ref: format!("ref-{id}"),
+                permissions: None,
+                permissions_checked_at: None,
+                created_at: synced,
+                last_synced_at: Some(synced),
+                last_attempt_at: Some(synced),
+                last_error: None,
+                failure_streak: 0,
+                paused: false,
+                next_sync_at: Some(synced + chrono::Duration::hours(1)),
+                sync_interval_secs: None,
+                unreadable_wallets: Vec::new(),
+                expiry: Default::default(),
+            })
+            .collect();
+        state.set_connections(list);
+        state
+    }
+
+    #[test]
+    fn a_tick_that_changes_nothing_on_screen_draws_nothing() {
+        let state = quiet_state(3);
+        let tick = Action::Tick(state.now + chrono::Duration::seconds(20));
+        assert_eq!(redraw(&tick, &state), Redraw::Nothing);
+        // "2m ago" holds until 180 s after the sync, 30 s from now.
+        assert_eq!(
+            next_tick(&state),
+            LONGEST_TICK,
+            "a sleep of at most {LONGEST_TICK:?}"
+        );
+    }
+
+    #[test]
+    fn a_card_crossing_a_minute_boundary_is_redrawn() {
+        let mut state = quiet_state(3);
+        let at = clock::next_change(&state).unwrap();
+        let synced = state.connections[0].last_synced_at.unwrap();
+        assert_eq!(
+            at,
+            synced + chrono::Duration::seconds(180),
+            "2m ago turns 3m ago"
+        );
+        assert_eq!(redraw(&Action::Tick(at), &state), Redraw::Soon);
+        let before = frame(&state);
+        state.now = at;
+        assert_ne!(frame(&state), before);
+        assert!(frame(&state).contains("Last sync 3m ago"));
+    }
+
+    /// The frame's text at 120x40.
+    fn frame(state: &State) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal
+            .draw(|f| ui::draw(f, state, Theme { color: false }))
+            .unwrap();
+        screen_text(&terminal)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

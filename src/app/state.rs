@@ -300,21 +300,20 @@ impl State {
         if matches!(&self.modal, Some(Modal::Detail(d)) if d.id == id) {
             return true;
         }
+        self.visible_cards()
+            .any(|card| matches!(card, CardRef::Connection(i) if self.connections[i].id == id))
+    }
+
+    /// The cards on screen, top to bottom: those that fit whole in the card list's rows.
+    pub fn visible_cards(&self) -> impl Iterator<Item = CardRef> + '_ {
         let rows = usize::from(self.card_area_rows().1);
         let mut used = 0;
-        for index in self.first_visible(rows)..self.card_count() {
-            let card = self.card(index);
-            used += self.card_rows(card);
-            if used > rows {
-                break;
-            }
-            if let CardRef::Connection(i) = card
-                && self.connections[i].id == id
-            {
-                return true;
-            }
-        }
-        false
+        (self.first_visible(rows)..self.card_count())
+            .map(|index| self.card(index))
+            .take_while(move |card| {
+                used += self.card_rows(*card);
+                used <= rows
+            })
     }
 
     /// An OAuth sign-in is running (its spinner turns).

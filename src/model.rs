@@ -292,6 +292,70 @@ impl KeyType {
     }
 }
 
+/// Whether a secret's text names a key file: a single line ending in `.pem` (any case),
+/// for an exchange whose keys come as a PEM file. Binance's Ed25519 keys and Coinbase
+/// Advanced Trade's EC private keys are PEM blocks the exchange hands out to save, so the
+/// file's path may stand for the key. Every other exchange's secret is one line (an HMAC
+/// secret, Kraken's base64 private key): there such a text is the secret itself, as given.
+pub fn names_pem_file(exchange: ExchangeId, secret: &str) -> bool {
+    matches!(exchange.id(), "binance" | "coinbase")
+        && !secret.contains('\n')
+        && secret.to_ascii_lowercase().ends_with(".pem")
+}
+
+/// Why the key file a secret names cannot be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum PemFileError {
+    #[error("no file at {0}: give the key itself, or fix the path")]
+    Missing(String),
+    #[error(
+        "the PEM file {path} is {bytes} bytes; a key file is at most {} characters",
+        crate::text::MAX_CREDENTIAL_CHARS
+    )]
+    TooLarge { path: String, bytes: u64 },
+    #[error("could not read the PEM file {path}: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The one PEM-path rule, which the key form and the CLI both follow: the key a secret
+/// names by its file's path ([`names_pem_file`]: Binance and Coinbase only), read, trimmed,
+/// CRLF line ends made LF. `None`: the text names no key file and is the secret itself.
+///
+/// The file may hold at most [`crate::text::MAX_CREDENTIAL_CHARS`] bytes, the cap on a
+/// secret typed, pasted or passed in the environment: the file is another way to give the
+/// key, not a way around its limit (an Ed25519 PEM is about 120 characters, an EC one about
+/// 230). A larger file is refused before it is read.
+pub fn read_pem_file(
+    exchange: ExchangeId,
+    secret: &str,
+) -> Option<Result<zeroize::Zeroizing<String>, PemFileError>> {
+    if !names_pem_file(exchange, secret) {
+        return None;
+    }
+    let path = std::path::Path::new(secret);
+    if !path.is_file() {
+        return Some(Err(PemFileError::Missing(secret.to_string())));
+    }
+    Some(match std::fs::metadata(path) {
+        Ok(m) if m.len() > crate::text::MAX_CREDENTIAL_CHARS as u64 => {
+            Err(PemFileError::TooLarge {
+                path: secret.to_string(),
+                bytes: m.len(),
+            })
+        }
+        _ => std::fs::read_to_string(path)
+            .map(zeroize::Zeroizing::new)
+            .map(|text| zeroize::Zeroizing::new(text.trim().replace("\r\n", "\n")))
+            .map_err(|source| PemFileError::Unreadable {
+                path: secret.to_string(),
+                source,
+            }),
+    })
+}
+
 /// Where the exchange lives: its public site, a regional site, or a custom base URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Endpoint {
@@ -1028,6 +1092,56 @@ pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pem_path_is_read_for_binance_and_coinbase_only_and_capped() {
+        let binance = ExchangeId::Binance;
+        assert!(names_pem_file(binance, "/keys/Binance.PEM"));
+        assert!(!names_pem_file(
+            binance,
+            "-----BEGIN PRIVATE KEY-----\nx.pem"
+        ));
+        assert!(!names_pem_file(ExchangeId::Okx, "/keys/okx.pem"));
+        assert!(read_pem_file(ExchangeId::Okx, "/keys/okx.pem").is_none());
+        assert!(read_pem_file(binance, "not-a-path").is_none());
+        // Coinbase is compiled in with its exchange feature.
+        if let Some(coinbase) = ExchangeId::parse("coinbase") {
+            assert!(names_pem_file(coinbase, "/keys/cdp.pem"));
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone.pem");
+        let missing = missing.to_str().unwrap();
+        assert!(matches!(
+            read_pem_file(binance, missing),
+            Some(Err(PemFileError::Missing(_)))
+        ));
+
+        let key = dir.path().join("key.pem");
+        let pem = "-----BEGIN PRIVATE KEY-----\r\nMC4CAQAw\r\n-----END PRIVATE KEY-----\r\n";
+        std::fs::write(&key, pem).unwrap();
+        let read = read_pem_file(binance, key.to_str().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            read.as_str(),
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----"
+        );
+
+        let cap = crate::text::MAX_CREDENTIAL_CHARS;
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, "A".repeat(cap)).unwrap();
+        assert!(
+            read_pem_file(binance, big.to_str().unwrap())
+                .unwrap()
+                .is_ok()
+        );
+        std::fs::write(&big, "A".repeat(cap + 1)).unwrap();
+        assert!(matches!(
+            read_pem_file(binance, big.to_str().unwrap()),
+            Some(Err(PemFileError::TooLarge { .. }))
+        ));
+    }
 
     #[test]
     fn expiry_notices_warn_under_fourteen_days_and_after() {

@@ -1,7 +1,7 @@
 //! The key form's Secret field: which kind of key it holds, and the PEM file it may name.
 
-use super::{Field, KeyForm, MAX_LEN};
-use crate::model::{ExchangeId, KeyType};
+use super::{Field, KeyForm};
+use crate::model::{ExchangeId, KeyType, PemFileError, names_pem_file, read_pem_file};
 use zeroize::Zeroizing;
 
 impl KeyForm {
@@ -11,7 +11,7 @@ impl KeyForm {
         if self.exchange != ExchangeId::Binance || secret.is_empty() {
             return None;
         }
-        if is_pem_path(secret) {
+        if names_pem_file(self.exchange, secret) {
             return Some(format!(
                 "Recognised: a path to a PEM file ({} key), read when you validate",
                 KeyType::Ed25519.label()
@@ -30,41 +30,26 @@ impl KeyForm {
         &mut self,
         secret: Zeroizing<String>,
     ) -> Option<Zeroizing<String>> {
-        if matches!(self.exchange.id(), "binance" | "coinbase") && is_pem_path(&secret) {
-            let path = std::path::Path::new(secret.as_str());
-            if !path.is_file() {
-                self.fail(
-                    Field::Secret,
-                    format!(
-                        "No file at {}; paste the key or fix the path",
-                        secret.as_str()
-                    ),
-                );
-                return None;
-            }
-            let contents = match std::fs::metadata(path) {
-                Ok(m) if m.len() > MAX_LEN as u64 => {
-                    self.fail(Field::Secret, "That file is too large to be a PEM key");
-                    return None;
-                }
-                _ => std::fs::read_to_string(path).map(Zeroizing::new),
-            };
-            return match contents {
-                Ok(text) if KeyType::of(&text) == KeyType::Ed25519 => {
-                    Some(Zeroizing::new(text.trim().replace("\r\n", "\n")))
-                }
+        // The PEM-path rule is the CLI's too: which exchanges, and the size cap.
+        if let Some(read) = read_pem_file(self.exchange, &secret) {
+            let message = match read {
+                Ok(text) if KeyType::of(&text) == KeyType::Ed25519 => return Some(text),
                 Ok(_) => {
-                    self.fail(
-                        Field::Secret,
-                        "That file holds no “BEGIN PRIVATE KEY” block; pick the Ed25519 private key",
-                    );
-                    None
+                    "That file holds no “BEGIN PRIVATE KEY” block; pick the Ed25519 private key"
+                        .to_string()
                 }
-                Err(e) => {
-                    self.fail(Field::Secret, format!("Could not read that file: {e}"));
-                    None
+                Err(PemFileError::Missing(path)) => {
+                    format!("No file at {path}; paste the key or fix the path")
+                }
+                Err(PemFileError::TooLarge { .. }) => {
+                    "That file is too large to be a PEM key".to_string()
+                }
+                Err(PemFileError::Unreadable { source, .. }) => {
+                    format!("Could not read that file: {source}")
                 }
             };
+            self.fail(Field::Secret, message);
+            return None;
         }
         if KeyType::of(&secret) == KeyType::Ed25519 {
             if self.exchange != ExchangeId::Binance {
@@ -83,11 +68,6 @@ impl KeyForm {
         }
         Some(secret)
     }
-}
-
-/// A single-line value ending in `.pem`: a path to a key file.
-fn is_pem_path(text: &str) -> bool {
-    !text.contains('\n') && text.to_ascii_lowercase().ends_with(".pem")
 }
 
 /// Whether a secret field value is a PEM block (inner newlines allowed).

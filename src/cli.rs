@@ -155,6 +155,12 @@ pub enum Command {
     Sim {
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Every answer waits this many milliseconds: an exchange's round trip
+        #[arg(long, default_value_t = 0, value_name = "MS")]
+        latency_ms: u64,
+        /// This many read-only accounts more, Binance and OKX alternating, for load tests
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        accounts: usize,
     },
 }
 
@@ -970,8 +976,16 @@ pub async fn run(ctx: Context, command: Command) -> Result<i32> {
         Command::Completions { .. } | Command::Man | Command::Exchanges { .. } => {
             print_docs(&command).unwrap_or(Ok(exit::OK))
         }
-        Command::Sim { port } => {
+        Command::Sim {
+            port,
+            latency_ms,
+            accounts,
+        } => {
             let sim = crate::exchange::sim::Simulator::start(port).await?;
+            sim.set_latency_ms(latency_ms);
+            for account in crate::exchange::sim::generated_accounts(accounts) {
+                sim.add_account(account);
+            }
             print_json(&crate::exchange::sim::listing_json(&sim))?;
             tokio::signal::ctrl_c().await?;
             sim.shutdown();

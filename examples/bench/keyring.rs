@@ -15,6 +15,9 @@
 //! the last) over the sync's. Warm: in one process, a
 //! sync round on pooled CCXT clients and an open Secret Service session (the TUI's
 //! background sync), then the same secret reads alone.
+//!
+//! `--keyring --latency` runs, instead, the latency benchmark (`bench/latency.rs`) in the
+//! same kind of session.
 
 use super::{
     Budget, Row, SimThread, answered, connect_accounts, keyfolio_binary, ms, print_report,
@@ -31,6 +34,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "latency.rs"]
+mod latency;
 
 /// Set in the child that runs inside the benchmark's own D-Bus session.
 const IN_SESSION: &str = "KEYFOLIO_BENCH_KEYRING_SESSION";
@@ -57,6 +63,9 @@ pub fn run(args: &[String]) -> Result<()> {
                 .unwrap_or_default(),
             None => SIZES.to_vec(),
         };
+        if args.iter().any(|a| a == "--latency") {
+            return latency::in_session(&keyfolio_binary()?, &sizes, args);
+        }
         return in_session(&sizes, args.iter().any(|a| a == "--json"));
     }
     let data = tempfile::Builder::new()

@@ -171,6 +171,53 @@ fn ed25519_pem() -> String {
     ed25519_pem_from_seed(seed)
 }
 
+/// `n` read-only accounts beyond the seeded ones, Binance and OKX alternating, each with
+/// a small spot balance: a load test's keys (`keyfolio sim --accounts N`). Keys, secrets
+/// and passphrases follow from the index, so a second simulator started with the same
+/// `n` knows the same keys.
+pub fn generated(n: usize) -> Vec<SimAccount> {
+    (0..n)
+        .map(|i| {
+            let word = |salt: u64, len: usize| pseudo_hex(i as u64 * 2 + salt, len);
+            let read_only = perms(true, false, false);
+            if i % 2 == 0 {
+                binance(
+                    &word(0, 64),
+                    &word(1, 64),
+                    &format!("load {i}"),
+                    read_only,
+                    None,
+                )
+            } else {
+                let h = word(0, 32);
+                let key = format!("{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..28]);
+                let secret = word(1, 32).to_uppercase();
+                okx(
+                    &key,
+                    &secret,
+                    &format!("Load#{i}"),
+                    &format!("load {i}"),
+                    read_only,
+                )
+            }
+        })
+        .collect()
+}
+
+/// `len` hex digits from a seed (splitmix64): stable across runs and processes.
+fn pseudo_hex(seed: u64, len: usize) -> String {
+    let mut x = seed;
+    let mut out = String::with_capacity(len + 16);
+    while out.len() < len {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        out.push_str(&format!("{:016x}", z ^ (z >> 31)));
+    }
+    out.truncate(len);
+    out
+}
+
 /// The accounts every `Simulator::new()` starts with.
 pub fn seeded() -> Vec<SimAccount> {
     let mut accounts = binance_and_okx();

@@ -20,6 +20,7 @@
 //! account API (`/oauth-api/...`): see [`oauth`] and [`SimHandle::oauth_provider`].
 
 mod accounts;
+pub use accounts::generated as generated_accounts;
 mod auth;
 mod binance;
 mod binance_sign;
@@ -163,6 +164,8 @@ struct Shared {
     /// The `replay.key_variants` entry a replayed exchange answers its key-information
     /// request with, by API key (the recorded answer where not set).
     key_variants: Mutex<HashMap<String, &'static str>>,
+    /// Every answer waits this long before it is sent: a distant exchange's round trip.
+    latency_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -283,6 +286,7 @@ impl Simulator {
                 tickers_down: Default::default(),
                 trading_ends_in_days: Default::default(),
                 key_variants: Default::default(),
+                latency_ms: Default::default(),
             }),
         }
     }
@@ -460,6 +464,12 @@ impl SimHandle {
         });
     }
 
+    /// Every answer waits `ms` before it is sent (a sleep, not a busy wait): the round
+    /// trip of an exchange far away. 0: answer at once.
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.shared.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
     pub fn add_account(&self, acct: SimAccount) {
         self.shared.accounts.lock().unwrap().push(acct);
     }
@@ -626,6 +636,10 @@ async fn handle(
         req.path.clone()
     };
     count_request(&shared, &counted, &api_key);
+    let latency = shared.latency_ms.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
     if req.path.starts_with("/oauth") && !replayed {
         return finish(&shared, oauth::answer(&shared, exchange, &req));
     }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use keyfolio::app::state::{Detail, HistoryRange, Modal, PortfolioView};
+use keyfolio::app::state::{ConfirmDisconnect, Detail, Help, HistoryRange, Modal, PortfolioView};
 use keyfolio::model::Balance;
 use keyfolio::model::SyncRun;
 
@@ -84,7 +84,7 @@ fn selection_scrolls_into_view() {
 fn help_overlay() {
     let mut state = state();
     state.set_connections(every_status());
-    state.modal = Some(Modal::Help);
+    state.modal = Some(Modal::Help(Help::default()));
     let text = frame_text(&state, 120, 40);
     assert!(
         text.contains("last 4") && text.contains("characters."),
@@ -342,12 +342,15 @@ fn detail_of_a_failing_connection_names_the_fix() {
 fn confirm_disconnect() {
     let mut state = state();
     state.set_connections(every_status());
-    state.modal = Some(Modal::ConfirmDisconnect {
+    state.modal = Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
         id: 1,
         purge: false,
-    });
+    }));
     snap("confirm_disconnect", &state);
-    state.modal = Some(Modal::ConfirmDisconnect { id: 1, purge: true });
+    state.modal = Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
+        id: 1,
+        purge: true,
+    }));
     snap("confirm_disconnect_purge", &state);
 }
 
@@ -414,9 +417,9 @@ fn small_terminals_stay_readable() {
         "{text}"
     );
     insta::assert_snapshot!("every_status_60x16", text);
-    state.modal = Some(Modal::Help);
+    state.modal = Some(Modal::Help(Help::default()));
     insta::assert_snapshot!("help_60x16", frame_text(&state, 60, 16));
-    state.help_scroll = 100;
+    state.modal = Some(Modal::Help(Help { scroll: 100 }));
     let text = frame_text(&state, 60, 16);
     assert!(text.contains("characters."), "scrolled to the end:\n{text}");
     insta::assert_snapshot!("help_scrolled_60x16", text);
@@ -574,13 +577,16 @@ fn no_frame_carries_a_control_character_from_outside() {
     detail.history[1].message = Some(hostile("history"));
     let modals = [
         None,
-        Some(Modal::Help),
+        Some(Modal::Help(Help::default())),
         Some(Modal::Detail(detail)),
         Some(Modal::Detail(Detail {
             id: 4,
             ..sample_detail()
         })),
-        Some(Modal::ConfirmDisconnect { id: 1, purge: true }),
+        Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
+            id: 1,
+            purge: true,
+        })),
         Some(Modal::Portfolio(PortfolioView {
             range: HistoryRange::All,
             history: vec![],
@@ -633,7 +639,7 @@ fn remapped_keys_show_in_every_hint() {
         text.contains("s resync  k replace key  x close"),
         "detail hint:\n{text}"
     );
-    state.modal = Some(Modal::Help);
+    state.modal = Some(Modal::Help(Help::default()));
     let text = frame_text(&state, 120, 40);
     assert!(
         text.contains("s         Sync the selected"),

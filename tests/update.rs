@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::{Action, Effect};
-use keyfolio::app::state::{CardRef, Modal, State};
+use keyfolio::app::state::{CardRef, ConfirmDisconnect, Help, Modal, State};
 use keyfolio::app::update::update;
 use keyfolio::model::{ConnectionRecord, ExchangeId};
 
@@ -41,7 +41,7 @@ fn arrows_and_vim_keys_move_within_bounds() {
 fn help_opens_and_esc_closes_before_q_quits() {
     let mut s = with_connections();
     press(&mut s, KeyCode::Char('?'));
-    assert_eq!(s.modal, Some(Modal::Help));
+    assert_eq!(s.modal, Some(Modal::Help(Help::default())));
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.modal, None);
     assert!(!s.quit);
@@ -94,15 +94,18 @@ fn disconnect_asks_first_and_can_purge() {
     assert!(press(&mut s, KeyCode::Char('d')).is_empty());
     assert_eq!(
         s.modal,
-        Some(Modal::ConfirmDisconnect {
+        Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
             id: 1,
             purge: false
-        })
+        }))
     );
     press(&mut s, KeyCode::Char(' '));
     assert_eq!(
         s.modal,
-        Some(Modal::ConfirmDisconnect { id: 1, purge: true })
+        Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
+            id: 1,
+            purge: true
+        }))
     );
     assert_eq!(
         press(&mut s, KeyCode::Char('y')),
@@ -352,15 +355,18 @@ fn h_toggles_history_in_the_disconnect_dialog_and_q_cancels() {
     press(&mut s, KeyCode::Char('h'));
     assert_eq!(
         s.modal,
-        Some(Modal::ConfirmDisconnect { id: 1, purge: true })
+        Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
+            id: 1,
+            purge: true
+        }))
     );
     press(&mut s, KeyCode::Tab);
     assert_eq!(
         s.modal,
-        Some(Modal::ConfirmDisconnect {
+        Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
             id: 1,
             purge: false
-        })
+        }))
     );
     assert!(press(&mut s, KeyCode::Char('q')).is_empty());
     assert_eq!(s.modal, None);
@@ -450,6 +456,14 @@ fn the_form_reads_its_intent_keys_from_the_table() {
     assert!(s.form.is_none(), "Esc cancels the form");
 }
 
+/// How far the open help is scrolled.
+fn help_scroll(s: &State) -> usize {
+    match &s.modal {
+        Some(Modal::Help(help)) => help.scroll,
+        other => panic!("the help is not open: {other:?}"),
+    }
+}
+
 #[test]
 fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
     let mut s = with_connections();
@@ -462,19 +476,19 @@ fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
     press(&mut s, KeyCode::Char('?'));
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Char('j'));
-    assert_eq!(s.help_scroll, 2);
+    assert_eq!(help_scroll(&s), 2);
     press(&mut s, KeyCode::Char('k'));
-    assert_eq!(s.help_scroll, 1);
-    assert_eq!(s.modal, Some(Modal::Help));
+    assert_eq!(help_scroll(&s), 1);
+    assert_eq!(s.modal, Some(Modal::Help(Help { scroll: 1 })));
     assert_eq!(s.selected, 0, "the cards under the help do not move");
     // Held down past the end, it stops at the last line: one Up scrolls back at once.
     for _ in 0..100 {
         press(&mut s, KeyCode::Down);
     }
-    let most = s.help_scroll;
+    let most = help_scroll(&s);
     assert!((3..100).contains(&most), "stopped at {most}");
     press(&mut s, KeyCode::Up);
-    assert_eq!(s.help_scroll, most - 1);
+    assert_eq!(help_scroll(&s), most - 1);
     // A taller terminal shows it all: nothing to scroll.
     update(
         &mut s,
@@ -484,12 +498,12 @@ fn help_scrolls_with_the_arrows_and_reopens_at_the_top() {
         },
     );
     press(&mut s, KeyCode::Up);
-    assert_eq!(s.help_scroll, 0);
+    assert_eq!(help_scroll(&s), 0);
     press(&mut s, KeyCode::Down);
-    assert_eq!(s.help_scroll, 0);
+    assert_eq!(help_scroll(&s), 0);
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Char('?'));
-    assert_eq!(s.help_scroll, 0);
+    assert_eq!(help_scroll(&s), 0);
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod action;
 pub mod clock;
 pub mod form;
 pub mod keys;
+pub mod screens;
 pub mod state;
 pub mod update;
 

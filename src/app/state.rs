@@ -1,7 +1,14 @@
 //! Everything the screen shows, and nothing else: rendering is a pure function of [`State`].
 
 use crate::app::keys::KeyMap;
-use crate::model::{Balance, ConnectionRecord, ExchangeId, Status, SyncRun};
+pub use crate::app::screens::Modal;
+pub use crate::app::screens::confirm::ConfirmDisconnect;
+pub use crate::app::screens::detail::Detail;
+pub use crate::app::screens::help::Help;
+pub use crate::app::screens::oauth::{OAuthPhase, OAuthView};
+pub use crate::app::screens::picker::Picker;
+pub use crate::app::screens::portfolio::{HistoryRange, PortfolioView};
+use crate::model::{ConnectionRecord, ExchangeId, Status};
 use crate::oauth::FlowKind;
 use chrono::{DateTime, FixedOffset, Utc};
 use std::collections::{HashMap, HashSet};
@@ -41,8 +48,6 @@ pub struct State {
     pub filter: Option<CardFilter>,
     /// Indexes of the connections the filter lets through (all when there is no filter).
     shown: Vec<usize>,
-    /// Lines the help overlay is scrolled down (on a terminal too short for all of it).
-    pub help_scroll: usize,
     /// The terminal's size (columns, rows), for paging and mouse clicks.
     pub screen: (u16, u16),
     /// The key table in use (defaults plus config.toml's `[keys]`).
@@ -94,156 +99,12 @@ pub enum CardRef {
     Connect,
 }
 
-/// A window over the Connections screen.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Modal {
-    Help,
-    Detail(Detail),
-    /// Sign in with OAuth (a new connection, or again for one that needs it).
-    OAuth(OAuthView),
-    ConfirmDisconnect {
-        id: i64,
-        purge: bool,
-    },
-    Portfolio(PortfolioView),
-    /// Which exchange to connect: type to filter, Enter to choose.
-    Picker(Picker),
-}
-
-/// The exchange picker: every compiled-in exchange, Binance and OKX first, then by name.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Picker {
-    /// The typed filter: exchanges whose name or id holds it (any case).
-    pub text: String,
-    /// Index into [`Picker::matches`].
-    pub selected: usize,
-}
-
-impl Picker {
-    /// The exchanges the filter lets through, in the picker's order.
-    pub fn matches(&self) -> Vec<ExchangeId> {
-        let needle = self.text.to_lowercase();
-        ExchangeId::all()
-            .iter()
-            .copied()
-            .filter(|e| {
-                needle.is_empty()
-                    || e.name().to_lowercase().contains(&needle)
-                    || e.id().contains(&needle)
-            })
-            .collect()
-    }
-
-    /// The exchange Enter would choose.
-    pub fn chosen(&self) -> Option<ExchangeId> {
-        self.matches().get(self.selected).copied()
-    }
-}
-
-/// The OAuth sign-in window.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OAuthView {
-    pub exchange: ExchangeId,
-    pub flows: Vec<FlowKind>,
-    pub flow: FlowKind,
-    pub phase: OAuthPhase,
-    /// Signing in again for this connection, rather than creating one.
-    pub reauthorize: Option<i64>,
-}
-
-/// Where a sign-in stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OAuthPhase {
-    Choose,
-    Starting,
-    /// Waiting for the browser; the URL is shown for copying when no browser opened.
-    Browser {
-        url: String,
-        opened: bool,
-    },
-    /// Waiting for the trader to enter the code on another device.
-    Device {
-        uri: String,
-        code: String,
-    },
-    Failed(String),
-    Saved {
-        label: String,
-        assets: usize,
-    },
-}
-
 /// OAuth as offered for one exchange (only where a client id is configured).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OAuthOffer {
     pub exchange: ExchangeId,
     pub flows: Vec<FlowKind>,
     pub preferred: FlowKind,
-}
-
-/// The detail view of one connection, loaded from storage when opened.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Detail {
-    pub id: i64,
-    pub balances: Vec<Balance>,
-    pub synced_at: Option<DateTime<Utc>>,
-    pub history: Vec<SyncRun>,
-    /// The connection's value over the last week, oldest first (the sparkline).
-    pub values: Vec<(DateTime<Utc>, rust_decimal::Decimal)>,
-}
-
-/// The portfolio window: the valuation comes from [`State::valuation`]; this holds the
-/// chart's range and its points.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PortfolioView {
-    pub range: HistoryRange,
-    /// The total value over the range, oldest first.
-    pub history: Vec<(DateTime<Utc>, rust_decimal::Decimal)>,
-    /// Assets worth less than `State::dust` listed one by one, not folded into one line.
-    pub show_small: bool,
-}
-
-/// How far back the portfolio chart reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HistoryRange {
-    #[default]
-    Day,
-    Week,
-    Month,
-    All,
-}
-
-impl HistoryRange {
-    const ORDER: [HistoryRange; 4] = [Self::Day, Self::Week, Self::Month, Self::All];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Day => "24 h",
-            Self::Week => "7 d",
-            Self::Month => "30 d",
-            Self::All => "all",
-        }
-    }
-    /// The oldest point shown, counted back from `now`; `None`: all of it.
-    pub fn since(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let days = match self {
-            Self::Day => 1,
-            Self::Week => 7,
-            Self::Month => 30,
-            Self::All => return None,
-        };
-        Some(now - chrono::Duration::days(days))
-    }
-    /// The next longer range (`longer`) or shorter one, stopping at the ends.
-    pub fn step(self, longer: bool) -> Self {
-        let at = Self::ORDER.iter().position(|r| *r == self).unwrap_or(0);
-        let next = if longer {
-            (at + 1).min(Self::ORDER.len() - 1)
-        } else {
-            at.saturating_sub(1)
-        };
-        Self::ORDER[next]
-    }
 }
 
 impl State {
@@ -267,7 +128,6 @@ impl State {
             quit: false,
             filter: None,
             shown: Vec::new(),
-            help_scroll: 0,
             screen: (80, 24),
             keys: Arc::new(KeyMap::default()),
             valuation: None,

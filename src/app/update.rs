@@ -3,13 +3,14 @@
 use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{ConnectRequest, FormOutcome, FormPhase, KeyForm};
 use super::keys::{self, Context, Intent};
+use super::screens::{Outcome, type_into};
 use super::state::{
-    CardFilter, CardRef, HistoryRange, MAX_FILTER_CHARS, Modal, Notice, OAuthPhase, OAuthView,
-    Picker, PortfolioView, State,
+    CardFilter, CardRef, ConfirmDisconnect, Detail, Help, HistoryRange, Modal, Notice, OAuthPhase,
+    OAuthView, Picker, PortfolioView, State,
 };
 use crate::model::Status;
 use crate::model::{AuthKind, ExchangeId};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 
 /// How often, at most, syncs that end read the whole connection list again.
 pub const LIST_REFRESH: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
@@ -22,8 +23,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Key(key) if state.form.is_some() => form_key(state, key),
-        Action::Key(key) => match state.modal.take() {
-            Some(modal) => modal_key(state, modal, &key),
+        Action::Key(key) => match &state.modal {
+            Some(_) => modal_key(state, &key),
             None if state.filter.as_ref().is_some_and(|f| f.editing) => filter_key(state, &key),
             None => state
                 .keys
@@ -75,8 +76,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::DetailLoaded(detail) => {
             // Only if the trader is still waiting for this detail.
-            if matches!(&state.modal, Some(Modal::Detail(d)) if d.id == detail.id) {
-                state.modal = Some(Modal::Detail(detail));
+            if let Some(Modal::Detail(d)) = &mut state.modal
+                && d.id == detail.id
+            {
+                *d = detail;
             }
             vec![]
         }
@@ -228,8 +231,7 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
         Intent::PageUp => state.selected = state.selected.saturating_sub(state.page_cards()),
         Intent::PageDown => state.selected = (state.selected + state.page_cards()).min(last),
         Intent::Help => {
-            state.help_scroll = 0;
-            state.modal = Some(Modal::Help);
+            state.modal = Some(Modal::Help(Help::default()));
         }
         Intent::Quit => state.quit = true,
         Intent::Back if state.filter.is_some() => state.set_filter(None),
@@ -244,13 +246,7 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
         Intent::Open => match state.selected_card() {
             CardRef::Connection(i) => {
                 let id = state.connections[i].id;
-                state.modal = Some(Modal::Detail(super::state::Detail {
-                    id,
-                    balances: vec![],
-                    synced_at: None,
-                    history: vec![],
-                    values: vec![],
-                }));
+                state.modal = Some(Modal::Detail(Detail::loading(id)));
                 return vec![Effect::LoadDetail(id)];
             }
             CardRef::Connect => state.modal = Some(Modal::Picker(Picker::default())),
@@ -269,10 +265,10 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
         }
         Intent::Disconnect => {
             if let Some(c) = state.selected_connection() {
-                state.modal = Some(Modal::ConfirmDisconnect {
+                state.modal = Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
                     id: c.id,
                     purge: false,
-                });
+                }));
             }
         }
         Intent::Reauthorize => {
@@ -359,27 +355,6 @@ fn filter_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-/// Typing into a one-line filter: Backspace deletes, a plain printable character is
-/// added (up to [`MAX_FILTER_CHARS`]). False for a key that is not typing.
-fn type_into(text: &mut String, key: &KeyEvent) -> bool {
-    let plain = !key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-    match key.code {
-        KeyCode::Backspace => {
-            text.pop();
-            true
-        }
-        KeyCode::Char(c) if plain => {
-            if !crate::text::is_control_like(c) && text.chars().count() < MAX_FILTER_CHARS {
-                text.push(c);
-            }
-            true
-        }
-        _ => false,
-    }
-}
-
 /// A click selects the card under it; the wheel moves the selection.
 fn mouse_on_cards(state: &mut State, mouse: MouseEvent) {
     match mouse.kind {
@@ -396,57 +371,6 @@ fn mouse_on_cards(state: &mut State, mouse: MouseEvent) {
         }
         _ => {}
     }
-}
-
-/// Keys in the exchange picker: arrows move, Enter chooses, Esc closes, typing filters.
-fn picker_key(
-    state: &mut State,
-    mut picker: Picker,
-    intent: Option<Intent>,
-    key: &KeyEvent,
-) -> Vec<Effect> {
-    let count = picker.matches().len();
-    match intent {
-        Some(Intent::Close) => return vec![],
-        Some(Intent::Open) => {
-            let Some(exchange) = picker.chosen() else {
-                state.modal = Some(Modal::Picker(picker));
-                return vec![];
-            };
-            if let Some(why) = cannot_connect(exchange) {
-                state.notice = Some(Notice {
-                    text: why,
-                    is_error: true,
-                });
-                state.modal = Some(Modal::Picker(picker));
-                return vec![];
-            }
-            state.notice = None;
-            return open_connect(state, exchange);
-        }
-        Some(Intent::Up) => picker.selected = picker.selected.saturating_sub(1),
-        Some(Intent::Down) => picker.selected = (picker.selected + 1).min(count.saturating_sub(1)),
-        Some(Intent::First) => picker.selected = 0,
-        Some(Intent::Last) => picker.selected = count.saturating_sub(1),
-        _ => {
-            if type_into(&mut picker.text, key) {
-                picker.selected = 0;
-            }
-        }
-    }
-    state.modal = Some(Modal::Picker(picker));
-    vec![]
-}
-
-/// Why an exchange cannot be connected in this version, if it cannot.
-fn cannot_connect(exchange: ExchangeId) -> Option<String> {
-    let blockers = exchange.blockers();
-    (!blockers.is_empty()).then(|| {
-        format!(
-            "{exchange} cannot be connected yet: it needs {}",
-            blockers.join(", ")
-        )
-    })
 }
 
 /// Opens OAuth sign-in where the exchange offers it, else the API-key form.
@@ -484,67 +408,6 @@ fn open_key_form(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
     }
     state.form = Some(form);
     vec![]
-}
-
-/// Keys in the OAuth window: each step reads only its own intents.
-fn oauth_key(state: &mut State, mut view: OAuthView, key: &KeyEvent) -> Vec<Effect> {
-    let mut effects = vec![];
-    let mut keep = true;
-    let step: &[Intent] = match &view.phase {
-        OAuthPhase::Choose if view.reauthorize.is_none() => &[
-            Intent::SwitchFlow,
-            Intent::SignIn,
-            Intent::UseApiKey,
-            Intent::Cancel,
-        ],
-        OAuthPhase::Choose => &[Intent::SwitchFlow, Intent::SignIn, Intent::Cancel],
-        OAuthPhase::Browser { .. } | OAuthPhase::Device { .. } if state.demo_sim.is_some() => {
-            &[Intent::Approve, Intent::Cancel]
-        }
-        OAuthPhase::Failed(_) => &[Intent::Retry, Intent::Cancel],
-        OAuthPhase::Saved { .. } => &[Intent::SignIn, Intent::Cancel],
-        _ => &[Intent::Cancel],
-    };
-    let intent = state.keys.lookup_among(Context::OAuth, step, key);
-    match (&view.phase, intent) {
-        (OAuthPhase::Choose, Some(Intent::SwitchFlow)) => {
-            let at = view.flows.iter().position(|f| *f == view.flow).unwrap_or(0);
-            view.flow = view.flows[(at + 1) % view.flows.len()];
-        }
-        (OAuthPhase::Choose, Some(Intent::SignIn)) => {
-            view.phase = OAuthPhase::Starting;
-            effects.push(Effect::StartOAuth {
-                exchange: view.exchange,
-                flow: view.flow,
-                label: crate::app::form::default_label(view.exchange, &state.labels()),
-                reauthorize: view.reauthorize,
-            });
-        }
-        (OAuthPhase::Choose, Some(Intent::UseApiKey)) => {
-            return open_key_form(state, view.exchange);
-        }
-        (OAuthPhase::Browser { url, .. }, Some(Intent::Approve)) => {
-            effects.push(Effect::DemoApprove { url: url.clone() });
-        }
-        (OAuthPhase::Device { code, .. }, Some(Intent::Approve)) => {
-            effects.push(Effect::DemoApproveDevice { code: code.clone() });
-        }
-        (OAuthPhase::Failed(_), Some(Intent::Retry)) => view.phase = OAuthPhase::Choose,
-        (OAuthPhase::Saved { .. }, Some(Intent::SignIn | Intent::Cancel)) => keep = false,
-        (
-            OAuthPhase::Starting | OAuthPhase::Browser { .. } | OAuthPhase::Device { .. },
-            Some(Intent::Cancel),
-        ) => {
-            keep = false;
-            effects.push(Effect::CancelConnect);
-        }
-        (_, Some(Intent::Cancel)) => keep = false,
-        _ => {}
-    }
-    if keep {
-        state.modal = Some(Modal::OAuth(view));
-    }
-    effects
 }
 
 /// What a checked form asks for: a connect, or in replace mode the connection's new key
@@ -618,69 +481,61 @@ fn form_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-/// Keys while a window is open. The window was taken out of the state; put it back to keep it.
-fn modal_key(state: &mut State, modal: Modal, key: &KeyEvent) -> Vec<Effect> {
-    let context = match &modal {
-        Modal::OAuth(_) => Context::OAuth,
-        Modal::ConfirmDisconnect { .. } => Context::Confirm,
-        Modal::Help => Context::Help,
-        Modal::Detail(_) => Context::Detail,
-        Modal::Portfolio(_) => Context::Portfolio,
-        Modal::Picker(_) => Context::Picker,
+/// Keys while a window is open: the window says what it wants, and this carries it out.
+fn modal_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    let Some(modal) = &state.modal else {
+        return vec![];
     };
-    match (modal, state.keys.lookup(context, key)) {
-        (Modal::OAuth(view), _) => oauth_key(state, view, key),
-        (Modal::Picker(picker), intent) => picker_key(state, picker, intent, key),
-        (Modal::ConfirmDisconnect { id, purge }, Some(Intent::Confirm)) => {
-            vec![Effect::Disconnect { id, purge }]
+    let intent = match modal {
+        Modal::OAuth(view) => {
+            let step = view.intents(state.demo_sim.is_some());
+            state.keys.lookup_among(Context::OAuth, step, key)
         }
-        (Modal::ConfirmDisconnect { id, purge }, Some(Intent::TogglePurge)) => {
-            state.modal = Some(Modal::ConfirmDisconnect { id, purge: !purge });
+        modal => state.keys.lookup(modal.context(), key),
+    };
+    let most_scroll = match modal {
+        Modal::Help(_) => crate::ui::help_most_scroll(state),
+        _ => 0,
+    };
+    let labels = match modal {
+        Modal::OAuth(_) => state.labels(),
+        _ => vec![],
+    };
+    let outcome = match state.modal.as_mut() {
+        None => return vec![],
+        Some(Modal::Help(help)) => help.on_key(intent, most_scroll),
+        Some(Modal::Detail(detail)) => detail.on_key(intent),
+        Some(Modal::OAuth(view)) => view.on_key(intent, &labels),
+        Some(Modal::ConfirmDisconnect(confirm)) => confirm.on_key(intent),
+        Some(Modal::Portfolio(view)) => view.on_key(intent),
+        Some(Modal::Picker(picker)) => picker.on_key(intent, key),
+    };
+    match outcome {
+        Outcome::Stay => vec![],
+        Outcome::Close => {
+            state.modal = None;
             vec![]
         }
-        (Modal::Help, Some(intent @ (Intent::Up | Intent::Down))) => {
-            let most = crate::ui::help_most_scroll(state);
-            state.help_scroll = match intent {
-                Intent::Up => state.help_scroll.min(most).saturating_sub(1),
-                _ => (state.help_scroll + 1).min(most),
-            };
-            state.modal = Some(Modal::Help);
-            vec![]
+        Outcome::Run(effects) => effects,
+        Outcome::CloseAnd(effects) => {
+            state.modal = None;
+            effects
         }
-        (Modal::Portfolio(view), Some(Intent::SmallBalances)) => {
-            state.modal = Some(Modal::Portfolio(PortfolioView {
-                show_small: !view.show_small,
-                ..view
-            }));
-            vec![]
+        Outcome::Connect(exchange) => {
+            state.modal = None;
+            state.notice = None;
+            open_connect(state, exchange)
         }
-        (Modal::Portfolio(view), Some(intent @ (Intent::CyclePrev | Intent::CycleNext))) => {
-            let range = view.range.step(intent == Intent::CycleNext);
-            let changed = range != view.range;
-            state.modal = Some(Modal::Portfolio(PortfolioView {
-                range,
-                history: if changed { vec![] } else { view.history },
-                show_small: view.show_small,
-            }));
-            if changed {
-                vec![Effect::LoadHistory(range)]
-            } else {
-                vec![]
-            }
+        Outcome::KeyForm(exchange) => {
+            state.modal = None;
+            open_key_form(state, exchange)
         }
-        (Modal::Detail(d), Some(Intent::ReplaceKey)) => {
-            let id = d.id;
-            state.modal = Some(Modal::Detail(d));
-            open_replace_form(state, id)
-        }
-        (Modal::Detail(d), Some(Intent::Resync)) => {
-            let id = d.id;
-            state.modal = Some(Modal::Detail(d));
-            vec![Effect::Sync(vec![id])]
-        }
-        (_, Some(Intent::Cancel | Intent::Close)) => vec![],
-        (modal, _) => {
-            state.modal = Some(modal);
+        Outcome::ReplaceKey(id) => open_replace_form(state, id),
+        Outcome::Refuse(why) => {
+            state.notice = Some(Notice {
+                text: why,
+                is_error: true,
+            });
             vec![]
         }
     }

@@ -4,7 +4,9 @@ use super::cards::when;
 use super::theme::Theme;
 use super::{centered, modal_block};
 use crate::app::keys::{Context, Intent};
-use crate::app::state::{Detail, State};
+use crate::app::screens::confirm::ConfirmDisconnect;
+use crate::app::screens::detail::Detail;
+use crate::app::state::State;
 use crate::model::display_amount;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -245,7 +247,8 @@ fn draw_value(frame: &mut Frame, area: Rect, state: &State, detail: &Detail, the
     );
 }
 
-pub fn draw_confirm(frame: &mut Frame, state: &State, id: i64, purge: bool, theme: Theme) {
+pub fn draw_confirm(frame: &mut Frame, state: &State, confirm: &ConfirmDisconnect, theme: Theme) {
+    let ConfirmDisconnect { id, purge } = *confirm;
     let area = centered(frame.area(), 70, 11);
     frame.render_widget(Clear, area);
     let name = state.connection(id).map_or("this connection".into(), |c| {

@@ -3,6 +3,7 @@
 use super::theme::Theme;
 use super::{centered, modal_block, wrap};
 use crate::app::keys::{Context, Intent};
+use crate::app::screens::help::Help;
 use crate::app::state::State;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -76,11 +77,11 @@ pub fn most_scroll(state: &State) -> usize {
     layout(outer, lines.len(), width).1
 }
 
-pub fn draw(frame: &mut Frame, state: &State, theme: Theme) {
+pub fn draw(frame: &mut Frame, state: &State, help: &Help, theme: Theme) {
     let (lines, width) = lines(state, frame.area().width, theme);
     let (area, overflow) = layout(frame.area(), lines.len(), width);
     frame.render_widget(Clear, area);
-    let scroll = state.help_scroll.min(overflow);
+    let scroll = help.scroll.min(overflow);
     let hint = match (scroll > 0, scroll < overflow) {
         (false, false) => state.keys.hint(Context::Help, &[Intent::Close]),
         (false, true) => state

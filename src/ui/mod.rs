@@ -66,11 +66,9 @@ fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
     }
     match &state.modal {
         None => {}
-        Some(Modal::Help) => help::draw(frame, state, theme),
+        Some(Modal::Help(h)) => help::draw(frame, state, h, theme),
         Some(Modal::Detail(d)) => detail::draw(frame, state, d, theme),
-        Some(Modal::ConfirmDisconnect { id, purge }) => {
-            detail::draw_confirm(frame, state, *id, *purge, theme);
-        }
+        Some(Modal::ConfirmDisconnect(c)) => detail::draw_confirm(frame, state, c, theme),
         Some(Modal::Portfolio(view)) => portfolio::draw(frame, state, view, theme),
         Some(Modal::OAuth(view)) => oauth::draw(frame, state, view, theme),
         Some(Modal::Picker(picker)) => picker::draw(frame, state, picker, theme),

@@ -3,7 +3,8 @@
 use super::theme::{SPINNER, Theme};
 use super::{centered, modal_block};
 use crate::app::keys::{Context, Intent, KeyMap};
-use crate::app::state::{OAuthPhase, OAuthView, State};
+use crate::app::screens::oauth::{OAuthPhase, OAuthView};
+use crate::app::state::State;
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};

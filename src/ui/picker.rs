@@ -4,7 +4,8 @@
 use super::theme::Theme;
 use super::{centered, modal_block};
 use crate::app::keys::Context;
-use crate::app::state::{Picker, State};
+use crate::app::screens::picker::Picker;
+use crate::app::state::State;
 use crate::model::ExchangeId;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};

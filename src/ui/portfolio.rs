@@ -4,7 +4,8 @@
 use super::theme::Theme;
 use super::{centered, modal_block};
 use crate::app::keys::Context;
-use crate::app::state::{PortfolioView, State};
+use crate::app::screens::portfolio::PortfolioView;
+use crate::app::state::State;
 use crate::portfolio::{DayChange, Valuation, display_price, display_value};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

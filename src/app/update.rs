@@ -84,11 +84,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::HistoryLoaded { range, points } => {
-            // Only if the chart still shows this range.
-            if let Some(Modal::Portfolio(view)) = &mut state.modal
-                && view.range == range
-            {
-                view.history = points;
+            if let Some(Modal::Portfolio(view)) = &mut state.modal {
+                view.history_loaded(range, points);
             }
             vec![]
         }
@@ -189,19 +186,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::OAuthFinished(outcome) => {
-            let Some(Modal::OAuth(view)) = state.modal.as_mut() else {
-                return vec![];
-            };
-            view.phase = match outcome {
-                ConnectOutcome::Saved { label, assets, .. } => OAuthPhase::Saved { label, assets },
-                ConnectOutcome::Rejected(f) => {
-                    OAuthPhase::Failed(format!("{f}. {}", f.kind.fix(view.exchange)))
-                }
-                ConnectOutcome::WithdrawRisk(_) => {
-                    OAuthPhase::Failed("the sign-in grants withdrawals".into())
-                }
-                ConnectOutcome::Refused(why) => OAuthPhase::Failed(why),
-            };
+            if let Some(Modal::OAuth(view)) = state.modal.as_mut() {
+                view.finished(outcome);
+            }
             vec![]
         }
         Action::Notice(text) => {

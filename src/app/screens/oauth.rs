@@ -1,7 +1,7 @@
 //! The OAuth sign-in window: which flow, where the sign-in stands, and each step's keys.
 
 use super::Outcome;
-use crate::app::action::Effect;
+use crate::app::action::{ConnectOutcome, Effect};
 use crate::app::keys::Intent;
 use crate::model::ExchangeId;
 use crate::oauth::FlowKind;
@@ -57,6 +57,20 @@ impl OAuthView {
             OAuthPhase::Saved { .. } => &[Intent::SignIn, Intent::Cancel],
             _ => &[Intent::Cancel],
         }
+    }
+
+    /// How the sign-in ended.
+    pub fn finished(&mut self, outcome: ConnectOutcome) {
+        self.phase = match outcome {
+            ConnectOutcome::Saved { label, assets, .. } => OAuthPhase::Saved { label, assets },
+            ConnectOutcome::Rejected(f) => {
+                OAuthPhase::Failed(format!("{f}. {}", f.kind.fix(self.exchange)))
+            }
+            ConnectOutcome::WithdrawRisk(_) => {
+                OAuthPhase::Failed("the sign-in grants withdrawals".into())
+            }
+            ConnectOutcome::Refused(why) => OAuthPhase::Failed(why),
+        };
     }
 
     /// `intent`: one of [`OAuthView::intents`]; `labels_in_use` name a new connection.

@@ -17,6 +17,17 @@ pub struct PortfolioView {
 }
 
 impl PortfolioView {
+    /// The chart's points for `range`, kept only if the chart still shows that range.
+    pub fn history_loaded(
+        &mut self,
+        range: HistoryRange,
+        points: Vec<(DateTime<Utc>, rust_decimal::Decimal)>,
+    ) {
+        if self.range == range {
+            self.history = points;
+        }
+    }
+
     pub fn on_key(&mut self, intent: Option<Intent>) -> Outcome {
         match intent {
             Some(Intent::SmallBalances) => self.show_small = !self.show_small,

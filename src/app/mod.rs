@@ -7,6 +7,7 @@ pub mod form;
 pub mod keys;
 pub mod screens;
 pub mod state;
+pub mod throttle;
 pub mod update;
 
 use crate::context::ConnectError;
@@ -342,7 +343,7 @@ fn next_tick(state: &State) -> Duration {
     if state.spinning() {
         return Duration::from_millis(150);
     }
-    let longest = if state.valuation_wanted {
+    let longest = if state.throttle.valuation_wanted() {
         Duration::from_secs(1)
     } else {
         LONGEST_TICK

@@ -26,8 +26,8 @@ pub struct State {
     pub demo_sim: Option<crate::exchange::sim::SimHandle>,
     pub sync_interval: Duration,
     pub connections: Vec<ConnectionRecord>,
-    /// When the connection list was last asked for (syncs that end refresh it now and then).
-    pub list_asked_at: DateTime<Utc>,
+    /// When the connection list and a valuation were last asked for.
+    pub throttle: crate::app::throttle::Throttle,
     /// Connections with a sync in flight.
     pub syncing: HashSet<i64>,
     /// Index into [`State::cards`].
@@ -61,9 +61,6 @@ pub struct State {
     pub dust: rust_decimal::Decimal,
     /// `key_max_age_days` in config.toml: older keys' cards say "rotate it".
     pub key_max_age_days: Option<u32>,
-    /// When a valuation was last asked for, and whether another is wanted after the gap.
-    pub valuation_asked_at: Option<DateTime<Utc>>,
-    pub valuation_wanted: bool,
 }
 
 /// The `/` filter: connection cards whose label or exchange holds the text (any case).
@@ -116,7 +113,7 @@ impl State {
             demo_sim: None,
             sync_interval,
             connections: Vec::new(),
-            list_asked_at: now,
+            throttle: crate::app::throttle::Throttle::new(now),
             syncing: HashSet::new(),
             selected: 0,
             modal: None,
@@ -134,8 +131,6 @@ impl State {
             day_change: None,
             dust: rust_decimal::Decimal::ONE,
             key_max_age_days: None,
-            valuation_asked_at: None,
-            valuation_wanted: false,
         }
     }
 

@@ -12,9 +12,6 @@ use crate::model::Status;
 use crate::model::{AuthKind, ExchangeId};
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 
-/// How often, at most, syncs that end read the whole connection list again.
-pub const LIST_REFRESH: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
-
 /// Applies one action.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -57,7 +54,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             if !state.syncing.is_empty() || state.oauth_waiting() {
                 state.spinner = state.spinner.wrapping_add(1);
             }
-            if state.valuation_wanted {
+            if state.throttle.valuation_wanted() {
                 return want_valuation(state);
             }
             vec![]
@@ -110,8 +107,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             // connection it does not know, and now and then for what another keyfolio
             // process changed (a connect, a disconnect, an interval).
             let known = record.is_some_and(|r| state.replace_connection(*r));
-            if !known || state.now - state.list_asked_at >= LIST_REFRESH {
-                state.list_asked_at = state.now;
+            if state.throttle.list_due(state.now, !known) {
                 effects.push(Effect::LoadConnections);
             }
             effects.extend(want_valuation(state));
@@ -293,18 +289,9 @@ fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
     vec![]
 }
 
-/// The least time between two valuations: under a steady stream of syncs the values
-/// follow every few seconds instead of after every sync.
-const VALUATION_GAP: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
-
-/// Values the portfolio now, or with a tick once [`VALUATION_GAP`] has passed.
+/// Values the portfolio now, or with a tick once the gap since the last has passed.
 fn want_valuation(state: &mut State) -> Vec<Effect> {
-    let due = state
-        .valuation_asked_at
-        .is_none_or(|at| state.now - at >= VALUATION_GAP);
-    state.valuation_wanted = !due;
-    if due {
-        state.valuation_asked_at = Some(state.now);
+    if state.throttle.valuation_due(state.now) {
         vec![Effect::LoadValuation]
     } else {
         vec![]

@@ -2,15 +2,11 @@
 
 use super::action::{Action, ConnectOutcome, Effect};
 use super::form::{ConnectRequest, FormOutcome, FormPhase, KeyForm};
-use super::keys::{self, Context, Intent};
-use super::screens::{Outcome, type_into};
-use super::state::{
-    CardFilter, CardRef, ConfirmDisconnect, Detail, Help, HistoryRange, Modal, Notice, OAuthPhase,
-    OAuthView, Picker, PortfolioView, State,
-};
-use crate::model::Status;
+use super::keys::{self, Context};
+use super::screens::{Outcome, cards};
+use super::state::{Modal, Notice, OAuthView, State};
 use crate::model::{AuthKind, ExchangeId};
-use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::KeyEvent;
 
 /// Applies one action.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -22,15 +18,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Key(key) if state.form.is_some() => form_key(state, key),
         Action::Key(key) => match &state.modal {
             Some(_) => modal_key(state, &key),
-            None if state.filter.as_ref().is_some_and(|f| f.editing) => filter_key(state, &key),
+            None if state.filter.as_ref().is_some_and(|f| f.editing) => {
+                cards::filter_key(state, &key)
+            }
             None => state
                 .keys
                 .lookup(Context::Cards, &key)
-                .map_or_else(Vec::new, |i| screen_intent(state, i)),
+                .map_or_else(Vec::new, |i| cards::on_intent(state, i)),
         },
         Action::Mouse(mouse) => {
             if state.form.is_none() && state.modal.is_none() {
-                mouse_on_cards(state, mouse);
+                cards::on_mouse(state, mouse);
             }
             vec![]
         }
@@ -204,91 +202,6 @@ fn reload_open_detail(state: &State, id: i64) -> Vec<Effect> {
     }
 }
 
-fn screen_intent(state: &mut State, intent: Intent) -> Vec<Effect> {
-    let last = state.card_count() - 1;
-    match intent {
-        Intent::Up => state.selected = state.selected.saturating_sub(1),
-        Intent::Down => state.selected = (state.selected + 1).min(last),
-        Intent::First => state.selected = 0,
-        Intent::Last => state.selected = last,
-        Intent::PageUp => state.selected = state.selected.saturating_sub(state.page_cards()),
-        Intent::PageDown => state.selected = (state.selected + state.page_cards()).min(last),
-        Intent::Help => {
-            state.modal = Some(Modal::Help(Help::default()));
-        }
-        Intent::Quit => state.quit = true,
-        Intent::Back if state.filter.is_some() => state.set_filter(None),
-        Intent::Back => state.notice = None,
-        Intent::Filter => {
-            let text = state.filter.take().map(|f| f.text).unwrap_or_default();
-            state.set_filter(Some(CardFilter {
-                text,
-                editing: true,
-            }));
-        }
-        Intent::Open => match state.selected_card() {
-            CardRef::Connection(i) => {
-                let id = state.connections[i].id;
-                state.modal = Some(Modal::Detail(Detail::loading(id)));
-                return vec![Effect::LoadDetail(id)];
-            }
-            CardRef::Connect => state.modal = Some(Modal::Picker(Picker::default())),
-        },
-        Intent::Connect => state.modal = Some(Modal::Picker(Picker::default())),
-        Intent::Resync => {
-            if let Some(c) = state.selected_connection() {
-                return vec![Effect::Sync(vec![c.id])];
-            }
-        }
-        Intent::ResyncAll => {
-            let ids: Vec<i64> = state.connections.iter().map(|c| c.id).collect();
-            if !ids.is_empty() {
-                return vec![Effect::Sync(ids)];
-            }
-        }
-        Intent::Disconnect => {
-            if let Some(c) = state.selected_connection() {
-                state.modal = Some(Modal::ConfirmDisconnect(ConfirmDisconnect {
-                    id: c.id,
-                    purge: false,
-                }));
-            }
-        }
-        Intent::Reauthorize => {
-            let Some(c) = state.selected_connection() else {
-                return vec![];
-            };
-            let (id, exchange) = (c.id, c.exchange);
-            if state.status(c) != Status::Reauthorize {
-                return vec![];
-            }
-            match sign_in_window(state, exchange, Some(id)) {
-                Some(window) => state.modal = Some(window),
-                None => {
-                    state.notice = Some(Notice {
-                        text: format!(
-                            "OAuth for {} needs a client id in config.toml",
-                            exchange.name()
-                        ),
-                        is_error: true,
-                    });
-                }
-            }
-        }
-        Intent::Portfolio => {
-            let range = HistoryRange::default();
-            state.modal = Some(Modal::Portfolio(PortfolioView {
-                range,
-                history: vec![],
-                show_small: false,
-            }));
-            return vec![Effect::LoadValuation, Effect::LoadHistory(range)];
-        }
-        _ => {}
-    }
-    vec![]
-}
-
 /// Values the portfolio now, or with a tick once the gap since the last has passed.
 fn want_valuation(state: &mut State) -> Vec<Effect> {
     if state.throttle.valuation_due(state.now) {
@@ -298,76 +211,15 @@ fn want_valuation(state: &mut State) -> Vec<Effect> {
     }
 }
 
-/// Keys while the `/` filter is typed: Esc clears it, Enter keeps it, the rest edit it.
-fn filter_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
-    let Some(mut filter) = state.filter.clone() else {
-        return vec![];
-    };
-    match state.keys.lookup(Context::Filter, key) {
-        Some(Intent::ClearFilter) => state.set_filter(None),
-        Some(Intent::KeepFilter) if filter.text.is_empty() => state.set_filter(None),
-        Some(Intent::KeepFilter) => {
-            filter.editing = false;
-            state.filter = Some(filter);
-        }
-        _ if type_into(&mut filter.text, key) => state.set_filter(Some(filter)),
-        // Keys that are not typed still move through the cards (arrows, pages).
-        _ => {
-            return match state.keys.lookup(Context::Cards, key) {
-                Some(
-                    i @ (Intent::Up
-                    | Intent::Down
-                    | Intent::First
-                    | Intent::Last
-                    | Intent::PageUp
-                    | Intent::PageDown),
-                ) => screen_intent(state, i),
-                _ => vec![],
-            };
-        }
-    }
-    vec![]
-}
-
-/// A click selects the card under it; the wheel moves the selection.
-fn mouse_on_cards(state: &mut State, mouse: MouseEvent) {
-    match mouse.kind {
-        MouseEventKind::Down(MouseButton::Left) => {
-            if let Some(index) = state.card_at(mouse.row) {
-                state.selected = index;
-            }
-        }
-        MouseEventKind::ScrollDown => {
-            screen_intent(state, Intent::Down);
-        }
-        MouseEventKind::ScrollUp => {
-            screen_intent(state, Intent::Up);
-        }
-        _ => {}
-    }
-}
-
 /// Opens OAuth sign-in where the exchange offers it, else the API-key form.
 fn open_connect(state: &mut State, exchange: ExchangeId) -> Vec<Effect> {
-    match sign_in_window(state, exchange, None) {
-        Some(window) => {
-            state.modal = Some(window);
+    match OAuthView::offered(state, exchange, None) {
+        Some(view) => {
+            state.modal = Some(Modal::OAuth(view));
             vec![]
         }
         None => open_key_form(state, exchange),
     }
-}
-
-/// The OAuth window for an exchange that offers OAuth, at its first step.
-fn sign_in_window(state: &State, exchange: ExchangeId, reauthorize: Option<i64>) -> Option<Modal> {
-    let offer = state.oauth_offer(exchange)?;
-    Some(Modal::OAuth(OAuthView {
-        exchange,
-        flows: offer.flows.clone(),
-        flow: offer.preferred,
-        phase: OAuthPhase::Choose,
-        reauthorize,
-    }))
 }
 
 /// Opens the API-key form; in the demo it comes filled with the simulator's read-only key.

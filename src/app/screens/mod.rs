@@ -1,5 +1,6 @@
 //! The windows over the Connections screen: one module each, holding its state and its keys.
 
+pub mod cards;
 pub mod confirm;
 pub mod detail;
 pub mod help;

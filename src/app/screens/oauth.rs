@@ -3,6 +3,7 @@
 use super::Outcome;
 use crate::app::action::{ConnectOutcome, Effect};
 use crate::app::keys::Intent;
+use crate::app::state::State;
 use crate::model::ExchangeId;
 use crate::oauth::FlowKind;
 
@@ -40,6 +41,19 @@ pub enum OAuthPhase {
 }
 
 impl OAuthView {
+    /// The window at its first step, for an exchange that offers OAuth (else `None`);
+    /// `reauthorize`: signing in again for this connection.
+    pub fn offered(state: &State, exchange: ExchangeId, reauthorize: Option<i64>) -> Option<Self> {
+        let offer = state.oauth_offer(exchange)?;
+        Some(Self {
+            exchange,
+            flows: offer.flows.clone(),
+            flow: offer.preferred,
+            phase: OAuthPhase::Choose,
+            reauthorize,
+        })
+    }
+
     /// The intents the current step reads (`demo`: the simulator can approve a sign-in).
     pub fn intents(&self, demo: bool) -> &'static [Intent] {
         match &self.phase {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 /// The portfolio window: the valuation comes from `State::valuation`; this holds the
 /// chart's range and its points.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PortfolioView {
     pub range: HistoryRange,
     /// The total value over the range, oldest first.

@@ -1096,10 +1096,9 @@ async fn sync(ctx: Context, ids: Vec<i64>, all: bool, as_json: bool) -> Result<i
     } else {
         ids
     };
-    for id in &ids {
-        let id = *id;
-        ctx.with_db(move |db| db.set_paused(id, false)).await?;
-    }
+    let unpause = ids.clone();
+    ctx.with_db(move |db| db.set_paused_many(&unpause, false))
+        .await?;
     let engine = crate::sync::Engine::new(ctx.clone(), None);
     let outcomes = engine.sync_many(&ids).await;
     let code = sync_code(outcomes.iter().filter_map(|(_, o)| o.as_ref().err()));

@@ -31,6 +31,8 @@ pub struct Context {
     refreshing: Arc<tokio::sync::Mutex<()>>,
     /// When the portfolio total was last recorded: at most once a minute.
     total_recorded_at: Arc<Mutex<Option<DateTime<Utc>>>>,
+    /// Storage calls run on the calling thread (see [`Self::storage_in_place`]).
+    storage_in_place: bool,
 }
 
 /// Why a connect did not save.
@@ -81,7 +83,17 @@ impl Context {
             prices: Arc::default(),
             refreshing: Arc::default(),
             total_recorded_at: Arc::default(),
+            storage_in_place: false,
         })
+    }
+
+    /// The same context, its storage calls run where they are awaited instead of on
+    /// tokio's blocking pool: for a one-shot command on a current-thread runtime, where
+    /// nothing else waits for the thread and each hand-off to the pool and back cost
+    /// more CPU than the SQLite call (#28). The TUI keeps the pool.
+    pub fn storage_in_place(mut self) -> Self {
+        self.storage_in_place = true;
+        self
     }
 
     /// Reads each connected exchange's prices when its last read is a sync interval old:
@@ -301,6 +313,10 @@ impl Context {
         F: FnOnce(&mut Db) -> Result<T, StoreError> + Send + 'static,
     {
         let db = self.db.clone();
+        if self.storage_in_place {
+            let mut guard = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            return call(&mut guard);
+        }
         tokio::task::spawn_blocking(move || {
             let mut guard = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             call(&mut guard)

@@ -13,10 +13,18 @@ use std::time::Duration;
 
 fn main() {
     let cli = Cli::parse_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    // A one-shot command runs on this thread alone: its tasks mostly wait for the network,
+    // and handing each wake-up between worker threads cost more CPU than the work (#28).
+    // The app and the simulator keep their worker threads.
+    let one_shot = !matches!(cli.command, None | Some(cli::Command::Sim { .. }));
+    let runtime = if one_shot {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
     let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
@@ -45,7 +53,12 @@ async fn run(cli: Cli) -> Result<i32> {
     let secrets = secret_store(&paths, &config).await?;
     let ctx = Context::open(paths, config, secrets)?;
     match cli.command {
-        Some(command) => cli::run(ctx, command).await,
+        Some(command) => {
+            // The process ends with the command: its CCXT clients (large maps each) are
+            // left to the OS instead of freed one by one.
+            std::mem::forget(ctx.exchange.clone());
+            cli::run(ctx.storage_in_place(), command).await
+        }
         None => keyfolio::app::run(ctx, None).await.map(|()| cli::exit::OK),
     }
 }

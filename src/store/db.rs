@@ -291,6 +291,9 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Room for every statement a sync runs (rusqlite keeps 16): past that, each sync
+        // prepared again what the last one evicted (#28).
+        conn.set_prepared_statement_cache_capacity(64);
         let mut db = Self {
             conn,
             prune_cursor: Default::default(),
@@ -660,6 +663,20 @@ impl Db {
             "UPDATE connections SET paused = ?2 WHERE id = ?1",
             params![id, paused],
         )?;
+        Ok(())
+    }
+
+    /// [`Self::set_paused`] for several connections, in one transaction.
+    pub fn set_paused_many(&mut self, ids: &[i64], paused: bool) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for &id in ids {
+            exec_cached(
+                &tx,
+                "UPDATE connections SET paused = ?2 WHERE id = ?1",
+                params![id, paused],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -2199,7 +2199,22 @@ impl Exchange {
     /// reads from the unified `to_value()` view so both access paths
     /// (`exchange.prop(k)` and `testSharedMethods.exchangeProp`) agree.
     pub fn prop(&self, key: &Value) -> Value {
-        crate::get_value(&self.to_value(), key)
+        // keyfolio patch: the credentials, which `check_required_credentials` reads on
+        // every signed request, are read from their fields; a snapshot of the whole
+        // exchange (its API table, options and markets, cloned) was most of a request's CPU.
+        let field = match key.as_str() {
+            Some("apiKey") => &self.apiKey,
+            Some("secret") => &self.secret,
+            Some("uid") => &self.uid,
+            Some("password") => &self.password,
+            Some("login") => &self.login,
+            Some("twofa") => &self.twofa,
+            Some("privateKey") => &self.privateKey,
+            Some("walletAddress") => &self.walletAddress,
+            Some("token") => &self.token,
+            _ => return crate::get_value(&self.to_value(), key),
+        };
+        field.clone()
     }
 
     /// Full `Value::Map` snapshot of every transpiler-visible field —

@@ -1,6 +1,7 @@
 //! `draw(frame, &State)`: layout and dispatch. Pure: it reads the state and nothing else.
 
 mod cards;
+mod confirm;
 mod detail;
 mod help;
 pub mod key_form;
@@ -68,7 +69,7 @@ fn draw_screen(frame: &mut Frame, state: &State, theme: Theme) {
         None => {}
         Some(Modal::Help(h)) => help::draw(frame, state, h, theme),
         Some(Modal::Detail(d)) => detail::draw(frame, state, d, theme),
-        Some(Modal::ConfirmDisconnect(c)) => detail::draw_confirm(frame, state, c, theme),
+        Some(Modal::ConfirmDisconnect(c)) => confirm::draw(frame, state, c, theme),
         Some(Modal::Portfolio(view)) => portfolio::draw(frame, state, view, theme),
         Some(Modal::OAuth(view)) => oauth::draw(frame, state, view, theme),
         Some(Modal::Picker(picker)) => picker::draw(frame, state, picker, theme),

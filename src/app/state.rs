@@ -173,15 +173,7 @@ impl State {
 
     /// An OAuth sign-in is running (its spinner turns).
     pub fn oauth_waiting(&self) -> bool {
-        matches!(
-            &self.modal,
-            Some(Modal::OAuth(OAuthView {
-                phase: OAuthPhase::Starting
-                    | OAuthPhase::Browser { .. }
-                    | OAuthPhase::Device { .. },
-                ..
-            }))
-        )
+        matches!(&self.modal, Some(Modal::OAuth(view)) if view.waiting())
     }
 
     pub fn oauth_offer(&self, exchange: ExchangeId) -> Option<&OAuthOffer> {

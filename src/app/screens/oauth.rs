@@ -73,6 +73,14 @@ impl OAuthView {
         }
     }
 
+    /// The sign-in runs: started, or waiting for the browser or the other device.
+    pub fn waiting(&self) -> bool {
+        matches!(
+            self.phase,
+            OAuthPhase::Starting | OAuthPhase::Browser { .. } | OAuthPhase::Device { .. }
+        )
+    }
+
     /// How the sign-in ended.
     pub fn finished(&mut self, outcome: ConnectOutcome) {
         self.phase = match outcome {

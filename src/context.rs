@@ -188,19 +188,22 @@ impl Context {
         Ok(())
     }
 
-    /// After a good sync: the connection's value, and (at most once a minute) the
-    /// portfolio's total, in the configured quote. Nothing is recorded while no price is
-    /// known, so the history never shows a drop to zero that is only missing prices.
-    pub async fn record_values(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// After a good sync: the connection's value from the balances it just saved
+    /// (`(exchange, label, balances)`), and (at most once a minute) the portfolio's total,
+    /// in the configured quote. Nothing is recorded while no price is known, so the
+    /// history never shows a drop to zero that is only missing prices.
+    pub async fn record_values(
+        &self,
+        id: i64,
+        (exchange, label, balances): (ExchangeId, String, Vec<Balance>),
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let quote = self.config.quote;
         let prices = self.prices.lock().unwrap().clone();
-        let (record, (balances, _)) = self
-            .with_db(move |db| Ok((db.connection(id)?, db.latest_balances(id)?)))
-            .await?;
         let holding = Holding {
             connection_id: id,
-            exchange: record.exchange,
-            label: record.label,
+            exchange,
+            label,
             balances,
             stale: false,
         };

@@ -622,6 +622,7 @@ impl Db {
     /// pauses the connection), the next planned sync, and the end of `owner`'s lease.
     /// The outcome is dropped when the connection's key was replaced while the sync ran
     /// with `key_ref`'s: the old key's permissions, or its refusal, are not the new key's.
+    /// Returns whether the outcome was recorded.
     pub fn finish_sync(
         &mut self,
         id: i64,
@@ -630,7 +631,7 @@ impl Db {
         now: DateTime<Utc>,
         next: Option<DateTime<Utc>>,
         owner: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let current: Option<String> = row_cached(
             &tx,
@@ -639,7 +640,8 @@ impl Db {
             |r| r.get(0),
         )
         .optional()?;
-        if current.as_deref() == Some(key_ref) {
+        let recorded = current.as_deref() == Some(key_ref);
+        if recorded {
             match outcome {
                 Ok(snapshot) => write_success(&tx, id, snapshot, now)?,
                 Err((failure, paused)) => write_failure(&tx, id, failure, paused, now)?,
@@ -653,7 +655,7 @@ impl Db {
             params![id, next.map(ts), owner],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(recorded)
     }
 
     /// Sets or clears the pause of a connection (a Resync clears it).

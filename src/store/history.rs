@@ -120,10 +120,11 @@ impl Db {
         quote: &str,
         value: Decimal,
     ) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO value_history (connection_id, at, quote, value) VALUES (?1, ?2, ?3, ?4)",
-            params![connection_id, ts(at), quote, value.to_string()],
-        )?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO value_history (connection_id, at, quote, value) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![connection_id, ts(at), quote, value.to_string()])?;
         Ok(())
     }
 

@@ -300,12 +300,6 @@ impl Engine {
             .sync_leased(record, refresh_permissions)
             .await
             .unwrap_or_else(|failure| (Err(failure), None));
-        if outcome.is_ok() {
-            self.refresh_prices().await;
-            if let Err(e) = self.ctx.record_values(id, Utc::now()).await {
-                tracing::warn!("value not recorded: {e}");
-            }
-        }
         self.emit(SyncEvent::Finished(
             id,
             outcome.clone(),
@@ -426,16 +420,30 @@ impl Engine {
                     Ok(snapshot) => Ok(snapshot),
                     Err(failure) => Err((failure, next.is_none())),
                 };
-                db.finish_sync(id, &key_ref, outcome, finished, next, &owner)?;
-                Ok(if read_back {
+                let recorded = db.finish_sync(id, &key_ref, outcome, finished, next, &owner)?;
+                let stored = if read_back {
                     db.connection(id).ok()
                 } else {
                     None
-                })
+                };
+                Ok((recorded, stored))
             })
             .await;
         match saved {
-            Ok(stored) => (result.map(|_| ()), stored),
+            Ok((recorded, stored)) => {
+                if let (true, Ok(snapshot)) = (recorded, &result) {
+                    self.refresh_prices().await;
+                    let held = (
+                        record.exchange,
+                        record.label.clone(),
+                        snapshot.balances.clone(),
+                    );
+                    if let Err(e) = self.ctx.record_values(id, held, finished).await {
+                        tracing::warn!("value not recorded: {e}");
+                    }
+                }
+                (result.map(|_| ()), stored)
+            }
             Err(e) => {
                 let owner = self.owner.clone();
                 let _ = self

@@ -304,23 +304,16 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
-/// A secret given as a path to a .pem file is read from that file; a file larger than a
-/// credential can be is refused before it is read.
-pub fn resolve_secret(text: &str) -> Result<String> {
+/// A secret given as a path to a .pem file is read from that file, by the key form's rule
+/// ([`crate::model::read_pem_file`]: which exchanges, and the size cap checked before reading).
+pub fn resolve_secret(exchange: ExchangeId, text: &str) -> Result<String> {
     let trimmed = text.trim();
-    let path = std::path::Path::new(trimmed);
-    if trimmed.ends_with(".pem") && !trimmed.contains('\n') && path.is_file() {
-        let size = std::fs::metadata(path)?.len();
-        if size > (MAX_CREDENTIAL_CHARS * 2) as u64 {
-            return Err(usage(format!(
-                "the PEM file {} is {size} bytes; a key file is at most {} characters",
-                path.display(),
-                MAX_CREDENTIAL_CHARS
-            )));
-        }
-        return Ok(std::fs::read_to_string(path)?.trim().to_string());
+    match crate::model::read_pem_file(exchange, trimmed) {
+        None => Ok(trimmed.to_string()),
+        Some(Ok(key)) => Ok(key.to_string()),
+        Some(Err(e @ crate::model::PemFileError::Unreadable { .. })) => Err(e.into()),
+        Some(Err(e)) => Err(usage(e.to_string())),
     }
-    Ok(trimmed.to_string())
 }
 
 /// The most standard input `--stdin` reads: three credentials at their longest, and room
@@ -414,7 +407,7 @@ impl CredentialArgs {
         let secret = secret
             .filter(|k| !k.trim().is_empty())
             .ok_or_else(|| usage("the secret is missing: use --secret-env VAR or --stdin"))?;
-        let secret = zeroize::Zeroizing::new(resolve_secret(&secret)?);
+        let secret = zeroize::Zeroizing::new(resolve_secret(exchange, &secret)?);
         let passphrase = passphrase.filter(|p| !p.is_empty());
         let uid = uid.filter(|u| !u.trim().is_empty());
         let checks = [

@@ -1,6 +1,6 @@
 //! A sync round's secrets read ahead in one request from the real Secret Service
 //! (gnome-keyring): the counts of requests, entries written before entries carried their
-//! names, and what drops a held entry (a write, a delete; a lock: tests/keyring_locked.rs).
+//! names, and what drops a held entry (a write, a delete; a lock: tests/keyring/locked.rs).
 //! (Its own test binary: it counts this process's requests.)
 #![cfg(target_os = "linux")] // the Secret Service on D-Bus
 

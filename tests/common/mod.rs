@@ -187,12 +187,26 @@ pub fn output_text(out: &std::process::Output) -> String {
 }
 
 /// The text of every keyfolio entry in the Secret Service, as `secret-tool search --all`
-/// prints it.
+/// prints it. A search that fails part-way (an entry another test deleted between the
+/// search and its read) is repeated: a partial list would count entries as missing.
 pub fn keyring_texts() -> Vec<String> {
-    let out = std::process::Command::new("secret-tool")
-        .args(["search", "--all", "--unlock", "service", "keyfolio"])
-        .output()
-        .expect("secret-tool (libsecret-tools) must be installed: run .ci/run");
+    let mut attempts = 0;
+    let out = loop {
+        let out = std::process::Command::new("secret-tool")
+            .args(["search", "--all", "--unlock", "service", "keyfolio"])
+            .output()
+            .expect("secret-tool (libsecret-tools) must be installed: run .ci/run");
+        attempts += 1;
+        if out.status.success() {
+            break out;
+        }
+        assert!(
+            attempts < 20,
+            "secret-tool search failed: {}",
+            output_text(&out)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -5,7 +5,7 @@
 //! rate limits the way the exchanges document, answer with their real error
 //! codes, and can be told to misbehave per account through [`Fault`].
 //!
-//! CCXT config that talks to it (see `tests/sim_ccxt.rs`):
+//! CCXT config that talks to it (see `tests/exchanges/sim_ccxt.rs`):
 //! - Binance: `urls.api.public` = `urls.api.private` = `{base_url}/binance/api/v3`,
 //!   `urls.api.sapi` = `{base_url}/binance/sapi/v1`, and
 //!   `options.fetchMarkets = {"types": ["spot"]}` so load_markets skips fapi/dapi.

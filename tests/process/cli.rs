@@ -1,7 +1,7 @@
 //! The CLI end to end: the real binary, a real SQLite file, the real Secret Service, and the
 //! simulator standing in for the exchanges. Secrets travel only through env vars and stdin.
 
-mod common;
+use crate::common;
 
 use keyfolio::exchange::sim::{SimAccount, SimHandle, Simulator};
 use std::path::Path;

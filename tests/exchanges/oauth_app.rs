@@ -1,7 +1,7 @@
 //! OAuth through the app: the sign-in window driven by keys, the runner's effects, the
 //! simulator's provider; tokens in the secret store only; refresh, Reauthorize, revoke.
 
-mod common;
+use crate::common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::Action;

@@ -3,7 +3,7 @@
 //! and across two), a wrong passphrase is reported when the store is opened, and the file
 //! is owner-only.
 
-mod common;
+use crate::common;
 
 use keyfolio::config::Paths;
 use keyfolio::model::Credentials;

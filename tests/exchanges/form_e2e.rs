@@ -2,7 +2,7 @@
 //! app's runner, the real CCXT client against the simulator, for both exchanges and every
 //! failure kind the form can meet; a failed validation stores nothing anywhere.
 
-mod common;
+use crate::common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::Action;

@@ -629,7 +629,7 @@ async fn binance_portfolio_margin_is_read_once_as_binance_totals_it() {
         .unwrap();
     assert!(snap.unreadable.is_empty(), "{:?}", snap.unreadable);
     let fixture: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/wallets/binance.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/wallets/binance.json")).unwrap();
     let recorded = fixture["answers"]["portfolio_margin"]["httpResponse"]
         .as_array()
         .unwrap();

@@ -8,7 +8,7 @@ use keyfolio::exchange::parse;
 #[test]
 fn a_unified_total_beyond_a_decimal_is_an_unexpected_answer() {
     let body: serde_json::Value = serde_json::from_slice(include_bytes!(
-        "fixtures/fuzz/parse_answers-total-beyond-decimal.json"
+        "../fixtures/fuzz/parse_answers-total-beyond-decimal.json"
     ))
     .unwrap();
     let why = parse::unified_balances(&body).expect_err("no balance with that total");
@@ -19,7 +19,7 @@ fn a_unified_total_beyond_a_decimal_is_an_unexpected_answer() {
 #[test]
 fn a_unified_total_in_range_still_parses() {
     let mut body: serde_json::Value = serde_json::from_slice(include_bytes!(
-        "fixtures/fuzz/parse_answers-total-beyond-decimal.json"
+        "../fixtures/fuzz/parse_answers-total-beyond-decimal.json"
     ))
     .unwrap();
     for part in ["free", "used", "total"] {

@@ -1,8 +1,6 @@
 //! `update` unit tests: key presses through the key table change the state as expected.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::action::{Action, Effect};
 use keyfolio::app::state::{CardRef, ConfirmDisconnect, Help, Modal, State};

@@ -1,8 +1,6 @@
 //! Frame snapshots of every screen and state, at 80x24 and 120x40, plus small terminals.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use keyfolio::app::state::{ConfirmDisconnect, Detail, Help, HistoryRange, Modal, PortfolioView};
 use keyfolio::model::Balance;
 use keyfolio::model::SyncRun;

@@ -4,9 +4,7 @@
 //! work), and quitting must restore the terminal.
 #![cfg(unix)] // pseudo-terminals
 
-mod common;
-
-use common::pty::Pty;
+use crate::common::pty::Pty;
 use std::process::Command;
 use std::time::Duration;
 

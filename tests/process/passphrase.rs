@@ -3,9 +3,7 @@
 //! wrong one at once, and tells scripts to use the environment variable instead.
 #![cfg(unix)] // pseudo-terminals
 
-mod common;
-
-use common::pty::Pty;
+use crate::common::pty::Pty;
 use keyfolio::model::Credentials;
 use keyfolio::store::SecretStore;
 use std::process::Command;

@@ -15,7 +15,7 @@ fn ccxt_panics_stay_silent_and_a_bug_is_reported_without_secrets() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "ccxt_panics_stay_silent_and_a_bug_is_reported_without_secrets",
+            "panic_hook::ccxt_panics_stay_silent_and_a_bug_is_reported_without_secrets",
             "--nocapture",
         ])
         .env(CHILD, "1")
@@ -26,7 +26,7 @@ fn ccxt_panics_stay_silent_and_a_bug_is_reported_without_secrets() {
     assert!(stderr.contains("after the CCXT panic"), "{stderr}");
     assert!(!stderr.contains("AuthenticationError"), "{stderr}");
     assert!(
-        stderr.contains("keyfolio hit a bug and stopped at tests/panic_hook.rs"),
+        stderr.contains("keyfolio hit a bug and stopped at tests/process/panic_hook.rs"),
         "{stderr}"
     );
     assert!(stderr.contains("a bug while holding"), "{stderr}");

@@ -146,7 +146,7 @@ step list "$KF" list --json
 fn a_lock_drops_the_secrets_a_round_read_ahead() {
     let home = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
-    let script = r#"step child "$SELF" --exact in_a_private_keyring_a_lock_drops_the_held_entries --ignored --nocapture --test-threads=1"#;
+    let script = r#"step child "$SELF" --exact locked::in_a_private_keyring_a_lock_drops_the_held_entries --ignored --nocapture --test-threads=1"#;
     let transcript = in_private_keyring(home.path(), script, &[("SELF", exe.to_str().unwrap())]);
     let (out, code) = step(&transcript, "child");
     assert!(code == 0 && out.contains("1 passed"), "{transcript}");

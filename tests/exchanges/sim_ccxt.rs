@@ -216,7 +216,7 @@ async fn binance_portfolio_margin_endpoints() {
         BinanceCore::new(Some(Value::from_json(&cfg)))
     };
     let fixture: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/wallets/binance.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/wallets/binance.json")).unwrap();
     let recorded = &fixture["answers"]["portfolio_margin"]["httpResponse"];
     for (purpose, is_pm) in [("portfolio margin", true), ("read-only", false)] {
         let mut core = core(&acct(&h, "binance", purpose));

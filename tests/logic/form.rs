@@ -1,6 +1,6 @@
 //! The API-key form: frame snapshots of every phase, hostile input, masking, focus order.
 
-mod common;
+use crate::common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use keyfolio::app::form::{Field, FormOutcome, FormPhase, KeyForm};

@@ -3,7 +3,7 @@
 use keyfolio::app::keys::{Context, Intent, KeyMap, KeyNames};
 use std::collections::BTreeMap;
 
-const BEGIN: &str = "<!-- keys:begin (generated from src/app/keys.rs by tests/keys.rs) -->\n";
+const BEGIN: &str = "<!-- keys:begin (generated from src/app/keys.rs by tests/logic/keys.rs) -->\n";
 const END: &str = "<!-- keys:end -->";
 
 /// README's tables between the markers are the key table's; with KEYFOLIO_BLESS=1 the
@@ -26,7 +26,7 @@ fn readme_key_tables_match_the_key_table() {
         }
         panic!(
             "README's key tables differ from src/app/keys.rs; run \
-             KEYFOLIO_BLESS=1 cargo test --test keys. Expected:\n{generated}"
+             KEYFOLIO_BLESS=1 cargo test --test logic keys::. Expected:\n{generated}"
         );
     }
 }

@@ -4,7 +4,7 @@
 //! its base64 and its hex. None may appear. Also checks file modes and that disconnect
 //! empties the secret store.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -3,7 +3,7 @@
 //! secret, that no secret is left orphaned once keyfolio runs again, and that the last good
 //! balances are whole. Uses the real binary, a real SQLite file and the real Secret Service.
 
-mod common;
+use crate::common;
 
 use keyfolio::exchange::sim::{Fault, Perms, SimAccount, SimHandle, Simulator};
 use keyfolio::store::db::Db;

@@ -1,6 +1,7 @@
 //! Command-line parsing and the subcommands scripts use.
 
 use crate::context::{ConnectError, Context};
+use crate::model::profile::profile;
 use crate::model::{
     AccountSnapshot, CredentialField, Credentials, Endpoint, ExchangeId, Failure, display_amount,
 };
@@ -1056,7 +1057,7 @@ fn validated_json(
         "ok": true,
         "exchange": exchange.id(),
         "key_hint": creds.key_hint(),
-        "key_type": (exchange == ExchangeId::Binance).then(|| creds.key_type().label()),
+        "key_type": profile(exchange).key_types.then(|| creds.key_type().label()),
         "permissions": snapshot.permissions.map(|p| json!({
             "read": p.read, "trade": p.trade, "withdraw": p.withdraw, "ip_restricted": p.ip_restricted
         })),
@@ -1066,7 +1067,7 @@ fn validated_json(
 
 fn print_validated(exchange: ExchangeId, creds: &Credentials, snapshot: &AccountSnapshot) {
     say!("{} key ••••{} is valid", exchange.name(), creds.key_hint());
-    if exchange == ExchangeId::Binance {
+    if profile(exchange).key_types {
         say!("key type: {}", creds.key_type().label());
     }
     if let Some(p) = snapshot.permissions {

@@ -245,27 +245,18 @@ pub struct OAuthProvider {
 impl OAuthProvider {
     /// The built-in profile of an exchange (no client id: keyfolio is not registered).
     pub fn builtin(exchange: ExchangeId) -> Self {
-        match exchange {
-            ExchangeId::Binance => Self {
-                authorize_url: "https://accounts.binance.com/en/oauth/authorize".into(),
-                token_url: "https://accounts.binance.com/oauth/token".into(),
-                device_url: None,
-                revoke_url: Some("https://www.binanceapis.com/oauth-api/v1/revoke-token".into()),
-                api_base: "https://www.binanceapis.com/oauth-api".into(),
-                scopes: vec!["user:openId,asset:balance".into()],
-                client_id: None,
-            },
-            ExchangeId::Okx => Self {
-                authorize_url: "https://www.okx.com/account/oauth/authorize".into(),
-                token_url: "https://www.okx.com/v5/users/oauth/token".into(),
-                device_url: Some("https://www.okx.com/v5/users/oauth/device/code".into()),
-                revoke_url: Some("https://www.okx.com/v5/users/oauth/revoke".into()),
-                api_base: "https://www.okx.com".into(),
-                scopes: vec!["read_only".into()],
+        match crate::model::profile::profile(exchange).oauth {
+            Some(urls) => Self {
+                authorize_url: urls.authorize.into(),
+                token_url: urls.token.into(),
+                device_url: urls.device.map(Into::into),
+                revoke_url: urls.revoke.map(Into::into),
+                api_base: urls.api_base.into(),
+                scopes: urls.scopes.iter().map(|s| s.to_string()).collect(),
                 client_id: None,
             },
             // No OAuth for the others: keyfolio knows no sign-in of theirs.
-            ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => Self {
+            None => Self {
                 authorize_url: String::new(),
                 token_url: String::new(),
                 device_url: None,

@@ -2,6 +2,7 @@
 
 use crate::config::{Config, Paths};
 use crate::exchange::ccxt::ExchangeClient;
+use crate::model::profile::profile;
 use crate::model::{AccountSnapshot, Balance, Credentials, Endpoint, ExchangeId, Failure};
 use crate::model::{AuthKind, ConnectionRecord, NewConnection, SyncRun};
 use crate::model::{Quote, Status, Tickers};
@@ -199,7 +200,6 @@ impl Context {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let quote = self.config.quote;
-        let prices = self.prices.lock().unwrap().clone();
         let holding = Holding {
             connection_id: id,
             exchange,
@@ -207,7 +207,13 @@ impl Context {
             balances,
             stale: false,
         };
-        let own = crate::portfolio::value(std::slice::from_ref(&holding), &prices, quote);
+        // Valued under the lock: a copy of every exchange's tickers (thousands of pairs on
+        // a real exchange) for each sync would cost more than the valuation.
+        let own = crate::portfolio::value(
+            std::slice::from_ref(&holding),
+            &self.prices.lock().unwrap(),
+            quote,
+        );
         if let Some((value, unpriced)) = own.by_connection.get(&id).copied()
             && (unpriced == 0 || !value.is_zero())
         {
@@ -305,7 +311,7 @@ impl Context {
                 })
             })
             .collect();
-        let prices = self.prices.lock().unwrap().clone();
+        let prices = self.prices.lock().unwrap();
         Ok(crate::portfolio::value(&holdings, &prices, quote))
     }
 
@@ -431,7 +437,7 @@ impl Context {
             key_hint: creds.key_hint(),
             key_hash: Some(key_hash),
             account_hash,
-            key_type: (exchange == ExchangeId::Binance).then(|| creds.key_type()),
+            key_type: profile(exchange).key_types.then(|| creds.key_type()),
             secret_ref: String::new(),
         };
         self.store_new(new, crate::store::secrets::encode(creds), snapshot)
@@ -507,7 +513,7 @@ impl Context {
             key_hash: Some(key_hash),
             // An exchange that stops telling the account keeps the one it told.
             account_hash: account_hash.or(saved_account),
-            key_type: (exchange == ExchangeId::Binance).then(|| creds.key_type()),
+            key_type: profile(exchange).key_types.then(|| creds.key_type()),
             secret_ref: new_secret_ref(),
         };
         let new_ref = key.secret_ref.clone();

@@ -89,9 +89,9 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
 
 /// OAuth is offered where a client id is configured, with the flow that suits this session.
 pub fn oauth_offers(config: &crate::config::Config) -> Vec<state::OAuthOffer> {
-    // OAuth is Binance's and OKX's only.
-    [ExchangeId::Binance, ExchangeId::Okx]
+    crate::model::profile::FIRST_CLASS
         .into_iter()
+        .filter(|exchange| crate::model::profile::profile(*exchange).oauth.is_some())
         .filter_map(|exchange| {
             let provider = config.provider(exchange);
             provider.is_configured().then(|| state::OAuthOffer {

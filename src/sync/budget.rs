@@ -2,6 +2,7 @@
 //! by itself and never causes a 429.
 
 use crate::model::ExchangeId;
+use crate::model::profile::profile;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -63,7 +64,7 @@ pub struct Budgets {
     per_account: std::sync::Mutex<HashMap<i64, std::sync::Arc<Budget>>>,
 }
 
-/// The per-IP budget of an exchange.
+/// The per-IP budget of an exchange (its profile's, [`crate::model::profile`]).
 ///
 /// Binance limits request weight per IP: 6,000 per minute; keyfolio uses at most half.
 /// OKX limits private endpoints per account (user ID), each endpoint on its own: balance
@@ -74,10 +75,9 @@ pub struct Budgets {
 /// Every other exchange gets CCXT's `rateLimit` (the least gap CCXT keeps between two
 /// requests) doubled: one request per two gaps.
 fn per_ip_budget(exchange: ExchangeId) -> Budget {
-    match exchange {
-        ExchangeId::Binance => Budget::new(3000, Duration::from_secs(60)),
-        ExchangeId::Okx => Budget::new(400, Duration::from_secs(2)),
-        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
+    match profile(exchange).ip_limit {
+        Some(limit) => Budget::new(limit.weight, limit.per),
+        None => {
             let gap_ms = crate::exchange::catalog::facts(exchange.id()).rate_limit_ms;
             Budget::new(1, Duration::from_secs_f64(2.0 * gap_ms.max(1.0) / 1000.0))
         }
@@ -127,18 +127,17 @@ impl Budgets {
         let cost = cost(exchange, with_permissions);
         let ip = self.per_ip(exchange);
         ip.take(cost).await;
-        if exchange == ExchangeId::Okx {
+        // Where the exchange limits each account's endpoints (OKX), one sync a time of
+        // its account budget; the per-IP budget is charged the wallets after the sync,
+        // with whatever it spent.
+        if let Some(limit) = profile(exchange).account_limit {
             let account = self
                 .per_account
                 .lock()
                 .unwrap()
                 .entry(connection)
-                .or_insert_with(|| std::sync::Arc::new(Budget::new(4, Duration::from_secs(2))))
+                .or_insert_with(|| std::sync::Arc::new(Budget::new(limit.weight, limit.per)))
                 .clone();
-            // OKX limits each endpoint per account (balance 10 per 2 s, funding and
-            // savings 6 per second, config 5 per 2 s), and a sync asks each at most
-            // once: 4 syncs per 2 s keep every one of them under its limit. The per-IP
-            // budget is charged the wallets after the sync, with whatever it spent.
             account.take(1).await;
         }
     }
@@ -150,10 +149,9 @@ impl Budgets {
 pub fn cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
     let permissions =
         u32::from(with_permissions && crate::exchange::ccxt::reads_permissions(exchange));
-    match exchange {
-        ExchangeId::Binance => 20 + permissions,
-        ExchangeId::Okx => 1 + permissions,
-        ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
+    match profile(exchange).balance_weight {
+        Some(weight) => weight + permissions,
+        None => {
             1 + permissions * crate::exchange::key_info::requests(exchange.id())
                 + u32::from(crate::exchange::catalog::lists_accounts_first(
                     exchange.id(),

@@ -5,6 +5,7 @@ use super::theme::{SPINNER, Theme};
 use super::{centered, modal_block};
 use crate::app::form::{Field, FormPhase, KeyForm};
 use crate::app::keys::{Context, Intent};
+use crate::model::profile::profile;
 use crate::model::{AccountSnapshot, ExchangeId, Failure};
 use ratatui::Frame;
 use ratatui::layout::Position;
@@ -271,13 +272,7 @@ fn field_lines(
                 }
             }
             Field::Testnet => {
-                let what = match exchange {
-                    ExchangeId::Binance => "use the Binance testnet".to_string(),
-                    ExchangeId::Okx => "use OKX demo trading".to_string(),
-                    ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => {
-                        format!("use {exchange}'s testnet or sandbox")
-                    }
-                };
+                let what = profile(exchange).sandbox_label(exchange);
                 let mark = if form.testnet() { "[x]" } else { "[ ]" };
                 spans.push(Span::styled(mark, theme.key()));
                 spans.push(Span::raw(format!(" {what}")));

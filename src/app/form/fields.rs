@@ -2,60 +2,7 @@
 //! exchange's own words.
 
 use super::{Field, KeyForm};
-use crate::model::ExchangeId;
-
-/// One choice of the Region field: its name and base URL (`None`: the exchange default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Region {
-    pub name: &'static str,
-    pub base_url: Option<&'static str>,
-    pub custom: bool,
-}
-
-/// A base URL the trader types: a proxy, a regional host, the simulator.
-const CUSTOM_URL: Region = Region {
-    name: "Custom URL",
-    base_url: None,
-    custom: true,
-};
-
-const BINANCE_REGIONS: &[Region] = &[
-    Region {
-        name: "binance.com",
-        base_url: None,
-        custom: false,
-    },
-    CUSTOM_URL,
-];
-
-/// Other exchanges: their own API host, or a custom URL (a proxy, the simulator).
-const GENERIC_REGIONS: &[Region] = &[
-    Region {
-        name: "The exchange's API",
-        base_url: None,
-        custom: false,
-    },
-    CUSTOM_URL,
-];
-
-const OKX_REGIONS: &[Region] = &[
-    Region {
-        name: "Global (www.okx.com)",
-        base_url: Some("https://www.okx.com"),
-        custom: false,
-    },
-    Region {
-        name: "EEA (eea.okx.com)",
-        base_url: Some("https://eea.okx.com"),
-        custom: false,
-    },
-    Region {
-        name: "US (us.okx.com)",
-        base_url: Some("https://us.okx.com"),
-        custom: false,
-    },
-    CUSTOM_URL,
-];
+use crate::model::profile::{Region, profile};
 
 impl KeyForm {
     /// The rows of this exchange's form, in focus order.
@@ -96,11 +43,7 @@ impl KeyForm {
     }
 
     pub fn regions(&self) -> &'static [Region] {
-        match self.exchange {
-            ExchangeId::Binance => BINANCE_REGIONS,
-            ExchangeId::Okx => OKX_REGIONS,
-            ExchangeId::Ccxt(_) | ExchangeId::Absent(_) => GENERIC_REGIONS,
-        }
+        profile(self.exchange).regions
     }
 
     pub fn region(&self) -> Region {

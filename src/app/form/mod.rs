@@ -13,7 +13,7 @@ mod mask;
 mod secret;
 mod validate;
 
-pub use fields::Region;
+pub use crate::model::profile::Region;
 pub use validate::clean_paste;
 
 use crate::app::keys::KeyMap;

@@ -1,14 +1,15 @@
 //! The key form's Secret field: which kind of key it holds, and the PEM file it may name.
 
 use super::{Field, KeyForm};
-use crate::model::{ExchangeId, KeyType, PemFileError, names_pem_file, read_pem_file};
+use crate::model::profile::profile;
+use crate::model::{KeyType, PemFileError, names_pem_file, read_pem_file};
 use zeroize::Zeroizing;
 
 impl KeyForm {
     /// Which kind of secret the Secret field holds, in words, for Binance.
     pub fn secret_note(&self) -> Option<String> {
         let secret = self.secret.value().trim();
-        if self.exchange != ExchangeId::Binance || secret.is_empty() {
+        if !profile(self.exchange).key_types || secret.is_empty() {
             return None;
         }
         if names_pem_file(self.exchange, secret) {
@@ -52,7 +53,7 @@ impl KeyForm {
             return None;
         }
         if KeyType::of(&secret) == KeyType::Ed25519 {
-            if self.exchange != ExchangeId::Binance {
+            if !profile(self.exchange).key_types {
                 self.fail(
                     Field::Secret,
                     format!(

@@ -2,6 +2,8 @@
 //! connections, sync runs and the status rules. ui/, cli, store, sync and exchange import
 //! them from here.
 
+pub mod profile;
+
 use crate::exchange::catalog;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -767,19 +769,7 @@ impl FailureKind {
     /// What the trader should do next.
     pub fn fix(self, exchange: ExchangeId) -> &'static str {
         match (self, exchange) {
-            (Self::InvalidKey, ExchangeId::Binance) => {
-                "Binance refused the key (-2015). Possible causes: the API key is mistyped or deleted; \
-                 this machine's IP is not on the key's whitelist; the key lacks the permission. \
-                 Check the key in API Management."
-            }
-            (Self::InvalidKey, ExchangeId::Okx) => {
-                "OKX does not know this API key. Copy it again from the API page."
-            }
-            (Self::InvalidKey, ExchangeId::Ccxt(_) | ExchangeId::Absent(_)) => {
-                "The exchange refused the key. Check that the key and its secret (and passphrase, \
-                 where the exchange has one) were copied whole, that the key is enabled and that \
-                 this machine's IP is allowed."
-            }
+            (Self::InvalidKey, exchange) => profile::profile(exchange).invalid_key_fix,
             (Self::BadSignature, _) => {
                 "The secret does not match the API key. Paste the secret that came with this key."
             }

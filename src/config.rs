@@ -252,7 +252,7 @@ impl OAuthProvider {
                 device_url: urls.device.map(Into::into),
                 revoke_url: urls.revoke.map(Into::into),
                 api_base: urls.api_base.into(),
-                scopes: urls.scopes.iter().map(|s| s.to_string()).collect(),
+                scopes: urls.scopes.iter().map(ToString::to_string).collect(),
                 client_id: None,
             },
             // No OAuth for the others: keyfolio knows no sign-in of theirs.

@@ -384,7 +384,7 @@ impl Context {
     /// "Binance", then "Binance 2", "Binance 3", ... for the next connection.
     pub async fn suggest_label(&self, exchange: ExchangeId) -> Result<String> {
         let labels = self.with_db(|db| db.labels()).await?;
-        Ok(crate::app::form::default_label(exchange, &labels))
+        Ok(crate::model::default_label(exchange, &labels))
     }
 
     /// Validates, then saves atomically: the secret first, then the row in one transaction;

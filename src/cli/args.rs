@@ -271,7 +271,9 @@ pub(super) fn read_stdin_json() -> Result<serde_json::Value> {
 
 impl CredentialArgs {
     /// The `--cred NAME=VAR` values, read from their environment variables.
-    pub(super) fn named_credentials(&self) -> Result<std::collections::HashMap<CredentialField, String>> {
+    pub(super) fn named_credentials(
+        &self,
+    ) -> Result<std::collections::HashMap<CredentialField, String>> {
         let mut named = std::collections::HashMap::new();
         for pair in &self.cred {
             let (name, var) = pair

@@ -1079,6 +1079,23 @@ pub fn add_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Str
     Some(sum.normalize().to_string())
 }
 
+/// The label a new connection gets: "Binance", then "Binance 2", "Binance 3" …
+pub fn default_label(exchange: ExchangeId, labels_in_use: &[String]) -> String {
+    let taken = |l: &str| {
+        labels_in_use
+            .iter()
+            .any(|u| u.trim().eq_ignore_ascii_case(l))
+    };
+    let name = exchange.name();
+    if !taken(name) {
+        return name.to_string();
+    }
+    (2..)
+        .map(|n| format!("{name} {n}"))
+        .find(|l| !taken(l))
+        .expect("some number is free")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

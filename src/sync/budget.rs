@@ -124,7 +124,7 @@ impl Budgets {
 
     /// Waits until one sync of this connection fits every budget, then spends it.
     pub async fn take(&self, exchange: ExchangeId, connection: i64, with_permissions: bool) {
-        let cost = cost(exchange, with_permissions);
+        let cost = crate::exchange::sync_cost(exchange, with_permissions);
         let ip = self.per_ip(exchange);
         ip.take(cost).await;
         // Where the exchange limits each account's endpoints (OKX), one sync a time of
@@ -139,23 +139,6 @@ impl Budgets {
                 .or_insert_with(|| std::sync::Arc::new(Budget::new(limit.weight, limit.per)))
                 .clone();
             account.take(1).await;
-        }
-    }
-}
-
-/// What one sync spends: Binance GET /api/v3/account weighs 20, apiRestrictions 1;
-/// OKX counts requests; a generic exchange's balance is one request (two where it lists
-/// its accounts first), and its key information one or two more where it has them.
-pub fn cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
-    let permissions =
-        u32::from(with_permissions && crate::exchange::ccxt::reads_permissions(exchange));
-    match profile(exchange).balance_weight {
-        Some(weight) => weight + permissions,
-        None => {
-            1 + permissions * crate::exchange::key_info::requests(exchange.id())
-                + u32::from(crate::exchange::catalog::lists_accounts_first(
-                    exchange.id(),
-                ))
         }
     }
 }

@@ -396,7 +396,7 @@ impl Engine {
             AuthKind::OAuth => self.fetch_oauth(record, refresh_permissions).await,
         };
         if let Ok(snapshot) = &result {
-            let estimate = budget::cost(record.exchange, refresh_permissions);
+            let estimate = crate::exchange::sync_cost(record.exchange, refresh_permissions);
             self.budgets
                 .charge(record.exchange, snapshot.weight.saturating_sub(estimate))
                 .await;

@@ -198,7 +198,7 @@ fn label_defaults() {
     assert!(format!("{form:?}").contains("label: \"Binance\""));
     let label = |exchange, used: &[&str]| {
         let used: Vec<String> = used.iter().map(ToString::to_string).collect();
-        keyfolio::app::form::default_label(exchange, &used)
+        keyfolio::model::default_label(exchange, &used)
     };
     assert_eq!(label(ExchangeId::Binance, &[]), "Binance");
     assert_eq!(label(ExchangeId::Binance, &["Binance"]), "Binance 2");

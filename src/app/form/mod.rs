@@ -198,23 +198,6 @@ impl fmt::Debug for KeyForm {
     }
 }
 
-/// The label a new connection gets: "Binance", then "Binance 2", "Binance 3" …
-pub fn default_label(exchange: ExchangeId, labels_in_use: &[String]) -> String {
-    let taken = |l: &str| {
-        labels_in_use
-            .iter()
-            .any(|u| u.trim().eq_ignore_ascii_case(l))
-    };
-    let name = exchange.name();
-    if !taken(name) {
-        return name.to_string();
-    }
-    (2..)
-        .map(|n| format!("{name} {n}"))
-        .find(|l| !taken(l))
-        .expect("some number is free")
-}
-
 impl KeyForm {
     pub fn new(exchange: ExchangeId, labels_in_use: &[String]) -> Self {
         Self {
@@ -224,7 +207,7 @@ impl KeyForm {
             phase: FormPhase::Editing,
             focus: Field::ApiKey,
             revealed: false,
-            label: Input::new(default_label(exchange, labels_in_use)),
+            label: Input::new(crate::model::default_label(exchange, labels_in_use)),
             api_key: secret_input(),
             secret: secret_input(),
             passphrase: secret_input(),

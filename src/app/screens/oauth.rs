@@ -108,7 +108,7 @@ impl OAuthView {
                 Outcome::Run(vec![Effect::StartOAuth {
                     exchange: self.exchange,
                     flow: self.flow,
-                    label: crate::app::form::default_label(self.exchange, labels_in_use),
+                    label: crate::model::default_label(self.exchange, labels_in_use),
                     reauthorize: self.reauthorize,
                 }])
             }

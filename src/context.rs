@@ -111,7 +111,7 @@ impl Context {
     pub async fn refresh_prices_within(
         &self,
         now: DateTime<Utc>,
-        budgets: Option<&crate::sync::budget::Budgets>,
+        budgets: Option<&crate::exchange::budget::Budgets>,
     ) -> Result<(), StoreError> {
         // Called after every sync: no list read until some exchange's prices are due (an
         // exchange connected in this process is due at once, see `store_new`).

@@ -3,6 +3,7 @@
 //! The rest of the app sees typed results ([`AccountSnapshot`]) and typed failures
 //! ([`Failure`]); the CCXT adapter in [`ccxt`] is the only code that talks HTTP.
 
+pub mod budget;
 pub mod catalog;
 pub mod ccxt;
 pub mod key_info;

@@ -4,14 +4,12 @@
 //! request for a connection already syncing joins the first). It also prunes the history
 //! in the background: shortly after start, then hourly.
 
-pub mod budget;
-
 use crate::context::Context;
+use crate::exchange::budget::Budgets;
 use crate::model::{AccountSnapshot, Credentials, Failure, FailureKind};
 use crate::model::{AuthKind, ConnectionRecord};
 use crate::oauth::{self, Tokens};
 use crate::store::{PruneReport, SecretError, StoreError};
-use budget::Budgets;
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;

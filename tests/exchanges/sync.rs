@@ -4,10 +4,10 @@
 use chrono::{TimeZone, Utc};
 use keyfolio::config::{Config, Paths};
 use keyfolio::context::Context;
+use keyfolio::exchange::budget::Budget;
 use keyfolio::exchange::sim::{Fault, Simulator};
 use keyfolio::model::{Credentials, Endpoint, ExchangeId, Failure, FailureKind};
 use keyfolio::store::SecretStore;
-use keyfolio::sync::budget::Budget;
 use keyfolio::sync::{Engine, Policy};
 use std::time::Duration;
 
@@ -467,7 +467,7 @@ async fn every_replayed_exchange_syncs_and_keeps_its_last_good_balances_through_
 
 #[tokio::test(start_paused = true)]
 async fn a_generic_exchange_is_budgeted_from_ccxts_rate_limit() {
-    use keyfolio::sync::budget::Budgets;
+    use keyfolio::exchange::budget::Budgets;
     let bybit = ExchangeId::parse("bybit").unwrap();
     let gap = keyfolio::exchange::catalog::facts("bybit").rate_limit_ms;
     assert!(gap > 0.0);

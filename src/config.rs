@@ -1,6 +1,5 @@
 //! Where keyfolio keeps its files and what `config.toml` may change.
 
-use crate::app::keys::{KeyMap, KeyNames};
 use crate::model::ExchangeId;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -101,6 +100,23 @@ pub enum SecretStoreKind {
     File,
 }
 
+/// One value of `[keys]`: a key name or a list of them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(untagged)]
+pub enum KeyNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyNames {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Self::One(s) => vec![s.as_str()],
+            Self::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
 /// Settings read from `config.toml`; every field has a default.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -161,20 +177,11 @@ impl Config {
                         crate::text::describe_char(c)
                     );
                 }
-                let config: Self = value.try_into().with_context(invalid)?;
-                // Checked at start-up: an unknown action or key name, or two actions of
-                // one screen on one key, stops keyfolio with the reason.
-                config.key_map().with_context(invalid)?;
-                Ok(config)
+                value.try_into().with_context(invalid)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
         }
-    }
-
-    /// The key table: the built-in one with `[keys]` applied and checked.
-    pub fn key_map(&self) -> Result<KeyMap> {
-        KeyMap::with_overrides(&self.keys).map_err(anyhow::Error::msg)
     }
 
     /// The `dust` threshold in the quote currency (see the field).
@@ -419,41 +426,9 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_remapped_and_checked_at_load() {
-        let home = tempfile::tempdir().unwrap();
-        let paths = Paths::under(home.path());
-        paths.create().unwrap();
-        let write = |text: &str| std::fs::write(paths.config_file(), text).unwrap();
-        write("[keys]\nresync = \"s\"\ndown = [\"n\", \"Down\"]\n");
-        let map = Config::load(&paths).unwrap().key_map().unwrap();
-        let intents = |ctx| {
-            map.in_context(ctx)
-                .map(|b| (b.intent.name(), b.shown()))
-                .collect::<Vec<_>>()
-        };
-        let cards = intents(crate::app::keys::Context::Cards);
-        assert!(cards.contains(&("resync", "s".into())), "{cards:?}");
-        assert!(cards.contains(&("down", "n/↓".into())), "{cards:?}");
-
-        write("[keys]\nresync = \"d\"\n");
-        let err = format!("{:#}", Config::load(&paths).unwrap_err());
-        assert!(
-            err.contains("\"resync\"") && err.contains("\"disconnect\""),
-            "a conflict names both actions: {err}"
-        );
-        write("[keys]\nfly = \"f\"\n");
-        let err = format!("{:#}", Config::load(&paths).unwrap_err());
-        assert!(err.contains("unknown action \"fly\""), "{err}");
-        write("[keys]\nresync = \"Ctrl-Nope\"\n");
-        let err = format!("{:#}", Config::load(&paths).unwrap_err());
-        assert!(err.contains("unknown key name \"Ctrl-Nope\""), "{err}");
-    }
-
-    #[test]
     fn shipped_config_parses_with_its_keys_table() {
         let text = include_str!("../assets/config.toml");
         let config: Config = toml::from_str(text).unwrap();
         assert!(config.keys.is_empty());
-        config.key_map().unwrap();
     }
 }

@@ -47,7 +47,7 @@ async fn run(cli: Cli) -> Result<i32> {
         return run_demo(cli.command).await;
     }
     let paths = Paths::discover()?;
-    let config = Config::load(&paths)?;
+    let config = keyfolio::app::load_config(&paths)?;
     let _log = init_logging(&paths)?;
     keyfolio::panic_hook::install();
     let secrets = secret_store(&paths, &config).await?;
@@ -89,7 +89,7 @@ async fn render_once(size: &str) -> Result<i32> {
         .filter(|&(w, h)| w > 0 && h > 0)
         .ok_or_else(|| cli::UsageError(format!("--render-once wants WxH, got {size}")))?;
     let paths = Paths::discover()?;
-    let config = Config::load(&paths)?;
+    let config = keyfolio::app::load_config(&paths)?;
     let _log = init_logging(&paths)?;
     let ctx = Context::open(paths, config, SecretStore::memory())?;
     let mut state = keyfolio::app::state::State::new(

@@ -6,6 +6,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
+
+pub use crate::config::KeyNames;
 use std::fmt;
 
 /// The screen or window a key press is read in.
@@ -400,24 +402,12 @@ impl Default for KeyMap {
     }
 }
 
-/// One value of `[keys]`: a key name or a list of them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(untagged)]
-pub enum KeyNames {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl KeyNames {
-    fn names(&self) -> Vec<&str> {
-        match self {
-            Self::One(s) => vec![s.as_str()],
-            Self::Many(v) => v.iter().map(String::as_str).collect(),
-        }
-    }
-}
-
 impl KeyMap {
+    /// The built-in key table with `config.toml`'s `[keys]` applied and checked.
+    pub fn of_config(config: &crate::config::Config) -> anyhow::Result<Self> {
+        Self::with_overrides(&config.keys).map_err(anyhow::Error::msg)
+    }
+
     /// The defaults with `overrides` (intent name → keys) applied to every context the
     /// intent appears in. An unknown intent or key name is an error, and so are two
     /// intents of one context on one key (naming both).

@@ -44,7 +44,7 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     );
     state.demo = demo.is_some();
     state.oauth = oauth_offers(&ctx.config);
-    state.keys = Arc::new(ctx.config.key_map()?);
+    state.keys = Arc::new(keys::KeyMap::of_config(&ctx.config)?);
     state.dust = ctx.config.dust();
     state.key_max_age_days = ctx.config.key_max_age_days;
     state.demo_sim = demo;
@@ -85,6 +85,20 @@ pub async fn run(ctx: Context, demo: Option<SimHandle>) -> Result<()> {
     let result = event_loop(&mut screen, &runner, inbox, &mut state, start).await;
     restore_terminal();
     result
+}
+
+/// `config.toml` with its `[keys]` checked against the key table: an unknown action or
+/// key name, or two actions of one screen on one key, stops keyfolio at start-up with the
+/// reason, whichever subcommand it was to run.
+pub fn load_config(paths: &crate::config::Paths) -> Result<crate::config::Config> {
+    let config = crate::config::Config::load(paths)?;
+    keys::KeyMap::of_config(&config).with_context(|| {
+        format!(
+            "{} is not valid: fix or delete it",
+            paths.config_file().display()
+        )
+    })?;
+    Ok(config)
 }
 
 /// OAuth is offered where a client id is configured, with the flow that suits this session.
@@ -804,6 +818,37 @@ pub async fn run_effect(runner: &Runner, effect: Effect) -> Vec<Action> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keys_are_remapped_and_checked_at_load() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        paths.create().unwrap();
+        let write = |text: &str| std::fs::write(paths.config_file(), text).unwrap();
+        write("[keys]\nresync = \"s\"\ndown = [\"n\", \"Down\"]\n");
+        let map = keys::KeyMap::of_config(&load_config(&paths).unwrap()).unwrap();
+        let intents = |ctx| {
+            map.in_context(ctx)
+                .map(|b| (b.intent.name(), b.shown()))
+                .collect::<Vec<_>>()
+        };
+        let cards = intents(keys::Context::Cards);
+        assert!(cards.contains(&("resync", "s".into())), "{cards:?}");
+        assert!(cards.contains(&("down", "n/↓".into())), "{cards:?}");
+
+        write("[keys]\nresync = \"d\"\n");
+        let err = format!("{:#}", load_config(&paths).unwrap_err());
+        assert!(
+            err.contains("\"resync\"") && err.contains("\"disconnect\""),
+            "a conflict names both actions: {err}"
+        );
+        write("[keys]\nfly = \"f\"\n");
+        let err = format!("{:#}", load_config(&paths).unwrap_err());
+        assert!(err.contains("unknown action \"fly\""), "{err}");
+        write("[keys]\nresync = \"Ctrl-Nope\"\n");
+        let err = format!("{:#}", load_config(&paths).unwrap_err());
+        assert!(err.contains("unknown key name \"Ctrl-Nope\""), "{err}");
+    }
+
     use super::*;
     use crate::config::{Config, Paths};
     use crate::store::SecretStore;

@@ -11,6 +11,7 @@ mod frames;
 mod fuzz_regressions;
 mod history;
 mod keys;
+mod layers;
 mod portfolio;
 mod storage;
 mod update;

@@ -88,7 +88,7 @@ fn no_import_circle_beyond_the_known_ones() {
     }
     let known: BTreeSet<BTreeSet<String>> = KNOWN
         .iter()
-        .map(|c| c.iter().map(|m| m.to_string()).collect())
+        .map(|c| c.iter().map(ToString::to_string).collect())
         .collect();
     assert_eq!(
         circles, known,

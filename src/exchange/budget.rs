@@ -128,8 +128,8 @@ impl Budgets {
         let ip = self.per_ip(exchange);
         ip.take(cost).await;
         // Where the exchange limits each account's endpoints (OKX), one sync a time of
-        // its account budget; the per-IP budget is charged the wallets after the sync,
-        // with whatever it spent.
+        // its account budget; the per-IP budget is charged after the sync whatever it
+        // spent beyond `cost` (the wallets the overview showed coins in).
         if let Some(limit) = profile(exchange).account_limit {
             let account = self
                 .per_account

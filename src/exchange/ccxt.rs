@@ -701,7 +701,7 @@ impl ExchangeClient {
         for b in &mut snapshot.balances {
             b.wallet = table.primary;
         }
-        snapshot.weight = super::sync_cost(key.exchange, with_permissions);
+        snapshot.weight = super::balance_cost(key.exchange, with_permissions);
         self.read_wallets(key, core, table, skip, &mut snapshot)
             .await?;
         Ok(snapshot)

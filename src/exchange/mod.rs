@@ -22,10 +22,10 @@ pub fn reveal(secret: &SecretString) -> &str {
     secret.expose_secret()
 }
 
-/// What one sync spends: Binance GET /api/v3/account weighs 20, apiRestrictions 1;
+/// What a sync's balance call spends: Binance GET /api/v3/account weighs 20, apiRestrictions 1;
 /// OKX counts requests; a generic exchange's balance is one request (two where it lists
 /// its accounts first), and its key information one or two more where it has them.
-pub fn sync_cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
+pub fn balance_cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
     let permissions = u32::from(with_permissions && ccxt::reads_permissions(exchange));
     match crate::model::profile::profile(exchange).balance_weight {
         Some(weight) => weight + permissions,
@@ -33,5 +33,31 @@ pub fn sync_cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
             1 + permissions * key_info::requests(exchange.id())
                 + u32::from(catalog::lists_accounts_first(exchange.id()))
         }
+    }
+}
+
+/// What one sync spends at least, taken from the budget before it starts: its balance
+/// call ([`balance_cost`]) and the wallet reads it always makes (Binance's overview and
+/// Portfolio Margin check, 61 weight; OKX's funding and savings; the generic exchanges'
+/// other wallets). Wallets read because the overview shows coins in them are charged
+/// after. Taking less before would let a first round start syncs the budget cannot
+/// afford: 100 Binance syncs at 20 weight each fit 3,000, but cost 8,100.
+pub fn sync_cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
+    balance_cost(exchange, with_permissions) + wallets::always_weight(exchange)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sync takes from the budget what it will spend at least: Binance's account (20),
+    /// wallet overview (60) and Portfolio Margin check (1); OKX's balance, funding and
+    /// savings. So a first round cannot start more syncs than the budget pays for.
+    #[test]
+    fn a_sync_takes_what_it_always_spends() {
+        assert_eq!(sync_cost(ExchangeId::Binance, false), 81);
+        assert_eq!(balance_cost(ExchangeId::Binance, false), 20);
+        assert_eq!(sync_cost(ExchangeId::Okx, false), 3);
+        assert_eq!(sync_cost(ExchangeId::Okx, true), 4);
     }
 }

@@ -71,6 +71,22 @@ pub struct Wallets {
     pub settle: fn(&mut Vec<Balance>),
 }
 
+/// What the wallet reads made on every sync weigh: the overview and its unified-account
+/// check where there is one, and every read the overview does not gate.
+pub fn always_weight(exchange: ExchangeId) -> u32 {
+    let table = of(exchange);
+    let overview = table.overview.as_ref().map_or(0, |o| {
+        o.request.weight + o.unified.as_ref().map_or(0, |u| u.request.weight)
+    });
+    let ungated: u32 = table
+        .reads
+        .iter()
+        .filter(|r| r.overview_name.is_none())
+        .map(|r| r.request.weight)
+        .sum();
+    overview + ungated
+}
+
 /// Nothing to settle.
 pub fn keep(_: &mut Vec<Balance>) {}
 

@@ -158,7 +158,7 @@ impl Context {
             .collect();
         let reads = due.into_iter().map(|(exchange, endpoint)| async move {
             if let Some(budgets) = budgets {
-                budgets.take_tickers(exchange).await;
+                budgets.charge_tickers(exchange);
             }
             let fetched = self.exchange.fetch_tickers(exchange, &endpoint).await;
             (exchange, fetched)

@@ -396,8 +396,7 @@ impl Engine {
         if let Ok(snapshot) = &result {
             let estimate = crate::exchange::sync_cost(record.exchange, refresh_permissions);
             self.budgets
-                .charge(record.exchange, snapshot.weight.saturating_sub(estimate))
-                .await;
+                .charge(record.exchange, snapshot.weight.saturating_sub(estimate));
         }
         let unit: f64 = rand::random();
         let interval = record.interval(self.policy.interval);

@@ -68,6 +68,8 @@ impl Budget {
 #[derive(Default)]
 pub struct Budgets {
     per_ip: std::sync::Mutex<HashMap<ExchangeId, std::sync::Arc<Budget>>>,
+    /// The wallet reads' own per-IP budget, where the exchange counts them apart.
+    wallets: std::sync::Mutex<HashMap<ExchangeId, std::sync::Arc<Budget>>>,
     per_account: std::sync::Mutex<HashMap<i64, std::sync::Arc<Budget>>>,
 }
 
@@ -96,6 +98,21 @@ impl Budgets {
         Self::default()
     }
 
+    /// The budget the exchange's wallet reads spend from: their own where its profile
+    /// has a wallet limit (Binance's /sapi), else the per-IP one. Made on first use.
+    fn wallet_budget(&self, exchange: ExchangeId) -> std::sync::Arc<Budget> {
+        match profile(exchange).wallet_limit {
+            Some(limit) => self
+                .wallets
+                .lock()
+                .unwrap()
+                .entry(exchange)
+                .or_insert_with(|| std::sync::Arc::new(Budget::new(limit.weight, limit.per)))
+                .clone(),
+            None => self.per_ip(exchange),
+        }
+    }
+
     /// The exchange's per-IP budget, made on first use.
     fn per_ip(&self, exchange: ExchangeId) -> std::sync::Arc<Budget> {
         self.per_ip
@@ -117,21 +134,27 @@ impl Budgets {
         self.per_ip(exchange).spend(cost);
     }
 
-    /// Charges what a sync spent beyond [`crate::exchange::sync_cost`]'s estimate (its wallets), without waiting.
-    pub fn charge(&self, exchange: ExchangeId, extra: u32) {
+    /// Charges what a sync's wallet reads spent beyond what [`Self::take`] took for them
+    /// (the wallets the overview showed coins in), without waiting.
+    pub fn charge_wallets(&self, exchange: ExchangeId, wallet_weight: u32) {
+        let extra = wallet_weight.saturating_sub(crate::exchange::wallets::always_weight(exchange));
         if extra > 0 {
-            self.per_ip(exchange).spend(extra);
+            self.wallet_budget(exchange).spend(extra);
         }
     }
 
     /// Waits until one sync of this connection fits every budget, then spends it.
     pub async fn take(&self, exchange: ExchangeId, connection: i64, with_permissions: bool) {
-        let cost = crate::exchange::sync_cost(exchange, with_permissions);
-        let ip = self.per_ip(exchange);
-        ip.take(cost).await;
+        let balance = crate::exchange::balance_cost(exchange, with_permissions);
+        let wallets = crate::exchange::wallets::always_weight(exchange);
+        if profile(exchange).wallet_limit.is_some() {
+            self.per_ip(exchange).take(balance).await;
+            self.wallet_budget(exchange).take(wallets).await;
+        } else {
+            self.per_ip(exchange).take(balance + wallets).await;
+        }
         // Where the exchange limits each account's endpoints (OKX), one sync a time of
-        // its account budget; the per-IP budget is charged after the sync whatever it
-        // spent beyond `cost` (the wallets the overview showed coins in).
+        // its account budget.
         if let Some(limit) = profile(exchange).account_limit {
             let account = self
                 .per_account
@@ -170,7 +193,11 @@ mod tests {
             .collect();
         tokio::time::sleep(Duration::from_millis(100)).await;
         budget.spend(5);
-        assert_eq!(started.elapsed(), Duration::from_millis(100), "spent at once");
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_millis(100),
+            "spent at once"
+        );
         let mut done = Vec::new();
         for w in waiting {
             done.push(w.await.unwrap());
@@ -178,5 +205,26 @@ mod tests {
         done.sort();
         // Three more takes of a full bucket each, plus the 5 units of debt.
         assert_eq!(done.last().copied(), Some(Duration::from_millis(3500)));
+    }
+
+    /// Binance's wallet reads spend from their own /sapi budget (6,000 a minute) and
+    /// its account call from /api's (3,000): 98 syncs of 20 + 61 start at once, the
+    /// 99th waits for /sapi weight, and none is taken twice from one budget.
+    #[tokio::test(start_paused = true)]
+    async fn binance_wallet_reads_spend_from_their_own_budget() {
+        let budgets = Budgets::documented();
+        let started = Instant::now();
+        for id in 0..98 {
+            budgets.take(ExchangeId::Binance, id, false).await;
+        }
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        budgets.take(ExchangeId::Binance, 98, false).await;
+        // 61 - (6,000 - 98 x 61 = 22) = 39 weight at 100 a second.
+        assert_eq!(started.elapsed(), Duration::from_millis(390));
+        // A sync whose overview showed coins in Simple Earn (150) spends it from /sapi.
+        budgets.charge_wallets(ExchangeId::Binance, 61 + 150);
+        let before = Instant::now();
+        budgets.take(ExchangeId::Binance, 99, false).await;
+        assert_eq!(before.elapsed(), Duration::from_millis(2110));
     }
 }

@@ -722,6 +722,7 @@ impl ExchangeClient {
         let holding: Option<Vec<String>> = match &table.overview {
             Some(overview) => {
                 snapshot.weight += overview.request.weight;
+                snapshot.wallet_weight += overview.request.weight;
                 match self
                     .call_correcting_clock(key, core, Call::Named(&overview.request))
                     .await
@@ -781,6 +782,7 @@ impl ExchangeClient {
                 continue;
             }
             snapshot.weight += read.request.weight;
+            snapshot.wallet_weight += read.request.weight;
             match self
                 .call_correcting_clock(key, core, Call::Named(&read.request))
                 .await
@@ -821,6 +823,7 @@ impl ExchangeClient {
         snapshot: &mut AccountSnapshot,
     ) -> Result<bool, Failure> {
         snapshot.weight += unified.request.weight;
+        snapshot.wallet_weight += unified.request.weight;
         let why = match self
             .call_correcting_clock(key, core, Call::Named(&unified.request))
             .await

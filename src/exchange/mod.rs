@@ -36,12 +36,12 @@ pub fn balance_cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
     }
 }
 
-/// What one sync spends at least, taken from the budget before it starts: its balance
-/// call ([`balance_cost`]) and the wallet reads it always makes (Binance's overview and
-/// Portfolio Margin check, 61 weight; OKX's funding and savings; the generic exchanges'
-/// other wallets). Wallets read because the overview shows coins in them are charged
-/// after. Taking less before would let a first round start syncs the budget cannot
-/// afford: 100 Binance syncs at 20 weight each fit 3,000, but cost 8,100.
+/// What one sync spends at least, taken from the budgets before it starts
+/// ([`budget::Budgets::take`]): its balance call ([`balance_cost`]) and the wallet reads
+/// it always makes (Binance's overview and Portfolio Margin check, 61 weight, from its
+/// /sapi budget; OKX's funding and savings; the generic exchanges' other wallets).
+/// Wallets read because the overview shows coins in them are charged after. Taking only
+/// the balance call before let a first round start syncs the budgets could not pay for.
 pub fn sync_cost(exchange: ExchangeId, with_permissions: bool) -> u32 {
     balance_cost(exchange, with_permissions) + wallets::always_weight(exchange)
 }

@@ -58,6 +58,9 @@ pub struct Profile {
     /// What a sync's balance call weighs against that budget (`None`: one request, more
     /// where the exchange lists accounts first).
     pub balance_weight: Option<u32>,
+    /// A per-IP budget of its own for the wallet reads beyond the balance call, where the
+    /// exchange counts them apart (`None`: they spend from `ip_limit`'s budget).
+    pub wallet_limit: Option<Limit>,
     /// A per-account budget of syncs, where it limits each account's endpoints.
     pub account_limit: Option<Limit>,
     /// What to do when it refuses the key as unknown.
@@ -90,6 +93,13 @@ const BINANCE: Profile = Profile {
     }),
     // GET /api/v3/account weighs 20.
     balance_weight: Some(20),
+    // The wallet reads are /sapi (12,000 weight a minute per IP, counted apart from
+    // /api's 6,000; keyfolio keeps to half), and the futures and Portfolio Margin reads,
+    // whose own limits (2,400 and 6,000) keyfolio's few weight per sync stay far under.
+    wallet_limit: Some(Limit {
+        weight: 6000,
+        per: Duration::from_secs(60),
+    }),
     account_limit: None,
     invalid_key_fix: "Binance refused the key (-2015). Possible causes: the API key is mistyped or deleted; \
                       this machine's IP is not on the key's whitelist; the key lacks the permission. \
@@ -131,6 +141,7 @@ const OKX: Profile = Profile {
         per: Duration::from_secs(2),
     }),
     balance_weight: Some(1),
+    wallet_limit: None,
     // Balance 10 per 2 s, funding and savings 6 per second, config 5 per 2 s, per
     // account; a sync asks each at most once, so 4 syncs per 2 s keep under all of them.
     account_limit: Some(Limit {
@@ -155,6 +166,7 @@ const GENERIC: Profile = Profile {
     oauth: None,
     ip_limit: None,
     balance_weight: None,
+    wallet_limit: None,
     account_limit: None,
     invalid_key_fix: "The exchange refused the key. Check that the key and its secret (and passphrase, \
                       where the exchange has one) were copied whole, that the key is enabled and that \

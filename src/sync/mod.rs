@@ -394,9 +394,8 @@ impl Engine {
             AuthKind::OAuth => self.fetch_oauth(record, refresh_permissions).await,
         };
         if let Ok(snapshot) = &result {
-            let estimate = crate::exchange::sync_cost(record.exchange, refresh_permissions);
             self.budgets
-                .charge(record.exchange, snapshot.weight.saturating_sub(estimate));
+                .charge_wallets(record.exchange, snapshot.wallet_weight);
         }
         let unit: f64 = rand::random();
         let interval = record.interval(self.policy.interval);

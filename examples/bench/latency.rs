@@ -273,7 +273,7 @@ fn tui_stream(keyfolio: &Path, home: &Path, port: u16, n: usize, secs: u64) -> R
         let mut command = Command::new(keyfolio);
         command.env("KEYFOLIO_HOME", home);
         if std::env::var_os("KEYFOLIO_BENCH_SHOW").is_some() {
-            command.env("KEYFOLIO_LOG", "debug");
+            command.env("KEYFOLIO_LOG", "info,keyfolio::app=debug");
         }
         let mut pty = pty::Pty::spawn(command, 120, 40)?;
         let pid = pty.child.id();

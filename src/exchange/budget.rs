@@ -75,7 +75,8 @@ pub struct Budgets {
 
 /// The per-IP budget of an exchange (its profile's, [`crate::model::profile`]).
 ///
-/// Binance limits request weight per IP: 6,000 per minute; keyfolio uses at most half.
+/// Binance limits request weight per IP: 6,000 per minute on /api, 12,000 on /sapi
+/// (the wallet reads' own budget, [`Budgets::wallet_budget`]); keyfolio uses at most half.
 /// OKX limits private endpoints per account (user ID), each endpoint on its own: balance
 /// 10 and config 5 per 2 s, funding balances and savings balance 6 per second each.
 /// keyfolio uses at most 4 requests per 2 s per account (a sync is 3: balance, funding,
@@ -134,10 +135,11 @@ impl Budgets {
         self.per_ip(exchange).spend(cost);
     }
 
-    /// Charges what a sync's wallet reads spent beyond what [`Self::take`] took for them
-    /// (the wallets the overview showed coins in), without waiting.
-    pub fn charge_wallets(&self, exchange: ExchangeId, wallet_weight: u32) {
-        let extra = wallet_weight.saturating_sub(crate::exchange::wallets::always_weight(exchange));
+    /// Charges what a sync `spent` beyond what [`Self::take`] took for it
+    /// ([`crate::exchange::sync_cost`]): the wallets the overview showed coins in, read
+    /// from the wallet budget where the exchange has one. Without waiting.
+    pub fn charge(&self, exchange: ExchangeId, spent: u32, with_permissions: bool) {
+        let extra = spent.saturating_sub(crate::exchange::sync_cost(exchange, with_permissions));
         if extra > 0 {
             self.wallet_budget(exchange).spend(extra);
         }
@@ -145,13 +147,14 @@ impl Budgets {
 
     /// Waits until one sync of this connection fits every budget, then spends it.
     pub async fn take(&self, exchange: ExchangeId, connection: i64, with_permissions: bool) {
-        let balance = crate::exchange::balance_cost(exchange, with_permissions);
-        let wallets = crate::exchange::wallets::always_weight(exchange);
         if profile(exchange).wallet_limit.is_some() {
+            let balance = crate::exchange::balance_cost(exchange, with_permissions);
             self.per_ip(exchange).take(balance).await;
+            let wallets = crate::exchange::wallets::always_weight(exchange);
             self.wallet_budget(exchange).take(wallets).await;
         } else {
-            self.per_ip(exchange).take(balance + wallets).await;
+            let cost = crate::exchange::sync_cost(exchange, with_permissions);
+            self.per_ip(exchange).take(cost).await;
         }
         // Where the exchange limits each account's endpoints (OKX), one sync a time of
         // its account budget.
@@ -222,7 +225,7 @@ mod tests {
         // 61 - (6,000 - 98 x 61 = 22) = 39 weight at 100 a second.
         assert_eq!(started.elapsed(), Duration::from_millis(390));
         // A sync whose overview showed coins in Simple Earn (150) spends it from /sapi.
-        budgets.charge_wallets(ExchangeId::Binance, 61 + 150);
+        budgets.charge(ExchangeId::Binance, 20 + 61 + 150, false);
         let before = Instant::now();
         budgets.take(ExchangeId::Binance, 99, false).await;
         assert_eq!(before.elapsed(), Duration::from_millis(2110));

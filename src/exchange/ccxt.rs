@@ -722,7 +722,6 @@ impl ExchangeClient {
         let holding: Option<Vec<String>> = match &table.overview {
             Some(overview) => {
                 snapshot.weight += overview.request.weight;
-                snapshot.wallet_weight += overview.request.weight;
                 match self
                     .call_correcting_clock(key, core, Call::Named(&overview.request))
                     .await
@@ -782,7 +781,6 @@ impl ExchangeClient {
                 continue;
             }
             snapshot.weight += read.request.weight;
-            snapshot.wallet_weight += read.request.weight;
             match self
                 .call_correcting_clock(key, core, Call::Named(&read.request))
                 .await
@@ -823,7 +821,6 @@ impl ExchangeClient {
         snapshot: &mut AccountSnapshot,
     ) -> Result<bool, Failure> {
         snapshot.weight += unified.request.weight;
-        snapshot.wallet_weight += unified.request.weight;
         let why = match self
             .call_correcting_clock(key, core, Call::Named(&unified.request))
             .await

@@ -670,9 +670,6 @@ pub struct AccountSnapshot {
     /// The request weight this sync spent at the exchange (Binance's weights; one per
     /// request elsewhere), so the budget can charge what the wallets cost.
     pub weight: u32,
-    /// The part of `weight` the wallet reads beyond the balance call spent (Binance
-    /// counts them apart: [`profile::Profile::wallet_limit`]).
-    pub wallet_weight: u32,
 }
 
 /// Why an exchange call failed, in the trader's terms.

@@ -395,7 +395,7 @@ impl Engine {
         };
         if let Ok(snapshot) = &result {
             self.budgets
-                .charge_wallets(record.exchange, snapshot.wallet_weight);
+                .charge(record.exchange, snapshot.weight, refresh_permissions);
         }
         let unit: f64 = rand::random();
         let interval = record.interval(self.policy.interval);

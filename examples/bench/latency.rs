@@ -341,15 +341,21 @@ fn tui_stream(keyfolio: &Path, home: &Path, port: u16, n: usize, secs: u64) -> R
     measured
 }
 
-/// The id of the last `sync_runs` row: each sync adds one, and the engine's hourly prune
-/// (which runs shortly after start) never removes a connection's last sync, so ids only
-/// grow while rows are thinned. (Counting rows would count the prune too.)
-fn last_sync_run(database: &Path) -> Result<i64> {
+/// The database read-only, as the TUI writes it.
+fn read_only(database: &Path) -> Result<rusqlite::Connection> {
     let db = rusqlite::Connection::open_with_flags(
         database,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )?;
     db.busy_timeout(Duration::from_secs(5))?;
+    Ok(db)
+}
+
+/// The id of the last `sync_runs` row: each sync adds one, and the engine's hourly prune
+/// (which runs shortly after start) never removes a connection's last sync, so ids only
+/// grow while rows are thinned. (Counting rows would count the prune too.)
+fn last_sync_run(database: &Path) -> Result<i64> {
+    let db = read_only(database)?;
     Ok(
         db.query_row("SELECT COALESCE(MAX(id), 0) FROM sync_runs", [], |r| {
             r.get(0)
@@ -359,12 +365,7 @@ fn last_sync_run(database: &Path) -> Result<i64> {
 
 /// Failed syncs recorded after the row `after`.
 fn failed_since(database: &Path, after: i64) -> Result<u64> {
-    let db = rusqlite::Connection::open_with_flags(
-        database,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )?;
-    db.busy_timeout(Duration::from_secs(5))?;
-    let n: i64 = db.query_row(
+    let n: i64 = read_only(database)?.query_row(
         "SELECT COUNT(*) FROM sync_runs WHERE id > ?1 AND ok = 0",
         [after],
         |r| r.get(0),
